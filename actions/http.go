@@ -1,0 +1,268 @@
+package actions
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/hookrunner/hookrunner/engine/rules"
+)
+
+// HTTPConfig is the YAML of an http action.
+type HTTPConfig struct {
+	Method  string            `koanf:"method" json:"method,omitempty"`
+	URL     string            `koanf:"url" json:"url"`
+	Headers map[string]string `koanf:"headers" json:"headers,omitempty"`
+	// Body is a template; when empty the event's raw body is forwarded.
+	Body    string        `koanf:"body" json:"body,omitempty"`
+	Timeout time.Duration `koanf:"timeout" json:"timeout,omitempty"`
+	// Success lists the statuses that count as success (default: any 2xx).
+	Success []int `koanf:"success" json:"success,omitempty"`
+	// Retries are quick in-attempt retries of connection errors and 5xx
+	// (go-retryablehttp); the rule's retry policy does durable retries.
+	Retries int `koanf:"retries" json:"retries,omitempty"`
+	// MaxRetryAfter caps a Retry-After the target asks for.
+	MaxRetryAfter time.Duration `koanf:"max_retry_after" json:"max_retry_after,omitempty"`
+}
+
+// HTTP calls a URL with a templated request.
+type HTTP struct {
+	cfg     HTTPConfig
+	url     *rules.Template
+	headers map[string]*rules.Template
+	body    *rules.Template
+	client  *retryablehttp.Client
+}
+
+var _ Action = (*HTTP)(nil)
+
+func init() { Register("http", newHTTP) }
+
+func newHTTP(bc BuildContext) (Action, error) {
+	var cfg HTTPConfig
+	if err := bc.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	if cfg.URL == "" {
+		return nil, errors.New("url: required")
+	}
+	if cfg.Method == "" {
+		cfg.Method = http.MethodPost
+	}
+	cfg.Method = strings.ToUpper(cfg.Method)
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxRetryAfter == 0 {
+		cfg.MaxRetryAfter = 5 * time.Minute
+	}
+	if cfg.Retries < 0 || cfg.Retries > 10 {
+		return nil, errors.New("retries: must be between 0 and 10")
+	}
+	h := &HTTP{cfg: cfg}
+	var err error
+	if h.url, err = rules.CompileTemplate(cfg.URL); err != nil {
+		return nil, fmt.Errorf("url: %w", err)
+	}
+	if h.url.IsStatic() {
+		if u, err := url.Parse(cfg.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("url: %q is not an http(s) URL", cfg.URL)
+		}
+	}
+	if h.headers, err = compileTemplateMap("headers", cfg.Headers); err != nil {
+		return nil, err
+	}
+	if cfg.Body != "" {
+		if h.body, err = rules.CompileTemplate(cfg.Body); err != nil {
+			return nil, fmt.Errorf("body: %w", err)
+		}
+	}
+	h.client = NewHTTPClient(cfg.Retries, cfg.Timeout, cfg.MaxRetryAfter)
+	return h, nil
+}
+
+// NewHTTPClient returns a go-retryablehttp client that retries connection
+// errors, 429 and 5xx up to retries times, honouring Retry-After but never
+// waiting longer than maxWait (go-retryablehttp does not cap it itself).
+func NewHTTPClient(retries int, timeout, maxWait time.Duration) *retryablehttp.Client {
+	c := retryablehttp.NewClient()
+	c.Logger = nil
+	c.RetryMax = retries
+	c.RetryWaitMin = 200 * time.Millisecond
+	c.RetryWaitMax = 5 * time.Second
+	c.HTTPClient.Timeout = timeout
+	c.Backoff = func(min, max time.Duration, n int, resp *http.Response) time.Duration {
+		if d := RetryAfter(resp); d > 0 {
+			return min2(d, maxWait)
+		}
+		return retryablehttp.DefaultBackoff(min, max, n, nil)
+	}
+	c.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	return c
+}
+
+func min2(a, b time.Duration) time.Duration {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+// RetryAfter parses a Retry-After header (seconds or HTTP date).
+func RetryAfter(resp *http.Response) time.Duration {
+	if resp == nil {
+		return 0
+	}
+	v := resp.Header.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+type renderedRequest struct {
+	url     string
+	headers map[string]string
+	body    []byte
+}
+
+func (h *HTTP) render(env *rules.Env, raw []byte) (*renderedRequest, error) {
+	u, err := h.url.Render(env)
+	if err != nil {
+		return nil, fmt.Errorf("url: %w", err)
+	}
+	r := &renderedRequest{url: u, headers: map[string]string{}, body: raw}
+	for k, t := range h.headers {
+		v, err := t.Render(env)
+		if err != nil {
+			return nil, fmt.Errorf("headers.%s: %w", k, err)
+		}
+		r.headers[k] = v
+	}
+	if h.body != nil {
+		b, err := h.body.Render(env)
+		if err != nil {
+			return nil, fmt.Errorf("body: %w", err)
+		}
+		r.body = []byte(b)
+	}
+	return r, nil
+}
+
+// Describe implements Action.
+func (h *HTTP) Describe(env *rules.Env) (string, error) {
+	r, err := h.render(env, nil)
+	if err != nil {
+		return "", err
+	}
+	keys := make([]string, 0, len(r.headers))
+	for k := range r.headers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "http %s %s", h.cfg.Method, r.url)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "\n    %s: %s", k, r.headers[k])
+	}
+	if h.body != nil {
+		fmt.Fprintf(&b, "\n    body: %s", r.body)
+	} else {
+		b.WriteString("\n    body: (the event's raw body)")
+	}
+	return b.String(), nil
+}
+
+func (h *HTTP) success(code int) bool {
+	if len(h.cfg.Success) == 0 {
+		return code >= 200 && code < 300
+	}
+	for _, c := range h.cfg.Success {
+		if c == code {
+			return true
+		}
+	}
+	return false
+}
+
+// Run implements Action. 4xx answers other than 408 and 429 are permanent
+// failures; 5xx, 408, 429 and connection errors are retried.
+func (h *HTTP) Run(ctx context.Context, inv *Invocation) (Result, error) {
+	r, err := h.render(inv.Env, inv.Body)
+	if err != nil {
+		return Result{}, Permanent(err)
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, h.cfg.Method, r.url, r.body)
+	if err != nil {
+		return Result{}, Permanent(fmt.Errorf("build request: %w", err))
+	}
+	if h.body == nil {
+		if ct := inv.Env.Headers["content-type"]; ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+	} else if len(r.body) > 0 && (r.body[0] == '{' || r.body[0] == '[') {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", "hookrunner")
+	req.Header.Set("Idempotency-Key", inv.IdempotencyKey())
+	for k, v := range r.headers {
+		req.Header.Set(k, v)
+	}
+	return DoHTTP(h.client, req, inv.OutputLimit, h.success, h.cfg.MaxRetryAfter)
+}
+
+// DoHTTP sends req and turns the answer into a Result: success per ok,
+// permanent failure for 4xx other than 408/429, retryable otherwise, with
+// Retry-After (capped at maxWait) passed on to the retry schedule.
+func DoHTTP(c *retryablehttp.Client, req *retryablehttp.Request, limit int, ok func(int) bool, maxWait time.Duration) (Result, error) {
+	if limit <= 0 {
+		limit = 64 << 10
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return Result{Output: err.Error()}, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	out := newTailBuffer(limit)
+	_, _ = io.Copy(out, io.LimitReader(resp.Body, int64(limit)*4))
+	res := Result{HTTPStatus: resp.StatusCode, Output: out.String()}
+	res.Response = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: bytes.Clone([]byte(res.Output))}
+	if ok(resp.StatusCode) {
+		return res, nil
+	}
+	res.RetryAfter = min2(RetryAfter(resp), maxWait)
+	err = fmt.Errorf("%s %s: HTTP %d: %s", req.Method, req.URL.Redacted(), resp.StatusCode, firstLine(res.Output, 300))
+	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != 408 && resp.StatusCode != 429 {
+		return res, Permanent(err)
+	}
+	return res, err
+}
+
+func firstLine(s string, max int) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}

@@ -1,0 +1,284 @@
+package actions
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hookrunner/hookrunner/engine/rules"
+)
+
+// ShellConfig is the YAML of a shell action. There is no shell: command is
+// an argv list, each entry a template rendered to exactly one argument.
+type ShellConfig struct {
+	Command []string          `koanf:"command" json:"command"`
+	Dir     string            `koanf:"dir" json:"dir,omitempty"`
+	Env     map[string]string `koanf:"env" json:"env,omitempty"`
+	Timeout time.Duration     `koanf:"timeout" json:"timeout,omitempty"`
+	// Stdin is "body" (the raw request body) or a template.
+	Stdin string `koanf:"stdin" json:"stdin,omitempty"`
+	// KillGrace is how long a timed-out command gets after SIGTERM before
+	// its process group is killed.
+	KillGrace time.Duration `koanf:"kill_grace" json:"kill_grace,omitempty"`
+	// Respond shapes the synchronous answer of a `respond: sync` rule.
+	ContentType string         `koanf:"content_type" json:"content_type,omitempty"`
+	Status      map[string]int `koanf:"status" json:"status,omitempty"`
+}
+
+// Shell runs a command with a clean environment, in its own process group.
+type Shell struct {
+	cfg   ShellConfig
+	argv  []*rules.Template
+	env   map[string]*rules.Template
+	stdin *rules.Template
+	dir   string
+}
+
+var _ Action = (*Shell)(nil)
+
+func init() { Register("shell", newShell) }
+
+var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "zsh": true, "ksh": true, "ash": true, "fish": true}
+
+func newShell(bc BuildContext) (Action, error) {
+	var cfg ShellConfig
+	if err := bc.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	if len(cfg.Command) == 0 {
+		return nil, errors.New("command: required, as a list: [\"/path/to/script\", \"{{ payload.after }}\"]")
+	}
+	if strings.Contains(cfg.Command[0], "{{") {
+		return nil, errors.New("command[0]: the program must be fixed, not a template")
+	}
+	// Refuse payload values spliced into a shell script string: that is
+	// exactly the injection hookrunner exists to prevent.
+	if shells[filepath.Base(cfg.Command[0])] {
+		for i := 1; i < len(cfg.Command); i++ {
+			if cfg.Command[i] == "-c" && i+1 < len(cfg.Command) && strings.Contains(cfg.Command[i+1], "{{") {
+				return nil, fmt.Errorf("command[%d]: a template inside a shell script string is an injection risk; pass values as separate arguments (\"$1\") or env vars", i+1)
+			}
+		}
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Minute
+	}
+	if cfg.KillGrace == 0 {
+		cfg.KillGrace = 5 * time.Second
+	}
+	for k := range cfg.Status {
+		if k == "default" {
+			continue
+		}
+		if _, err := strconv.Atoi(k); err != nil {
+			return nil, fmt.Errorf("status.%s: keys are exit codes or \"default\"", k)
+		}
+	}
+	s := &Shell{cfg: cfg, dir: cfg.Dir}
+	if s.dir == "" {
+		s.dir = bc.Dir
+	} else if !filepath.IsAbs(s.dir) {
+		s.dir = filepath.Join(bc.Dir, s.dir)
+	}
+	var err error
+	if s.argv, err = compileTemplates("command", cfg.Command); err != nil {
+		return nil, err
+	}
+	for k := range cfg.Env {
+		if !validEnvName(k) {
+			return nil, fmt.Errorf("env.%s: not a valid environment variable name", k)
+		}
+		if strings.HasPrefix(k, "HOOKRUNNER_") {
+			return nil, fmt.Errorf("env.%s: the HOOKRUNNER_ prefix is reserved", k)
+		}
+	}
+	if s.env, err = compileTemplateMap("env", cfg.Env); err != nil {
+		return nil, err
+	}
+	if cfg.Stdin != "" && cfg.Stdin != "body" {
+		if s.stdin, err = rules.CompileTemplate(cfg.Stdin); err != nil {
+			return nil, fmt.Errorf("stdin: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func validEnvName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i, c := range k {
+		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Shell) render(env *rules.Env) ([]string, []string, error) {
+	argv := make([]string, len(s.argv))
+	for i, t := range s.argv {
+		v, err := t.Render(env)
+		if err != nil {
+			return nil, nil, fmt.Errorf("command[%d]: %w", i, err)
+		}
+		argv[i] = v
+	}
+	vars := []string{
+		"PATH=" + pathOr(os.Getenv("PATH")),
+		"HOME=" + homeOr(os.Getenv("HOME")),
+		"HOOKRUNNER_EVENT_ID=" + env.ID,
+		"HOOKRUNNER_DELIVERY_ID=" + env.DeliveryID,
+		"HOOKRUNNER_SOURCE=" + env.Source,
+		"HOOKRUNNER_EVENT=" + env.Event,
+		"HOOKRUNNER_RULE=" + env.Rule,
+		"HOOKRUNNER_RUN_ID=" + env.RunID,
+		"HOOKRUNNER_ATTEMPT=" + strconv.Itoa(env.Attempt),
+	}
+	keys := make([]string, 0, len(s.env))
+	for k := range s.env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, err := s.env[k].Render(env)
+		if err != nil {
+			return nil, nil, fmt.Errorf("env.%s: %w", k, err)
+		}
+		vars = append(vars, k+"="+v)
+	}
+	return argv, vars, nil
+}
+
+func pathOr(p string) string {
+	if p == "" {
+		return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	}
+	return p
+}
+
+func homeOr(h string) string {
+	if h == "" {
+		return "/"
+	}
+	return h
+}
+
+// Describe implements Action.
+func (s *Shell) Describe(env *rules.Env) (string, error) {
+	argv, _, err := s.render(env)
+	if err != nil {
+		return "", err
+	}
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = strconv.Quote(a)
+	}
+	return "shell [" + strings.Join(q, " ") + "] in " + s.dir, nil
+}
+
+// Run implements Action. The command runs in its own process group; on
+// timeout or cancellation the group gets SIGTERM, then SIGKILL after
+// kill_grace, so no child outlives it.
+func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
+	argv, vars, err := s.render(inv.Env)
+	if err != nil {
+		return Result{}, Permanent(err)
+	}
+	limit := inv.OutputLimit
+	if limit <= 0 {
+		limit = 64 << 10
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = s.dir
+	cmd.Env = vars
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out := newTailBuffer(limit)
+	stdout := &headBuffer{max: limit}
+	cmd.Stdout = io.MultiWriter(out, stdout)
+	cmd.Stderr = out
+	switch {
+	case s.cfg.Stdin == "body":
+		cmd.Stdin = bytes.NewReader(inv.Body)
+	case s.stdin != nil:
+		in, err := s.stdin.Render(inv.Env)
+		if err != nil {
+			return Result{}, Permanent(fmt.Errorf("stdin: %w", err))
+		}
+		cmd.Stdin = strings.NewReader(in)
+	}
+	if err := cmd.Start(); err != nil {
+		return Result{Output: err.Error()}, fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	pgid := cmd.Process.Pid
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	var waitErr error
+	timedOut := false
+	select {
+	case waitErr = <-done:
+	case <-ctx.Done():
+		timedOut = true
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case waitErr = <-done:
+		case <-time.After(s.cfg.KillGrace):
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			waitErr = <-done
+		}
+		// Children that ignored SIGTERM die with the group.
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	res := Result{Output: out.String(), Stdout: stdout.buf}
+	code := cmd.ProcessState.ExitCode()
+	res.ExitCode = &code
+	res.Response = s.response(code, stdout.buf)
+	if timedOut {
+		if ctx.Err() == context.DeadlineExceeded {
+			return res, fmt.Errorf("timed out after %s; process group killed", s.cfg.Timeout)
+		}
+		return res, fmt.Errorf("cancelled: %w", context.Cause(ctx))
+	}
+	if waitErr != nil {
+		var ee *exec.ExitError
+		if errors.As(waitErr, &ee) {
+			return res, fmt.Errorf("exit status %d", code)
+		}
+		return res, waitErr
+	}
+	return res, nil
+}
+
+func (s *Shell) response(code int, stdout []byte) *Response {
+	status := 200
+	if code != 0 {
+		status = 500
+	}
+	if v, ok := s.cfg.Status[strconv.Itoa(code)]; ok {
+		status = v
+	} else if v, ok := s.cfg.Status["default"]; ok && code != 0 {
+		status = v
+	}
+	ct := s.cfg.ContentType
+	if ct == "" {
+		ct = "text/plain; charset=utf-8"
+		if t := bytes.TrimSpace(stdout); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+			ct = "application/json"
+		}
+	}
+	return &Response{Status: status, ContentType: ct, Body: stdout}
+}

@@ -1,0 +1,484 @@
+// Package config loads hooks.yaml: koanf parsing, ${ENV} expansion, *_file
+// secrets, HOOKRUNNER_* overrides, strict key checking and the validation that
+// needs no registry. The engine compiles the result into a runtime snapshot.
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/rawbytes"
+	"github.com/knadh/koanf/v2"
+)
+
+// Config is a loaded, validated hooks.yaml with its secrets resolved.
+type Config struct {
+	File
+	// Path is the file the config was read from; Dir its directory.
+	Path string `json:"-"`
+	Dir  string `json:"-"`
+	// Hash identifies the config in force (file bytes and secret files).
+	Hash string `json:"-"`
+	// Raw is the file as read.
+	Raw []byte `json:"-"`
+}
+
+// Env looks up an environment variable; os.LookupEnv in production.
+type Env func(string) (string, bool)
+
+// Load reads and validates path using the process environment.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("read: %v", err)}}
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// Parse validates data as the contents of the file at path.
+func Parse(path string, data []byte, env Env) (*Config, error) {
+	name := filepath.Base(path)
+	if path == "" {
+		name = "hooks.yaml"
+	}
+	fail := func(errs Errors) (*Config, error) { return nil, errs.WithFile(name) }
+
+	if len(bytes.TrimSpace(stripComments(data))) == 0 {
+		return fail(Errors{{Msg: "file is empty (refusing to load a config with no sources and no rules)"}})
+	}
+	k := koanf.New("\x1f") // a delimiter no key contains: header and field names may hold dots
+	if err := k.Load(rawbytes.Provider(data), yaml.Parser()); err != nil {
+		return fail(Errors{{Msg: fmt.Sprintf("YAML syntax: %v", err)}})
+	}
+	raw := k.Raw()
+
+	var errs Errors
+	applyEnvOverrides(raw, env)
+	expandEnv(raw, "", env, &errs)
+	errs = append(errs, CheckKeys(raw, reflect.TypeOf(File{}), "")...)
+	if len(errs) > 0 {
+		return fail(errs)
+	}
+
+	var f File
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(
+			numberToSizeHook,
+			mapstructure.TextUnmarshallerHookFunc(),
+		),
+		WeaklyTypedInput: false,
+		TagName:          "koanf",
+		Result:           &f,
+	})
+	if err != nil {
+		return fail(Errors{{Msg: err.Error()}})
+	}
+	if err := dec.Decode(raw); err != nil {
+		return fail(decodeProblems(err))
+	}
+
+	dir := filepath.Dir(path)
+	c := &Config{File: f, Path: path, Dir: dir, Raw: data}
+	h := sha256.New()
+	h.Write(data)
+	c.applyDefaults()
+	c.resolveSecrets(h, &errs)
+	c.validate(&errs)
+	if len(errs) > 0 {
+		return fail(errs)
+	}
+	c.Hash = hex.EncodeToString(h.Sum(nil))[:16]
+	return c, nil
+}
+
+var commentLine = regexp.MustCompile(`(?m)^\s*#.*$`)
+
+func stripComments(b []byte) []byte { return commentLine.ReplaceAll(b, nil) }
+
+// numberToSizeHook lets max_body be written as a plain number.
+func numberToSizeHook(f, t reflect.Type, data any) (any, error) {
+	if t != reflect.TypeOf(ByteSize(0)) {
+		return data, nil
+	}
+	switch v := data.(type) {
+	case int:
+		return ByteSize(v), nil
+	case int64:
+		return ByteSize(v), nil
+	case uint64:
+		return ByteSize(v), nil
+	case float64:
+		return ByteSize(v), nil
+	}
+	return data, nil
+}
+
+var quoted = regexp.MustCompile(`'([^']+)'`)
+
+func decodeProblems(err error) Errors {
+	var out Errors
+	msgs := []string{err.Error()}
+	if de, ok := err.(interface{ Unwrap() []error }); ok {
+		msgs = msgs[:0]
+		for _, e := range de.Unwrap() {
+			msgs = append(msgs, e.Error())
+		}
+	}
+	for _, m := range msgs {
+		for _, line := range strings.Split(m, "\n") {
+			line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "*"))
+			if line == "" || strings.HasPrefix(line, "decoding failed due to") {
+				continue
+			}
+			path := ""
+			if sm := quoted.FindStringSubmatch(line); sm != nil {
+				path = sm[1]
+				line = strings.TrimSpace(strings.Replace(line, sm[0], "", 1))
+			}
+			out = append(out, Problem{Path: path, Msg: line})
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, Problem{Msg: err.Error()})
+	}
+	return out
+}
+
+var envRef = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+
+// expandEnv replaces ${VAR} and ${VAR:-default} in every string value. An
+// unset variable without a default is an error; $${ is a literal ${.
+func expandEnv(v any, path string, env Env, errs *Errors) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, val := range t {
+			t[k] = expandEnv(val, join(path, k), env, errs)
+		}
+	case []any:
+		for i, val := range t {
+			t[i] = expandEnv(val, fmt.Sprintf("%s[%d]", path, i), env, errs)
+		}
+	case string:
+		if !strings.Contains(t, "${") {
+			return t
+		}
+		return envRef.ReplaceAllStringFunc(t, func(m string) string {
+			if m == "$${" {
+				return "${"
+			}
+			sm := envRef.FindStringSubmatch(m)
+			val, ok := env(sm[1])
+			if sm[2] != "" { // has :-default
+				if !ok || val == "" {
+					return sm[3]
+				}
+				return val
+			}
+			if !ok {
+				errs.Add(path, "environment variable %s is not set (use ${%s:-default} for a default)", sm[1], sm[1])
+				return ""
+			}
+			return val
+		})
+	}
+	return v
+}
+
+// overridable sections: HOOKRUNNER_<SECTION>_<KEY> sets <section>.<key>.
+var overridable = map[string]reflect.Type{
+	"server": reflect.TypeOf(Server{}),
+	"store":  reflect.TypeOf(Store{}),
+	"admin":  reflect.TypeOf(Admin{}),
+	"log":    reflect.TypeOf(Log{}),
+	"runner": reflect.TypeOf(Runner{}),
+}
+
+// EnvOverrideNames lists every HOOKRUNNER_* variable that overrides a key.
+func EnvOverrideNames() []string {
+	var out []string
+	for sec, t := range overridable {
+		for _, k := range KeysOf(t) {
+			out = append(out, "HOOKRUNNER_"+strings.ToUpper(sec+"_"+k))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func applyEnvOverrides(raw map[string]any, env Env) {
+	for sec, t := range overridable {
+		for _, key := range KeysOf(t) {
+			val, ok := env("HOOKRUNNER_" + strings.ToUpper(sec+"_"+key))
+			if !ok {
+				continue
+			}
+			m, _ := raw[sec].(map[string]any)
+			if m == nil {
+				m = map[string]any{}
+				raw[sec] = m
+			}
+			f := structKeys(t)[key]
+			if k := f.Type.Kind(); (k == reflect.Int || k == reflect.Int64) && f.Type != reflect.TypeOf(Duration(0)) && f.Type != reflect.TypeOf(ByteSize(0)) {
+				if n, err := strconv.Atoi(val); err == nil {
+					m[key] = n
+					continue
+				}
+			}
+			m[key] = val
+		}
+	}
+}
+
+func (c *Config) applyDefaults() {
+	s := &c.Server
+	if s.Listen == "" {
+		s.Listen = ":8080"
+	}
+	if s.MaxBody == 0 {
+		s.MaxBody = 1 << 20
+	}
+	if s.MaxHeaderBytes == 0 {
+		s.MaxHeaderBytes = 64 << 10
+	}
+	if s.ReadHeaderTimeout == 0 {
+		s.ReadHeaderTimeout = Duration(5 * time.Second)
+	}
+	if s.ReadTimeout == 0 {
+		s.ReadTimeout = Duration(30 * time.Second)
+	}
+	if s.WriteTimeout == 0 {
+		s.WriteTimeout = Duration(60 * time.Second)
+	}
+	if s.IdleTimeout == 0 {
+		s.IdleTimeout = Duration(120 * time.Second)
+	}
+	if s.ShutdownGrace == 0 {
+		s.ShutdownGrace = Duration(30 * time.Second)
+	}
+	if s.MaxPending == 0 {
+		s.MaxPending = 100_000
+	}
+	st := &c.Store
+	if st.Driver == "" {
+		st.Driver = "sqlite"
+	}
+	if st.DSN == "" && st.Driver == "sqlite" {
+		st.DSN = "hookrunner.db"
+	}
+	if st.Synchronous == "" {
+		st.Synchronous = "full"
+	}
+	if st.DedupeWindow == 0 {
+		st.DedupeWindow = Duration(7 * 24 * time.Hour)
+	}
+	if st.Retention == 0 {
+		st.Retention = Duration(30 * 24 * time.Hour)
+	}
+	if c.Admin.Listen == "" {
+		c.Admin.Listen = "127.0.0.1:8081"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	r := &c.Runner
+	if r.Workers == 0 {
+		r.Workers = 8
+	}
+	if r.Lease == 0 {
+		r.Lease = Duration(30 * time.Second)
+	}
+	if r.PollInterval == 0 {
+		r.PollInterval = Duration(time.Second)
+	}
+	if r.OutputLimit == 0 {
+		r.OutputLimit = 64 << 10
+	}
+	for i := range c.Rules {
+		rt := &c.Rules[i].Retry
+		if rt.Attempts == 0 {
+			rt.Attempts = 3
+		}
+		if rt.Backoff == 0 {
+			rt.Backoff = Duration(10 * time.Second)
+		}
+		if rt.MaxBackoff == 0 {
+			rt.MaxBackoff = Duration(10 * time.Minute)
+		}
+		if c.Rules[i].Respond == "" {
+			c.Rules[i].Respond = "async"
+		}
+		if c.Rules[i].SyncTimeout == 0 {
+			c.Rules[i].SyncTimeout = Duration(10 * time.Second)
+		}
+	}
+}
+
+// readSecretFile reads a secret from disk (relative to the config's
+// directory), trimming one trailing newline.
+func (c *Config) readSecretFile(h interface{ Write([]byte) (int, error) }, path, file string, errs *Errors) (Secret, bool) {
+	p := file
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(c.Dir, p)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		errs.Add(path, "read secret file: %v", err)
+		return "", false
+	}
+	h.Write(b)
+	return Secret(strings.TrimRight(string(b), "\r\n")), true
+}
+
+func (c *Config) resolveSecrets(h interface{ Write([]byte) (int, error) }, errs *Errors) {
+	resolve := func(path string, s *Secret, file string, key string) {
+		if file == "" {
+			return
+		}
+		if *s != "" {
+			errs.Add(path, "set %s or %s_file, not both", key, key)
+			return
+		}
+		if v, ok := c.readSecretFile(h, path+"_file", file, errs); ok {
+			*s = v
+		}
+	}
+	resolve("admin.token", &c.Admin.Token, c.Admin.TokenFile, "token")
+	for _, name := range c.SourceNames() {
+		src := c.Sources[name]
+		p := "sources." + name
+		resolve(p+".secret", &src.Secret, src.SecretFile, "secret")
+		resolve(p+".bearer", &src.Bearer, src.BearerFile, "bearer")
+		resolve(p+".password", &src.Password, src.PasswordFile, "password")
+		c.Sources[name] = src
+	}
+}
+
+// SourceNames returns the source names in sorted order.
+func (c *Config) SourceNames() []string {
+	names := make([]string, 0, len(c.Sources))
+	for n := range c.Sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// SecretValues returns every secret configured for the source: secrets
+// first (newest first, for rotation), then secret.
+func (s Source) SecretValues() []string {
+	var out []string
+	for _, v := range s.Secrets {
+		out = append(out, v.Reveal())
+	}
+	if s.Secret != "" {
+		out = append(out, s.Secret.Reveal())
+	}
+	return out
+}
+
+var sourceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+func (c *Config) validate(errs *Errors) {
+	switch c.Store.Driver {
+	case "sqlite", "postgres":
+	default:
+		errs.Add("store.driver", "unknown driver %q (use sqlite or postgres)", c.Store.Driver)
+	}
+	if c.Store.DSN == "" {
+		errs.Add("store.dsn", "required for driver %s", c.Store.Driver)
+	}
+	switch c.Store.Synchronous {
+	case "full", "normal", "extra":
+	default:
+		errs.Add("store.synchronous", "must be full, normal or extra, got %q", c.Store.Synchronous)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs.Add("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs.Add("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	if c.Runner.Workers < 0 || c.Runner.Workers > 1024 {
+		errs.Add("runner.workers", "must be between 1 and 1024")
+	}
+	if len(c.Sources) == 0 {
+		errs.Add("sources", "no sources defined (each source is an endpoint POST /hooks/<name>)")
+	}
+	for _, name := range c.SourceNames() {
+		src := c.Sources[name]
+		p := "sources." + name
+		if !sourceName.MatchString(name) {
+			errs.Add(p, "invalid source name (letters, digits, '.', '_' and '-' only)")
+		}
+		if src.Provider == "" {
+			errs.Add(p+".provider", "required (e.g. github, stripe, generic)")
+		}
+		for i, s := range src.Secrets {
+			if s == "" {
+				errs.Add(fmt.Sprintf("%s.secrets[%d]", p, i), "empty secret")
+			}
+		}
+	}
+	seen := map[string]int{}
+	for i, r := range c.Rules {
+		p := fmt.Sprintf("rules[%d]", i)
+		if r.Name == "" {
+			errs.Add(p+".name", "required")
+		} else if j, dup := seen[r.Name]; dup {
+			errs.Add(p+".name", "duplicate rule name %q (first used at rules[%d])", r.Name, j)
+		} else {
+			seen[r.Name] = i
+		}
+		if r.Source == "" {
+			errs.Add(p+".source", "required")
+		} else if _, ok := c.Sources[r.Source]; !ok {
+			errs.Add(p+".source", "unknown source %q%s", r.Source, Suggest(r.Source, c.SourceNames()))
+		}
+		if r.Concurrency < 0 {
+			errs.Add(p+".concurrency", "must not be negative")
+		}
+		if r.Retry.Attempts < 0 {
+			errs.Add(p+".retry.attempts", "must not be negative")
+		}
+		if r.Retry.MaxBackoff < r.Retry.Backoff {
+			errs.Add(p+".retry.max_backoff", "must be at least retry.backoff")
+		}
+		switch r.Respond {
+		case "async", "sync":
+		default:
+			errs.Add(p+".respond", "must be async or sync, got %q", r.Respond)
+		}
+		if len(r.Actions) == 0 {
+			errs.Add(p+".actions", "at least one action is required")
+		}
+		for j, a := range r.Actions {
+			if len(a) != 1 {
+				keys := make([]string, 0, len(a))
+				for k := range a {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				errs.Add(fmt.Sprintf("%s.actions[%d]", p, j), "each action must have exactly one type key (e.g. shell: or http:), got %v", keys)
+			}
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package config
+
+// File is what hooks.yaml says, decoded strictly. It holds no compiled state:
+// the engine builds its runtime snapshot from it.
+type File struct {
+	Server  Server            `koanf:"server" json:"server"`
+	Store   Store             `koanf:"store" json:"store"`
+	Admin   Admin             `koanf:"admin" json:"admin"`
+	Log     Log               `koanf:"log" json:"log"`
+	Runner  Runner            `koanf:"runner" json:"runner"`
+	Sources map[string]Source `koanf:"sources" json:"sources"`
+	Rules   []Rule            `koanf:"rules" json:"rules"`
+}
+
+// Server configures the public webhook listener.
+type Server struct {
+	Listen            string   `koanf:"listen" json:"listen"`
+	MaxBody           ByteSize `koanf:"max_body" json:"max_body"`
+	MaxHeaderBytes    ByteSize `koanf:"max_header_bytes" json:"max_header_bytes"`
+	ReadHeaderTimeout Duration `koanf:"read_header_timeout" json:"read_header_timeout"`
+	ReadTimeout       Duration `koanf:"read_timeout" json:"read_timeout"`
+	WriteTimeout      Duration `koanf:"write_timeout" json:"write_timeout"`
+	IdleTimeout       Duration `koanf:"idle_timeout" json:"idle_timeout"`
+	ShutdownGrace     Duration `koanf:"shutdown_grace" json:"shutdown_grace"`
+	// MaxPending is the queue depth (runs not yet finished) past which ingest
+	// answers 503 with Retry-After instead of growing without bound.
+	MaxPending int `koanf:"max_pending" json:"max_pending"`
+}
+
+// Store selects and configures the durable store.
+type Store struct {
+	Driver string `koanf:"driver" json:"driver"`
+	DSN    string `koanf:"dsn" json:"dsn"`
+	// Synchronous is SQLite's synchronous pragma: full (default; an
+	// acknowledged event survives power loss) or normal (survives a process
+	// crash, may lose the last commits on power loss).
+	Synchronous  string   `koanf:"synchronous" json:"synchronous"`
+	DedupeWindow Duration `koanf:"dedupe_window" json:"dedupe_window"`
+	Retention    Duration `koanf:"retention" json:"retention"`
+}
+
+// Admin configures the admin listener (API, metrics, reload, UI).
+type Admin struct {
+	Listen    string `koanf:"listen" json:"listen"`
+	Token     Secret `koanf:"token" json:"token"`
+	TokenFile string `koanf:"token_file" json:"token_file"`
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Level  string `koanf:"level" json:"level"`
+	Format string `koanf:"format" json:"format"`
+}
+
+// Runner configures the worker pool that executes runs.
+type Runner struct {
+	Workers      int      `koanf:"workers" json:"workers"`
+	Lease        Duration `koanf:"lease" json:"lease"`
+	PollInterval Duration `koanf:"poll_interval" json:"poll_interval"`
+	OutputLimit  ByteSize `koanf:"output_limit" json:"output_limit"`
+}
+
+// Source is one webhook endpoint, POST /hooks/<name>.
+type Source struct {
+	Provider   string   `koanf:"provider" json:"provider"`
+	Secret     Secret   `koanf:"secret" json:"secret,omitempty"`
+	SecretFile string   `koanf:"secret_file" json:"secret_file,omitempty"`
+	Secrets    []Secret `koanf:"secrets" json:"secrets,omitempty"`
+	Tolerance  Duration `koanf:"tolerance" json:"tolerance,omitempty"`
+	AllowIPs   []string `koanf:"allow_ips" json:"allow_ips,omitempty"`
+	MaxBody    ByteSize `koanf:"max_body" json:"max_body,omitempty"`
+	// PublicURL is the URL the sender signs (Twilio) when hookrunner sits
+	// behind a proxy that rewrites it.
+	PublicURL string `koanf:"public_url" json:"public_url,omitempty"`
+
+	// Bearer / basic credentials (alertmanager, grafana, generic).
+	Bearer       Secret `koanf:"bearer" json:"bearer,omitempty"`
+	BearerFile   string `koanf:"bearer_file" json:"bearer_file,omitempty"`
+	Username     string `koanf:"username" json:"username,omitempty"`
+	Password     Secret `koanf:"password" json:"password,omitempty"`
+	PasswordFile string `koanf:"password_file" json:"password_file,omitempty"`
+
+	// Generic provider settings.
+	Verify      string `koanf:"verify" json:"verify,omitempty"` // hmac | token | basic | none
+	Header      string `koanf:"header" json:"header,omitempty"`
+	QueryParam  string `koanf:"query_param" json:"query_param,omitempty"`
+	Algorithm   string `koanf:"algorithm" json:"algorithm,omitempty"` // sha1 | sha256 | sha512
+	Encoding    string `koanf:"encoding" json:"encoding,omitempty"`   // hex | base64
+	Prefix      string `koanf:"prefix" json:"prefix,omitempty"`
+	EventHeader string `koanf:"event_header" json:"event_header,omitempty"`
+	IDHeader    string `koanf:"id_header" json:"id_header,omitempty"`
+	// Grafana: optional signature timestamp header.
+	TimestampHeader string `koanf:"timestamp_header" json:"timestamp_header,omitempty"`
+}
+
+// Rule matches events and runs actions.
+type Rule struct {
+	Name        string   `koanf:"name" json:"name"`
+	Source      string   `koanf:"source" json:"source"`
+	Events      []string `koanf:"events" json:"events,omitempty"`
+	If          string   `koanf:"if" json:"if,omitempty"`
+	Concurrency int      `koanf:"concurrency" json:"concurrency,omitempty"`
+	Retry       Retry    `koanf:"retry" json:"retry"`
+	// Respond is "async" (default: 202 once stored) or "sync" (the answer
+	// waits for the actions and carries the last action's output).
+	Respond     string           `koanf:"respond" json:"respond,omitempty"`
+	SyncTimeout Duration         `koanf:"sync_timeout" json:"sync_timeout,omitempty"`
+	Actions     []map[string]any `koanf:"actions" json:"actions"`
+}
+
+// Retry is a rule's retry policy.
+type Retry struct {
+	Attempts   int      `koanf:"attempts" json:"attempts"`
+	Backoff    Duration `koanf:"backoff" json:"backoff"`
+	MaxBackoff Duration `koanf:"max_backoff" json:"max_backoff"`
+}

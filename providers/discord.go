@@ -1,0 +1,114 @@
+package providers
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"strconv"
+)
+
+// Discord verifies X-Signature-Ed25519 (hex) over X-Signature-Timestamp +
+// body with the application's public key (the source's secret, hex). The
+// secret for signing (tests, `send`) may be a 64-byte hex private key.
+type Discord struct {
+	keys []ed25519.PublicKey
+	priv ed25519.PrivateKey
+	s    Settings
+}
+
+var (
+	_ Provider   = (*Discord)(nil)
+	_ Signer     = (*Discord)(nil)
+	_ Handshaker = (*Discord)(nil)
+)
+
+func init() { Register("discord", newDiscord) }
+
+func newDiscord(s Settings) (Provider, error) {
+	if err := requireSecret(s); err != nil {
+		return nil, err
+	}
+	d := &Discord{s: s}
+	for _, k := range s.Secrets {
+		b, err := hex.DecodeString(k)
+		switch {
+		case err != nil:
+			return nil, fieldErr("secret", "must be the application's public key in hex")
+		case len(b) == ed25519.PublicKeySize:
+			d.keys = append(d.keys, ed25519.PublicKey(b))
+		case len(b) == ed25519.PrivateKeySize:
+			pk := ed25519.PrivateKey(b)
+			d.priv = pk
+			d.keys = append(d.keys, pk.Public().(ed25519.PublicKey))
+		default:
+			return nil, fieldErr("secret", "public key must be %d bytes of hex, got %d", ed25519.PublicKeySize, len(b))
+		}
+	}
+	return d, nil
+}
+
+// Verify implements Provider.
+func (d *Discord) Verify(r *Request) error {
+	ts := r.Header.Get("X-Signature-Timestamp")
+	if _, err := checkTimestamp(ts, r.Now, d.s.Tolerance); err != nil {
+		return err
+	}
+	sig, err := hex.DecodeString(r.Header.Get("X-Signature-Ed25519"))
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return deny("missing or malformed X-Signature-Ed25519")
+	}
+	msg := append([]byte(ts), r.Body...)
+	for _, k := range d.keys {
+		if ed25519.Verify(k, msg, sig) {
+			return nil
+		}
+	}
+	return deny("X-Signature-Ed25519 does not match")
+}
+
+var discordInteraction = map[float64]string{1: "ping", 2: "application_command", 3: "message_component", 4: "application_command_autocomplete", 5: "modal_submit"}
+
+// Identify implements Provider: interactions are named by their type,
+// webhook events by event.type ("ping" for the webhook-events PING).
+func (d *Discord) Identify(_ *Request, payload any) Identity {
+	m, _ := payload.(map[string]any)
+	if ev, ok := m["event"].(map[string]any); ok {
+		return Identity{Event: field(ev, "type"), DeliveryID: field(ev, "timestamp") + "/" + field(m, "application_id")}
+	}
+	t, _ := m["type"].(float64)
+	if t == 0 { // webhook-events PING
+		return Identity{Event: "ping"}
+	}
+	if name, ok := discordInteraction[t]; ok {
+		return Identity{Event: name, DeliveryID: field(m, "id")}
+	}
+	return Identity{Event: "type_" + strconv.Itoa(int(t)), DeliveryID: field(m, "id")}
+}
+
+// Handshake answers PINGs: interactions (type 1) with {"type":1}, webhook
+// events (type 0) with 204.
+func (d *Discord) Handshake(_ *Request, payload any) (int, string, []byte, bool) {
+	m, _ := payload.(map[string]any)
+	t, ok := m["type"].(float64)
+	if !ok {
+		return 0, "", nil, false
+	}
+	if _, isEvent := m["event"]; isEvent {
+		return 0, "", nil, false
+	}
+	if t == 0 {
+		return 204, "", nil, true
+	}
+	if t == 1 {
+		return 200, "application/json", []byte(`{"type":1}`), true
+	}
+	return 0, "", nil, false
+}
+
+// Sign implements Signer (needs a private key as the secret).
+func (d *Discord) Sign(r *Request) {
+	ts := strconv.FormatInt(r.Now.Unix(), 10)
+	r.Header.Set("X-Signature-Timestamp", ts)
+	if d.priv != nil {
+		r.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(d.priv, append([]byte(ts), r.Body...))))
+	}
+}

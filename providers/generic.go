@@ -1,0 +1,165 @@
+package providers
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"hash"
+	"strings"
+)
+
+// Generic covers any other sender. verify: hmac (header, algorithm sha1 |
+// sha256 | sha512, encoding hex | base64, optional prefix such as
+// "sha256="), token (secret compared with a header or a query parameter),
+// basic (username/password), or none — which must be written out; there is
+// no default. event_header and id_header name the event type and delivery id
+// headers.
+type Generic struct {
+	s       Settings
+	newHash func() hash.Hash
+	auth    *httpAuth
+}
+
+var (
+	_ Provider = (*Generic)(nil)
+	_ Signer   = (*Generic)(nil)
+)
+
+func init() { Register("generic", newGeneric) }
+
+func newGeneric(s Settings) (Provider, error) {
+	g := &Generic{s: s}
+	switch s.Verify {
+	case "":
+		return nil, fieldErr("verify", "required for the generic provider: hmac, token, basic or none")
+	case "hmac":
+		if err := requireSecret(s); err != nil {
+			return nil, err
+		}
+		if s.Header == "" {
+			return nil, fieldErr("header", "required with verify: hmac (the header carrying the signature)")
+		}
+		h, err := newHash(s.Algorithm)
+		if err != nil {
+			return nil, fieldErr("algorithm", "%v", err)
+		}
+		g.newHash = h
+		switch s.Encoding {
+		case "", "hex", "base64":
+		default:
+			return nil, fieldErr("encoding", "must be hex or base64, got %q", s.Encoding)
+		}
+	case "token":
+		if err := requireSecret(s); err != nil {
+			return nil, err
+		}
+		if (s.Header == "") == (s.QueryParam == "") {
+			return nil, fieldErr("header", "verify: token needs exactly one of header or query_param")
+		}
+	case "basic":
+		a, err := newHTTPAuth(s)
+		if err != nil {
+			return nil, err
+		}
+		if a.username == "" {
+			return nil, fieldErr("username", "required with verify: basic")
+		}
+		g.auth = a
+	case "none":
+		if len(s.Secrets) > 0 {
+			return nil, fieldErr("verify", "none conflicts with a configured secret")
+		}
+	default:
+		return nil, fieldErr("verify", "unknown method %q (use hmac, token, basic or none)", s.Verify)
+	}
+	return g, nil
+}
+
+func (g *Generic) encode(b []byte) string {
+	if g.s.Encoding == "base64" {
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	return hex.EncodeToString(b)
+}
+
+func (g *Generic) decode(s string) ([]byte, error) {
+	if g.s.Encoding == "base64" {
+		return base64.StdEncoding.DecodeString(s)
+	}
+	return hex.DecodeString(strings.ToLower(s))
+}
+
+// Verify implements Provider.
+func (g *Generic) Verify(r *Request) error {
+	switch g.s.Verify {
+	case "hmac":
+		got := r.Header.Get(g.s.Header)
+		if got == "" {
+			return deny("missing %s header", g.s.Header)
+		}
+		if !strings.HasPrefix(got, g.s.Prefix) {
+			return deny("%s does not start with %q", g.s.Header, g.s.Prefix)
+		}
+		sig, err := g.decode(strings.TrimPrefix(got, g.s.Prefix))
+		if err != nil {
+			return deny("%s is not valid %s", g.s.Header, g.s.Encoding)
+		}
+		for _, s := range g.s.Secrets {
+			if equal(sig, mac(g.newHash, []byte(s), r.Body)) {
+				return nil
+			}
+		}
+		return deny("%s does not match the body", g.s.Header)
+	case "token":
+		var got string
+		if g.s.Header != "" {
+			got = r.Header.Get(g.s.Header)
+			if scheme, rest, ok := strings.Cut(got, " "); ok && strings.EqualFold(scheme, "Bearer") && strings.EqualFold(g.s.Header, "Authorization") {
+				got = rest
+			}
+		} else if r.URL != nil {
+			got = r.URL.Query().Get(g.s.QueryParam)
+		}
+		if got == "" {
+			return deny("missing token")
+		}
+		for _, s := range g.s.Secrets {
+			if equalString(got, s) {
+				return nil
+			}
+		}
+		return deny("token does not match")
+	case "basic":
+		return g.auth.verify(r)
+	}
+	return nil // verify: none, written out in the config
+}
+
+// Identify implements Provider.
+func (g *Generic) Identify(r *Request, _ any) Identity {
+	var id Identity
+	if g.s.EventHeader != "" {
+		id.Event = r.Header.Get(g.s.EventHeader)
+	}
+	if g.s.IDHeader != "" {
+		id.DeliveryID = r.Header.Get(g.s.IDHeader)
+	}
+	return id
+}
+
+// Sign implements Signer.
+func (g *Generic) Sign(r *Request) {
+	switch g.s.Verify {
+	case "hmac":
+		r.Header.Set(g.s.Header, g.s.Prefix+g.encode(mac(g.newHash, []byte(g.s.Secrets[0]), r.Body)))
+	case "token":
+		if g.s.Header != "" {
+			r.Header.Set(g.s.Header, g.s.Secrets[0])
+		} else if r.URL != nil {
+			q := r.URL.Query()
+			q.Set(g.s.QueryParam, g.s.Secrets[0])
+			r.URL.RawQuery = q.Encode()
+		}
+	case "basic":
+		g.auth.sign(r)
+	}
+}

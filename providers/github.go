@@ -1,0 +1,61 @@
+package providers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
+
+// GitHub verifies X-Hub-Signature-256: "sha256=" + hex(HMAC-SHA256(secret,
+// body)). Event: X-GitHub-Event; delivery: X-GitHub-Delivery.
+type GitHub struct{ secrets []string }
+
+var (
+	_ Provider = (*GitHub)(nil)
+	_ Signer   = (*GitHub)(nil)
+)
+
+func init() { Register("github", newGitHub) }
+
+func newGitHub(s Settings) (Provider, error) {
+	if err := requireSecret(s); err != nil {
+		return nil, err
+	}
+	return &GitHub{secrets: s.Secrets}, nil
+}
+
+// Verify implements Provider.
+func (g *GitHub) Verify(r *Request) error {
+	return verifyHexHMAC(r.Header.Get("X-Hub-Signature-256"), "sha256=", g.secrets, r.Body, "X-Hub-Signature-256")
+}
+
+// Identify implements Provider.
+func (g *GitHub) Identify(r *Request, _ any) Identity {
+	return Identity{Event: r.Header.Get("X-GitHub-Event"), DeliveryID: r.Header.Get("X-GitHub-Delivery")}
+}
+
+// Sign implements Signer.
+func (g *GitHub) Sign(r *Request) {
+	r.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac(sha256.New, []byte(g.secrets[0]), r.Body)))
+}
+
+// verifyHexHMAC checks a "<prefix><hex HMAC-SHA256>" header against every
+// secret (rotation).
+func verifyHexHMAC(got, prefix string, secrets []string, body []byte, header string) error {
+	if got == "" {
+		return deny("missing %s header", header)
+	}
+	if !strings.HasPrefix(got, prefix) {
+		return deny("%s does not start with %q", header, prefix)
+	}
+	sig, err := hex.DecodeString(strings.TrimPrefix(got, prefix))
+	if err != nil {
+		return deny("%s is not hex", header)
+	}
+	for _, s := range secrets {
+		if equal(sig, mac(sha256.New, []byte(s), body)) {
+			return nil
+		}
+	}
+	return deny("%s does not match the body", header)
+}

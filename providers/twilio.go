@@ -1,0 +1,131 @@
+package providers
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// Twilio verifies X-Twilio-Signature: base64(HMAC-SHA1(auth token, the full
+// URL Twilio called + every POST parameter as key+value, sorted by key)). For
+// JSON bodies the URL carries bodySHA256=hex(sha256(body)) and the signature
+// covers the URL alone. Set public_url when a proxy changes the URL. Like
+// Twilio's SDKs, the URL is also tried with the default port added/removed.
+type Twilio struct{ secrets []string }
+
+var (
+	_ Provider = (*Twilio)(nil)
+	_ Signer   = (*Twilio)(nil)
+)
+
+func init() { Register("twilio", newTwilio) }
+
+func newTwilio(s Settings) (Provider, error) {
+	if err := requireSecret(s); err != nil {
+		return nil, err
+	}
+	return &Twilio{secrets: s.Secrets}, nil
+}
+
+// TwilioSignature computes the signature of a URL and its POST parameters.
+func TwilioSignature(token, fullURL string, params url.Values) string {
+	var b strings.Builder
+	b.WriteString(fullURL)
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		vals := append([]string(nil), params[k]...)
+		sort.Strings(vals)
+		for _, v := range vals {
+			b.WriteString(k)
+			b.WriteString(v)
+		}
+	}
+	return base64.StdEncoding.EncodeToString(mac(sha1.New, []byte(token), []byte(b.String())))
+}
+
+func urlVariants(u *url.URL) []string {
+	out := []string{u.String()}
+	c := *u
+	host, port := c.Hostname(), c.Port()
+	def := map[string]string{"https": "443", "http": "80"}[c.Scheme]
+	switch {
+	case port == "" && def != "":
+		c.Host = host + ":" + def
+		out = append(out, c.String())
+	case port != "" && port == def:
+		c.Host = host
+		out = append(out, c.String())
+	}
+	return out
+}
+
+// Verify implements Provider.
+func (p *Twilio) Verify(r *Request) error {
+	got := r.Header.Get("X-Twilio-Signature")
+	if got == "" {
+		return deny("missing X-Twilio-Signature header")
+	}
+	if r.URL == nil {
+		return deny("request URL unknown (set public_url)")
+	}
+	params := r.Form
+	if bodyHash := r.URL.Query().Get("bodySHA256"); bodyHash != "" {
+		sum := sha256.Sum256(r.Body)
+		if !equalString(strings.ToLower(bodyHash), hex.EncodeToString(sum[:])) {
+			return deny("bodySHA256 does not match the body")
+		}
+		params = nil
+	} else if params == nil && len(r.Body) > 0 {
+		return deny("a JSON body needs bodySHA256 in the URL")
+	}
+	for _, u := range urlVariants(r.URL) {
+		for _, s := range p.secrets {
+			if equalString(got, TwilioSignature(s, u, params)) {
+				return nil
+			}
+		}
+	}
+	return deny("X-Twilio-Signature does not match (if a proxy rewrites the URL, set public_url)")
+}
+
+// Identify implements Provider.
+func (p *Twilio) Identify(r *Request, payload any) Identity {
+	id := r.Header.Get("I-Twilio-Idempotency-Token")
+	f := r.Form
+	if f == nil {
+		f = url.Values{}
+	}
+	switch {
+	case f.Get("MessageStatus") != "" || f.Get("SmsStatus") != "" && f.Get("Body") == "":
+		return Identity{Event: "message.status", DeliveryID: id}
+	case f.Get("MessageSid") != "" || f.Get("SmsSid") != "":
+		return Identity{Event: "message", DeliveryID: id}
+	case f.Get("CallSid") != "":
+		return Identity{Event: "call", DeliveryID: id}
+	}
+	return Identity{Event: "request", DeliveryID: id}
+}
+
+// Sign implements Signer: form posts are signed over their parameters, other
+// bodies get bodySHA256 in the URL.
+func (p *Twilio) Sign(r *Request) {
+	if r.Form == nil && len(r.Body) > 0 {
+		sum := sha256.Sum256(r.Body)
+		q := r.URL.Query()
+		q.Set("bodySHA256", hex.EncodeToString(sum[:]))
+		r.URL.RawQuery = q.Encode()
+	}
+	params := r.Form
+	if r.URL.Query().Get("bodySHA256") != "" {
+		params = nil
+	}
+	r.Header.Set("X-Twilio-Signature", TwilioSignature(p.secrets[0], r.URL.String(), params))
+}

@@ -1,0 +1,205 @@
+// Package store defines the durable store of events and runs: the Store
+// interface every backend implements and the conformance suite (storetest)
+// they all pass. It knows nothing of HTTP, providers or rules.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// State is a run's place in its state machine:
+//
+//	pending -> running -> succeeded
+//	                   -> retrying -> running -> ... -> dead
+//	dead -> replayed (a new run was created from it)
+type State string
+
+// Run states.
+const (
+	Pending   State = "pending"
+	Running   State = "running"
+	Succeeded State = "succeeded"
+	Retrying  State = "retrying"
+	Dead      State = "dead"
+	Replayed  State = "replayed"
+)
+
+// States lists every state, in lifecycle order.
+var States = []State{Pending, Running, Retrying, Succeeded, Dead, Replayed}
+
+// Terminal reports whether a run in state s will not run again by itself.
+func (s State) Terminal() bool { return s == Succeeded || s == Dead || s == Replayed }
+
+// Event is one received, verified webhook.
+type Event struct {
+	ID           string            `json:"id"`
+	Source       string            `json:"source"`
+	Provider     string            `json:"provider"`
+	Event        string            `json:"event"`
+	DeliveryID   string            `json:"delivery_id,omitempty"`
+	Headers      map[string]string `json:"headers"`
+	Query        string            `json:"query,omitempty"`
+	Body         []byte            `json:"-"`
+	RemoteIP     string            `json:"remote_ip"`
+	ReceivedAt   time.Time         `json:"received_at"`
+	Verification string            `json:"verification"`
+	Matched      []string          `json:"matched"`
+	ConfigHash   string            `json:"config_hash"`
+}
+
+// Run is the execution of one rule for one event.
+type Run struct {
+	ID         string `json:"id"`
+	EventID    string `json:"event_id"`
+	Rule       string `json:"rule"`
+	ConfigHash string `json:"config_hash"`
+	State      State  `json:"state"`
+	// Attempt counts the attempts started (1 while the first runs).
+	Attempt int `json:"attempt"`
+	// Step is the index of the next action to run; steps before it
+	// succeeded and are not run again.
+	Step          int        `json:"step"`
+	NextAttemptAt time.Time  `json:"next_attempt_at"`
+	ClaimedBy     string     `json:"claimed_by,omitempty"`
+	LastError     string     `json:"last_error,omitempty"`
+	ExitCode      *int       `json:"exit_code,omitempty"`
+	HTTPStatus    int        `json:"http_status,omitempty"`
+	Output        string     `json:"output,omitempty"`
+	Detail        string     `json:"detail,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	FinishedAt    *time.Time `json:"finished_at,omitempty"`
+	ReplayOf      string     `json:"replay_of,omitempty"`
+}
+
+// Attempt records one attempt of a run.
+type Attempt struct {
+	RunID      string        `json:"run_id"`
+	N          int           `json:"n"`
+	Step       int           `json:"step"`
+	StartedAt  time.Time     `json:"started_at"`
+	Duration   time.Duration `json:"duration_ns"`
+	OK         bool          `json:"ok"`
+	Error      string        `json:"error,omitempty"`
+	ExitCode   *int          `json:"exit_code,omitempty"`
+	HTTPStatus int           `json:"http_status,omitempty"`
+	Output     string        `json:"output,omitempty"`
+	Detail     string        `json:"detail,omitempty"`
+}
+
+// IngestResult tells whether an event was stored or was a duplicate.
+type IngestResult struct {
+	// EventID is the stored event's id (the earlier one for a duplicate).
+	EventID   string
+	Duplicate bool
+}
+
+// ClaimOptions controls a claim of due runs.
+type ClaimOptions struct {
+	Owner string
+	Limit int
+	Lease time.Duration
+	Now   time.Time
+	// Concurrency caps running runs per rule across every process sharing
+	// the store; rules not listed are unlimited.
+	Concurrency map[string]int
+}
+
+// Outcome is the result of an attempt, written by Finish.
+type Outcome struct {
+	Attempt Attempt
+	// State is the run's next state: Succeeded, Retrying or Dead.
+	State State
+	// NextAttemptAt is when a Retrying run is due.
+	NextAttemptAt time.Time
+	Step          int
+}
+
+// EventFilter selects events, newest first.
+type EventFilter struct {
+	Source string
+	Event  string
+	Since  time.Time
+	Before time.Time
+	Limit  int
+}
+
+// RunFilter selects runs, newest first.
+type RunFilter struct {
+	EventID string
+	Rule    string
+	State   State
+	Since   time.Time
+	Limit   int
+}
+
+// RuleCount is the number of runs of a rule in a state.
+type RuleCount struct {
+	Source string `json:"source"`
+	Rule   string `json:"rule"`
+	State  State  `json:"state"`
+	Count  int    `json:"count"`
+}
+
+// Errors the store returns.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrLeaseLost means the run was taken over by another owner (its lease
+	// expired); the result of this attempt is dropped.
+	ErrLeaseLost = errors.New("lease lost")
+	// ErrNotReplayable is returned when replaying a run that is not dead.
+	ErrNotReplayable = errors.New("only dead or succeeded runs can be replayed")
+)
+
+// Store is the durable store. Every method is safe for concurrent use.
+type Store interface {
+	// Ingest stores the event and its runs atomically, unless a delivery
+	// with the same (source, delivery id) was stored since dedupeSince.
+	// It returns only once the write is durable.
+	Ingest(ctx context.Context, ev *Event, runs []*Run, dedupeSince time.Time) (IngestResult, error)
+	// AddRuns stores new runs for an already stored event (event replay).
+	AddRuns(ctx context.Context, runs []*Run) error
+	// Claim marks up to Limit due runs as running for Owner until
+	// Now+Lease and returns them with Attempt incremented. Runs whose
+	// lease expired are due again.
+	Claim(ctx context.Context, o ClaimOptions) ([]*Run, error)
+	// Extend renews the lease of runs still held by owner.
+	Extend(ctx context.Context, owner string, ids []string, until time.Time) error
+	// Progress records that the steps before step succeeded.
+	Progress(ctx context.Context, owner, runID string, step int) error
+	// Finish records an attempt and moves the run to its next state. It
+	// fails with ErrLeaseLost when owner no longer holds the run.
+	Finish(ctx context.Context, owner, runID string, o Outcome) error
+	// Release puts runs held by owner back to pending without counting an
+	// attempt (graceful shutdown before they started).
+	Release(ctx context.Context, owner string, ids []string) error
+	// RecoverAll makes every running run due now (single-process start).
+	RecoverAll(ctx context.Context, now time.Time) (int, error)
+	// Replay creates a pending run from a dead (or succeeded) run and marks
+	// a dead original as replayed.
+	Replay(ctx context.Context, runID string, now time.Time) (*Run, error)
+	// ReplayRule replays every run of rule in state (dead by default).
+	ReplayRule(ctx context.Context, rule string, state State, now time.Time) ([]*Run, error)
+
+	GetEvent(ctx context.Context, id string) (*Event, error)
+	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
+	GetRun(ctx context.Context, id string) (*Run, []*Attempt, error)
+	ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
+	// CountStates returns the number of runs in each state.
+	CountStates(ctx context.Context) (map[State]int, error)
+	// CountRules returns run counts per source, rule and state for runs
+	// created since.
+	CountRules(ctx context.Context, since time.Time) ([]RuleCount, error)
+	// Prune deletes events received before olderThan whose runs all
+	// succeeded (or that matched nothing), and delivery records older than
+	// dedupeBefore. Dead runs are kept.
+	Prune(ctx context.Context, olderThan, dedupeBefore time.Time) (int, error)
+	Close() error
+}
+
+// NewID returns a new unique, time-ordered id (UUIDv7).
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
