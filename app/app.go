@@ -1,0 +1,246 @@
+// Package app wires hookrunner together for `hookrunner serve`: config,
+// store, engine, listeners, reload (file watch, SIGHUP, admin endpoint) and
+// an orderly shutdown. main stays thin so tests embed the whole app.
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/server"
+	"github.com/hookrunner/hookrunner/store"
+	"github.com/hookrunner/hookrunner/store/sqlite"
+)
+
+// Options for Run.
+type Options struct {
+	ConfigPath string
+	// Watch reloads when the config file changes.
+	Watch bool
+	// Reload receives a value for each reload request (SIGHUP).
+	Reload <-chan struct{}
+	// LogOutput receives the logs (stderr when nil).
+	LogOutput io.Writer
+	// Ready, when set, is called with the bound addresses once serving.
+	Ready func(public, admin string)
+	// Listener, when set, is used for the public server instead of
+	// listening on server.listen (socket activation, tests).
+	Listener net.Listener
+	// Notify receives lifecycle states: "READY=1", "RELOADING=1",
+	// "STOPPING=1" (sd_notify).
+	Notify func(state string)
+}
+
+// NewLogger builds the slog logger the config asks for.
+func NewLogger(c config.Log, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.Level))
+	o := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// OpenStore opens the store the config names.
+func OpenStore(ctx context.Context, c config.Store) (store.Store, bool, error) {
+	switch c.Driver {
+	case "sqlite":
+		s, err := sqlite.Open(ctx, c.DSN, sqlite.Options{Synchronous: c.Synchronous})
+		return s, true, err
+	}
+	return nil, false, fmt.Errorf("store.driver %q is not supported by this build", c.Driver)
+}
+
+// Run serves until ctx is cancelled, then shuts down in order: stop
+// accepting, finish requests, drain running actions, close the store.
+func Run(ctx context.Context, o Options) error {
+	if o.LogOutput == nil {
+		o.LogOutput = os.Stderr
+	}
+	if o.Notify == nil {
+		o.Notify = func(string) {}
+	}
+	raw, err := os.ReadFile(o.ConfigPath)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	snap, err := engine.LoadSnapshot(o.ConfigPath)
+	if err != nil {
+		return err
+	}
+	cfg := snap.Config
+	log := NewLogger(cfg.Log, o.LogOutput)
+	if !server.IsLoopback(cfg.Admin.Listen) && cfg.Admin.Token == "" {
+		return fmt.Errorf("%s: admin.token: required when admin.listen (%s) is not a loopback address", o.ConfigPath, cfg.Admin.Listen)
+	}
+
+	st, singleNode, err := OpenStore(ctx, cfg.Store)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	eng := engine.New(snap, engine.Options{Store: st, Logger: log, RecoverOnStart: singleNode})
+
+	r := &reloader{path: o.ConfigPath, eng: eng, log: log, lastRaw: sha256.Sum256(raw), notify: o.Notify}
+
+	pubLn := o.Listener
+	if pubLn == nil {
+		if pubLn, err = net.Listen("tcp", cfg.Server.Listen); err != nil {
+			return fmt.Errorf("listen %s: %w", cfg.Server.Listen, err)
+		}
+	}
+	admLn, err := net.Listen("tcp", cfg.Admin.Listen)
+	if err != nil {
+		pubLn.Close()
+		return fmt.Errorf("admin listen %s: %w", cfg.Admin.Listen, err)
+	}
+	in := &server.Ingress{Engine: eng, Log: log, MaxPending: int64(cfg.Server.MaxPending)}
+	pub := &http.Server{
+		Handler:           in.Handler(),
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
+		ReadTimeout:       cfg.Server.ReadTimeout.D(),
+		WriteTimeout:      cfg.Server.WriteTimeout.D(),
+		IdleTimeout:       cfg.Server.IdleTimeout.D(),
+		MaxHeaderBytes:    int(cfg.Server.MaxHeaderBytes),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	adm := &http.Server{
+		Handler:           (&server.Admin{Engine: eng, Token: cfg.Admin.Token.Reveal(), Reload: r.reload}).Handler(),
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+
+	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRunner()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		err := eng.Run(runCtx, engine.RunOptions{
+			Workers: cfg.Runner.Workers, Lease: cfg.Runner.Lease.D(), PollInterval: cfg.Runner.PollInterval.D(),
+			Grace: cfg.Server.ShutdownGrace.D(), OutputLimit: int(cfg.Runner.OutputLimit),
+			Retention: cfg.Store.Retention.D(), DedupeWindow: cfg.Store.DedupeWindow.D(),
+		})
+		if err != nil {
+			log.Error("runner stopped", "error", err)
+		}
+	}()
+	errc := make(chan error, 2)
+	go func() { errc <- serve(pub, pubLn) }()
+	go func() { errc <- serve(adm, admLn) }()
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	if o.Watch {
+		if err := r.watch(watchCtx); err != nil {
+			log.Error("config watch disabled", "error", err)
+		}
+	}
+	go func() {
+		for {
+			select {
+			case <-watchCtx.Done():
+				return
+			case <-o.Reload:
+				_ = r.reload(watchCtx)
+			}
+		}
+	}()
+
+	log.Info("hookrunner serving", "listen", pubLn.Addr().String(), "admin", admLn.Addr().String(),
+		"sources", len(snap.Sources), "rules", len(snap.Ordered), "config_hash", snap.Hash, "store", cfg.Store.Driver)
+	if o.Ready != nil {
+		o.Ready(pubLn.Addr().String(), admLn.Addr().String())
+	}
+	o.Notify("READY=1")
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+		log.Error("listener failed", "error", serveErr)
+	}
+	o.Notify("STOPPING=1")
+	log.Info("shutting down: no new requests; running actions get the grace period", "grace", cfg.Server.ShutdownGrace.D())
+	stopWatch()
+	shCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_ = pub.Shutdown(shCtx)
+	stopRunner()
+	wg.Wait()
+	_ = adm.Shutdown(shCtx)
+	log.Info("stopped")
+	return serveErr
+}
+
+func serve(s *http.Server, ln net.Listener) error {
+	if err := s.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// reloader loads, validates and swaps configs; failures keep the running
+// config.
+type reloader struct {
+	mu      sync.Mutex
+	path    string
+	eng     *engine.Engine
+	log     *slog.Logger
+	lastRaw [32]byte
+	notify  func(string)
+}
+
+func (r *reloader) reload(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	raw, err := os.ReadFile(r.path)
+	if err != nil {
+		err = fmt.Errorf("%s: read: %w", r.path, err)
+		r.eng.ReloadFailed(err)
+		r.log.Error("config reload failed; the running config stays", "hash", r.eng.Snapshot().Hash, "error", err)
+		return err
+	}
+	sum := sha256.Sum256(raw)
+	if sum == r.lastRaw && r.eng.Status().LastSuccess {
+		return nil // byte-identical: nothing to do
+	}
+	r.notify("RELOADING=1")
+	defer r.notify("READY=1")
+	cfg, err := config.Parse(r.path, raw, os.LookupEnv)
+	var snap *engine.Snapshot
+	if err == nil {
+		snap, err = engine.Build(cfg)
+	}
+	if err != nil {
+		r.eng.ReloadFailed(err)
+		r.log.Error("config reload failed; the running config stays", "hash", r.eng.Snapshot().Hash, "error", err)
+		return err
+	}
+	r.lastRaw = sum
+	old := r.eng.Snapshot()
+	if snap.Hash == old.Hash {
+		r.eng.Swap(snap)
+		return nil
+	}
+	if !bytes.Equal([]byte(fmt.Sprint(old.Config.Store)), []byte(fmt.Sprint(cfg.Store))) ||
+		old.Config.Server.Listen != cfg.Server.Listen || old.Config.Admin.Listen != cfg.Admin.Listen {
+		r.log.Warn("server, admin listen and store settings take effect at the next restart")
+	}
+	r.eng.Swap(snap)
+	r.log.Info("config reloaded", "hash", snap.Hash, "previous", old.Hash, "sources", len(snap.Sources), "rules", len(snap.Ordered))
+	return nil
+}

@@ -1,0 +1,120 @@
+// Command hookrunner receives webhooks, verifies them, stores them durably,
+// matches them against the rules of hooks.yaml and runs their actions.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hookrunner/hookrunner/app"
+)
+
+// Set with -ldflags "-X main.version=… -X main.commit=… -X main.date=…".
+var (
+	version = ""
+	commit  = ""
+	date    = ""
+)
+
+const usage = `hookrunner — receive, verify, store and act on webhooks
+
+Usage:
+  hookrunner serve    --config hooks.yaml [--watch=true]
+  hookrunner validate --config hooks.yaml
+  hookrunner explain  --config hooks.yaml --source S [--event E] --payload P.json [--header K:V]... | --event-id ID
+  hookrunner send     --config hooks.yaml --source S [--event E] [--payload P.json] [--url URL]
+  hookrunner events   --config hooks.yaml [--source S] [--event E] [--since 1h] [--limit N] [ID]
+  hookrunner runs     --config hooks.yaml [--rule R] [--state dead] [--event-id ID] [--since 1h] [ID]
+  hookrunner replay   --config hooks.yaml RUN_ID | --rule R [--state dead] | --event-id ID
+  hookrunner version
+
+events, runs and replay open the store directly, or talk to a running
+server with --server http://127.0.0.1:8081 [--token T] (or
+HOOKRUNNER_ADMIN_TOKEN). Run "hookrunner <command> -h" for its flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(rest, stderr)
+	case "validate":
+		err = validate(rest, stdout)
+	case "explain":
+		err = explain(rest, stdout)
+	case "send":
+		err = send(rest, stdout)
+	case "events":
+		err = events(rest, stdout)
+	case "runs":
+		err = runs(rest, stdout)
+	case "replay":
+		err = replay(rest, stdout)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, versionString())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "hookrunner: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	var ec exitCode
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ec):
+		return int(ec)
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	}
+	fmt.Fprintln(stderr, err)
+	return 1
+}
+
+// exitCode ends a command with a status and no further message.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+func serve(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg := fs.String("config", "hooks.yaml", "path to hooks.yaml")
+	watch := fs.Bool("watch", true, "reload when the config file changes")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	reload := make(chan struct{}, 1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return app.Run(ctx, app.Options{
+		ConfigPath: *cfg, Watch: *watch, Reload: reload, LogOutput: stderr,
+		Listener: app.SocketActivated(), Notify: app.SdNotify,
+	})
+}

@@ -1,0 +1,636 @@
+// Package engine holds the config snapshot in force (one atomic pointer),
+// turns verified requests into stored events and runs, and executes runs
+// on a bounded worker pool with leases, retries, dead letters and replay.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookrunner/hookrunner/actions"
+	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/store"
+)
+
+// Options configure an Engine.
+type Options struct {
+	Store  store.Store
+	Logger *slog.Logger
+	// Owner identifies this process in run leases; random when empty.
+	Owner string
+	// RecoverOnStart makes every running run due at start: right for a
+	// store only this process uses (SQLite). Shared stores rely on leases.
+	RecoverOnStart bool
+	// Now is the clock (tests); time.Now when nil.
+	Now func() time.Time
+}
+
+// Engine is the running core.
+type Engine struct {
+	snap    atomic.Pointer[Snapshot]
+	st      store.Store
+	log     *slog.Logger
+	owner   string
+	now     func() time.Time
+	metrics *Metrics
+	wake    chan struct{}
+	recover bool
+
+	outstanding atomic.Int64
+	outputLimit atomic.Int64
+
+	mu       sync.Mutex
+	inflight map[string]context.CancelFunc
+
+	reloadMu  sync.Mutex
+	reloadErr error
+	reloadAt  time.Time
+}
+
+// New returns an engine serving snap.
+func New(snap *Snapshot, o Options) *Engine {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Owner == "" {
+		host, _ := os.Hostname()
+		o.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), store.NewID()[24:])
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	e := &Engine{st: o.Store, log: o.Logger, owner: o.Owner, now: o.Now, wake: make(chan struct{}, 1),
+		recover: o.RecoverOnStart, inflight: map[string]context.CancelFunc{}}
+	e.metrics = newMetrics(o.Store)
+	e.snap.Store(snap)
+	e.reloadAt = snap.LoadedAt
+	e.metrics.ConfigInfo.WithLabelValues(snap.Hash).Set(1)
+	e.metrics.ReloadSuccess.Set(1)
+	e.metrics.ReloadTime.Set(float64(snap.LoadedAt.Unix()))
+	return e
+}
+
+// Snapshot returns the config in force.
+func (e *Engine) Snapshot() *Snapshot { return e.snap.Load() }
+
+// Store returns the engine's store.
+func (e *Engine) Store() store.Store { return e.st }
+
+// Metrics returns the engine's metrics.
+func (e *Engine) Metrics() *Metrics { return e.metrics }
+
+// Owner returns this process's lease owner id.
+func (e *Engine) Owner() string { return e.owner }
+
+// Swap installs a new snapshot atomically and records the reload.
+func (e *Engine) Swap(s *Snapshot) {
+	old := e.snap.Swap(s)
+	e.reloadMu.Lock()
+	e.reloadErr = nil
+	e.reloadAt = s.LoadedAt
+	e.reloadMu.Unlock()
+	if old != nil && old.Hash != s.Hash {
+		e.metrics.ConfigInfo.DeleteLabelValues(old.Hash)
+	}
+	e.metrics.ConfigInfo.WithLabelValues(s.Hash).Set(1)
+	e.metrics.Reloads.WithLabelValues("success").Inc()
+	e.metrics.ReloadSuccess.Set(1)
+	e.metrics.ReloadTime.Set(float64(s.LoadedAt.Unix()))
+	e.poke()
+}
+
+// ReloadFailed records a failed reload; the running config stays.
+func (e *Engine) ReloadFailed(err error) {
+	e.reloadMu.Lock()
+	e.reloadErr = err
+	e.reloadMu.Unlock()
+	e.metrics.Reloads.WithLabelValues("failure").Inc()
+	e.metrics.ReloadSuccess.Set(0)
+}
+
+// ConfigStatus describes the config in force and the last reload.
+type ConfigStatus struct {
+	Hash        string    `json:"hash"`
+	LoadedAt    time.Time `json:"loaded_at"`
+	LastError   string    `json:"last_reload_error,omitempty"`
+	LastSuccess bool      `json:"last_reload_successful"`
+	Owner       string    `json:"replica"`
+	Sources     int       `json:"sources"`
+	Rules       int       `json:"rules"`
+}
+
+// Status returns the config status.
+func (e *Engine) Status() ConfigStatus {
+	s := e.Snapshot()
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	st := ConfigStatus{Hash: s.Hash, LoadedAt: e.reloadAt, LastSuccess: e.reloadErr == nil, Owner: e.owner, Sources: len(s.Sources), Rules: len(s.Ordered)}
+	if e.reloadErr != nil {
+		st.LastError = e.reloadErr.Error()
+	}
+	return st
+}
+
+func (e *Engine) poke() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Outstanding is the number of unfinished runs known to this process.
+func (e *Engine) Outstanding() int64 { return e.outstanding.Load() }
+
+// Received is a verified request handed over by the server.
+type Received struct {
+	Snapshot   *Snapshot
+	Source     *Source
+	Identity   providers.Identity
+	Header     http.Header
+	Query      string
+	Body       []byte
+	Payload    any
+	RemoteIP   string
+	ReceivedAt time.Time
+}
+
+// Accepted is the outcome of Accept.
+type Accepted struct {
+	EventID   string
+	Duplicate bool
+	Matched   []string
+	// SyncRun is a run of a `respond: sync` rule, already claimed by this
+	// process, for the caller to execute with RunSync.
+	SyncRun  *store.Run
+	SyncRule *Rule
+}
+
+// sensitiveHeaders are never stored: they carry credentials.
+var sensitiveHeaders = map[string]bool{"authorization": true, "x-gitlab-token": true, "cookie": true, "proxy-authorization": true}
+
+// StoredHeaders flattens headers to lower-case keys, dropping credentials.
+func StoredHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		lk := strings.ToLower(k)
+		if sensitiveHeaders[lk] {
+			out[lk] = "[REDACTED]"
+			continue
+		}
+		out[lk] = strings.Join(v, ", ")
+	}
+	return out
+}
+
+// NewEnv builds the expression environment of an event.
+func NewEnv(source, provider string, id providers.Identity, eventID string, headers map[string]string, query string, payload any, remoteIP string, at time.Time) *rules.Env {
+	q := map[string]string{}
+	if vals, err := url.ParseQuery(query); err == nil {
+		for k, v := range vals {
+			q[k] = strings.Join(v, ",")
+		}
+	}
+	return &rules.Env{Source: source, Provider: provider, Event: id.Event, ID: eventID, DeliveryID: id.DeliveryID,
+		Payload: payload, Headers: headers, Query: q, RemoteIP: remoteIP, ReceivedAt: at}
+}
+
+// Accept matches a verified request against the snapshot it was verified
+// with and stores the event and one run per matched rule in one durable
+// write. Only when it returns without error may the sender be answered 2xx.
+func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
+	evID := store.NewID()
+	headers := StoredHeaders(rc.Header)
+	env := NewEnv(rc.Source.Name, rc.Source.Provider, rc.Identity, evID, headers, rc.Query, rc.Payload, rc.RemoteIP, rc.ReceivedAt)
+	var matched []*Rule
+	for _, r := range rc.Source.Candidates(rc.Identity.Event) {
+		ok, err := r.Cond.Eval(env)
+		if err != nil {
+			e.log.Warn("condition error: rule does not match", "event_id", evID, "rule", r.Name, "error", err)
+		}
+		if ok {
+			matched = append(matched, r)
+		}
+	}
+	verification := "verified"
+	if rc.Source.NoVerify {
+		verification = "none (verify: none)"
+	}
+	ev := &store.Event{ID: evID, Source: rc.Source.Name, Provider: rc.Source.Provider, Event: rc.Identity.Event,
+		DeliveryID: rc.Identity.DeliveryID, Headers: headers, Query: rc.Query, Body: rc.Body, RemoteIP: rc.RemoteIP,
+		ReceivedAt: rc.ReceivedAt, Verification: verification, ConfigHash: rc.Snapshot.Hash}
+	acc := &Accepted{EventID: evID}
+	runs := make([]*store.Run, 0, len(matched))
+	now := e.now()
+	for _, r := range matched {
+		ev.Matched = append(ev.Matched, r.Name)
+		run := &store.Run{ID: store.NewID(), EventID: evID, Rule: r.Name, ConfigHash: rc.Snapshot.Hash, State: store.Pending,
+			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+		if r.Sync && acc.SyncRun == nil {
+			// Claimed at birth so no worker takes it: the request executes it.
+			run.State, run.ClaimedBy, run.Attempt = store.Running, e.owner, 1
+			run.NextAttemptAt = now.Add(r.SyncTimeout + time.Minute)
+			acc.SyncRun, acc.SyncRule = run, r
+		}
+		runs = append(runs, run)
+	}
+	acc.Matched = ev.Matched
+	cfg := rc.Snapshot.Config
+	res, err := e.st.Ingest(ctx, ev, runs, rc.ReceivedAt.Add(-cfg.Store.DedupeWindow.D()))
+	if err != nil {
+		return nil, fmt.Errorf("store event: %w", err)
+	}
+	if res.Duplicate {
+		return &Accepted{EventID: res.EventID, Duplicate: true}, nil
+	}
+	for _, r := range matched {
+		e.metrics.RuleMatches.WithLabelValues(r.Name).Inc()
+	}
+	if len(runs) > 0 {
+		e.outstanding.Add(int64(len(runs)))
+		e.poke()
+	}
+	return acc, nil
+}
+
+// SyncResult is what a synchronous run produced.
+type SyncResult struct {
+	Result *actions.Result
+	Err    error
+	State  store.State
+}
+
+// RunSync executes a run claimed at Accept in the caller's goroutine, for a
+// `respond: sync` rule; failures go through the normal retry path.
+func (e *Engine) RunSync(ctx context.Context, run *store.Run, r *Rule) SyncResult {
+	ctx, cancel := context.WithTimeout(ctx, r.SyncTimeout)
+	defer cancel()
+	e.track(run.ID, cancel)
+	defer e.untrack(run.ID)
+	return e.execute(ctx, run)
+}
+
+func (e *Engine) track(id string, cancel context.CancelFunc) {
+	e.mu.Lock()
+	e.inflight[id] = cancel
+	e.mu.Unlock()
+}
+
+func (e *Engine) untrack(id string) {
+	e.mu.Lock()
+	delete(e.inflight, id)
+	e.mu.Unlock()
+}
+
+func (e *Engine) inflightIDs() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ids := make([]string, 0, len(e.inflight))
+	for id := range e.inflight {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// RunOptions configure the worker pool.
+type RunOptions struct {
+	Workers      int
+	Lease        time.Duration
+	PollInterval time.Duration
+	// Grace is how long running actions may finish after ctx is cancelled
+	// before they are cancelled (their process groups killed).
+	Grace time.Duration
+	// OutputLimit caps captured output per attempt.
+	OutputLimit int
+	// Retention prunes succeeded events older than this (0: never).
+	Retention    time.Duration
+	DedupeWindow time.Duration
+}
+
+// Run executes due runs until ctx is cancelled, then drains: no new claims,
+// running actions get Grace to finish, then are cancelled and recorded.
+func (e *Engine) Run(ctx context.Context, o RunOptions) error {
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.Lease <= 0 {
+		o.Lease = 30 * time.Second
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.Grace <= 0 {
+		o.Grace = 30 * time.Second
+	}
+	e.outputLimit.Store(int64(o.OutputLimit))
+	if e.recover {
+		n, err := e.st.RecoverAll(ctx, e.now())
+		if err != nil {
+			return fmt.Errorf("recover runs: %w", err)
+		}
+		if n > 0 {
+			e.log.Info("resuming runs interrupted by the last stop", "runs", n)
+		}
+	}
+	if counts, err := e.st.CountStates(ctx); err == nil {
+		e.outstanding.Store(int64(counts[store.Pending] + counts[store.Running] + counts[store.Retrying]))
+	}
+
+	execCtx, cancelExec := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelExec()
+	var wg sync.WaitGroup
+	free := make(chan struct{}, o.Workers)
+	for i := 0; i < o.Workers; i++ {
+		free <- struct{}{}
+	}
+	hbStop := make(chan struct{})
+	go e.heartbeat(o.Lease, hbStop)
+	defer close(hbStop)
+	if o.Retention > 0 {
+		go e.pruneLoop(ctx, o.Retention, o.DedupeWindow)
+	}
+
+	ticker := time.NewTicker(o.PollInterval)
+	defer ticker.Stop()
+	for ctx.Err() == nil {
+		n := len(free)
+		if n > 0 {
+			runs, err := e.st.Claim(ctx, store.ClaimOptions{Owner: e.owner, Limit: n, Lease: o.Lease, Now: e.now(),
+				Concurrency: e.Snapshot().ConcurrencyLimits()})
+			if err != nil && ctx.Err() == nil {
+				e.log.Error("claim runs", "error", err)
+			}
+			for _, run := range runs {
+				<-free
+				rctx, cancel := context.WithCancel(execCtx)
+				e.track(run.ID, cancel)
+				wg.Add(1)
+				go func(run *store.Run) {
+					defer wg.Done()
+					defer func() { free <- struct{}{} }()
+					defer e.untrack(run.ID)
+					defer cancel()
+					e.execute(rctx, run)
+					e.poke() // a slot (and maybe a concurrency slot) is free
+				}(run)
+			}
+			if len(runs) == n && n > 0 {
+				continue // there may be more due right now
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-e.wake:
+		case <-ticker.C:
+		}
+	}
+
+	// Drain.
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	if len(e.inflightIDs()) > 0 {
+		e.log.Info("waiting for running actions", "runs", len(e.inflightIDs()), "grace", o.Grace)
+	}
+	select {
+	case <-done:
+	case <-time.After(o.Grace):
+		e.log.Warn("grace period over: cancelling running actions", "runs", len(e.inflightIDs()))
+		cancelExec()
+		<-done
+	}
+	return nil
+}
+
+func (e *Engine) heartbeat(lease time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			ids := e.inflightIDs()
+			if len(ids) == 0 {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), lease/3)
+			if err := e.st.Extend(ctx, e.owner, ids, e.now().Add(lease)); err != nil {
+				e.log.Error("extend leases", "runs", len(ids), "error", err)
+			}
+			cancel()
+		}
+	}
+}
+
+func (e *Engine) pruneLoop(ctx context.Context, retention, dedupe time.Duration) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		now := e.now()
+		n, err := e.st.Prune(ctx, now.Add(-retention), now.Add(-dedupe))
+		if err != nil && ctx.Err() == nil {
+			e.log.Error("prune", "error", err)
+		} else if n > 0 {
+			e.log.Info("pruned old events", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Backoff returns the delay before attempt n+1 after n failed attempts:
+// exponential from base, capped at max, with jitter in [d/2, d].
+func Backoff(n int, base, max time.Duration) time.Duration {
+	d := base
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	if d > max {
+		d = max
+	}
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// execute runs one attempt of a run: its remaining steps in order, each
+// success recorded so it is not repeated, then the outcome.
+func (e *Engine) execute(ctx context.Context, run *store.Run) SyncResult {
+	snap := e.Snapshot()
+	log := e.log.With("event_id", run.EventID, "run_id", run.ID, "rule", run.Rule, "attempt", run.Attempt)
+	started := e.now()
+	finish := func(o store.Outcome) {
+		o.Attempt.RunID, o.Attempt.N, o.Attempt.StartedAt = run.ID, run.Attempt, started
+		o.Attempt.Duration = e.now().Sub(started)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := e.st.Finish(fctx, e.owner, run.ID, o); err != nil {
+			if errors.Is(err, store.ErrLeaseLost) {
+				log.Warn("run was taken over by another worker; result dropped")
+			} else {
+				log.Error("record run outcome", "error", err)
+			}
+			return
+		}
+		if o.State.Terminal() {
+			e.outstanding.Add(-1)
+		}
+		e.metrics.RunOutcomes.WithLabelValues(run.Rule, string(o.State)).Inc()
+		e.metrics.AttemptDuration.WithLabelValues(run.Rule).Observe(o.Attempt.Duration.Seconds())
+	}
+
+	rule := snap.Rules[run.Rule]
+	if rule == nil {
+		msg := fmt.Sprintf("rule %q is not in the config in force (hash %s); replay it after restoring the rule", run.Rule, snap.Hash)
+		log.Warn("run goes dead: rule removed")
+		finish(store.Outcome{State: store.Dead, Step: run.Step, Attempt: store.Attempt{Error: msg}})
+		return SyncResult{Err: errors.New(msg), State: store.Dead}
+	}
+	ev, err := e.st.GetEvent(ctx, run.EventID)
+	if err != nil {
+		st := store.Retrying
+		if errors.Is(err, store.ErrNotFound) {
+			st = store.Dead
+		}
+		finish(store.Outcome{State: st, Step: run.Step, NextAttemptAt: e.now().Add(rule.Retry.Backoff.D()), Attempt: store.Attempt{Error: "load event: " + err.Error()}})
+		return SyncResult{Err: err, State: st}
+	}
+	payload, _, _ := DecodePayload(ev.Headers["content-type"], ev.Body)
+	id := providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}
+	env := NewEnv(ev.Source, ev.Provider, id, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
+	env.Rule, env.RunID, env.Attempt = rule.Name, run.ID, run.Attempt
+	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load())}
+
+	var res actions.Result
+	var runErr error
+	step := run.Step
+	var details []string
+	for ; step < len(rule.Steps); step++ {
+		res, runErr = rule.Steps[step].Action.Run(ctx, inv)
+		if res.Detail != "" {
+			details = append(details, res.Detail)
+		}
+		if runErr != nil {
+			runErr = fmt.Errorf("actions[%d] (%s): %w", step, rule.Steps[step].Kind, runErr)
+			break
+		}
+		if step+1 < len(rule.Steps) {
+			if err := e.st.Progress(ctx, e.owner, run.ID, step+1); err != nil {
+				log.Error("record step progress", "error", err)
+			}
+		}
+	}
+	att := store.Attempt{Step: step, OK: runErr == nil, ExitCode: res.ExitCode, HTTPStatus: res.HTTPStatus, Output: res.Output, Detail: strings.Join(details, "; ")}
+	if runErr == nil {
+		finish(store.Outcome{State: store.Succeeded, Step: step, Attempt: att})
+		log.Info("run succeeded", "duration", e.now().Sub(started).Round(time.Millisecond), "detail", att.Detail)
+		return SyncResult{Result: &res, State: store.Succeeded}
+	}
+	att.Error = runErr.Error()
+	// Retries follow the rule as it is now (it may have been reloaded).
+	if cur := e.Snapshot().Rules[run.Rule]; cur != nil {
+		rule = cur
+	}
+	state, next := store.Retrying, time.Time{}
+	switch {
+	case actions.IsPermanent(runErr):
+		state = store.Dead
+		att.Error += " (permanent: not retried)"
+	case run.Attempt >= rule.Retry.Attempts:
+		state = store.Dead
+	case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled):
+		// Shutdown: try again as soon as the service is back.
+		next = e.now()
+	default:
+		d := Backoff(run.Attempt, rule.Retry.Backoff.D(), rule.Retry.MaxBackoff.D())
+		if res.RetryAfter > d {
+			d = min(res.RetryAfter, rule.Retry.MaxBackoff.D())
+		}
+		next = e.now().Add(d)
+	}
+	finish(store.Outcome{State: state, Step: step, NextAttemptAt: next, Attempt: att})
+	if state == store.Dead {
+		log.Error("run failed: dead (replay it with `hookrunner replay`)", "error", runErr)
+	} else {
+		log.Warn("run failed: will retry", "error", runErr, "next_attempt_at", next.Format(time.RFC3339))
+	}
+	return SyncResult{Result: &res, Err: runErr, State: state}
+}
+
+// ReplayRun replays a dead or succeeded run with today's config.
+func (e *Engine) ReplayRun(ctx context.Context, runID string) (*store.Run, error) {
+	r, err := e.st.Replay(ctx, runID, e.now())
+	if err != nil {
+		return nil, err
+	}
+	e.outstanding.Add(1)
+	e.poke()
+	return r, nil
+}
+
+// ReplayRule replays every dead run of a rule.
+func (e *Engine) ReplayRule(ctx context.Context, rule string, state store.State) ([]*store.Run, error) {
+	rs, err := e.st.ReplayRule(ctx, rule, state, e.now())
+	if err != nil {
+		return nil, err
+	}
+	e.outstanding.Add(int64(len(rs)))
+	e.poke()
+	return rs, nil
+}
+
+// ReplayEvent matches a stored event against today's config and creates a
+// run for each rule that matches.
+func (e *Engine) ReplayEvent(ctx context.Context, eventID string) ([]*store.Run, error) {
+	ev, err := e.st.GetEvent(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	snap := e.Snapshot()
+	src := snap.Sources[ev.Source]
+	if src == nil {
+		return nil, fmt.Errorf("source %q is not in the config in force", ev.Source)
+	}
+	payload, _, _ := DecodePayload(ev.Headers["content-type"], ev.Body)
+	env := NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
+	now := e.now()
+	var runs []*store.Run
+	for _, r := range src.Match(env) {
+		runs = append(runs, &store.Run{ID: store.NewID(), EventID: ev.ID, Rule: r.Name, ConfigHash: snap.Hash, State: store.Pending,
+			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now, ReplayOf: "event"})
+	}
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	if err := e.st.AddRuns(ctx, runs); err != nil {
+		return nil, err
+	}
+	e.outstanding.Add(int64(len(runs)))
+	e.poke()
+	return runs, nil
+}
+
+// LoadSnapshot loads and compiles a config file: the one path used by
+// serve, reload and validate.
+func LoadSnapshot(path string) (*Snapshot, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return Build(cfg)
+}

@@ -1,0 +1,55 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/hookrunner/hookrunner/engine/rules"
+)
+
+// Decision says whether a rule matches an event and why.
+type Decision struct {
+	Rule    string       `json:"rule"`
+	Matched bool         `json:"matched"`
+	Reason  string       `json:"reason"`
+	Terms   []rules.Term `json:"terms,omitempty"`
+	// Actions are the actions that would run, fully rendered.
+	Actions []string `json:"actions,omitempty"`
+}
+
+// Explain decides every rule of the source for env, with reasons. It runs
+// nothing.
+func (src *Source) Explain(env *rules.Env) []Decision {
+	var out []Decision
+	for _, r := range src.rules {
+		d := Decision{Rule: r.Name}
+		switch ok, err := r.Cond.Eval(env); {
+		case !r.MatchesEvent(env.Event):
+			d.Reason = fmt.Sprintf("event type %q is not in events %q", env.Event, r.Events)
+		case err != nil:
+			d.Reason = "the if expression failed: " + err.Error()
+			d.Terms = r.Cond.Explain(env)
+		case !ok:
+			d.Reason = "the if expression is false"
+			d.Terms = r.Cond.Explain(env)
+		default:
+			d.Matched = true
+			d.Reason = "matched"
+			if r.Cond.Source == "" {
+				d.Reason = "matched (no if condition)"
+			}
+		}
+		if d.Matched {
+			renv := *env
+			renv.Rule = r.Name
+			for i, s := range r.Steps {
+				desc, err := s.Action.Describe(&renv)
+				if err != nil {
+					desc = fmt.Sprintf("%s: cannot render: %v", s.Kind, err)
+				}
+				d.Actions = append(d.Actions, fmt.Sprintf("[%d] %s", i, desc))
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}

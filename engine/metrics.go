@@ -1,0 +1,81 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hookrunner/hookrunner/store"
+)
+
+// Metrics are the Prometheus metrics of the engine and the ingress. They
+// live on their own registry, served at /metrics on the admin listener.
+type Metrics struct {
+	Registry        *prometheus.Registry
+	Received        *prometheus.CounterVec
+	RuleMatches     *prometheus.CounterVec
+	RunOutcomes     *prometheus.CounterVec
+	AttemptDuration *prometheus.HistogramVec
+	Reloads         *prometheus.CounterVec
+	ReloadSuccess   prometheus.Gauge
+	ReloadTime      prometheus.Gauge
+	ConfigInfo      *prometheus.GaugeVec
+}
+
+func newMetrics(st store.Store) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookrunner_events_received_total",
+			Help: "Webhook requests received, by source, provider and result (accepted, duplicate, unauthorized, too_large, forbidden, bad_request, unavailable, handshake).",
+		}, []string{"source", "provider", "result"}),
+		RuleMatches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookrunner_rule_matches_total", Help: "Events matched, by rule.",
+		}, []string{"rule"}),
+		RunOutcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookrunner_run_attempts_total", Help: "Finished attempts, by rule and resulting state (succeeded, retrying, dead).",
+		}, []string{"rule", "state"}),
+		AttemptDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hookrunner_attempt_duration_seconds", Help: "Duration of run attempts, by rule.",
+			Buckets: []float64{.005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900},
+		}, []string{"rule"}),
+		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookrunner_config_reloads_total", Help: "Config reloads, by result (success, failure).",
+		}, []string{"result"}),
+		ReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hookrunner_config_last_reload_successful", Help: "1 if the last reload succeeded, 0 if it failed (the previous config stays).",
+		}),
+		ReloadTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hookrunner_config_last_reload_success_timestamp_seconds", Help: "Time of the last successful config load.",
+		}),
+		ConfigInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hookrunner_config_info", Help: "The config in force (value 1), labelled with its hash.",
+		}, []string{"hash"}),
+	}
+	m.Registry.MustRegister(m.Received, m.RuleMatches, m.RunOutcomes, m.AttemptDuration, m.Reloads, m.ReloadSuccess, m.ReloadTime, m.ConfigInfo,
+		&queueCollector{st: st, desc: prometheus.NewDesc("hookrunner_runs", "Runs in the store, by state.", []string{"state"}, nil)},
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// queueCollector reads run counts from the store at scrape time.
+type queueCollector struct {
+	st   store.Store
+	desc *prometheus.Desc
+}
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.st.CountStates(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for _, s := range store.States {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), string(s))
+	}
+}

@@ -1,0 +1,100 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/url"
+	"strings"
+)
+
+// MaxJSONDepth bounds the nesting of a JSON payload.
+const MaxJSONDepth = 256
+
+// ErrTooDeep is returned for JSON nested deeper than MaxJSONDepth.
+var ErrTooDeep = errors.New("JSON nested too deeply")
+
+// DecodePayload decodes a body once for every rule: JSON to its value, a
+// form post to a map of its fields (single values as strings; a `payload`
+// field holding JSON, as Slack and Gitea send, decoded), anything else to
+// the body as a string. The form is returned for providers that sign it.
+func DecodePayload(contentType string, body []byte) (any, url.Values, error) {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case mt == "application/x-www-form-urlencoded":
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, nil, fmt.Errorf("invalid form body: %w", err)
+		}
+		m := make(map[string]any, len(form))
+		for k, v := range form {
+			if len(v) == 1 {
+				m[k] = v[0]
+				continue
+			}
+			vals := make([]any, len(v))
+			for i, x := range v {
+				vals[i] = x
+			}
+			m[k] = vals
+		}
+		if p, ok := m["payload"].(string); ok && strings.HasPrefix(strings.TrimSpace(p), "{") {
+			var inner any
+			if err := json.Unmarshal([]byte(p), &inner); err == nil {
+				m["payload"] = inner
+			}
+		}
+		return m, form, nil
+	case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "" && looksJSON(body):
+		if len(bytes.TrimSpace(body)) == 0 {
+			return nil, nil, nil
+		}
+		if err := checkDepth(body, MaxJSONDepth); err != nil {
+			return nil, nil, err
+		}
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			return nil, nil, fmt.Errorf("invalid JSON body: %w", err)
+		}
+		return v, nil, nil
+	}
+	return string(body), nil, nil
+}
+
+func looksJSON(b []byte) bool {
+	t := bytes.TrimSpace(b)
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
+}
+
+// checkDepth rejects JSON nested deeper than max without decoding it.
+func checkDepth(b []byte, max int) error {
+	depth := 0
+	inStr, esc := false, false
+	for _, c := range b {
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+			if depth > max {
+				return ErrTooDeep
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/store"
+)
+
+// eventHeaders names the header each provider reads the event type from
+// and the one it reads the delivery id from.
+var eventHeaders = map[string][2]string{
+	"github":    {"X-GitHub-Event", "X-GitHub-Delivery"},
+	"gitlab":    {"X-Gitlab-Event", "X-Gitlab-Event-UUID"},
+	"gitea":     {"X-Gitea-Event", "X-Gitea-Delivery"},
+	"gogs":      {"X-Gogs-Event", "X-Gogs-Delivery"},
+	"bitbucket": {"X-Event-Key", "X-Request-UUID"},
+	"shopify":   {"X-Shopify-Topic", "X-Shopify-Event-Id"},
+	"twilio":    {"", "I-Twilio-Idempotency-Token"},
+}
+
+// BuildSignedRequest builds the request a real sender would send for the
+// source: content type, event and delivery headers, and the signature.
+func BuildSignedRequest(src *Source, event string, body []byte, now time.Time) (*providers.Request, error) {
+	s, ok := src.P.(providers.Signer)
+	if !ok {
+		return nil, fmt.Errorf("provider %s cannot sign requests", src.Provider)
+	}
+	r := &providers.Request{Method: http.MethodPost, Header: http.Header{}, Body: body, Now: now}
+	r.URL = &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/hooks/" + src.Name}
+	if src.PublicURL != nil {
+		u := *src.PublicURL
+		r.URL = &u
+	}
+	ct := "application/json"
+	if t := strings.TrimSpace(string(body)); t != "" && t[0] != '{' && t[0] != '[' {
+		ct = "application/x-www-form-urlencoded"
+		if f, err := url.ParseQuery(t); err == nil {
+			r.Form = f
+		}
+	}
+	r.Header.Set("Content-Type", ct)
+	r.Header.Set("User-Agent", "hookrunner-send")
+	h := eventHeaders[src.Provider]
+	if src.Provider == "generic" {
+		cfg := src.settings
+		h = [2]string{cfg.EventHeader, cfg.IDHeader}
+	}
+	if h[0] != "" && event != "" {
+		r.Header.Set(h[0], event)
+	}
+	if h[1] != "" {
+		r.Header.Set(h[1], store.NewID())
+	}
+	s.Sign(r)
+	return r, nil
+}
+
+// ExplainInput is an event to explain: a stored one or one from files.
+type ExplainInput struct {
+	Source     string
+	Event      string
+	DeliveryID string
+	EventID    string
+	Headers    map[string]string
+	Query      string
+	Body       []byte
+	RemoteIP   string
+	ReceivedAt time.Time
+}
+
+// ExplainResult is every rule's decision for an event.
+type ExplainResult struct {
+	Source     string
+	Provider   string
+	Event      string
+	DeliveryID string
+	Decisions  []Decision
+}
+
+// ExplainRequest decides every rule of the input's source, without
+// verifying or running anything.
+func ExplainRequest(snap *Snapshot, in *ExplainInput) (*ExplainResult, error) {
+	src := snap.Sources[in.Source]
+	if src == nil {
+		return nil, fmt.Errorf("unknown source %q", in.Source)
+	}
+	payload, form, err := DecodePayload(in.Headers["content-type"], in.Body)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	for k, v := range in.Headers {
+		h.Set(k, v)
+	}
+	id := src.P.Identify(&providers.Request{Header: h, Body: in.Body, Form: form}, payload)
+	if in.Event != "" {
+		id.Event = in.Event
+	}
+	if in.DeliveryID != "" {
+		id.DeliveryID = in.DeliveryID
+	}
+	evID := in.EventID
+	if evID == "" {
+		evID = "explain"
+	}
+	env := NewEnv(src.Name, src.Provider, id, evID, in.Headers, in.Query, payload, in.RemoteIP, in.ReceivedAt)
+	return &ExplainResult{Source: src.Name, Provider: src.Provider, Event: id.Event, DeliveryID: id.DeliveryID, Decisions: src.Explain(env)}, nil
+}

@@ -1,0 +1,289 @@
+package engine
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hookrunner/hookrunner/actions"
+	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/providers"
+)
+
+// Snapshot is an immutable, fully compiled config: every provider built,
+// every expression compiled, every action constructed. The engine swaps
+// whole snapshots atomically; a request sees one or the other, never a mix.
+type Snapshot struct {
+	Config   *config.Config
+	Hash     string
+	LoadedAt time.Time
+	Sources  map[string]*Source
+	Rules    map[string]*Rule
+	// Ordered lists the rules in file order.
+	Ordered []*Rule
+}
+
+// Source is a compiled source with its rule index.
+type Source struct {
+	Name      string
+	Provider  string
+	P         providers.Provider
+	AllowIPs  []netip.Prefix
+	MaxBody   int64
+	PublicURL *url.URL
+	// NoVerify is true for a source that explicitly accepts unsigned
+	// requests (verify: none).
+	NoVerify bool
+	settings providers.Settings
+
+	rules   []*Rule            // every rule of the source, file order
+	byEvent map[string][]*Rule // exact event names
+	globs   []*Rule            // rules with a glob in events
+	any     []*Rule            // rules without events
+}
+
+// Rule is a compiled rule.
+type Rule struct {
+	Name        string
+	Index       int
+	Source      string
+	Events      []string
+	Cond        *rules.Condition
+	Steps       []Step
+	Concurrency int
+	Retry       config.Retry
+	Sync        bool
+	SyncTimeout time.Duration
+}
+
+// Step is one action of a rule.
+type Step struct {
+	Kind   string
+	Action actions.Action
+}
+
+// Build compiles a loaded config into a snapshot, collecting every problem
+// with its path.
+func Build(cfg *config.Config) (*Snapshot, error) {
+	var errs config.Errors
+	s := &Snapshot{Config: cfg, Hash: cfg.Hash, LoadedAt: time.Now(), Sources: map[string]*Source{}, Rules: map[string]*Rule{}}
+	for _, name := range cfg.SourceNames() {
+		sc := cfg.Sources[name]
+		path := "sources." + name
+		src := &Source{Name: name, Provider: sc.Provider, MaxBody: int64(sc.MaxBody), byEvent: map[string][]*Rule{}}
+		if src.MaxBody == 0 {
+			src.MaxBody = int64(cfg.Server.MaxBody)
+		}
+		src.settings = providers.Settings{
+			Secrets: sc.SecretValues(), Tolerance: sc.Tolerance.D(), Bearer: sc.Bearer.Reveal(),
+			Username: sc.Username, Password: sc.Password.Reveal(), Verify: sc.Verify, Header: sc.Header,
+			QueryParam: sc.QueryParam, Algorithm: sc.Algorithm, Encoding: sc.Encoding, Prefix: sc.Prefix,
+			EventHeader: sc.EventHeader, IDHeader: sc.IDHeader, TimestampHeader: sc.TimestampHeader, PublicURL: sc.PublicURL,
+		}
+		p, err := providers.New(sc.Provider, src.settings)
+		if err != nil {
+			var fe *providers.FieldError
+			if ok := asFieldError(err, &fe); ok {
+				errs.Add(path+"."+fe.Field, "%s", fe.Msg)
+			} else if strings.HasPrefix(err.Error(), "unknown provider") {
+				errs.Add(path+".provider", "unknown provider %q%s", sc.Provider, config.Suggest(sc.Provider, providers.Names()))
+			} else {
+				errs.Add(path, "%v", err)
+			}
+		}
+		src.P = p
+		src.NoVerify = sc.Verify == "none"
+		for i, cidr := range sc.AllowIPs {
+			pfx, err := parsePrefix(cidr)
+			if err != nil {
+				errs.Add(fmt.Sprintf("%s.allow_ips[%d]", path, i), "%v", err)
+				continue
+			}
+			src.AllowIPs = append(src.AllowIPs, pfx)
+		}
+		if sc.PublicURL != "" {
+			u, err := url.Parse(sc.PublicURL)
+			if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+				errs.Add(path+".public_url", "must be an absolute http(s) URL")
+			} else {
+				src.PublicURL = u
+			}
+		}
+		s.Sources[name] = src
+	}
+	for i, rc := range cfg.Rules {
+		path := fmt.Sprintf("rules[%d]", i)
+		r := &Rule{Name: rc.Name, Index: i, Source: rc.Source, Events: rc.Events, Concurrency: rc.Concurrency,
+			Retry: rc.Retry, Sync: rc.Respond == "sync", SyncTimeout: rc.SyncTimeout.D()}
+		cond, err := rules.CompileCondition(rc.If)
+		if err != nil {
+			errs.Add(path+".if", "%v", err)
+		}
+		r.Cond = cond
+		for j, ev := range rc.Events {
+			if strings.TrimSpace(ev) == "" {
+				errs.Add(fmt.Sprintf("%s.events[%d]", path, j), "empty event name")
+			}
+		}
+		for j, a := range rc.Actions {
+			for kind, raw := range a {
+				apath := fmt.Sprintf("%s.actions[%d].%s", path, j, kind)
+				act, err := actions.Build(kind, actions.BuildContext{
+					Decode: func(target any) error { return config.Decode(raw, target) },
+					Dir:    cfg.Dir, Rule: rc.Name,
+				})
+				if err != nil {
+					if strings.HasPrefix(err.Error(), "unknown action type") {
+						errs.Add(fmt.Sprintf("%s.actions[%d]", path, j), "unknown action type %q%s", kind, config.Suggest(kind, actions.Names()))
+					} else {
+						errs.AddErr(apath, err)
+					}
+					continue
+				}
+				r.Steps = append(r.Steps, Step{Kind: kind, Action: act})
+			}
+		}
+		s.Rules[r.Name] = r
+		s.Ordered = append(s.Ordered, r)
+		if src := s.Sources[rc.Source]; src != nil {
+			src.add(r)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs.WithFile(displayName(cfg))
+	}
+	return s, nil
+}
+
+func displayName(cfg *config.Config) string {
+	if cfg.Path == "" {
+		return "hooks.yaml"
+	}
+	return cfg.Path[strings.LastIndex(cfg.Path, "/")+1:]
+}
+
+func asFieldError(err error, fe **providers.FieldError) bool {
+	e, ok := err.(*providers.FieldError)
+	if ok {
+		*fe = e
+	}
+	return ok
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return p, fmt.Errorf("invalid CIDR %q", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("invalid IP %q", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+func (src *Source) add(r *Rule) {
+	src.rules = append(src.rules, r)
+	if len(r.Events) == 0 {
+		src.any = append(src.any, r)
+		return
+	}
+	glob := false
+	for _, e := range r.Events {
+		if rules.IsGlob(e) {
+			glob = true
+			continue
+		}
+		src.byEvent[e] = append(src.byEvent[e], r)
+	}
+	if glob {
+		src.globs = append(src.globs, r)
+	}
+}
+
+// Rules returns every rule of the source in file order.
+func (src *Source) Rules() []*Rule { return src.rules }
+
+// AllowsIP reports whether ip may call the source.
+func (src *Source) AllowsIP(ip netip.Addr) bool {
+	if len(src.AllowIPs) == 0 {
+		return true
+	}
+	ip = ip.Unmap()
+	for _, p := range src.AllowIPs {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// Candidates returns the rules whose events select the event type, in file
+// order, without scanning rules indexed under other event types.
+func (src *Source) Candidates(event string) []*Rule {
+	exact := src.byEvent[event]
+	if len(src.globs) == 0 && len(src.any) == 0 {
+		return exact
+	}
+	out := make([]*Rule, 0, len(exact)+len(src.any)+len(src.globs))
+	out = append(out, exact...)
+	out = append(out, src.any...)
+	for _, r := range src.globs {
+		if r.MatchesEvent(event) && !contains(exact, r) {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	return out
+}
+
+func contains(rs []*Rule, r *Rule) bool {
+	for _, x := range rs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchesEvent reports whether the rule's events select the event type.
+func (r *Rule) MatchesEvent(event string) bool {
+	if len(r.Events) == 0 {
+		return true
+	}
+	for _, e := range r.Events {
+		if e == event || rules.IsGlob(e) && rules.Glob(e, event) {
+			return true
+		}
+	}
+	return false
+}
+
+// Match returns the rules that fire for env, evaluating only candidates.
+func (src *Source) Match(env *rules.Env) []*Rule {
+	var out []*Rule
+	for _, r := range src.Candidates(env.Event) {
+		if ok, _ := r.Cond.Eval(env); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ConcurrencyLimits lists rules with a concurrency limit.
+func (s *Snapshot) ConcurrencyLimits() map[string]int {
+	out := map[string]int{}
+	for _, r := range s.Ordered {
+		if r.Concurrency > 0 {
+			out[r.Name] = r.Concurrency
+		}
+	}
+	return out
+}

@@ -1,0 +1,240 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/store"
+)
+
+// Admin serves the admin listener: /api, /-/reload, /metrics, /healthz,
+// /readyz.
+type Admin struct {
+	Engine *engine.Engine
+	// Token, when set, is required as "Authorization: Bearer <token>" on
+	// everything but /healthz and /readyz.
+	Token string
+	// Reload reloads the config file and reports the result.
+	Reload func(ctx context.Context) error
+}
+
+// IsLoopback reports whether a listen address only accepts local callers.
+func IsLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// Handler returns the admin mux.
+func (a *Admin) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, err := a.Engine.Store().CountStates(ctx); err != nil {
+			fail(w, http.StatusServiceUnavailable, "store unavailable")
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", a.auth(promhttp.HandlerFor(a.Engine.Metrics().Registry, promhttp.HandlerOpts{})))
+	mux.Handle("POST /-/reload", a.auth(http.HandlerFunc(a.reload)))
+	mux.Handle("GET /api/status", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, a.Engine.Status())
+	})))
+	mux.Handle("GET /api/events", a.auth(http.HandlerFunc(a.listEvents)))
+	mux.Handle("GET /api/events/{id}", a.auth(http.HandlerFunc(a.getEvent)))
+	mux.Handle("POST /api/events/{id}/replay", a.auth(http.HandlerFunc(a.replayEvent)))
+	mux.Handle("GET /api/runs", a.auth(http.HandlerFunc(a.listRuns)))
+	mux.Handle("GET /api/runs/{id}", a.auth(http.HandlerFunc(a.getRun)))
+	mux.Handle("POST /api/runs/{id}/replay", a.auth(http.HandlerFunc(a.replayRun)))
+	mux.Handle("POST /api/replay", a.auth(http.HandlerFunc(a.replayRule)))
+	return mux
+}
+
+func (a *Admin) auth(next http.Handler) http.Handler {
+	if a.Token == "" {
+		return next
+	}
+	want := []byte("Bearer " + a.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hookrunner"`)
+			fail(w, http.StatusUnauthorized, "admin token required")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *Admin) reload(w http.ResponseWriter, r *http.Request) {
+	if err := a.Reload(r.Context()); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "status": a.Engine.Status()})
+		return
+	}
+	writeJSON(w, http.StatusOK, a.Engine.Status())
+}
+
+func parseSince(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return time.Now().Add(-d), nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+func (a *Admin) listEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	since, err := parseSince(q.Get("since"))
+	if err != nil {
+		fail(w, http.StatusBadRequest, "since: use a duration (1h) or RFC 3339 time")
+		return
+	}
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	evs, err := a.Engine.Store().ListEvents(r.Context(), store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), Since: since, Limit: limit})
+	if err != nil {
+		fail(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if evs == nil {
+		evs = []*store.Event{}
+	}
+	writeJSON(w, http.StatusOK, evs)
+}
+
+// EventDetail is an event with its runs and today's explanation.
+type EventDetail struct {
+	Event     *store.Event      `json:"event"`
+	Payload   any               `json:"payload"`
+	Runs      []*store.Run      `json:"runs"`
+	Decisions []engine.Decision `json:"decisions"`
+}
+
+func (a *Admin) getEvent(w http.ResponseWriter, r *http.Request) {
+	ev, err := a.Engine.Store().GetEvent(r.Context(), r.PathValue("id"))
+	if err != nil {
+		storeFail(w, err)
+		return
+	}
+	runs, err := a.Engine.Store().ListRuns(r.Context(), store.RunFilter{EventID: ev.ID, Limit: 1000})
+	if err != nil {
+		fail(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if runs == nil {
+		runs = []*store.Run{}
+	}
+	d := EventDetail{Event: ev, Runs: runs}
+	d.Payload, _, _ = engine.DecodePayload(ev.Headers["content-type"], ev.Body)
+	if src := a.Engine.Snapshot().Sources[ev.Source]; src != nil {
+		env := engine.NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, d.Payload, ev.RemoteIP, ev.ReceivedAt)
+		d.Decisions = src.Explain(env)
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func storeFail(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fail(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, store.ErrNotReplayable):
+		fail(w, http.StatusConflict, err.Error())
+	default:
+		fail(w, http.StatusInternalServerError, err.Error())
+	}
+}
+
+func (a *Admin) listRuns(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	since, err := parseSince(q.Get("since"))
+	if err != nil {
+		fail(w, http.StatusBadRequest, "since: use a duration (1h) or RFC 3339 time")
+		return
+	}
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	runs, err := a.Engine.Store().ListRuns(r.Context(), store.RunFilter{EventID: q.Get("event"), Rule: q.Get("rule"), State: store.State(q.Get("state")), Since: since, Limit: limit})
+	if err != nil {
+		fail(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if runs == nil {
+		runs = []*store.Run{}
+	}
+	writeJSON(w, http.StatusOK, runs)
+}
+
+// RunDetail is a run with its attempts.
+type RunDetail struct {
+	Run      *store.Run       `json:"run"`
+	Attempts []*store.Attempt `json:"attempts"`
+}
+
+func (a *Admin) getRun(w http.ResponseWriter, r *http.Request) {
+	run, atts, err := a.Engine.Store().GetRun(r.Context(), r.PathValue("id"))
+	if err != nil {
+		storeFail(w, err)
+		return
+	}
+	if atts == nil {
+		atts = []*store.Attempt{}
+	}
+	writeJSON(w, http.StatusOK, RunDetail{Run: run, Attempts: atts})
+}
+
+func (a *Admin) replayRun(w http.ResponseWriter, r *http.Request) {
+	run, err := a.Engine.ReplayRun(r.Context(), r.PathValue("id"))
+	if err != nil {
+		storeFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, []*store.Run{run})
+}
+
+func (a *Admin) replayRule(w http.ResponseWriter, r *http.Request) {
+	rule := r.URL.Query().Get("rule")
+	if strings.TrimSpace(rule) == "" {
+		fail(w, http.StatusBadRequest, "rule is required")
+		return
+	}
+	runs, err := a.Engine.ReplayRule(r.Context(), rule, store.State(r.URL.Query().Get("state")))
+	if err != nil {
+		storeFail(w, err)
+		return
+	}
+	if runs == nil {
+		runs = []*store.Run{}
+	}
+	writeJSON(w, http.StatusAccepted, runs)
+}
+
+func (a *Admin) replayEvent(w http.ResponseWriter, r *http.Request) {
+	runs, err := a.Engine.ReplayEvent(r.Context(), r.PathValue("id"))
+	if err != nil {
+		storeFail(w, err)
+		return
+	}
+	if runs == nil {
+		runs = []*store.Run{}
+	}
+	writeJSON(w, http.StatusAccepted, runs)
+}

@@ -1,0 +1,217 @@
+// Package server is hookrunner's HTTP surface: the public ingress at
+// POST /hooks/{source} and the admin listener (JSON API, reload, metrics,
+// health).
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/providers"
+)
+
+// Ingress handles POST /hooks/{source}.
+type Ingress struct {
+	Engine *engine.Engine
+	Log    *slog.Logger
+	// MaxPending is the number of unfinished runs past which requests are
+	// answered 503 with Retry-After (backpressure) instead of queued.
+	MaxPending int64
+}
+
+type answer struct {
+	ID        string   `json:"id,omitempty"`
+	Matched   []string `json:"matched"`
+	Duplicate bool     `json:"duplicate,omitempty"`
+	Error     string   `json:"error,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func fail(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// Handler returns the ingress mux.
+func (in *Ingress) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hooks/{source}", in.serve)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fail(w, http.StatusNotFound, "not found: webhooks are received at POST /hooks/<source>")
+	})
+	return mux
+}
+
+func remoteIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, _ := netip.ParseAddr(host)
+	return a.Unmap()
+}
+
+func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
+	received := time.Now()
+	name := r.PathValue("source")
+	snap := in.Engine.Snapshot()
+	src := snap.Sources[name]
+	if src == nil {
+		fail(w, http.StatusNotFound, "unknown source")
+		return
+	}
+	m := in.Engine.Metrics().Received
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		fail(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
+		return
+	}
+	ip := remoteIP(r)
+	log := in.Log.With("source", name, "remote_ip", ip.String())
+	if !src.AllowsIP(ip) {
+		m.WithLabelValues(name, src.Provider, "forbidden").Inc()
+		log.Warn("request refused: address not in allow_ips")
+		fail(w, http.StatusForbidden, "forbidden")
+		return
+	}
+	if in.MaxPending > 0 && in.Engine.Outstanding() >= in.MaxPending {
+		m.WithLabelValues(name, src.Provider, "unavailable").Inc()
+		w.Header().Set("Retry-After", "5")
+		fail(w, http.StatusServiceUnavailable, "busy: too many runs queued, retry later")
+		return
+	}
+	if r.ContentLength > src.MaxBody {
+		m.WithLabelValues(name, src.Provider, "too_large").Inc()
+		w.Header().Set("Connection", "close")
+		fail(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(src.MaxBody, 10)+" bytes")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, src.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			m.WithLabelValues(name, src.Provider, "too_large").Inc()
+			fail(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(src.MaxBody, 10)+" bytes")
+			return
+		}
+		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
+		fail(w, http.StatusBadRequest, "could not read body")
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	preq := &providers.Request{Method: r.Method, URL: publicURL(r, src), Header: r.Header, Body: body, Now: received}
+	if mt, _, _ := mime.ParseMediaType(ct); mt == "application/x-www-form-urlencoded" {
+		if f, err := url.ParseQuery(string(body)); err == nil {
+			preq.Form = f
+		}
+	}
+	if err := src.P.Verify(preq); err != nil {
+		m.WithLabelValues(name, src.Provider, "unauthorized").Inc()
+		log.Warn("request refused: verification failed", "reason", err)
+		fail(w, http.StatusUnauthorized, "unauthorized")
+		return
+	}
+	payload, _, err := engine.DecodePayload(ct, body)
+	if err != nil {
+		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
+		log.Warn("request refused: undecodable body", "error", err)
+		fail(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if hs, ok := src.P.(providers.Handshaker); ok {
+		if status, ctype, b, ok := hs.Handshake(preq, payload); ok {
+			m.WithLabelValues(name, src.Provider, "handshake").Inc()
+			if ctype != "" {
+				w.Header().Set("Content-Type", ctype)
+			}
+			w.WriteHeader(status)
+			_, _ = w.Write(b)
+			return
+		}
+	}
+	id := src.P.Identify(preq, payload)
+	acc, err := in.Engine.Accept(r.Context(), &engine.Received{
+		Snapshot: snap, Source: src, Identity: id, Header: r.Header, Query: r.URL.RawQuery,
+		Body: body, Payload: payload, RemoteIP: ip.String(), ReceivedAt: received,
+	})
+	if err != nil {
+		m.WithLabelValues(name, src.Provider, "unavailable").Inc()
+		log.Error("could not store event: answering 503 so the sender retries", "error", err)
+		w.Header().Set("Retry-After", "5")
+		fail(w, http.StatusServiceUnavailable, "could not store the event; retry later")
+		return
+	}
+	if acc.Duplicate {
+		m.WithLabelValues(name, src.Provider, "duplicate").Inc()
+		log.Info("duplicate delivery: nothing run again", "event_id", acc.EventID, "delivery_id", id.DeliveryID)
+		writeJSON(w, http.StatusOK, answer{ID: acc.EventID, Matched: []string{}, Duplicate: true})
+		return
+	}
+	m.WithLabelValues(name, src.Provider, "accepted").Inc()
+	log.Info("event received", "event_id", acc.EventID, "event", id.Event, "delivery_id", id.DeliveryID, "matched", acc.Matched)
+	if acc.SyncRun != nil {
+		in.respondSync(w, r.Context(), acc)
+		return
+	}
+	if acc.Matched == nil {
+		acc.Matched = []string{}
+	}
+	writeJSON(w, http.StatusAccepted, answer{ID: acc.EventID, Matched: acc.Matched})
+}
+
+// respondSync runs a `respond: sync` rule's actions and answers with the
+// last action's output.
+func (in *Ingress) respondSync(w http.ResponseWriter, ctx context.Context, acc *engine.Accepted) {
+	res := in.Engine.RunSync(context.WithoutCancel(ctx), acc.SyncRun, acc.SyncRule)
+	w.Header().Set("X-Hookrunner-Event-Id", acc.EventID)
+	w.Header().Set("X-Hookrunner-Run-Id", acc.SyncRun.ID)
+	if res.Result != nil && res.Result.Response != nil {
+		resp := res.Result.Response
+		if resp.ContentType != "" {
+			w.Header().Set("Content-Type", resp.ContentType)
+		}
+		status := resp.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write(resp.Body)
+		return
+	}
+	if res.Err != nil {
+		fail(w, http.StatusBadGateway, "action failed; the run is "+string(res.State))
+		return
+	}
+	writeJSON(w, http.StatusOK, answer{ID: acc.EventID, Matched: acc.Matched})
+}
+
+// publicURL is the URL the sender called: public_url when configured (for
+// proxies), else rebuilt from the request.
+func publicURL(r *http.Request, src *engine.Source) *url.URL {
+	if src.PublicURL != nil {
+		u := *src.PublicURL
+		u.RawQuery = r.URL.RawQuery
+		return &u
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return &url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery}
+}
