@@ -1,0 +1,217 @@
+package actions_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookrunner/hookrunner/actions"
+	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/engine/rules"
+)
+
+func build(t *testing.T, kind string, raw map[string]any) actions.Action {
+	t.Helper()
+	a, err := actions.Build(kind, actions.BuildContext{Decode: func(v any) error { return config.Decode(raw, v) }, Dir: t.TempDir(), Rule: "r"})
+	if err != nil {
+		t.Fatalf("build %s: %v", kind, err)
+	}
+	return a
+}
+
+func inv(payload map[string]any) *actions.Invocation {
+	return &actions.Invocation{Env: &rules.Env{ID: "ev1", Source: "github", Event: "push", Rule: "r", RunID: "run1", Attempt: 1, Payload: payload,
+		Headers: map[string]string{"content-type": "application/json"}}, Body: []byte(`{"raw":true}`), OutputLimit: 1024}
+}
+
+func TestShellArgvIsLiteral(t *testing.T) {
+	dir := t.TempDir()
+	pwned := filepath.Join(dir, "pwned")
+	out := filepath.Join(dir, "args")
+	evil := "$(touch " + pwned + "); rm -rf `touch " + pwned + "` | touch " + pwned + " && echo"
+	script := filepath.Join(dir, "print-args.sh")
+	os.WriteFile(script, []byte("#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \""+out+"\"\necho \"n=$#\"\n"), 0o755)
+	a := build(t, "shell", map[string]any{"command": []any{script, "{{ payload.evil }}", "second"}})
+	res, err := a.Run(context.Background(), inv(map[string]any{"evil": evil}))
+	if err != nil {
+		t.Fatalf("run: %v (%s)", err, res.Output)
+	}
+	got, _ := os.ReadFile(out)
+	if string(got) != evil+"\nsecond\n" || !strings.Contains(res.Output, "n=2") {
+		t.Fatalf("argv = %q, output %q", got, res.Output)
+	}
+	if _, err := os.Stat(pwned); err == nil {
+		t.Fatal("payload was executed")
+	}
+}
+
+func TestShellRefusesTemplatesInShellScripts(t *testing.T) {
+	_, err := actions.Build("shell", actions.BuildContext{Decode: func(v any) error {
+		return config.Decode(map[string]any{"command": []any{"/bin/bash", "-c", "deploy {{ payload.ref }}"}}, v)
+	}})
+	if err == nil || !strings.Contains(err.Error(), "injection") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = actions.Build("shell", actions.BuildContext{Decode: func(v any) error {
+		return config.Decode(map[string]any{"command": "/bin/echo hi"}, v)
+	}})
+	if err == nil {
+		t.Fatal("a command string (not a list) was accepted")
+	}
+	_, err = actions.Build("shell", actions.BuildContext{Decode: func(v any) error {
+		return config.Decode(map[string]any{"command": []any{"/bin/true"}, "timeuot": "1s"}, v)
+	}})
+	if err == nil || !strings.Contains(err.Error(), `timeuot: unknown key (did you mean "timeout"?)`) {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+func TestShellCleanEnvironment(t *testing.T) {
+	t.Setenv("HOOKRUNNER_ADMIN_TOKEN", "super-secret-token")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "aws-secret")
+	a := build(t, "shell", map[string]any{"command": []any{"/usr/bin/env"}, "env": map[string]any{"REF": "{{ payload.ref }}"}})
+	res, err := a.Run(context.Background(), inv(map[string]any{"ref": "refs/heads/main"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"PATH=", "HOME=", "HOOKRUNNER_EVENT_ID=ev1", "HOOKRUNNER_RULE=r", "HOOKRUNNER_RUN_ID=run1", "HOOKRUNNER_SOURCE=github", "REF=refs/heads/main"} {
+		if !strings.Contains(res.Output, want) {
+			t.Errorf("env lacks %s:\n%s", want, res.Output)
+		}
+	}
+	for _, leak := range []string{"super-secret-token", "aws-secret"} {
+		if strings.Contains(res.Output, leak) {
+			t.Errorf("child inherited %s", leak)
+		}
+	}
+}
+
+func TestShellFailureAndOutputCap(t *testing.T) {
+	a := build(t, "shell", map[string]any{"command": []any{"/bin/sh", "-c", "yes 0123456789 | head -c 100000; echo tail-marker; exit 3"}})
+	res, err := a.Run(context.Background(), inv(nil))
+	if err == nil || !strings.Contains(err.Error(), "exit status 3") || res.ExitCode == nil || *res.ExitCode != 3 {
+		t.Fatalf("err = %v, code %v", err, res.ExitCode)
+	}
+	if len(res.Output) > 1100 || !strings.Contains(res.Output, "tail-marker") || !strings.Contains(res.Output, "bytes cut") {
+		t.Fatalf("output not capped to its tail: %d bytes", len(res.Output))
+	}
+	if actions.IsPermanent(err) {
+		t.Fatal("a non-zero exit is retryable")
+	}
+}
+
+func TestShellStdin(t *testing.T) {
+	a := build(t, "shell", map[string]any{"command": []any{"/bin/cat"}, "stdin": "body"})
+	res, err := a.Run(context.Background(), inv(nil))
+	if err != nil || res.Output != `{"raw":true}` {
+		t.Fatalf("stdin body: %q %v", res.Output, err)
+	}
+	a = build(t, "shell", map[string]any{"command": []any{"/bin/cat"}, "stdin": "ref={{ payload.ref }}"})
+	res, _ = a.Run(context.Background(), inv(map[string]any{"ref": "x"}))
+	if res.Output != "ref=x" {
+		t.Fatalf("stdin template: %q", res.Output)
+	}
+}
+
+func processGone(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	f := strings.Fields(string(b))
+	return len(f) > 2 && (f[2] == "Z" || f[2] == "X")
+}
+
+func TestShellTimeoutKillsProcessGroup(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child.pid")
+	script := filepath.Join(dir, "slow.sh")
+	// The child ignores SIGTERM, so only the group SIGKILL stops it.
+	os.WriteFile(script, []byte("#!/bin/sh\n(trap '' TERM; sleep 300) &\necho $! > "+pidFile+"\nsleep 300\n"), 0o755)
+	a := build(t, "shell", map[string]any{"command": []any{script}, "timeout": "300ms", "kill_grace": "200ms"})
+	start := time.Now()
+	_, err := a.Run(context.Background(), inv(nil))
+	if err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("run took %s", d)
+	}
+	b, _ := os.ReadFile(pidFile)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if pid == 0 {
+		t.Fatal("child pid not recorded")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !processGone(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("child %d outlived the timeout", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestHTTPAction(t *testing.T) {
+	var calls atomic.Int32
+	var lastKey, lastBody, lastCT atomic.Value
+	status := atomic.Int32{}
+	status.Store(200)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		b, _ := io.ReadAll(r.Body)
+		lastKey.Store(r.Header.Get("Idempotency-Key"))
+		lastBody.Store(string(b))
+		lastCT.Store(r.Header.Get("Content-Type"))
+		if s := int(status.Load()); s == 429 {
+			w.Header().Set("Retry-After", "7")
+			w.WriteHeader(s)
+		} else {
+			w.WriteHeader(s)
+		}
+		w.Write([]byte(`{"message":"answer ` + strconv.Itoa(int(status.Load())) + `"}`))
+	}))
+	defer srv.Close()
+	a := build(t, "http", map[string]any{"url": srv.URL + "/notify?ref={{ payload.ref }}", "body": `{"text": "deployed {{ payload.ref }}"}`,
+		"headers": map[string]any{"X-Team": "ops"}})
+	res, err := a.Run(context.Background(), inv(map[string]any{"ref": "main"}))
+	if err != nil || res.HTTPStatus != 200 {
+		t.Fatalf("run: %v %d", err, res.HTTPStatus)
+	}
+	if lastBody.Load() != `{"text": "deployed main"}` || lastKey.Load() != "ev1/r" || lastCT.Load() != "application/json" {
+		t.Fatalf("request: body %v key %v ct %v", lastBody.Load(), lastKey.Load(), lastCT.Load())
+	}
+	status.Store(400)
+	_, err = a.Run(context.Background(), inv(map[string]any{"ref": "main"}))
+	if !actions.IsPermanent(err) || !strings.Contains(err.Error(), "answer 400") {
+		t.Fatalf("400: %v", err)
+	}
+	status.Store(503)
+	_, err = a.Run(context.Background(), inv(map[string]any{"ref": "main"}))
+	if err == nil || actions.IsPermanent(err) {
+		t.Fatalf("503 must be retryable: %v", err)
+	}
+	status.Store(429)
+	res, err = a.Run(context.Background(), inv(map[string]any{"ref": "main"}))
+	if err == nil || actions.IsPermanent(err) || res.RetryAfter != 7*time.Second {
+		t.Fatalf("429: %v retry-after %s", err, res.RetryAfter)
+	}
+	// Without a body template the event's raw body is forwarded.
+	status.Store(200)
+	fwd := build(t, "http", map[string]any{"url": srv.URL})
+	if _, err := fwd.Run(context.Background(), inv(nil)); err != nil || lastBody.Load() != `{"raw":true}` {
+		t.Fatalf("forward: %v %v", err, lastBody.Load())
+	}
+	// Connection refused is retryable.
+	dead := build(t, "http", map[string]any{"url": "http://127.0.0.1:1/x", "timeout": "1s"})
+	if _, err := dead.Run(context.Background(), inv(nil)); err == nil || actions.IsPermanent(err) {
+		t.Fatalf("connection refused: %v", err)
+	}
+}
