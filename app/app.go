@@ -4,7 +4,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -220,11 +219,7 @@ func (r *reloader) reload(ctx context.Context) error {
 	}
 	r.notify("RELOADING=1")
 	defer r.notify("READY=1")
-	cfg, err := config.Parse(r.path, raw, os.LookupEnv)
-	var snap *engine.Snapshot
-	if err == nil {
-		snap, err = engine.Build(cfg)
-	}
+	snap, err := engine.ParseSnapshot(r.path, raw)
 	if err != nil {
 		r.eng.ReloadFailed(err)
 		r.log.Error("config reload failed; the running config stays", "hash", r.eng.Snapshot().Hash, "error", err)
@@ -236,8 +231,7 @@ func (r *reloader) reload(ctx context.Context) error {
 		r.eng.Swap(snap)
 		return nil
 	}
-	if !bytes.Equal([]byte(fmt.Sprint(old.Config.Store)), []byte(fmt.Sprint(cfg.Store))) ||
-		old.Config.Server.Listen != cfg.Server.Listen || old.Config.Admin.Listen != cfg.Admin.Listen {
+	if cfg := snap.Config; old.Config.Store != cfg.Store || old.Config.Server != cfg.Server || old.Config.Admin != cfg.Admin {
 		r.log.Warn("server, admin listen and store settings take effect at the next restart")
 	}
 	r.eng.Swap(snap)

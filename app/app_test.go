@@ -67,11 +67,17 @@ func start(t *testing.T, cfg string, watch bool) *instance {
 
 func startIn(t *testing.T, dir, cfg string, watch bool) *instance {
 	t.Helper()
-	in := &instance{dir: dir, cfgPath: filepath.Join(dir, "hooks.yaml"), logs: &syncBuffer{}, done: make(chan error, 1)}
 	body := header + "store: { driver: sqlite, dsn: \"" + filepath.Join(dir, "hr.db") + "\" }\n" + strings.ReplaceAll(cfg, "%DIR%", dir)
-	if err := os.WriteFile(in.cfgPath, []byte(body), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "hooks.yaml"), []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return startExisting(t, dir, watch)
+}
+
+// startExisting runs hookrunner on dir/hooks.yaml as it is.
+func startExisting(t *testing.T, dir string, watch bool) *instance {
+	t.Helper()
+	in := &instance{dir: dir, cfgPath: filepath.Join(dir, "hooks.yaml"), logs: &syncBuffer{}, done: make(chan error, 1)}
 	ready := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel

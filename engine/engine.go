@@ -629,8 +629,29 @@ func (e *Engine) ReplayEvent(ctx context.Context, eventID string) ([]*store.Run,
 // serve, reload and validate.
 func LoadSnapshot(path string) (*Snapshot, error) {
 	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, err
+	return buildReporting(cfg, err)
+}
+
+// ParseSnapshot is LoadSnapshot for bytes already read.
+func ParseSnapshot(path string, raw []byte) (*Snapshot, error) {
+	cfg, err := config.Parse(path, raw, os.LookupEnv)
+	return buildReporting(cfg, err)
+}
+
+// buildReporting compiles cfg; when loading already found problems it still
+// compiles what it can so that every problem is reported in one go.
+func buildReporting(cfg *config.Config, loadErr error) (*Snapshot, error) {
+	if cfg == nil {
+		return nil, loadErr
 	}
-	return Build(cfg)
+	snap, err := Build(cfg)
+	if loadErr == nil {
+		return snap, err
+	}
+	var all config.Errors
+	all.AddErr("", loadErr)
+	if err != nil {
+		all.AddErr("", err)
+	}
+	return nil, all
 }

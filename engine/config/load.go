@@ -47,7 +47,9 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data, os.LookupEnv)
 }
 
-// Parse validates data as the contents of the file at path.
+// Parse validates data as the contents of the file at path. On error the
+// returned config is nil, or — when the file decoded but failed validation —
+// a config to be used only for reporting further problems.
 func Parse(path string, data []byte, env Env) (*Config, error) {
 	name := filepath.Base(path)
 	if path == "" {
@@ -97,7 +99,9 @@ func Parse(path string, data []byte, env Env) (*Config, error) {
 	c.resolveSecrets(h, &errs)
 	c.validate(&errs)
 	if len(errs) > 0 {
-		return fail(errs)
+		// The file decoded: hand back the config too, so the caller can
+		// report the problems the compile step finds in the same run.
+		return c, errs.WithFile(name)
 	}
 	c.Hash = hex.EncodeToString(h.Sum(nil))[:16]
 	return c, nil

@@ -166,7 +166,7 @@ func Suggest(k string, known []string) string {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	if len(known) > 0 && len(known) <= 12 {
-		return fmt.Sprintf(" (known keys: %s)", strings.Join(known, ", "))
+		return fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
 	}
 	return ""
 }

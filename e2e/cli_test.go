@@ -1,0 +1,176 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const goodConfig = `
+server: { listen: "127.0.0.1:0" }
+admin: { listen: "127.0.0.1:0" }
+sources:
+  github: { provider: github, secret: "s" }
+rules:
+  - name: deploy
+    source: github
+    events: [push]
+    if: payload.ref == "refs/heads/main"
+    actions:
+      - shell: { command: ["/bin/true"] }
+`
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600)
+	}
+	write("good.yaml", goodConfig)
+	out, code := runCLI(t, dir, "validate", "--config", "good.yaml")
+	if code != 0 || !strings.Contains(out, "OK") || !strings.Contains(out, "1 sources") || !strings.Contains(out, "deploy") {
+		t.Fatalf("validate good: %d\n%s", code, out)
+	}
+	write("typo.yaml", strings.Replace(goodConfig, "if:", "trigger_rule:", 1))
+	out, code = runCLI(t, dir, "validate", "--config", "typo.yaml")
+	if code != 1 || !strings.Contains(out, `typo.yaml: rules[0].trigger_rule: unknown key (did you mean "if"?)`) {
+		t.Fatalf("validate typo: %d\n%s", code, out)
+	}
+	write("provider.yaml", strings.Replace(goodConfig, "provider: github", "provider: githbu", 1)+"\n  - name: x\n    source: nowhere\n    actions: [ { shel: {} } ]\n")
+	out, code = runCLI(t, dir, "validate", "--config", "provider.yaml")
+	for _, want := range []string{`sources.github.provider: unknown provider "githbu" (did you mean "github"?)`, `rules[1].source: unknown source "nowhere"`} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("validate provider: %d, want %q in\n%s", code, want, out)
+		}
+	}
+	write("expr.yaml", strings.Replace(goodConfig, `payload.ref == "refs/heads/main"`, `payload.ref ==`, 1))
+	out, code = runCLI(t, dir, "validate", "--config", "expr.yaml")
+	if code != 1 || !strings.Contains(out, "rules[0].if: compile") {
+		t.Fatalf("validate expr: %d\n%s", code, out)
+	}
+	write("action.yaml", strings.Replace(goodConfig, "shell:", "shel:", 1))
+	out, code = runCLI(t, dir, "validate", "--config", "action.yaml")
+	if code != 1 || !strings.Contains(out, `rules[0].actions[0]: unknown action type "shel" (did you mean "shell"?)`) {
+		t.Fatalf("validate action: %d\n%s", code, out)
+	}
+	// serve refuses the same file, naming the key, and exits 1.
+	out, code = runCLI(t, dir, "serve", "--config", "typo.yaml")
+	if code != 1 || !strings.Contains(out, "rules[0].trigger_rule") {
+		t.Fatalf("serve typo: %d\n%s", code, out)
+	}
+	out, code = runCLI(t, dir, "version")
+	if code != 0 || !strings.HasPrefix(out, "hookrunner ") {
+		t.Fatalf("version: %s", out)
+	}
+}
+
+// SIGTERM stops accepting, lets running actions finish within the grace
+// period, then kills their process groups: no orphan survives.
+func TestSigtermKillsProcessGroupsAfterGrace(t *testing.T) {
+	dir := t.TempDir()
+	addr := freePort(t)
+	pidFile := filepath.Join(dir, "child.pid")
+	os.WriteFile(filepath.Join(dir, "slow.sh"), []byte("#!/bin/sh\n(trap '' TERM; sleep 300) &\necho $! > "+pidFile+"\nsleep 300\n"), 0o755)
+	cfg := fmt.Sprintf(`
+server: { listen: %q, shutdown_grace: 1s }
+admin: { listen: %q }
+store: { dsn: hr.db }
+runner: { poll_interval: 50ms }
+sources:
+  hook: { provider: generic, verify: none }
+rules:
+  - name: slow
+    source: hook
+    actions:
+      - shell: { command: ["%s/slow.sh"], kill_grace: 300ms }
+`, addr, freePort(t), dir)
+	os.WriteFile(filepath.Join(dir, "hooks.yaml"), []byte(cfg), 0o600)
+	p := startProc(t, dir, "hooks.yaml", addr)
+	resp, err := http.Post("http://"+addr+"/hooks/hook", "application/json", strings.NewReader(`{}`))
+	if err != nil || resp.StatusCode != 202 {
+		t.Fatalf("post: %v", err)
+	}
+	drain(resp)
+	var pid int
+	deadline := time.Now().Add(10 * time.Second)
+	for pid == 0 && time.Now().Before(deadline) {
+		b, _ := os.ReadFile(pidFile)
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		time.Sleep(20 * time.Millisecond)
+	}
+	if pid == 0 {
+		t.Fatalf("action did not start:\n%s", p.logs)
+	}
+	start := time.Now()
+	p.term(t)
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("shutdown took %s", d)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Fields(string(b))[2] == "Z" {
+			break
+		}
+		if time.Now().After(deadline) {
+			exec.Command("kill", "-9", strconv.Itoa(pid)).Run()
+			t.Fatalf("child %d outlived hookrunner's shutdown:\n%s", pid, p.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(p.logs.String(), "grace period over") {
+		t.Errorf("logs do not mention the grace period:\n%s", p.logs)
+	}
+	// The interrupted run is kept for the next start.
+	out, _ := runCLI(t, dir, "runs", "--config", "hooks.yaml")
+	if !strings.Contains(out, "retrying") {
+		t.Errorf("interrupted run not kept as retrying:\n%s", out)
+	}
+}
+
+func TestSIGHUPReloads(t *testing.T) {
+	dir := t.TempDir()
+	addr, adm := freePort(t), freePort(t)
+	cfg := func(rule string) string {
+		return fmt.Sprintf(`
+server: { listen: %q }
+admin: { listen: %q }
+store: { dsn: hr.db }
+sources:
+  hook: { provider: generic, verify: none }
+rules:
+  - name: %s
+    source: hook
+    actions: [ { shell: { command: ["/bin/true"] } } ]
+`, addr, adm, rule)
+	}
+	os.WriteFile(filepath.Join(dir, "hooks.yaml"), []byte(cfg("before")), 0o600)
+	p := startProc(t, dir, "hooks.yaml", addr, "--watch=false")
+	defer p.term(t)
+	post := func() string {
+		resp, err := http.Post("http://"+addr+"/hooks/hook", "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return drain(resp)
+	}
+	os.WriteFile(filepath.Join(dir, "hooks.yaml"), []byte(cfg("after")), 0o600)
+	time.Sleep(300 * time.Millisecond)
+	if got := post(); !strings.Contains(got, `"before"`) {
+		t.Fatalf("reloaded with --watch=false before SIGHUP: %s", got)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(post(), `"after"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reload:\n%s", p.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
