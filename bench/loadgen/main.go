@@ -1,0 +1,470 @@
+// Command loadgen reproduces the figures of bench/RESULTS.md: durable
+// ingest against a bare net/http server, end-to-end execution, memory under
+// a flood with backpressure, and N replicas on PostgreSQL. It starts every
+// server itself as a child process on 127.0.0.1 and stops by itself.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+var (
+	hookrunnerBin = flag.String("hookrunner", "", "path to the hookrunner binary")
+	bareBin       = flag.String("bare", "", "path to the bare server binary")
+	duration      = flag.Duration("duration", 5*time.Second, "length of each load step")
+	only          = flag.String("only", "ingest,exec,memory", "scenarios to run: ingest, exec, memory, postgres")
+	pgDSN         = flag.String("postgres", os.Getenv("HOOKRUNNER_TEST_POSTGRES"), "PostgreSQL DSN for the postgres scenario")
+	floodFor      = flag.Duration("flood", 60*time.Second, "length of the memory flood")
+)
+
+const secret = "bench-secret"
+
+var body = []byte(`{"ref":"refs/heads/main","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c","repository":{"full_name":"acme/api","name":"api"},"pusher":{"name":"ada","email":"ada@acme.example"},"head_commit":{"id":"0d1a26e67d8f","message":"Fix rate limiter off-by-one","author":{"name":"Ada"}},"sender":{"login":"ada","id":583231}}`)
+
+func signature() string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+func freePort() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type proc struct {
+	cmd *exec.Cmd
+	dir string
+}
+
+func startProc(dir, addr string, bin string, args ...string) *proc {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	logf, _ := os.Create(filepath.Join(dir, filepath.Base(bin)+".log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		panic(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			panic("server did not start: " + bin)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return &proc{cmd: cmd, dir: dir}
+}
+
+func (p *proc) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		p.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (p *proc) rssMiB() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			kb, _ := strconv.Atoi(f[1])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+// hookrunnerConfig writes a config with a github source and 50 rules of
+// which `matching` match the benchmark push.
+func hookrunnerConfig(dir, listen, admin, store, action string, matching int, extra string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "server: { listen: %q, max_pending: 20000 }\nadmin: { listen: %q }\nlog: { level: warn }\n%s\n%s\n", listen, admin, store, extra)
+	b.WriteString("sources:\n  github: { provider: github, secret: \"" + secret + "\" }\nrules:\n")
+	for i := 0; i < 50; i++ {
+		repo := fmt.Sprintf("acme/service-%d", i)
+		if i < matching {
+			repo = "acme/api"
+		}
+		fmt.Fprintf(&b, "  - name: rule-%d\n    source: github\n    events: [push]\n    if: payload.ref == \"refs/heads/main\" && payload.repository?.full_name == %q\n    actions:\n      - %s\n", i, repo, action)
+	}
+	path := filepath.Join(dir, "hooks.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		panic(err)
+	}
+	return path
+}
+
+type result struct {
+	conns              int
+	reqs, errs, non2xx int
+	rps                float64
+	p50, p99, max      time.Duration
+}
+
+// load drives url with conns closed-loop clients for d.
+func load(url string, conns int, d time.Duration, unique bool) result {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	defer tr.CloseIdleConnections()
+	sig := signature()
+	var wg sync.WaitGroup
+	lat := make([][]time.Duration, conns)
+	var errs, non2xx atomic.Int64
+	var seq atomic.Int64
+	end := time.Now().Add(d)
+	start := time.Now()
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			for time.Now().Before(end) {
+				req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-GitHub-Event", "push")
+				req.Header.Set("X-Hub-Signature-256", sig)
+				if unique {
+					req.Header.Set("X-GitHub-Delivery", "d-"+strconv.FormatInt(seq.Add(1), 10)+"-"+strconv.FormatInt(start.UnixNano(), 36))
+				}
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				lat[c] = append(lat[c], time.Since(t0))
+				if resp.StatusCode/100 != 2 {
+					non2xx.Add(1)
+				}
+			}
+		}(c)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	r := result{conns: conns, reqs: len(all), errs: int(errs.Load()), non2xx: int(non2xx.Load())}
+	if len(all) > 0 {
+		r.rps = float64(len(all)) / elapsed.Seconds()
+		r.p50 = all[len(all)/2]
+		r.p99 = all[len(all)*99/100]
+		r.max = all[len(all)-1]
+	}
+	return r
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
+
+func ingest(work string) {
+	fmt.Println("## Ingest: bare net/http vs hookrunner (GitHub HMAC, 50 rules, SQLite synchronous=full)")
+	fmt.Println()
+	bareAddr := freePort()
+	bare := startProc(work, bareAddr, *bareBin, "-listen", bareAddr)
+	var bareRes []result
+	for _, c := range []int{16, 64, 256} {
+		load("http://"+bareAddr+"/hooks/github", c, time.Second, true) // warm up
+		bareRes = append(bareRes, load("http://"+bareAddr+"/hooks/github", c, *duration, true))
+	}
+	bare.stop()
+
+	dir, _ := os.MkdirTemp(work, "ingest")
+	listen, admin := freePort(), freePort()
+	cfg := hookrunnerConfig(dir, listen, admin, "store: { driver: sqlite, dsn: hr.db, synchronous: full }",
+		"http: { url: \"http://127.0.0.1:1/unused\" }", 0, "")
+	hr := startProc(dir, listen, *hookrunnerBin, "serve", "--config", cfg, "--watch=false")
+	var hrRes []result
+	for _, c := range []int{16, 64, 256} {
+		load("http://"+listen+"/hooks/github", c, time.Second, true)
+		hrRes = append(hrRes, load("http://"+listen+"/hooks/github", c, *duration, true))
+	}
+	hr.stop()
+
+	fmt.Println("| connections | server | req/s | p50 ms | p99 ms | max ms | errors | non-2xx | ratio |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	for i := range bareRes {
+		b, h := bareRes[i], hrRes[i]
+		fmt.Printf("| %d | bare net/http | %.0f | %s | %s | %s | %d | %d | |\n", b.conns, b.rps, ms(b.p50), ms(b.p99), ms(b.max), b.errs, b.non2xx)
+		fmt.Printf("| %d | hookrunner | %.0f | %s | %s | %s | %d | %d | **%.2f** |\n", h.conns, h.rps, ms(h.p50), ms(h.p99), ms(h.max), h.errs, h.non2xx, h.rps/b.rps)
+	}
+	fmt.Println()
+}
+
+// waitSucceeded polls the admin metrics until n attempts have succeeded.
+func waitSucceeded(admin string, n int, limit time.Duration) (time.Duration, bool) {
+	start := time.Now()
+	for time.Since(start) < limit {
+		if succeededCount(admin) >= n {
+			return time.Since(start), true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return time.Since(start), false
+}
+
+func succeededCount(admin string) int {
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	total := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "hookrunner_run_attempts_total{") && strings.Contains(l, `state="succeeded"`) {
+			f := strings.Fields(l)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			total += int(v)
+		}
+	}
+	return total
+}
+
+func execution(work string) {
+	fmt.Println("## Execution: events/s end to end (receive, store, run, record), 8 workers")
+	fmt.Println()
+	target := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(200)
+	})}
+	tl, _ := net.Listen("tcp", "127.0.0.1:0")
+	go target.Serve(tl)
+	defer target.Close()
+	fmt.Println("| action | events | seconds | events/s |")
+	fmt.Println("|---|---|---|---|")
+	for _, a := range []struct{ name, action string }{
+		{"shell /bin/true", `shell: { command: ["/bin/true"] }`},
+		{"http POST to a local 200 server", `http: { url: "http://` + tl.Addr().String() + `/x" }`},
+	} {
+		dir, _ := os.MkdirTemp(work, "exec")
+		listen, admin := freePort(), freePort()
+		cfg := hookrunnerConfig(dir, listen, admin, "store: { driver: sqlite, dsn: hr.db }", a.action, 1, "runner: { workers: 8, poll_interval: 100ms }")
+		hr := startProc(dir, listen, *hookrunnerBin, "serve", "--config", cfg, "--watch=false")
+		const n = 5000
+		start := time.Now()
+		sent := sendN("http://"+listen+"/hooks/github", n, 32)
+		_, ok := waitSucceeded(admin, sent, 5*time.Minute)
+		el := time.Since(start)
+		hr.stop()
+		note := ""
+		if !ok {
+			note = " (not all finished)"
+		}
+		fmt.Printf("| %s | %d | %.2f | %.0f%s |\n", a.name, sent, el.Seconds(), float64(sent)/el.Seconds(), note)
+	}
+	fmt.Println()
+}
+
+// sendN sends n unique events with conns clients and returns how many were
+// acknowledged.
+func sendN(url string, n, conns int) int {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns}
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	defer tr.CloseIdleConnections()
+	sig := signature()
+	var next, ok atomic.Int64
+	var wg sync.WaitGroup
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(n) {
+					return
+				}
+				req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-GitHub-Event", "push")
+				req.Header.Set("X-Hub-Signature-256", sig)
+				req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("n-%d-%d", time.Now().UnixNano(), i))
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode/100 == 2 {
+					ok.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return int(ok.Load())
+}
+
+func memory(work string) {
+	fmt.Println("## Memory (RSS of the hookrunner process)")
+	fmt.Println()
+	dir, _ := os.MkdirTemp(work, "mem")
+	listen, admin := freePort(), freePort()
+	// Ingest-only rules for the 100k events (nothing matches).
+	cfg := hookrunnerConfig(dir, listen, admin, "store: { driver: sqlite, dsn: hr.db }", `shell: { command: ["/bin/true"] }`, 0, "")
+	hr := startProc(dir, listen, *hookrunnerBin, "serve", "--config", cfg, "--watch=false")
+	time.Sleep(500 * time.Millisecond)
+	idle := hr.rssMiB()
+	sent := sendN("http://"+listen+"/hooks/github", 100_000, 64)
+	after := hr.rssMiB()
+	hr.stop()
+
+	// The flood: every event matches a rule whose action is slow, so runs
+	// pile up until max_pending; past it ingest answers 503 + Retry-After.
+	dir, _ = os.MkdirTemp(work, "flood")
+	listen, admin = freePort(), freePort()
+	cfg = hookrunnerConfig(dir, listen, admin, "store: { driver: sqlite, dsn: hr.db }", `shell: { command: ["/bin/sleep", "1"] }`, 1,
+		"runner: { workers: 8 }")
+	cfgText, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, bytes.Replace(cfgText, []byte("max_pending: 20000"), []byte("max_pending: 5000"), 1), 0o600)
+	hr = startProc(dir, listen, *hookrunnerBin, "serve", "--config", cfg, "--watch=false")
+	ctx, cancel := context.WithTimeout(context.Background(), *floodFor)
+	var peak float64
+	go func() {
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if r := hr.rssMiB(); r > peak {
+					peak = r
+				}
+			}
+		}
+	}()
+	res := load("http://"+listen+"/hooks/github", 64, *floodFor, true)
+	cancel()
+	end := hr.rssMiB()
+	hr.stop()
+	fmt.Println("| moment | RSS MiB |")
+	fmt.Println("|---|---|")
+	fmt.Printf("| idle, after start | %.1f |\n", idle)
+	fmt.Printf("| after %d events acknowledged | %.1f |\n", sent, after)
+	fmt.Printf("| peak during a %s flood (64 connections, slow action, max_pending 5000) | %.1f |\n", floodFor.String(), peak)
+	fmt.Printf("| end of the flood | %.1f |\n", end)
+	fmt.Println()
+	fmt.Printf("Flood: %d requests, %.0f req/s, %d answered non-2xx (503 + Retry-After once 5000 runs were queued), %d transport errors.\n\n",
+		res.reqs, res.rps, res.non2xx, res.errs)
+}
+
+func postgres(work string) {
+	if *pgDSN == "" {
+		fmt.Println("## PostgreSQL: skipped (set HOOKRUNNER_TEST_POSTGRES)")
+		return
+	}
+	fmt.Println("## Ingest on PostgreSQL: 1 and 3 replicas (64 connections spread over the replicas)")
+	fmt.Println()
+	fmt.Println("| replicas | req/s | p50 ms | p99 ms | max ms | non-2xx |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, n := range []int{1, 3} {
+		schema := fmt.Sprintf("bench_%d_%d", n, time.Now().UnixNano())
+		dsn := *pgDSN
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		dsn += sep + "search_path=" + schema
+		exec.Command("psql", *pgDSN, "-c", "CREATE SCHEMA "+schema).Run()
+		var procs []*proc
+		var urls []string
+		for i := 0; i < n; i++ {
+			dir, _ := os.MkdirTemp(work, "pg")
+			listen, admin := freePort(), freePort()
+			cfg := hookrunnerConfig(dir, listen, admin, fmt.Sprintf("store: { driver: postgres, dsn: %q }", dsn),
+				"http: { url: \"http://127.0.0.1:1/unused\" }", 0, "")
+			procs = append(procs, startProc(dir, listen, *hookrunnerBin, "serve", "--config", cfg, "--watch=false"))
+			urls = append(urls, "http://"+listen+"/hooks/github")
+		}
+		var mu sync.Mutex
+		var all []result
+		var wg sync.WaitGroup
+		for _, u := range urls {
+			wg.Add(1)
+			go func(u string) {
+				defer wg.Done()
+				r := load(u, 64/n, *duration, true)
+				mu.Lock()
+				all = append(all, r)
+				mu.Unlock()
+			}(u)
+		}
+		wg.Wait()
+		var rps float64
+		var p50, p99, mx time.Duration
+		non := 0
+		for _, r := range all {
+			rps += r.rps
+			p50 = max(p50, r.p50)
+			p99 = max(p99, r.p99)
+			mx = max(mx, r.max)
+			non += r.non2xx + r.errs
+		}
+		for _, p := range procs {
+			p.stop()
+		}
+		exec.Command("psql", *pgDSN, "-c", "DROP SCHEMA "+schema+" CASCADE").Run()
+		fmt.Printf("| %d | %.0f | %s | %s | %s | %d |\n", n, rps, ms(p50), ms(p99), ms(mx), non)
+	}
+	fmt.Println()
+}
+
+func main() {
+	flag.Parse()
+	if *hookrunnerBin == "" || *bareBin == "" {
+		fmt.Fprintln(os.Stderr, "usage: loadgen -hookrunner BIN -bare BIN [-only ingest,exec,memory,postgres]")
+		os.Exit(2)
+	}
+	work, _ := os.MkdirTemp("", "hookrunner-bench")
+	defer os.RemoveAll(work)
+	for _, s := range strings.Split(*only, ",") {
+		switch strings.TrimSpace(s) {
+		case "ingest":
+			ingest(work)
+		case "exec":
+			execution(work)
+		case "memory":
+			memory(work)
+		case "postgres":
+			postgres(work)
+		}
+	}
+}

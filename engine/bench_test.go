@@ -1,0 +1,103 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/engine/rules"
+)
+
+// manyRules returns a config with n rules spread over 100 sources; every
+// rule listens to push and compares the repository name.
+func manyRules(n int) []byte {
+	var b strings.Builder
+	b.WriteString("sources:\n")
+	for s := 0; s < 100; s++ {
+		fmt.Fprintf(&b, "  src%d: { provider: github, secret: \"secret-%d\" }\n", s, s)
+	}
+	b.WriteString("rules:\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  - name: rule-%d\n    source: src%d\n    events: [push]\n    if: payload.ref == \"refs/heads/main\" && payload.repository.full_name == \"acme/svc-%d\"\n    actions:\n      - shell: { command: [\"/opt/deploy.sh\", \"{{ payload.after }}\"] }\n", i, i%100, i)
+	}
+	return []byte(b.String())
+}
+
+func build(tb testing.TB, raw []byte) *engine.Snapshot {
+	tb.Helper()
+	cfg, err := config.Parse("hooks.yaml", raw, func(string) (string, bool) { return "", false })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := engine.Build(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+const pushJSON = `{"ref":"refs/heads/main","after":"0d1a26e67d8f","repository":{"full_name":"acme/svc-4200","name":"svc"},"pusher":{"name":"ada"},"commits":[{"id":"0d1a26e67d8f","message":"Fix","author":{"name":"Ada","email":"ada@example.com"}}]}`
+
+// BenchmarkMatch measures matching one decoded event against the rules of
+// its source (the JSON decode is done once, outside the loop).
+func BenchmarkMatch(b *testing.B) {
+	for _, n := range []int{10, 1000, 10000} {
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			snap := build(b, manyRules(n))
+			var payload any
+			_ = json.Unmarshal([]byte(pushJSON), &payload)
+			src := snap.Sources["src0"]
+			env := &rules.Env{Source: "src0", Provider: "github", Event: "push", Payload: payload}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				_ = src.Match(env)
+			}
+		})
+	}
+}
+
+// BenchmarkDecodePayload is the once-per-event JSON decode, for scale.
+func BenchmarkDecodePayload(b *testing.B) {
+	body := []byte(pushJSON)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := engine.DecodePayload("application/json", body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReload measures parse + validate + compile of a whole config
+// (every expression and template): the work done before the atomic swap.
+func BenchmarkReload(b *testing.B) {
+	for _, n := range []int{100, 10000} {
+		raw := manyRules(n)
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				build(b, raw)
+			}
+		})
+	}
+}
+
+func TestMatchUsesIndexAndConditions(t *testing.T) {
+	snap := build(t, manyRules(1000))
+	var payload any
+	_ = json.Unmarshal([]byte(strings.Replace(pushJSON, "svc-4200", "svc-300", 1)), &payload)
+	env := &rules.Env{Source: "src0", Event: "push", Payload: payload}
+	got := snap.Sources["src0"].Match(env)
+	if len(got) != 1 || got[0].Name != "rule-300" {
+		t.Fatalf("matched %v", got)
+	}
+	env.Event = "pull_request"
+	if got := snap.Sources["src0"].Match(env); len(got) != 0 {
+		t.Fatalf("pull_request matched %d rules", len(got))
+	}
+	if n := len(snap.Sources["src0"].Candidates("release")); n != 0 {
+		t.Fatalf("release has %d candidates", n)
+	}
+}
