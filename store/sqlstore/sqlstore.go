@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookrunner/hookrunner/store"
@@ -52,6 +53,9 @@ type Store struct {
 	done  chan struct{}
 	opt   Options
 	q     queries
+	// prepared caches statements prepared on the write connection.
+	prepared sync.Map
+	writers  sync.WaitGroup
 }
 
 type op struct {
@@ -76,8 +80,12 @@ func New(ctx context.Context, d Dialect, write, read *sql.DB, opt Options) (*Sto
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.prepare(ctx); err != nil {
+		return nil, err
+	}
 	for i := 0; i < d.Writers; i++ {
-		go s.writer()
+		s.writers.Add(1)
+		go func() { defer s.writers.Done(); s.writer() }()
 	}
 	go func() {
 		<-s.stop
@@ -143,6 +151,8 @@ func (s *Store) Close() error {
 	}
 	close(s.stop)
 	<-s.done
+	s.writers.Wait()
+	s.prepared.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err := s.write.Close()
 	if s.read != s.write {
 		if e := s.read.Close(); err == nil {
@@ -221,52 +231,87 @@ func (s *Store) commit(batch []*op) {
 	if len(live) == 0 {
 		return
 	}
+	// Fast path: the whole batch in one transaction, one commit (one fsync).
+	errs, err := s.runBatch(live)
+	if err == nil {
+		if s.opt.OnCommit != nil {
+			s.opt.OnCommit(len(live))
+		}
+		for i, o := range live {
+			o.done <- errs[i]
+		}
+		return
+	}
+	if len(live) == 1 {
+		live[0].done <- err
+		return
+	}
+	// Something in the batch failed: run each op alone so that one bad
+	// write fails only its own caller.
+	for _, o := range live {
+		errs, err := s.runBatch([]*op{o})
+		if err == nil {
+			err = errs[0]
+		}
+		o.done <- err
+	}
+}
+
+// runBatch runs ops in one transaction. It returns a nil error only when
+// every op succeeded and the transaction committed.
+func (s *Store) runBatch(ops []*op) ([]error, error) {
 	ctx := context.Background()
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		for _, o := range live {
-			o.done <- fmt.Errorf("begin: %w", err)
-		}
-		return
+		return nil, fmt.Errorf("begin: %w", err)
 	}
-	errs := make([]error, len(live))
-	useSavepoints := len(live) > 1
-	for i, o := range live {
-		if useSavepoints {
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-				errs[i] = err
-				continue
-			}
-		}
-		errs[i] = o.fn(ctx, tx)
-		if useSavepoints {
-			if errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
-					errs[i] = errors.Join(errs[i], err)
-				}
-			}
-			_, _ = tx.ExecContext(ctx, "RELEASE SAVEPOINT w")
-		} else if errs[i] != nil {
+	errs := make([]error, len(ops))
+	for i, o := range ops {
+		if errs[i] = o.fn(ctx, tx); errs[i] != nil {
 			_ = tx.Rollback()
-			o.done <- errs[i]
-			return
+			return nil, errs[i]
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		for i, o := range live {
-			if errs[i] == nil {
-				errs[i] = fmt.Errorf("commit: %w", err)
-			}
-			o.done <- errs[i]
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return errs, nil
+}
+
+// prepare prepares the hot statements once on the write connection (before
+// any transaction holds it).
+func (s *Store) prepare(ctx context.Context) error {
+	for _, q := range []string{s.q.insertDelivery, s.q.existingDelivery, s.q.insertEvent, s.q.insertRun, s.q.finish,
+		s.q.insertAttempt, s.q.progress, s.q.extend} {
+		st, err := s.write.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
 		}
-		return
+		s.prepared.Store(q, st)
 	}
-	if s.opt.OnCommit != nil {
-		s.opt.OnCommit(len(live))
+	return nil
+}
+
+// stmt returns the prepared statement for query bound to tx, or nil.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	if v, ok := s.prepared.Load(query); ok {
+		return tx.StmtContext(ctx, v.(*sql.Stmt))
 	}
-	for i, o := range live {
-		o.done <- errs[i]
+	return nil
+}
+
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if st := s.stmt(ctx, tx, query); st != nil {
+		return st.ExecContext(ctx, args...)
 	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st := s.stmt(ctx, tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
 }
 
 // --- queries ---
@@ -347,7 +392,7 @@ func nullTime(t *time.Time) any {
 }
 
 func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r *store.Run) error {
-	_, err := tx.ExecContext(ctx, s.q.insertRun, r.ID, r.EventID, r.Rule, r.ConfigHash, string(r.State), r.Attempt, r.Step,
+	_, err := s.exec(ctx, tx, s.q.insertRun, r.ID, r.EventID, r.Rule, r.ConfigHash, string(r.State), r.Attempt, r.Step,
 		nanos(r.NextAttemptAt), r.ClaimedBy, r.LastError, nullInt(r.ExitCode), r.HTTPStatus, r.Output, r.Detail,
 		nanos(r.CreatedAt), nanos(r.UpdatedAt), nullTime(r.FinishedAt), r.ReplayOf)
 	if err != nil {
@@ -369,10 +414,10 @@ func (s *Store) Ingest(ctx context.Context, ev *store.Event, runs []*store.Run, 
 		res.EventID = ev.ID
 		if ev.DeliveryID != "" {
 			var got string
-			err := tx.QueryRowContext(ctx, s.q.insertDelivery, ev.Source, ev.DeliveryID, ev.ID, nanos(ev.ReceivedAt), nanos(dedupeSince)).Scan(&got)
+			err := s.queryRow(ctx, tx, s.q.insertDelivery, ev.Source, ev.DeliveryID, ev.ID, nanos(ev.ReceivedAt), nanos(dedupeSince)).Scan(&got)
 			if errors.Is(err, sql.ErrNoRows) {
 				res.Duplicate = true
-				if err := tx.QueryRowContext(ctx, s.q.existingDelivery, ev.Source, ev.DeliveryID).Scan(&res.EventID); err != nil {
+				if err := s.queryRow(ctx, tx, s.q.existingDelivery, ev.Source, ev.DeliveryID).Scan(&res.EventID); err != nil {
 					return fmt.Errorf("read duplicate delivery: %w", err)
 				}
 				return nil
@@ -381,7 +426,7 @@ func (s *Store) Ingest(ctx context.Context, ev *store.Event, runs []*store.Run, 
 				return fmt.Errorf("record delivery: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.q.insertEvent, ev.ID, ev.Source, ev.Provider, ev.Event, ev.DeliveryID, string(headers), ev.Query,
+		if _, err := s.exec(ctx, tx, s.q.insertEvent, ev.ID, ev.Source, ev.Provider, ev.Event, ev.DeliveryID, string(headers), ev.Query,
 			ev.Body, ev.RemoteIP, nanos(ev.ReceivedAt), ev.Verification, string(matched), ev.ConfigHash); err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
@@ -522,7 +567,7 @@ func (s *Store) Extend(ctx context.Context, owner string, ids []string, until ti
 	now := time.Now().UnixNano()
 	return s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, s.q.extend, nanos(until), now, id, owner); err != nil {
+			if _, err := s.exec(ctx, tx, s.q.extend, nanos(until), now, id, owner); err != nil {
 				return fmt.Errorf("extend lease of %s: %w", id, err)
 			}
 		}
@@ -533,7 +578,7 @@ func (s *Store) Extend(ctx context.Context, owner string, ids []string, until ti
 // Progress implements store.Store.
 func (s *Store) Progress(ctx context.Context, owner, runID string, step int) error {
 	return s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.progress, step, time.Now().UnixNano(), runID, owner)
+		res, err := s.exec(ctx, tx, s.q.progress, step, time.Now().UnixNano(), runID, owner)
 		if err != nil {
 			return fmt.Errorf("record progress of %s: %w", runID, err)
 		}
@@ -553,7 +598,7 @@ func (s *Store) Finish(ctx context.Context, owner, runID string, o store.Outcome
 		finished = &now
 	}
 	return s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.finish, string(o.State), o.Step, nanos(o.NextAttemptAt), a.Error, nullInt(a.ExitCode), a.HTTPStatus,
+		res, err := s.exec(ctx, tx, s.q.finish, string(o.State), o.Step, nanos(o.NextAttemptAt), a.Error, nullInt(a.ExitCode), a.HTTPStatus,
 			a.Output, a.Detail, nanos(now), nullTime(finished), runID, owner)
 		if err != nil {
 			return fmt.Errorf("finish run %s: %w", runID, err)
@@ -561,7 +606,7 @@ func (s *Store) Finish(ctx context.Context, owner, runID string, o store.Outcome
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrLeaseLost
 		}
-		if _, err := tx.ExecContext(ctx, s.q.insertAttempt, runID, a.N, a.Step, nanos(a.StartedAt), int64(a.Duration), a.OK, a.Error,
+		if _, err := s.exec(ctx, tx, s.q.insertAttempt, runID, a.N, a.Step, nanos(a.StartedAt), int64(a.Duration), a.OK, a.Error,
 			nullInt(a.ExitCode), a.HTTPStatus, a.Output, a.Detail); err != nil {
 			return fmt.Errorf("record attempt of %s: %w", runID, err)
 		}
