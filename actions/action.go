@@ -95,7 +95,27 @@ type Factory func(bc BuildContext) (Action, error)
 var (
 	mu       sync.RWMutex
 	registry = map[string]Factory{}
+	configs  = map[string]any{}
 )
+
+// RegisterConfig records the YAML shape of an action type (a zero value of
+// its config struct) for the JSON Schema of hooks.yaml.
+func RegisterConfig(name string, zero any) {
+	mu.Lock()
+	defer mu.Unlock()
+	configs[name] = zero
+}
+
+// ConfigTypes returns the registered config shapes by action type.
+func ConfigTypes() map[string]any {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make(map[string]any, len(configs))
+	for k, v := range configs {
+		out[k] = v
+	}
+	return out
+}
 
 // Register adds an action type. A duplicate name panics at start-up.
 func Register(name string, f Factory) {

@@ -46,7 +46,10 @@ type HTTP struct {
 
 var _ Action = (*HTTP)(nil)
 
-func init() { Register("http", newHTTP) }
+func init() {
+	Register("http", newHTTP)
+	RegisterConfig("http", HTTPConfig{})
+}
 
 func newHTTP(bc BuildContext) (Action, error) {
 	var cfg HTTPConfig

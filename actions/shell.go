@@ -46,7 +46,10 @@ type Shell struct {
 
 var _ Action = (*Shell)(nil)
 
-func init() { Register("shell", newShell) }
+func init() {
+	Register("shell", newShell)
+	RegisterConfig("shell", ShellConfig{})
+}
 
 var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "zsh": true, "ksh": true, "ash": true, "fish": true}
 

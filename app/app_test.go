@@ -403,3 +403,76 @@ func TestBadConfigRefusedAtStart(t *testing.T) {
 		})
 	}
 }
+
+func TestMetricsAfterEvents(t *testing.T) {
+	in := start(t, deployConfig, false)
+	writeScript(t, in.dir, "deploy.sh", "exit 0\n")
+	in.postGitHub(t, "gh-test-secret", "push", "m-1", pushBody("refs/heads/main", "a"))
+	in.postGitHub(t, "gh-test-secret", "push", "m-1", pushBody("refs/heads/main", "a"))
+	in.postGitHub(t, "bad", "push", "m-2", pushBody("refs/heads/main", "a"))
+	in.postGitHub(t, "gh-test-secret", "push", "m-3", pushBody("refs/heads/dev", "a"))
+	scrape := func() string {
+		resp, err := http.Get(in.adm + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return string(b)
+	}
+	var m string
+	waitFor(t, "the run's outcome in the metrics", 5*time.Second, func() bool {
+		m = scrape()
+		return strings.Contains(m, `hookrunner_run_attempts_total{rule="redeploy",state="succeeded"} 1`)
+	})
+	for _, want := range []string{
+		`hookrunner_events_received_total{provider="github",result="accepted",source="github"} 2`,
+		`hookrunner_events_received_total{provider="github",result="duplicate",source="github"} 1`,
+		`hookrunner_events_received_total{provider="github",result="unauthorized",source="github"} 1`,
+		`hookrunner_rule_matches_total{rule="redeploy"} 1`,
+		`hookrunner_runs{state="succeeded"} 1`,
+		`hookrunner_attempt_duration_seconds_count{rule="redeploy"} 1`,
+		`hookrunner_config_last_reload_successful 1`,
+		`hookrunner_config_info{hash="`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(in.adm + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("%s: %v %v", path, err, resp.StatusCode)
+		}
+		resp.Body.Close()
+	}
+}
+
+func TestAdminToken(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hooks.yaml")
+	// Beyond loopback without a token: refused at start.
+	os.WriteFile(path, []byte(strings.Replace(header, `admin: { listen: "127.0.0.1:0" }`, `admin: { listen: "0.0.0.0:0" }`, 1)+
+		"store: { dsn: \""+filepath.Join(dir, "x.db")+"\" }\n"+strings.ReplaceAll(deployConfig, "%DIR%", dir)), 0o600)
+	err := app.Run(context.Background(), app.Options{ConfigPath: path, LogOutput: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "admin.token") {
+		t.Fatalf("non-loopback admin without token: %v", err)
+	}
+	// With a token every admin endpoint but health wants it.
+	t.Setenv("HOOKRUNNER_ADMIN_TOKEN", "adm-tok") // the env override of admin.token
+	tok := start(t, deployConfig, false)
+	for path, want := range map[string]int{"/api/events": 401, "/metrics": 401, "/healthz": 200} {
+		resp, err := http.Get(tok.adm + path)
+		if err != nil || resp.StatusCode != want {
+			t.Errorf("%s without token: %v %d, want %d", path, err, resp.StatusCode, want)
+		}
+		resp.Body.Close()
+	}
+	req, _ := http.NewRequest("GET", tok.adm+"/api/events", nil)
+	req.Header.Set("Authorization", "Bearer adm-tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("with token: %v %d", err, resp.StatusCode)
+	}
+	resp.Body.Close()
+}

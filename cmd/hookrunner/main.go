@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/hookrunner/hookrunner/app"
+	"github.com/hookrunner/hookrunner/engine"
 )
 
 // Set with -ldflags "-X main.version=… -X main.commit=… -X main.date=…".
@@ -32,6 +33,7 @@ Usage:
   hookrunner events   --config hooks.yaml [--source S] [--event E] [--since 1h] [--limit N] [ID]
   hookrunner runs     --config hooks.yaml [--rule R] [--state dead] [--event-id ID] [--since 1h] [ID]
   hookrunner replay   --config hooks.yaml RUN_ID | --rule R [--state dead] | --event-id ID
+  hookrunner schema   (the JSON Schema of hooks.yaml)
   hookrunner version
 
 events, runs and replay open the store directly, or talk to a running
@@ -65,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runs(rest, stdout)
 	case "replay":
 		err = replay(rest, stdout)
+	case "schema":
+		_, err = stdout.Write(engine.JSONSchema())
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return 0

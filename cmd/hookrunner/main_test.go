@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookrunner/hookrunner/app"
+	"github.com/hookrunner/hookrunner/engine"
+)
+
+func runCmd(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return out.String() + errb.String(), code
+}
+
+const explainConfig = `
+sources:
+  github: { provider: github, secret: "s3cr3t-explain" }
+rules:
+  - name: deploy-main
+    source: github
+    events: [push]
+    if: payload.ref == "refs/heads/main" && payload.repository.full_name == "acme/api"
+    actions:
+      - shell: { command: ["/opt/deploy.sh", "{{ payload.after }}"] }
+  - name: on-release
+    source: github
+    events: [release]
+    actions:
+      - shell: { command: ["/bin/true"] }
+  - name: by-owner
+    source: github
+    events: [push]
+    if: payload.organization.login == "acme"
+    actions:
+      - http: { url: "http://127.0.0.1:9/x", body: '{"sha": "{{ payload.after }}"}' }
+`
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExplain(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "hooks.yaml", explainConfig)
+	main := writeFile(t, dir, "main.json", `{"ref":"refs/heads/main","after":"abc123","repository":{"full_name":"acme/api"}}`)
+	dev := writeFile(t, dir, "dev.json", `{"ref":"refs/heads/dev","after":"abc123","repository":{"full_name":"acme/api"}}`)
+
+	out, code := runCmd(t, "explain", "--config", cfg, "--source", "github", "--event", "push", "--payload", main)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		"MATCH     deploy-main", `would run [0] shell ["/opt/deploy.sh" "abc123"]`,
+		`NO MATCH  on-release — event type "push" is not in events ["release"]`,
+		"NO MATCH  by-owner — the if expression failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// A false condition shows the values that decided it; nothing matches: exit 1.
+	out, code = runCmd(t, "explain", "--config", cfg, "--source", "github", "--header", "X-GitHub-Event: push", "--payload", dev)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	for _, want := range []string{
+		"NO MATCH  deploy-main — the if expression is false",
+		`payload.ref == "refs/heads/main"  →  false`, `payload.ref = "refs/heads/dev"`,
+		`payload.repository.full_name == "acme/api"  →  true`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "s3cr3t-explain") {
+		t.Error("explain printed the secret")
+	}
+}
+
+// Every provider: `send` builds a request the server accepts (2xx), and the
+// same request with the body changed is refused.
+func TestSendEveryProvider(t *testing.T) {
+	dir := t.TempDir()
+	_, priv, _ := ed25519.GenerateKey(nil)
+	sources := map[string]string{
+		"github":           `{ provider: github, secret: "gh" }`,
+		"gitlab":           `{ provider: gitlab, secret: "gl" }`,
+		"gitea":            `{ provider: gitea, secret: "gt" }`,
+		"bitbucket":        `{ provider: bitbucket, secret: "bb" }`,
+		"stripe":           `{ provider: stripe, secret: "whsec_st" }`,
+		"shopify":          `{ provider: shopify, secret: "sh" }`,
+		"slack":            `{ provider: slack, secret: "sl" }`,
+		"twilio":           `{ provider: twilio, secret: "tw" }`,
+		"discord":          `{ provider: discord, secret: "` + hex.EncodeToString(priv) + `" }`,
+		"standardwebhooks": `{ provider: standardwebhooks, secret: "whsec_c2VjcmV0LWtleQ==" }`,
+		"alertmanager":     `{ provider: alertmanager, bearer: "am" }`,
+		"grafana":          `{ provider: grafana, username: "u", password: "p" }`,
+		"generic":          `{ provider: generic, verify: hmac, header: X-Sig, prefix: "sha256=", secret: "gn" }`,
+	}
+	payloads := map[string]string{"discord": `{"type":2,"id":"1","data":{"name":"deploy"}}`, "twilio": "From=%2B15551234567&Body=hi&MessageSid=SM1"}
+	var b strings.Builder
+	b.WriteString("server: { listen: \"127.0.0.1:0\" }\nadmin: { listen: \"127.0.0.1:0\" }\nstore: { dsn: \"" + filepath.Join(dir, "hr.db") + "\" }\nsources:\n")
+	for name, src := range sources {
+		fmt.Fprintf(&b, "  %s: %s\n", name, src)
+	}
+	b.WriteString("rules:\n  - name: any\n    source: github\n    actions: [ { shell: { command: [\"/bin/true\"] } } ]\n")
+	cfg := writeFile(t, dir, "hooks.yaml", b.String())
+
+	ready := make(chan string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Run(ctx, app.Options{ConfigPath: cfg, LogOutput: io.Discard, Ready: func(p, _ string) { ready <- p }})
+	}()
+	var pub string
+	select {
+	case pub = <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no start")
+	}
+	defer func() { cancel(); <-done }()
+
+	snap, err := engine.LoadSnapshot(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range sources {
+		t.Run(name, func(t *testing.T) {
+			args := []string{"send", "--config", cfg, "--source", name, "--url", "http://" + pub + "/hooks/" + name}
+			if p, ok := payloads[name]; ok {
+				args = append(args, "--payload", writeFile(t, dir, name+".body", p))
+			}
+			out, code := runCmd(t, args...)
+			if code != 0 || !(strings.Contains(out, "202 Accepted") || strings.Contains(out, "200 OK")) {
+				t.Fatalf("send: exit %d\n%s", code, out)
+			}
+			// Tampered: signed for one body, sent with another.
+			body := []byte(`{"type":"x","status":"firing","n":1}`)
+			if p, ok := payloads[name]; ok {
+				body = []byte(p)
+			}
+			req, err := engine.BuildSignedRequest(snap.Sources[name], "push", body, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tampered := bytes.Replace(body, []byte("1"), []byte("2"), 1)
+			u := "http://" + pub + "/hooks/" + name
+			if req.URL != nil && req.URL.RawQuery != "" {
+				u += "?" + req.URL.RawQuery
+			}
+			hreq, _ := http.NewRequest("POST", u, bytes.NewReader(tampered))
+			hreq.Header = req.Header
+			resp, err := http.DefaultClient.Do(hreq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			want := 401
+			if name == "gitlab" || name == "alertmanager" || name == "grafana" {
+				want = 202 // a token or password does not cover the body
+			}
+			if resp.StatusCode != want {
+				t.Fatalf("tampered request: %d, want %d", resp.StatusCode, want)
+			}
+		})
+	}
+}
+
+func TestSchemaAndVersion(t *testing.T) {
+	out, code := runCmd(t, "schema")
+	if code != 0 || !strings.Contains(out, `"$schema"`) {
+		t.Fatalf("schema: %d", code)
+	}
+	out, code = runCmd(t, "version")
+	if code != 0 || !strings.Contains(out, "hookrunner") {
+		t.Fatalf("version: %s", out)
+	}
+	if _, code := runCmd(t, "frobnicate"); code != 2 {
+		t.Fatalf("unknown command exit %d", code)
+	}
+}

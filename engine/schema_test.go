@@ -1,0 +1,36 @@
+package engine_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/hookrunner/hookrunner/engine"
+)
+
+// The committed hooks.schema.json must be what the structs generate:
+// regenerate with `go run ./cmd/hookrunner schema > hooks.schema.json`.
+func TestSchemaInSync(t *testing.T) {
+	got := engine.JSONSchema()
+	want, err := os.ReadFile("../hooks.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("hooks.schema.json is stale: run `go run ./cmd/hookrunner schema > hooks.schema.json`")
+	}
+	var s map[string]any
+	if err := json.Unmarshal(got, &s); err != nil {
+		t.Fatal(err)
+	}
+	rule := s["properties"].(map[string]any)["rules"].(map[string]any)["items"].(map[string]any)["properties"].(map[string]any)
+	for _, k := range []string{"name", "source", "events", "if", "actions", "retry", "concurrency"} {
+		if _, ok := rule[k]; !ok {
+			t.Errorf("rule schema lacks %s", k)
+		}
+	}
+	if _, ok := rule["trigger_rule"]; ok {
+		t.Error("schema accepts trigger_rule")
+	}
+}
