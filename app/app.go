@@ -20,6 +20,7 @@ import (
 	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/server"
 	"github.com/hookrunner/hookrunner/store"
+	"github.com/hookrunner/hookrunner/store/postgres"
 	"github.com/hookrunner/hookrunner/store/sqlite"
 )
 
@@ -53,12 +54,22 @@ func NewLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, o))
 }
 
-// OpenStore opens the store the config names.
-func OpenStore(ctx context.Context, c config.Store) (store.Store, bool, error) {
+// OpenStore opens the store the config names; singleNode is true for a
+// store only this process uses (SQLite).
+func OpenStore(ctx context.Context, c config.Store, log *slog.Logger) (st store.Store, singleNode bool, err error) {
 	switch c.Driver {
 	case "sqlite":
 		s, err := sqlite.Open(ctx, c.DSN, sqlite.Options{Synchronous: c.Synchronous})
-		return s, true, err
+		if err != nil {
+			return nil, false, err
+		}
+		return s, true, nil
+	case "postgres":
+		s, err := postgres.Open(ctx, c.DSN, log)
+		if err != nil {
+			return nil, false, err
+		}
+		return s, false, nil
 	}
 	return nil, false, fmt.Errorf("store.driver %q is not supported by this build", c.Driver)
 }
@@ -86,7 +97,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("%s: admin.token: required when admin.listen (%s) is not a loopback address", o.ConfigPath, cfg.Admin.Listen)
 	}
 
-	st, singleNode, err := OpenStore(ctx, cfg.Store)
+	st, singleNode, err := OpenStore(ctx, cfg.Store, log)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}

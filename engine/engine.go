@@ -363,6 +363,12 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 
 	ticker := time.NewTicker(o.PollInterval)
 	defer ticker.Stop()
+	var notified <-chan struct{}
+	if w, ok := e.st.(interface {
+		Wakeups(context.Context) <-chan struct{}
+	}); ok {
+		notified = w.Wakeups(ctx)
+	}
 	for ctx.Err() == nil {
 		n := len(free)
 		if n > 0 {
@@ -392,6 +398,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 		select {
 		case <-ctx.Done():
 		case <-e.wake:
+		case <-notified:
 		case <-ticker.C:
 		}
 	}

@@ -107,7 +107,7 @@ func explain(args []string, out io.Writer) error {
 	}
 	var env *engine.ExplainInput
 	if *eventID != "" {
-		st, _, err := app.OpenStore(context.Background(), snap.Config.Store)
+		st, _, err := app.OpenStore(context.Background(), snap.Config.Store, nil)
 		if err != nil {
 			return err
 		}
@@ -282,7 +282,7 @@ func openClient(fs *flag.FlagSet, args []string) (*client, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st, _, err := app.OpenStore(context.Background(), snap.Config.Store)
+	st, _, err := app.OpenStore(context.Background(), snap.Config.Store, nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -33,6 +33,9 @@ type Dialect struct {
 	ForUpdate string
 	// Writers is the number of concurrent group-commit writers.
 	Writers int
+	// Notify, when set, is executed in every transaction that creates due
+	// runs, to wake other processes (PostgreSQL NOTIFY).
+	Notify string
 }
 
 // Options tunes a Store.
@@ -435,9 +438,19 @@ func (s *Store) Ingest(ctx context.Context, ev *store.Event, runs []*store.Run, 
 				return err
 			}
 		}
-		return nil
+		return s.notify(ctx, tx, len(runs))
 	})
 	return res, err
+}
+
+func (s *Store) notify(ctx context.Context, tx *sql.Tx, n int) error {
+	if s.d.Notify == "" || n == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, s.d.Notify); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	return nil
 }
 
 // AddRuns implements store.Store.
@@ -448,7 +461,7 @@ func (s *Store) AddRuns(ctx context.Context, runs []*store.Run) error {
 				return err
 			}
 		}
-		return nil
+		return s.notify(ctx, tx, len(runs))
 	})
 }
 
@@ -669,8 +682,10 @@ func (s *Store) Replay(ctx context.Context, runID string, now time.Time) (*store
 		if err := s.insertRun(ctx, tx, out); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.q.markReplayed, nanos(now), runID)
-		return err
+		if _, err = tx.ExecContext(ctx, s.q.markReplayed, nanos(now), runID); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, 1)
 	})
 	return out, err
 }
@@ -710,7 +725,7 @@ func (s *Store) ReplayRule(ctx context.Context, rule string, state store.State, 
 			}
 			out = append(out, r)
 		}
-		return nil
+		return s.notify(ctx, tx, len(out))
 	})
 	return out, err
 }

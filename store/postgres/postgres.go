@@ -1,0 +1,229 @@
+// Package postgres opens the PostgreSQL store (pgx v5 pool through
+// database/sql) shared by several hookrunner replicas: runs are claimed with
+// SELECT … FOR UPDATE SKIP LOCKED under a transaction-scoped advisory lock
+// (so per-rule concurrency holds across replicas), leases expire when a
+// replica dies, dedupe is a unique constraint, and new runs are announced
+// with NOTIFY.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/hookrunner/hookrunner/store/sqlstore"
+)
+
+// Channel is the NOTIFY channel announcing new due runs.
+const Channel = "hookrunner_runs"
+
+// Dialect is PostgreSQL's.
+var Dialect = sqlstore.Dialect{
+	Name:       "postgres",
+	Rebind:     rebind,
+	Migrations: migrations,
+	// One claim at a time across every replica: counting running runs and
+	// claiming new ones is then atomic, so `concurrency:` is global.
+	ClaimLock: "SELECT pg_advisory_xact_lock(7243801)",
+	ForUpdate: "FOR UPDATE SKIP LOCKED",
+	Writers:   4,
+	Notify:    "SELECT pg_notify('" + Channel + "', '')",
+}
+
+func rebind(q string) string {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+var migrations = []string{
+	`CREATE TABLE events (
+		id TEXT PRIMARY KEY,
+		source TEXT NOT NULL,
+		provider TEXT NOT NULL,
+		event TEXT NOT NULL,
+		delivery_id TEXT NOT NULL DEFAULT '',
+		headers TEXT NOT NULL,
+		query TEXT NOT NULL DEFAULT '',
+		body BYTEA NOT NULL,
+		remote_ip TEXT NOT NULL,
+		received_at BIGINT NOT NULL,
+		verification TEXT NOT NULL,
+		matched TEXT NOT NULL,
+		config_hash TEXT NOT NULL
+	);
+	CREATE INDEX events_received ON events (received_at);
+	CREATE INDEX events_source ON events (source, received_at);
+	CREATE TABLE deliveries (
+		source TEXT NOT NULL,
+		delivery_id TEXT NOT NULL,
+		event_id TEXT NOT NULL,
+		received_at BIGINT NOT NULL,
+		PRIMARY KEY (source, delivery_id)
+	);
+	CREATE INDEX deliveries_received ON deliveries (received_at);
+	CREATE TABLE runs (
+		id TEXT PRIMARY KEY,
+		event_id TEXT NOT NULL,
+		rule TEXT NOT NULL,
+		config_hash TEXT NOT NULL,
+		state TEXT NOT NULL,
+		attempt INTEGER NOT NULL DEFAULT 0,
+		step INTEGER NOT NULL DEFAULT 0,
+		next_attempt_at BIGINT NOT NULL,
+		claimed_by TEXT NOT NULL DEFAULT '',
+		last_error TEXT NOT NULL DEFAULT '',
+		exit_code INTEGER,
+		http_status INTEGER NOT NULL DEFAULT 0,
+		output TEXT NOT NULL DEFAULT '',
+		detail TEXT NOT NULL DEFAULT '',
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL,
+		finished_at BIGINT,
+		replay_of TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX runs_due ON runs (state, next_attempt_at);
+	CREATE INDEX runs_event ON runs (event_id);
+	CREATE INDEX runs_rule ON runs (rule, state);
+	CREATE INDEX runs_created ON runs (created_at);
+	CREATE TABLE attempts (
+		run_id TEXT NOT NULL,
+		n INTEGER NOT NULL,
+		step INTEGER NOT NULL,
+		started_at BIGINT NOT NULL,
+		duration_ns BIGINT NOT NULL,
+		ok BOOLEAN NOT NULL,
+		error TEXT NOT NULL DEFAULT '',
+		exit_code INTEGER,
+		http_status INTEGER NOT NULL DEFAULT 0,
+		output TEXT NOT NULL DEFAULT '',
+		detail TEXT NOT NULL DEFAULT '',
+		PRIMARY KEY (run_id, n)
+	)`,
+}
+
+// Store is the PostgreSQL store with its NOTIFY listener.
+type Store struct {
+	*sqlstore.Store
+	dsn  string
+	pool *pgxpool.Pool
+	log  *slog.Logger
+}
+
+// Open connects to dsn (a postgres:// URL or key=value string; a
+// search_path parameter selects a schema) and applies migrations.
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	if cfg.MaxConns < 8 {
+		cfg.MaxConns = 8
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	// Migrations from several replicas starting at once run one at a time.
+	var s *sqlstore.Store
+	err = withMigrationLock(ctx, db, func() error {
+		var err error
+		s, err = sqlstore.New(ctx, Dialect, db, db, sqlstore.Options{})
+		return err
+	})
+	if err != nil {
+		db.Close()
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &Store{Store: s, dsn: dsn, pool: pool, log: log}, nil
+}
+
+func withMigrationLock(ctx context.Context, db *sql.DB, fn func() error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7243802)"); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7243802)")
+	return fn()
+}
+
+// Close closes the store and its pool.
+func (s *Store) Close() error {
+	err := s.Store.Close()
+	s.pool.Close()
+	return err
+}
+
+// Wakeups delivers a value whenever any replica creates due runs; it
+// reconnects after errors (the engine also polls, so a gap only delays).
+func (s *Store) Wakeups(ctx context.Context) <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	go func() {
+		backoff := 100 * time.Millisecond
+		for ctx.Err() == nil {
+			err := s.listen(ctx, ch)
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Warn("postgres LISTEN lost; polling meanwhile", "error", err, "retry_in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 10*time.Second)
+		}
+	}()
+	return ch
+}
+
+func (s *Store) listen(ctx context.Context, ch chan<- struct{}) error {
+	conn, err := pgx.Connect(ctx, s.dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
+		return err
+	}
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
