@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
+	_ "github.com/hookrunner/hookrunner/actions/crm" // registers the crm action
 	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/engine/rules"
 	"github.com/hookrunner/hookrunner/providers"
