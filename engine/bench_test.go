@@ -101,3 +101,45 @@ func TestMatchUsesIndexAndConditions(t *testing.T) {
 		t.Fatalf("release has %d candidates", n)
 	}
 }
+
+// The index never changes what matches: for varied events, Match equals a
+// full scan of every rule of the source.
+func TestIndexIsSound(t *testing.T) {
+	raw := `
+sources:
+  s: { provider: generic, verify: none }
+rules:
+  - { name: a, source: s, events: [push], if: 'payload.repo == "x" && payload.ref == "main"', actions: [ { shell: { command: ["/bin/true"] } } ] }
+  - { name: b, source: s, events: [push], if: 'payload.repo == "y"', actions: [ { shell: { command: ["/bin/true"] } } ] }
+  - { name: c, source: s, events: [push], if: '"x" == payload.repo || payload.n > 3', actions: [ { shell: { command: ["/bin/true"] } } ] }
+  - { name: d, source: s, events: [push], if: 'payload.meta?.team == "ops" && payload.repo == "x"', actions: [ { shell: { command: ["/bin/true"] } } ] }
+  - { name: e, source: s, events: [push], actions: [ { shell: { command: ["/bin/true"] } } ] }
+  - { name: f, source: s, events: ["pu*"], if: 'payload.repo == "z"', actions: [ { shell: { command: ["/bin/true"] } } ] }
+  - { name: g, source: s, if: 'payload.repo == "x"', actions: [ { shell: { command: ["/bin/true"] } } ] }
+  - { name: h, source: s, events: [push], if: 'payload.repo == 1', actions: [ { shell: { command: ["/bin/true"] } } ] }
+`
+	snap := build(t, []byte(raw))
+	src := snap.Sources["s"]
+	payloads := []string{`{"repo":"x","ref":"main"}`, `{"repo":"y"}`, `{"repo":"z","n":5}`, `{"repo":"x","meta":{"team":"ops"}}`,
+		`{"repo":1}`, `{}`, `{"n":4}`, `"text"`, `{"repo":"x","ref":"dev","meta":null}`}
+	for _, p := range payloads {
+		var payload any
+		_ = json.Unmarshal([]byte(p), &payload)
+		for _, ev := range []string{"push", "pull", "release"} {
+			env := &rules.Env{Source: "s", Event: ev, Payload: payload}
+			var want []string
+			for _, r := range src.Rules() {
+				if ok, _ := r.Cond.Eval(env); ok && r.MatchesEvent(ev) {
+					want = append(want, r.Name)
+				}
+			}
+			var got []string
+			for _, r := range src.Match(env) {
+				got = append(got, r.Name)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("payload %s event %s: index matched %v, full scan %v", p, ev, got, want)
+			}
+		}
+	}
+}

@@ -213,16 +213,9 @@ func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
 	evID := store.NewID()
 	headers := StoredHeaders(rc.Header)
 	env := NewEnv(rc.Source.Name, rc.Source.Provider, rc.Identity, evID, headers, rc.Query, rc.Payload, rc.RemoteIP, rc.ReceivedAt)
-	var matched []*Rule
-	for _, r := range rc.Source.Candidates(rc.Identity.Event) {
-		ok, err := r.Cond.Eval(env)
-		if err != nil {
-			e.log.Warn("condition error: rule does not match", "event_id", evID, "rule", r.Name, "error", err)
-		}
-		if ok {
-			matched = append(matched, r)
-		}
-	}
+	matched := rc.Source.MatchReporting(env, func(r *Rule, err error) {
+		e.log.Warn("condition error: rule does not match", "event_id", evID, "rule", r.Name, "error", err)
+	})
 	verification := "verified"
 	if rc.Source.NoVerify {
 		verification = "none (verify: none)"

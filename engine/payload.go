@@ -17,9 +17,9 @@ const MaxJSONDepth = 256
 var ErrTooDeep = errors.New("JSON nested too deeply")
 
 // DecodePayload decodes a body once for every rule: JSON to its value, a
-// form post to a map of its fields (single values as strings; a `payload`
-// field holding JSON, as Slack and Gitea send, decoded), anything else to
-// the body as a string. The form is returned for providers that sign it.
+// form post to a map of its fields (single values as strings), a form
+// holding only payload=<JSON> (Slack interactivity, Gitea) to that JSON,
+// anything else to the body as a string. The form is returned for providers that sign it.
 func DecodePayload(contentType string, body []byte) (any, url.Values, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch {
@@ -40,10 +40,12 @@ func DecodePayload(contentType string, body []byte) (any, url.Values, error) {
 			}
 			m[k] = vals
 		}
-		if p, ok := m["payload"].(string); ok && strings.HasPrefix(strings.TrimSpace(p), "{") {
+		// A form whose only field is payload=<JSON> (Slack interactivity,
+		// GitHub/Gitea/Gogs "form" content type) is that JSON document.
+		if p, ok := m["payload"].(string); ok && len(m) == 1 && strings.HasPrefix(strings.TrimSpace(p), "{") {
 			var inner any
 			if err := json.Unmarshal([]byte(p), &inner); err == nil {
-				m["payload"] = inner
+				return inner, form, nil
 			}
 		}
 		return m, form, nil

@@ -43,6 +43,7 @@ type Source struct {
 
 	rules   []*Rule            // every rule of the source, file order
 	byEvent map[string][]*Rule // exact event names
+	buckets map[string]*bucket // byEvent, indexed by equalities
 	globs   []*Rule            // rules with a glob in events
 	any     []*Rule            // rules without events
 }
@@ -83,7 +84,7 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 			Secrets: sc.SecretValues(), Tolerance: sc.Tolerance.D(), Bearer: sc.Bearer.Reveal(),
 			Username: sc.Username, Password: sc.Password.Reveal(), Verify: sc.Verify, Header: sc.Header,
 			QueryParam: sc.QueryParam, Algorithm: sc.Algorithm, Encoding: sc.Encoding, Prefix: sc.Prefix,
-			EventHeader: sc.EventHeader, IDHeader: sc.IDHeader, TimestampHeader: sc.TimestampHeader, PublicURL: sc.PublicURL,
+			EventHeader: sc.EventHeader, IDHeader: sc.IDHeader, TimestampHeader: sc.TimestampHeader, PublicURL: sc.PublicURL, SigningToken: sc.SigningToken.Reveal(),
 		}
 		p, err := providers.New(sc.Provider, src.settings)
 		if err != nil {
@@ -156,6 +157,12 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 	}
 	if len(errs) > 0 {
 		return nil, errs.WithFile(displayName(cfg))
+	}
+	for _, src := range s.Sources {
+		src.buckets = make(map[string]*bucket, len(src.byEvent))
+		for ev, rs := range src.byEvent {
+			src.buckets[ev] = newBucket(rs)
+		}
 	}
 	return s, nil
 }
@@ -267,11 +274,36 @@ func (r *Rule) MatchesEvent(event string) bool {
 	return false
 }
 
-// Match returns the rules that fire for env, evaluating only candidates.
+// Match returns the rules that fire for env, in file order. Only the
+// rules indexed under the event type (and, within those, under the values
+// their equalities require) are evaluated.
 func (src *Source) Match(env *rules.Env) []*Rule {
-	var out []*Rule
-	for _, r := range src.Candidates(env.Event) {
-		if ok, _ := r.Cond.Eval(env); ok {
+	return src.MatchReporting(env, nil)
+}
+
+// MatchReporting is Match, calling onErr for each candidate whose
+// condition failed at run time (a missing field): it does not match.
+func (src *Source) MatchReporting(env *rules.Env, onErr func(*Rule, error)) []*Rule {
+	var cands []*Rule
+	if b := src.buckets[env.Event]; b != nil {
+		cands = b.candidates(env, nil)
+	}
+	if len(src.any) > 0 || len(src.globs) > 0 {
+		cands = append(cands, src.any...)
+		for _, r := range src.globs {
+			if r.MatchesEvent(env.Event) && !contains(cands, r) {
+				cands = append(cands, r)
+			}
+		}
+	}
+	sortByIndex(cands)
+	out := cands[:0]
+	for _, r := range cands {
+		ok, err := r.Cond.Eval(env)
+		if err != nil && onErr != nil {
+			onErr(r, err)
+		}
+		if ok {
 			out = append(out, r)
 		}
 	}

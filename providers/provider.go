@@ -83,6 +83,7 @@ type Settings struct {
 	IDHeader        string
 	TimestampHeader string
 	PublicURL       string
+	SigningToken    string
 }
 
 // FieldError is a settings problem tied to one config key of the source.

@@ -60,10 +60,8 @@ func (p *Slack) Identify(r *Request, payload any) Identity {
 		if r.Form.Get("command") != "" {
 			return Identity{Event: "slash_command", DeliveryID: r.Form.Get("trigger_id")}
 		}
-		if m, ok := payload.(map[string]any); ok {
-			if inner, ok := m["payload"].(map[string]any); ok {
-				return Identity{Event: field(inner, "type"), DeliveryID: field(inner, "trigger_id")}
-			}
+		if r.Form.Get("payload") != "" { // interactivity: payload is its JSON
+			return Identity{Event: field(payload, "type"), DeliveryID: field(payload, "trigger_id")}
 		}
 		return Identity{Event: "form"}
 	}

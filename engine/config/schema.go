@@ -69,6 +69,9 @@ type Source struct {
 	Tolerance  Duration `koanf:"tolerance" json:"tolerance,omitempty"`
 	AllowIPs   []string `koanf:"allow_ips" json:"allow_ips,omitempty"`
 	MaxBody    ByteSize `koanf:"max_body" json:"max_body,omitempty"`
+	// SigningToken is GitLab's newer signing token (Standard Webhooks style
+	// webhook-signature over id.timestamp.body).
+	SigningToken Secret `koanf:"signing_token" json:"signing_token,omitempty"`
 	// PublicURL is the URL the sender signs (Twilio) when hookrunner sits
 	// behind a proxy that rewrites it.
 	PublicURL string `koanf:"public_url" json:"public_url,omitempty"`

@@ -36,6 +36,8 @@ var Dialect = sqlstore.Dialect{
 	ForUpdate: "FOR UPDATE SKIP LOCKED",
 	Writers:   4,
 	Notify:    "SELECT pg_notify('" + Channel + "', '')",
+	// Run-state changes need not wait for the WAL flush (at-least-once).
+	RelaxInTx: "SET LOCAL synchronous_commit = off",
 }
 
 func rebind(q string) string {

@@ -142,7 +142,20 @@ func Open(ctx context.Context, path string, o Options) (*sqlstore.Store, error) 
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s, err := sqlstore.New(ctx, Dialect, w, r, o.Options)
+	d := Dialect
+	full := "PRAGMA synchronous=" + strings.ToUpper(o.Synchronous)
+	d.Relax = func(ctx context.Context, db *sql.DB, _ *sql.Tx, relaxed bool) error {
+		q := full
+		if relaxed {
+			// Run-state changes: in WAL mode NORMAL still survives a
+			// process crash; only a power cut may undo the last ones,
+			// which at worst runs an action again.
+			q = "PRAGMA synchronous=NORMAL"
+		}
+		_, err := db.ExecContext(ctx, q)
+		return err
+	}
+	s, err := sqlstore.New(ctx, d, w, r, o.Options)
 	if err != nil {
 		w.Close()
 		r.Close()

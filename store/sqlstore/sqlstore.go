@@ -33,6 +33,12 @@ type Dialect struct {
 	ForUpdate string
 	// Writers is the number of concurrent group-commit writers.
 	Writers int
+	// Relax makes the next transaction on conn skip (relaxed=true) or keep
+	// the fsync at commit; nil when the backend has no such switch.
+	Relax func(ctx context.Context, conn *sql.DB, tx *sql.Tx, relaxed bool) error
+	// RelaxInTx is run first in a relaxed transaction (PostgreSQL's
+	// SET LOCAL synchronous_commit = off).
+	RelaxInTx string
 	// Notify, when set, is executed in every transaction that creates due
 	// runs, to wake other processes (PostgreSQL NOTIFY).
 	Notify string
@@ -59,12 +65,20 @@ type Store struct {
 	// prepared caches statements prepared on the write connection.
 	prepared sync.Map
 	writers  sync.WaitGroup
+	// relaxedNow is the durability the write connection is set to (only
+	// touched by the single SQLite writer).
+	relaxedNow bool
 }
 
 type op struct {
 	ctx  context.Context
 	fn   func(ctx context.Context, tx *sql.Tx) error
 	done chan error
+	// relaxed ops are run-state changes (claim, lease, progress, finish):
+	// losing one to a power cut only makes a run execute again, which
+	// at-least-once delivery allows, so they skip the fsync. Ingest,
+	// replays and new runs are always durable.
+	relaxed bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -170,7 +184,16 @@ var ErrClosed = errors.New("store closed")
 
 // do runs fn inside a group-commit transaction and waits for the commit.
 func (s *Store) do(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	o := &op{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return s.submit(&op{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// doRelaxed is do for run-state changes that need not be fsynced.
+func (s *Store) doRelaxed(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.submit(&op{ctx: ctx, fn: fn, done: make(chan error, 1), relaxed: true})
+}
+
+func (s *Store) submit(o *op) error {
+	ctx := o.ctx
 	select {
 	case s.ops <- o:
 	case <-s.stop:
@@ -264,9 +287,26 @@ func (s *Store) commit(batch []*op) {
 // every op succeeded and the transaction committed.
 func (s *Store) runBatch(ops []*op) ([]error, error) {
 	ctx := context.Background()
+	relaxed := true
+	for _, o := range ops {
+		relaxed = relaxed && o.relaxed
+	}
+	if s.d.Relax != nil && s.relaxedNow != relaxed {
+		// Outside the transaction (SQLite's synchronous pragma).
+		if err := s.d.Relax(ctx, s.write, nil, relaxed); err != nil {
+			return nil, fmt.Errorf("set durability: %w", err)
+		}
+		s.relaxedNow = relaxed
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
+	}
+	if s.d.RelaxInTx != "" && relaxed {
+		if _, err := tx.ExecContext(ctx, s.d.RelaxInTx); err != nil {
+			_ = tx.Rollback()
+			return nil, fmt.Errorf("set durability: %w", err)
+		}
 	}
 	errs := make([]error, len(ops))
 	for i, o := range ops {
@@ -471,7 +511,7 @@ func (s *Store) Claim(ctx context.Context, o store.ClaimOptions) ([]*store.Run, 
 		return nil, nil
 	}
 	var out []*store.Run
-	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		out = out[:0]
 		if s.d.ClaimLock != "" {
 			if _, err := tx.ExecContext(ctx, s.d.ClaimLock); err != nil {
@@ -578,7 +618,7 @@ func (s *Store) Extend(ctx context.Context, owner string, ids []string, until ti
 		return nil
 	}
 	now := time.Now().UnixNano()
-	return s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, id := range ids {
 			if _, err := s.exec(ctx, tx, s.q.extend, nanos(until), now, id, owner); err != nil {
 				return fmt.Errorf("extend lease of %s: %w", id, err)
@@ -590,7 +630,7 @@ func (s *Store) Extend(ctx context.Context, owner string, ids []string, until ti
 
 // Progress implements store.Store.
 func (s *Store) Progress(ctx context.Context, owner, runID string, step int) error {
-	return s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, s.q.progress, step, time.Now().UnixNano(), runID, owner)
 		if err != nil {
 			return fmt.Errorf("record progress of %s: %w", runID, err)
@@ -610,7 +650,7 @@ func (s *Store) Finish(ctx context.Context, owner, runID string, o store.Outcome
 	if o.State.Terminal() {
 		finished = &now
 	}
-	return s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, s.q.finish, string(o.State), o.Step, nanos(o.NextAttemptAt), a.Error, nullInt(a.ExitCode), a.HTTPStatus,
 			a.Output, a.Detail, nanos(now), nullTime(finished), runID, owner)
 		if err != nil {
@@ -633,7 +673,7 @@ func (s *Store) Release(ctx context.Context, owner string, ids []string) error {
 		return nil
 	}
 	now := time.Now().UnixNano()
-	return s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, s.q.release, 0, now, id, owner); err != nil {
 				return fmt.Errorf("release %s: %w", id, err)
