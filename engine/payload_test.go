@@ -11,7 +11,7 @@ import (
 func TestDecodePayload(t *testing.T) {
 	tests := []struct {
 		ct, body, want string
-		err           bool
+		err            bool
 	}{
 		{"application/json", `{"a":1}`, "map[a:1]", false},
 		{"application/json; charset=utf-8", `[1,2]`, "[1 2]", false},
