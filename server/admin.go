@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -67,6 +68,11 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("GET /api/runs/{id}", a.auth(http.HandlerFunc(a.getRun)))
 	mux.Handle("POST /api/runs/{id}/replay", a.auth(http.HandlerFunc(a.replayRun)))
 	mux.Handle("POST /api/replay", a.auth(http.HandlerFunc(a.replayRule)))
+	// Profiling, behind the same auth (the admin listener is loopback by default).
+	mux.Handle("GET /debug/pprof/", a.auth(http.HandlerFunc(pprof.Index)))
+	mux.Handle("GET /debug/pprof/profile", a.auth(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("GET /debug/pprof/heap", a.auth(pprof.Handler("heap")))
+	mux.Handle("GET /debug/pprof/allocs", a.auth(pprof.Handler("allocs")))
 	return mux
 }
 

@@ -34,6 +34,7 @@ var (
 	only          = flag.String("only", "ingest,exec,memory", "scenarios to run: ingest, exec, memory, postgres")
 	pgDSN         = flag.String("postgres", os.Getenv("HOOKRUNNER_TEST_POSTGRES"), "PostgreSQL DSN for the postgres scenario")
 	floodFor      = flag.Duration("flood", 60*time.Second, "length of the memory flood")
+	target        = flag.String("url", "", "only drive this running source URL (64 connections, -duration) and print the result")
 )
 
 const secret = "bench-secret"
@@ -290,6 +291,23 @@ func execution(work string) {
 		}
 		fmt.Printf("| %s | %d | %.2f | %.0f%s |\n", a.name, sent, el.Seconds(), float64(sent)/el.Seconds(), note)
 	}
+	// The machine's own ceiling for the shell case: bare fork/exec of
+	// /bin/true from Go, 8 at a time, nothing stored.
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 250; i++ {
+				c := exec.Command("/bin/true")
+				c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+				_ = c.Run()
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Printf("| (baseline) bare fork/exec of /bin/true from Go, 8 at a time, nothing stored | 2000 | %.2f | %.0f |\n", time.Since(start).Seconds(), 2000/time.Since(start).Seconds())
 	fmt.Println()
 }
 
@@ -449,6 +467,11 @@ func postgres(work string) {
 
 func main() {
 	flag.Parse()
+	if *target != "" {
+		r := load(*target, 64, *duration, true)
+		fmt.Printf("%.0f req/s, p50 %s ms, p99 %s ms, non-2xx %d, errors %d\n", r.rps, ms(r.p50), ms(r.p99), r.non2xx, r.errs)
+		return
+	}
 	if *hookrunnerBin == "" || *bareBin == "" {
 		fmt.Fprintln(os.Stderr, "usage: loadgen -hookrunner BIN -bare BIN [-only ingest,exec,memory,postgres]")
 		os.Exit(2)
