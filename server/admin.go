@@ -73,16 +73,32 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("GET /debug/pprof/profile", a.auth(http.HandlerFunc(pprof.Profile)))
 	mux.Handle("GET /debug/pprof/heap", a.auth(pprof.Handler("heap")))
 	mux.Handle("GET /debug/pprof/allocs", a.auth(pprof.Handler("allocs")))
+	newUI(a).routes(mux)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui", http.StatusSeeOther) })
 	return mux
 }
 
-func (a *Admin) auth(next http.Handler) http.Handler {
+// authorized reports whether r carries the admin token, as a bearer header
+// (API clients) or as the console's cookie (browsers, after /ui/login).
+func (a *Admin) authorized(r *http.Request) bool {
 	if a.Token == "" {
-		return next
+		return true
 	}
-	want := []byte("Bearer " + a.Token)
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+a.Token)) == 1 {
+		return true
+	}
+	c, err := r.Cookie(cookieName)
+	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(a.Token)) == 1
+}
+
+func (a *Admin) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		if r.Method != http.MethodGet && r.Header.Get("Authorization") == "" && !sameOrigin(r) {
+			// A browser (cookie) request from another site: refuse.
+			fail(w, http.StatusForbidden, "cross-origin request refused")
+			return
+		}
+		if !a.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hookrunner"`)
 			fail(w, http.StatusUnauthorized, "admin token required")
 			return

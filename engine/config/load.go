@@ -92,6 +92,9 @@ func Parse(path string, data []byte, env Env) (*Config, error) {
 	}
 
 	dir := filepath.Dir(path)
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	c := &Config{File: f, Path: path, Dir: dir, Raw: data}
 	h := sha256.New()
 	h.Write(data)

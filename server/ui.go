@@ -1,0 +1,398 @@
+package server
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/store"
+)
+
+//go:embed ui
+var uiFiles embed.FS
+
+const cookieName = "hookrunner_admin"
+
+var funcs = template.FuncMap{
+	"short": func(id string) string {
+		if len(id) > 13 {
+			return id[:13] + "…"
+		}
+		return id
+	},
+	"join":  strings.Join,
+	"deref": func(p *int) int { return *p },
+	"trim": func(s string, n int) string {
+		if len(s) > n {
+			return s[:n] + "…"
+		}
+		return s
+	},
+	"dur": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+}
+
+// ui renders the web console; it shares auth with the admin API.
+type ui struct {
+	a     *Admin
+	pages map[string]*template.Template
+	key   []byte // CSRF key, random per process
+}
+
+func newUI(a *Admin) *ui {
+	u := &ui{a: a, pages: map[string]*template.Template{}, key: make([]byte, 32)}
+	_, _ = rand.Read(u.key)
+	for _, p := range []string{"overview", "events", "event", "runs", "run", "config", "login"} {
+		files := []string{"ui/layout.html", "ui/" + p + ".html"}
+		if p == "event" || p == "run" {
+			// runs.html brings the run table; the page's own content is
+			// parsed last so its "content" wins.
+			files = []string{"ui/layout.html", "ui/runs.html", "ui/" + p + ".html"}
+		}
+		u.pages[p] = template.Must(template.New(p).Funcs(funcs).ParseFS(uiFiles, files...))
+	}
+	return u
+}
+
+func (u *ui) routes(mux *http.ServeMux) {
+	static, _ := fs.Sub(uiFiles, "ui/static")
+	mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /ui/login", func(w http.ResponseWriter, r *http.Request) { u.render(w, r, "login", "Sign in", "", nil) })
+	mux.HandleFunc("POST /ui/login", u.login)
+	mux.Handle("GET /ui", u.page(u.overview))
+	mux.Handle("GET /ui/{$}", u.page(u.overview))
+	mux.Handle("GET /ui/events", u.page(u.events))
+	mux.Handle("GET /ui/events/{id}", u.page(u.event))
+	mux.Handle("GET /ui/runs", u.page(u.runs))
+	mux.Handle("GET /ui/runs/{id}", u.page(u.run))
+	mux.Handle("GET /ui/config", u.page(u.config))
+	mux.Handle("POST /ui/runs/{id}/replay", u.action(u.replayRun))
+	mux.Handle("POST /ui/events/{id}/replay", u.action(u.replayEvent))
+}
+
+type pageData struct {
+	Title  string
+	Nav    string
+	Status engine.ConfigStatus
+	CSRF   string
+	Data   any
+}
+
+func (u *ui) csrf() string {
+	m := hmac.New(sha256.New, u.key)
+	m.Write([]byte("csrf"))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func securityHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+}
+
+func (u *ui) render(w http.ResponseWriter, r *http.Request, page, title, nav string, data any) {
+	var buf bytes.Buffer
+	err := u.pages[page].ExecuteTemplate(&buf, "layout", pageData{Title: title, Nav: nav, Status: u.a.Engine.Status(), CSRF: u.csrf(), Data: data})
+	if err != nil {
+		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	securityHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = buf.WriteTo(w)
+}
+
+// page requires a signed-in user (when a token is set) for a GET page.
+func (u *ui) page(h func(w http.ResponseWriter, r *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !u.a.authorized(r) {
+			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// action guards a state-changing POST: signed in, same origin, CSRF token.
+func (u *ui) action(h func(w http.ResponseWriter, r *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !u.a.authorized(r) {
+			http.Error(w, "sign in first", http.StatusUnauthorized)
+			return
+		}
+		if !sameOrigin(r) {
+			http.Error(w, "cross-origin request refused", http.StatusForbidden)
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(u.csrf())) != 1 {
+			http.Error(w, "missing or wrong CSRF token", http.StatusForbidden)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// sameOrigin accepts requests whose Origin (or Referer) is this host.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		o = r.Header.Get("Referer")
+	}
+	if o == "" {
+		return true // not a browser cross-site request (curl, tests); the CSRF token still applies
+	}
+	ou, err := url.Parse(o)
+	return err == nil && ou.Host == r.Host
+}
+
+func (u *ui) login(w http.ResponseWriter, r *http.Request) {
+	if u.a.Token == "" {
+		http.Redirect(w, r, "/ui", http.StatusSeeOther)
+		return
+	}
+	if !sameOrigin(r) {
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(r.PostFormValue("token")), []byte(u.a.Token)) != 1 {
+		u.render(w, r, "login", "Sign in", "", "Wrong token.")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: u.a.Token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.Redirect(w, r, "/ui", http.StatusSeeOther)
+}
+
+type ruleRow struct {
+	Source, Rule                    string
+	Total, Succeeded, Failing, Dead int
+}
+
+func (u *ui) counts(r *http.Request, since time.Time) []ruleRow {
+	cs, err := u.a.Engine.Store().CountRules(r.Context(), since)
+	if err != nil {
+		return nil
+	}
+	rows := map[string]*ruleRow{}
+	for _, c := range cs {
+		k := c.Source + "\x00" + c.Rule
+		row := rows[k]
+		if row == nil {
+			row = &ruleRow{Source: c.Source, Rule: c.Rule}
+			rows[k] = row
+		}
+		row.Total += c.Count
+		switch c.State {
+		case store.Succeeded:
+			row.Succeeded += c.Count
+		case store.Retrying:
+			row.Failing += c.Count
+		case store.Dead:
+			row.Dead += c.Count
+		}
+	}
+	out := make([]ruleRow, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, *r)
+	}
+	// Failing rules first.
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Dead+a.Failing != b.Dead+b.Failing {
+			return a.Dead+a.Failing > b.Dead+b.Failing
+		}
+		if a.Total != b.Total {
+			return a.Total > b.Total
+		}
+		return a.Rule < b.Rule
+	})
+	return out
+}
+
+func (u *ui) overview(w http.ResponseWriter, r *http.Request) {
+	type stateCount struct {
+		State store.State
+		Count int
+	}
+	var states []stateCount
+	if c, err := u.a.Engine.Store().CountStates(r.Context()); err == nil {
+		for _, s := range store.States {
+			states = append(states, stateCount{s, c[s]})
+		}
+	}
+	now := time.Now()
+	u.render(w, r, "overview", "Overview", "overview", map[string]any{
+		"Hour": u.counts(r, now.Add(-time.Hour)), "Day": u.counts(r, now.Add(-24*time.Hour)), "States": states,
+	})
+}
+
+func (u *ui) events(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	evs, err := u.a.Engine.Store().ListEvents(r.Context(), store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), Limit: 100})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	u.render(w, r, "events", "Events", "events", map[string]any{
+		"Events": evs, "Sources": u.a.Engine.Snapshot().Config.SourceNames(), "Source": q.Get("source"), "Event": q.Get("event"),
+	})
+}
+
+type kv struct{ K, V string }
+
+// maskedHeader reports whether a header carries a credential or signature.
+func maskedHeader(k string) bool {
+	k = strings.ToLower(k)
+	for _, s := range []string{"authorization", "token", "signature", "secret", "hmac", "cookie", "api-key", "apikey"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (u *ui) event(w http.ResponseWriter, r *http.Request) {
+	ev, err := u.a.Engine.Store().GetEvent(r.Context(), r.PathValue("id"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	runs, _ := u.a.Engine.Store().ListRuns(r.Context(), store.RunFilter{EventID: ev.ID, Limit: 1000})
+	var headers []kv
+	for k, v := range ev.Headers {
+		if maskedHeader(k) {
+			v = "[masked]"
+		}
+		headers = append(headers, kv{k, v})
+	}
+	sort.Slice(headers, func(i, j int) bool { return headers[i].K < headers[j].K })
+	payload, _, _ := engine.DecodePayload(ev.Headers["content-type"], ev.Body)
+	pretty := string(ev.Body)
+	if payload != nil {
+		if _, isString := payload.(string); !isString {
+			var b bytes.Buffer
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(payload)
+			pretty = b.String()
+		}
+	}
+	var decisions []engine.Decision
+	if src := u.a.Engine.Snapshot().Sources[ev.Source]; src != nil {
+		env := engine.NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
+		decisions = src.Explain(env)
+	}
+	u.render(w, r, "event", "Event "+ev.ID, "events", map[string]any{
+		"Event": ev, "Headers": headers, "Pretty": pretty, "Runs": runs, "Decisions": decisions,
+	})
+}
+
+func (u *ui) runs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	runs, err := u.a.Engine.Store().ListRuns(r.Context(), store.RunFilter{Rule: q.Get("rule"), State: store.State(q.Get("state")), Limit: 200})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	var ruleNames []string
+	for _, rl := range u.a.Engine.Snapshot().Ordered {
+		ruleNames = append(ruleNames, rl.Name)
+	}
+	var states []string
+	for _, s := range store.States {
+		states = append(states, string(s))
+	}
+	u.render(w, r, "runs", "Runs", "runs", map[string]any{
+		"Runs": runs, "Rules": ruleNames, "Rule": q.Get("rule"), "States": states, "State": q.Get("state"),
+	})
+}
+
+func (u *ui) run(w http.ResponseWriter, r *http.Request) {
+	run, atts, err := u.a.Engine.Store().GetRun(r.Context(), r.PathValue("id"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	u.render(w, r, "run", "Run "+run.ID, "runs", map[string]any{
+		"Run": run, "Attempts": atts, "Replayable": run.State == store.Dead || run.State == store.Succeeded,
+	})
+}
+
+// secretKeys are masked wherever they appear in the config shown.
+var secretKeys = []string{"secret", "token", "password", "bearer", "authorization", "api_key", "apikey", "credentials"}
+
+func maskSecrets(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			lk := strings.ToLower(k)
+			masked := false
+			for _, s := range secretKeys {
+				if strings.Contains(lk, s) && val != nil && val != "" {
+					if _, nested := val.(map[string]any); !nested {
+						masked = true
+					}
+				}
+			}
+			if masked {
+				out[k] = "[REDACTED]"
+			} else {
+				out[k] = maskSecrets(val)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = maskSecrets(val)
+		}
+		return out
+	}
+	return v
+}
+
+func (u *ui) config(w http.ResponseWriter, r *http.Request) {
+	b, _ := json.Marshal(u.a.Engine.Snapshot().Config.File)
+	var v any
+	_ = json.Unmarshal(b, &v)
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(maskSecrets(v))
+	u.render(w, r, "config", "Config", "config", out.String())
+}
+
+func (u *ui) replayRun(w http.ResponseWriter, r *http.Request) {
+	run, err := u.a.Engine.ReplayRun(r.Context(), r.PathValue("id"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusConflict)
+		return
+	}
+	http.Redirect(w, r, "/ui/runs/"+run.ID, http.StatusSeeOther)
+}
+
+func (u *ui) replayEvent(w http.ResponseWriter, r *http.Request) {
+	if _, err := u.a.Engine.ReplayEvent(r.Context(), r.PathValue("id")); err != nil {
+		http.Error(w, err.Error(), http.StatusConflict)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/ui/events/%s", url.PathEscape(r.PathValue("id"))), http.StatusSeeOther)
+}
