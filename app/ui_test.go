@@ -96,7 +96,8 @@ rules:
 	var png []byte
 
 	// The list is open before the events are sent: they must appear live.
-	if err := chromedp.Run(ctx, chromedp.Navigate(in.adm+"/ui/events"), chromedp.WaitVisible("#events", chromedp.ByID)); err != nil {
+	navigate(t, ctx, in.adm+"/ui/events")
+	if err := chromedp.Run(ctx, chromedp.WaitVisible("#events", chromedp.ByID)); err != nil {
 		t.Fatal(err)
 	}
 	first := sendEvent(`{"order":"A-1001","total":25,"title":"<script>window.pwned=1</script><img src=x onerror=window.pwned=2>"}`)
@@ -143,8 +144,8 @@ rules:
 	})
 	healthy.Store(true)
 	var state string
+	navigate(t, ctx, in.adm+"/ui/runs?state=dead")
 	err = chromedp.Run(ctx,
-		chromedp.Navigate(in.adm+"/ui/runs?state=dead"),
 		chromedp.Click(`table.runs tbody tr a`, chromedp.ByQuery),
 		chromedp.WaitVisible("#replay", chromedp.ByID),
 		chromedp.Click("#replay", chromedp.ByID),
@@ -179,4 +180,18 @@ rules:
 		t.Fatalf("replay without the CSRF token: %v %d", err, resp.StatusCode)
 	}
 	resp.Body.Close()
+}
+
+// navigate loads u, retrying a load that a still-running navigation or
+// fetch aborted (net::ERR_ABORTED) on a busy machine.
+func navigate(t *testing.T, ctx context.Context, u string) {
+	t.Helper()
+	var err error
+	for i := 0; i < 5; i++ {
+		if err = chromedp.Run(ctx, chromedp.Navigate(u)); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("navigate %s: %v", u, err)
 }
