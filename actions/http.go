@@ -184,7 +184,11 @@ func (h *HTTP) Describe(env *rules.Env) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "http %s %s", h.cfg.Method, r.url)
 	for _, k := range keys {
-		fmt.Fprintf(&b, "\n    %s: %s", k, r.headers[k])
+		v := r.headers[k]
+		if SensitiveHeader(k) {
+			v = "[REDACTED]"
+		}
+		fmt.Fprintf(&b, "\n    %s: %s", k, v)
 	}
 	if h.body != nil {
 		fmt.Fprintf(&b, "\n    body: %s", r.body)
@@ -268,4 +272,16 @@ func firstLine(s string, max int) string {
 		s = s[:max] + "…"
 	}
 	return s
+}
+
+// SensitiveHeader reports whether a header carries a credential, so its
+// value is never shown (explain, console).
+func SensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{"authorization", "token", "secret", "password", "api-key", "apikey", "cookie", "signature"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
 }

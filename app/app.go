@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"reflect"
 	"sync"
 	"time"
 
@@ -41,6 +43,8 @@ type Options struct {
 	// Notify receives lifecycle states: "READY=1", "RELOADING=1",
 	// "STOPPING=1" (sd_notify).
 	Notify func(state string)
+	// WrapStore, when set, wraps the opened store (fault-injection tests).
+	WrapStore func(store.Store) store.Store
 }
 
 // NewLogger builds the slog logger the config asks for.
@@ -102,6 +106,9 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
+	if o.WrapStore != nil {
+		st = o.WrapStore(st)
+	}
 	eng := engine.New(snap, engine.Options{Store: st, Logger: log, RecoverOnStart: singleNode})
 
 	r := &reloader{path: o.ConfigPath, eng: eng, log: log, lastRaw: sha256.Sum256(raw), notify: o.Notify}
@@ -117,7 +124,17 @@ func Run(ctx context.Context, o Options) error {
 		pubLn.Close()
 		return fmt.Errorf("admin listen %s: %w", cfg.Admin.Listen, err)
 	}
-	in := &server.Ingress{Engine: eng, Log: log, MaxPending: int64(cfg.Server.MaxPending)}
+	in := server.NewIngress(eng, log, cfg.Server)
+	pubLn = server.LimitListener(pubLn, cfg.Server.MaxConnections)
+	if cfg.Server.TLS.CertFile != "" {
+		certs, err := newCertReloader(cfg.Server.TLS.CertFile, cfg.Server.TLS.KeyFile)
+		if err != nil {
+			pubLn.Close()
+			admLn.Close()
+			return err
+		}
+		pubLn = tls.NewListener(pubLn, tlsConfig(certs))
+	}
 	pub := &http.Server{
 		Handler:           in.Handler(),
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
@@ -242,7 +259,7 @@ func (r *reloader) reload(ctx context.Context) error {
 		r.eng.Swap(snap)
 		return nil
 	}
-	if cfg := snap.Config; old.Config.Store != cfg.Store || old.Config.Server != cfg.Server || old.Config.Admin != cfg.Admin {
+	if cfg := snap.Config; old.Config.Store != cfg.Store || !reflect.DeepEqual(old.Config.Server, cfg.Server) || old.Config.Admin != cfg.Admin {
 		r.log.Warn("server, admin listen and store settings take effect at the next restart")
 	}
 	r.eng.Swap(snap)

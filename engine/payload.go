@@ -10,8 +10,9 @@ import (
 	"strings"
 )
 
-// MaxJSONDepth bounds the nesting of a JSON payload.
-const MaxJSONDepth = 256
+// MaxJSONDepth is the safety net on the nesting of a JSON payload; the
+// ingress enforces the configured (lower) server.max_json_depth first.
+const MaxJSONDepth = 10000
 
 // ErrTooDeep is returned for JSON nested deeper than MaxJSONDepth.
 var ErrTooDeep = errors.New("JSON nested too deeply")
@@ -53,7 +54,7 @@ func DecodePayload(contentType string, body []byte) (any, url.Values, error) {
 		if len(bytes.TrimSpace(body)) == 0 {
 			return nil, nil, nil
 		}
-		if err := checkDepth(body, MaxJSONDepth); err != nil {
+		if err := CheckJSONDepth(body, MaxJSONDepth); err != nil {
 			return nil, nil, err
 		}
 		var v any
@@ -70,8 +71,8 @@ func looksJSON(b []byte) bool {
 	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
 }
 
-// checkDepth rejects JSON nested deeper than max without decoding it.
-func checkDepth(b []byte, max int) error {
+// CheckJSONDepth rejects JSON nested deeper than max without decoding it.
+func CheckJSONDepth(b []byte, max int) error {
 	depth := 0
 	inStr, esc := false, false
 	for _, c := range b {

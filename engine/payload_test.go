@@ -20,7 +20,7 @@ func TestDecodePayload(t *testing.T) {
 		{"application/x-www-form-urlencoded", "command=%2Fdeploy&text=api+prod&tag=a&tag=b", "map[command:/deploy tag:[a b] text:api prod]", false},
 		{"application/x-www-form-urlencoded", "payload=%7B%22type%22%3A%22block_actions%22%7D", "map[type:block_actions]", false},
 		{"text/plain", "hello", "hello", false},
-		{"application/json", strings.Repeat("[", 300) + strings.Repeat("]", 300), "", true},
+		{"application/json", strings.Repeat("[", 10001) + strings.Repeat("]", 10001), "", true},
 		{"application/json", `{"s":"[[[[[[ not nesting"}`, "map[s:[[[[[[ not nesting]", false},
 	}
 	for _, tt := range tests {

@@ -7,7 +7,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"log/slog"
 	"mime"
 	"net"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -28,6 +31,28 @@ type Ingress struct {
 	// MaxPending is the number of unfinished runs past which requests are
 	// answered 503 with Retry-After (backpressure) instead of queued.
 	MaxPending int64
+	// MaxJSONDepth bounds JSON nesting (400 beyond it).
+	MaxJSONDepth int
+	// Trusted are the proxies whose X-Forwarded-For is believed.
+	Trusted   []netip.Prefix
+	perIP     *keyedLimiter
+	perSource *keyedLimiter
+}
+
+// NewIngress builds the ingress from the server settings.
+func NewIngress(eng *engine.Engine, log *slog.Logger, c config.Server) *Ingress {
+	return &Ingress{Engine: eng, Log: log, MaxPending: int64(c.MaxPending), MaxJSONDepth: c.MaxJSONDepth,
+		Trusted:   ParsePrefixes(c.TrustedProxies),
+		perIP:     newKeyedLimiter(c.RateLimit.PerIP, c.RateLimit.PerIPBurst),
+		perSource: newKeyedLimiter(c.RateLimit.PerSource, c.RateLimit.PerSourceBurst)}
+}
+
+func retryAfter(d time.Duration) string {
+	s := int(math.Ceil(d.Seconds()))
+	if s < 1 {
+		s = 1
+	}
+	return strconv.Itoa(s)
 }
 
 type answer struct {
@@ -82,12 +107,20 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
 		return
 	}
-	ip := remoteIP(r)
+	ip := clientIP(r, in.Trusted)
 	log := in.Log.With("source", name, "remote_ip", ip.String())
 	if !src.AllowsIP(ip) {
 		m.WithLabelValues(name, src.Provider, "forbidden").Inc()
 		log.Warn("request refused: address not in allow_ips")
 		fail(w, http.StatusForbidden, "forbidden")
+		return
+	}
+	if ok, wait := in.perIP.allow(ip.String(), received); !ok {
+		in.limited(w, m.WithLabelValues(name, src.Provider, "rate_limited"), wait)
+		return
+	}
+	if ok, wait := in.perSource.allow(name, received); !ok {
+		in.limited(w, m.WithLabelValues(name, src.Provider, "rate_limited"), wait)
 		return
 	}
 	if in.MaxPending > 0 && in.Engine.Outstanding() >= in.MaxPending {
@@ -126,6 +159,13 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		log.Warn("request refused: verification failed", "reason", err)
 		fail(w, http.StatusUnauthorized, "unauthorized")
 		return
+	}
+	if in.MaxJSONDepth > 0 {
+		if err := engine.CheckJSONDepth(body, in.MaxJSONDepth); err != nil {
+			m.WithLabelValues(name, src.Provider, "bad_request").Inc()
+			fail(w, http.StatusBadRequest, fmt.Sprintf("JSON nested deeper than %d levels", in.MaxJSONDepth))
+			return
+		}
 	}
 	payload, _, err := engine.DecodePayload(ct, body)
 	if err != nil {
@@ -173,6 +213,12 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		acc.Matched = []string{}
 	}
 	writeJSON(w, http.StatusAccepted, answer{ID: acc.EventID, Matched: acc.Matched})
+}
+
+func (in *Ingress) limited(w http.ResponseWriter, c interface{ Inc() }, wait time.Duration) {
+	c.Inc()
+	w.Header().Set("Retry-After", retryAfter(wait))
+	fail(w, http.StatusTooManyRequests, "rate limited; retry later")
 }
 
 // respondSync runs a `respond: sync` rule's actions and answers with the

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -277,6 +278,23 @@ func (c *Config) applyDefaults() {
 	if s.MaxPending == 0 {
 		s.MaxPending = 100_000
 	}
+	if s.MaxConnections == 0 {
+		s.MaxConnections = 4096
+	}
+	if s.MaxJSONDepth == 0 {
+		s.MaxJSONDepth = 128
+	}
+	if s.RateLimit.PerIP > 0 && s.RateLimit.PerIPBurst == 0 {
+		s.RateLimit.PerIPBurst = int(2*s.RateLimit.PerIP) + 1
+	}
+	if s.RateLimit.PerSource > 0 && s.RateLimit.PerSourceBurst == 0 {
+		s.RateLimit.PerSourceBurst = int(2*s.RateLimit.PerSource) + 1
+	}
+	for _, f := range []*string{&s.TLS.CertFile, &s.TLS.KeyFile} {
+		if *f != "" && !filepath.IsAbs(*f) {
+			*f = filepath.Join(c.Dir, *f)
+		}
+	}
 	st := &c.Store
 	if st.Driver == "" {
 		st.Driver = "sqlite"
@@ -423,6 +441,19 @@ func (c *Config) validate(errs *Errors) {
 	case "text", "json":
 	default:
 		errs.Add("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	if (c.Server.TLS.CertFile == "") != (c.Server.TLS.KeyFile == "") {
+		errs.Add("server.tls", "set both cert_file and key_file")
+	}
+	for i, p := range c.Server.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				errs.Add(fmt.Sprintf("server.trusted_proxies[%d]", i), "invalid IP or CIDR %q", p)
+			}
+		}
+	}
+	if c.Server.MaxJSONDepth < 0 || c.Server.MaxConnections < 0 || c.Server.RateLimit.PerIP < 0 || c.Server.RateLimit.PerSource < 0 {
+		errs.Add("server", "limits must not be negative")
 	}
 	if c.Runner.Workers < 0 || c.Runner.Workers > 1024 {
 		errs.Add("runner.workers", "must be between 1 and 1024")

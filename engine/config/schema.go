@@ -25,6 +25,31 @@ type Server struct {
 	// MaxPending is the queue depth (runs not yet finished) past which ingest
 	// answers 503 with Retry-After instead of growing without bound.
 	MaxPending int `koanf:"max_pending" json:"max_pending"`
+	// MaxConnections caps open connections on the public listener.
+	MaxConnections int `koanf:"max_connections" json:"max_connections"`
+	// MaxJSONDepth caps the nesting of JSON bodies (400 beyond it).
+	MaxJSONDepth int `koanf:"max_json_depth" json:"max_json_depth"`
+	// RateLimit limits requests per remote address and per source.
+	RateLimit RateLimit `koanf:"rate_limit" json:"rate_limit"`
+	// TrustedProxies lists the proxies whose X-Forwarded-For is believed.
+	TrustedProxies []string `koanf:"trusted_proxies" json:"trusted_proxies,omitempty"`
+	// TLS serves the public listener over HTTPS (TLS 1.2+); the files are
+	// re-read when they change.
+	TLS TLS `koanf:"tls" json:"tls"`
+}
+
+// RateLimit is requests per second with a burst; 0 turns a limit off.
+type RateLimit struct {
+	PerIP          float64 `koanf:"per_ip" json:"per_ip"`
+	PerIPBurst     int     `koanf:"per_ip_burst" json:"per_ip_burst"`
+	PerSource      float64 `koanf:"per_source" json:"per_source"`
+	PerSourceBurst int     `koanf:"per_source_burst" json:"per_source_burst"`
+}
+
+// TLS names a certificate and key (PEM).
+type TLS struct {
+	CertFile string `koanf:"cert_file" json:"cert_file,omitempty"`
+	KeyFile  string `koanf:"key_file" json:"key_file,omitempty"`
 }
 
 // Store selects and configures the durable store.

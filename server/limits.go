@@ -1,0 +1,144 @@
+package server
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// LimitListener caps the connections open at once; further ones wait in
+// the kernel's backlog until a slot frees.
+func LimitListener(ln net.Listener, n int) net.Listener {
+	if n <= 0 {
+		return ln
+	}
+	return &limitListener{Listener: ln, sem: make(chan struct{}, n)}
+}
+
+type limitListener struct {
+	net.Listener
+	sem chan struct{}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	l.sem <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
+}
+
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// keyedLimiter is a token bucket per key (remote address, source), with
+// idle keys swept so memory stays bounded.
+type keyedLimiter struct {
+	mu    sync.Mutex
+	r     rate.Limit
+	burst int
+	m     map[string]*entry
+	sweep time.Time
+}
+
+type entry struct {
+	l    *rate.Limiter
+	seen time.Time
+}
+
+func newKeyedLimiter(perSecond float64, burst int) *keyedLimiter {
+	if perSecond <= 0 {
+		return nil
+	}
+	return &keyedLimiter{r: rate.Limit(perSecond), burst: burst, m: map[string]*entry{}}
+}
+
+// allow reports whether key may make a request now, and if not, how long
+// until it may.
+func (k *keyedLimiter) allow(key string, now time.Time) (bool, time.Duration) {
+	if k == nil {
+		return true, 0
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if now.Sub(k.sweep) > time.Minute {
+		for key, e := range k.m {
+			if now.Sub(e.seen) > 5*time.Minute {
+				delete(k.m, key)
+			}
+		}
+		k.sweep = now
+	}
+	e := k.m[key]
+	if e == nil {
+		e = &entry{l: rate.NewLimiter(k.r, k.burst)}
+		k.m[key] = e
+	}
+	e.seen = now
+	r := e.l.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// ParsePrefixes parses IPs and CIDRs (already validated by the config).
+func ParsePrefixes(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range list {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	return out
+}
+
+func inAny(a netip.Addr, ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the caller's address: the TCP peer, or — only when the peer
+// is a trusted proxy — the right-most X-Forwarded-For entry that is not
+// itself a trusted proxy.
+func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	peer := remoteIP(r)
+	if len(trusted) == 0 || !inAny(peer, trusted) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return peer
+		}
+		a = a.Unmap()
+		if !inAny(a, trusted) {
+			return a
+		}
+	}
+	return peer
+}
