@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookrunner/hookrunner/importer"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -190,5 +191,37 @@ rules:
 	})
 	if runs[0]["attempt"] != float64(2) {
 		t.Fatalf("attempts = %v", runs[0]["attempt"])
+	}
+}
+
+// The GitHub example of adnanh/webhook, converted by the importer, accepts
+// a signed push and runs the command with the same arguments.
+func TestImportedGitHubHookRuns(t *testing.T) {
+	dir := t.TempDir()
+	writeScript(t, dir, "redeploy.sh", `printf '%s %s\n' "$1" "$2" >> "`+dir+`/ran"`+"\n")
+	hooks := strings.ReplaceAll(`[{"id": "webhook", "execute-command": "%DIR%/redeploy.sh", "command-working-directory": "%DIR%",
+  "pass-arguments-to-command": [{"source": "payload", "name": "head_commit.id"}, {"source": "payload", "name": "pusher.name"}],
+  "trigger-rule": {"and": [
+    {"match": {"type": "payload-hmac-sha1", "secret": "mysecret", "parameter": {"source": "header", "name": "X-Hub-Signature"}}},
+    {"match": {"type": "value", "value": "refs/heads/master", "parameter": {"source": "payload", "name": "ref"}}}]}}]`, "%DIR%", dir)
+	res, err := importer.FromWebhook([]byte(hooks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rename the converted source so the test helper's /hooks/github posts reach it.
+	cfg := strings.ReplaceAll(res.YAML, "  webhook:\n", "  github:\n")
+	cfg = strings.ReplaceAll(cfg, "source: webhook", "source: github")
+	in := startIn(t, dir, cfg, false)
+	body := []byte(`{"ref":"refs/heads/master","head_commit":{"id":"1481a2de7b2a7d02428ad93446ab166be7793fbb"},"pusher":{"name":"adnan"}}`)
+	code, ans := in.postGitHub(t, "mysecret", "push", "imp-1", body)
+	if code != 202 || fmt.Sprint(ans["matched"]) != "[webhook]" {
+		t.Fatalf("signed push: %d %v\n%s", code, ans, cfg)
+	}
+	waitFor(t, "the imported hook's command", 5*time.Second, func() bool {
+		b, _ := os.ReadFile(dir + "/ran")
+		return string(b) == "1481a2de7b2a7d02428ad93446ab166be7793fbb adnan\n"
+	})
+	if code, _ := in.postGitHub(t, "not-mysecret", "push", "imp-2", body); code != 401 {
+		t.Fatalf("wrong secret: %d", code)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/examples"
+	"github.com/hookrunner/hookrunner/importer"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/server"
 	"github.com/hookrunner/hookrunner/store"
@@ -520,5 +521,29 @@ func health(args []string, out io.Writer) error {
 		return fmt.Errorf("health: %s", resp.Status)
 	}
 	fmt.Fprintln(out, "ready")
+	return nil
+}
+
+func importCmd(args []string, out, errOut io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	from := fs.String("from", "webhook", "the tool the config comes from: webhook (adnanh/webhook)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from != "webhook" || fs.NArg() != 1 {
+		return fmt.Errorf("usage: hookrunner import --from webhook hooks.json|hooks.yaml > hooks.yaml")
+	}
+	data, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	res, err := importer.FromWebhook(data)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, res.YAML)
+	for _, w := range res.Warnings {
+		fmt.Fprintln(errOut, "warning:", w)
+	}
 	return nil
 }

@@ -33,6 +33,7 @@ Usage:
   hookrunner events   --config hooks.yaml [--source S] [--event E] [--since 1h] [--limit N] [ID]
   hookrunner runs     --config hooks.yaml [--rule R] [--state dead] [--event-id ID] [--since 1h] [ID]
   hookrunner replay   --config hooks.yaml RUN_ID | --rule R [--state dead] | --event-id ID
+  hookrunner import   --from webhook hooks.json > hooks.yaml   (convert an adnanh/webhook config)
   hookrunner health   [--url http://127.0.0.1:8081/readyz]   (exit 0 when ready; for HEALTHCHECK)
   hookrunner schema   (the JSON Schema of hooks.yaml)
   hookrunner version
@@ -68,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runs(rest, stdout)
 	case "replay":
 		err = replay(rest, stdout)
+	case "import":
+		err = importCmd(rest, stdout, stderr)
 	case "health":
 		err = health(rest, stdout)
 	case "schema":

@@ -218,6 +218,10 @@ func EnvOverrideNames() []string {
 	var out []string
 	for sec, t := range overridable {
 		for _, k := range KeysOf(t) {
+			switch structKeys(t)[k].Type.Kind() {
+			case reflect.Struct, reflect.Slice, reflect.Map:
+				continue
+			}
 			out = append(out, "HOOKRUNNER_"+strings.ToUpper(sec+"_"+k))
 		}
 	}
@@ -228,6 +232,10 @@ func EnvOverrideNames() []string {
 func applyEnvOverrides(raw map[string]any, env Env) {
 	for sec, t := range overridable {
 		for _, key := range KeysOf(t) {
+			switch structKeys(t)[key].Type.Kind() {
+			case reflect.Struct, reflect.Slice, reflect.Map:
+				continue // only scalar keys have an environment override
+			}
 			val, ok := env("HOOKRUNNER_" + strings.ToUpper(sec+"_"+key))
 			if !ok {
 				continue
