@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -87,10 +86,6 @@ func Run(ctx context.Context, o Options) error {
 	if o.Notify == nil {
 		o.Notify = func(string) {}
 	}
-	raw, err := os.ReadFile(o.ConfigPath)
-	if err != nil {
-		return fmt.Errorf("read config: %w", err)
-	}
 	snap, err := engine.LoadSnapshot(o.ConfigPath)
 	if err != nil {
 		return err
@@ -111,7 +106,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	eng := engine.New(snap, engine.Options{Store: st, Logger: log, RecoverOnStart: singleNode})
 
-	r := &reloader{path: o.ConfigPath, eng: eng, log: log, lastRaw: sha256.Sum256(raw), notify: o.Notify}
+	r := &reloader{path: o.ConfigPath, eng: eng, log: log, notify: o.Notify}
 
 	pubLn := o.Listener
 	if pubLn == nil {
@@ -227,7 +222,6 @@ type reloader struct {
 	path    string
 	eng     *engine.Engine
 	log     *slog.Logger
-	lastRaw [32]byte
 	notify  func(string)
 }
 
@@ -241,10 +235,6 @@ func (r *reloader) reload(ctx context.Context) error {
 		r.log.Error("config reload failed; the running config stays", "hash", r.eng.Snapshot().Hash, "error", err)
 		return err
 	}
-	sum := sha256.Sum256(raw)
-	if sum == r.lastRaw && r.eng.Status().LastSuccess {
-		return nil // byte-identical: nothing to do
-	}
 	r.notify("RELOADING=1")
 	defer r.notify("READY=1")
 	snap, err := engine.ParseSnapshot(r.path, raw)
@@ -253,10 +243,10 @@ func (r *reloader) reload(ctx context.Context) error {
 		r.log.Error("config reload failed; the running config stays", "hash", r.eng.Snapshot().Hash, "error", err)
 		return err
 	}
-	r.lastRaw = sum
 	old := r.eng.Snapshot()
 	if snap.Hash == old.Hash {
-		r.eng.Swap(snap)
+		// Same files (main and included) as in force: nothing to swap.
+		r.eng.ReloadSucceeded()
 		return nil
 	}
 	if cfg := snap.Config; old.Config.Store != cfg.Store || !reflect.DeepEqual(old.Config.Server, cfg.Server) || old.Config.Admin != cfg.Admin {

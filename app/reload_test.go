@@ -283,3 +283,19 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d requests during 100 rewrites, all 2xx, none mixed", sent.Load())
 }
+
+// Files in an include: directory are watched: adding, editing and removing
+// one reloads.
+func TestReloadFollowsIncludedFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "hooks.d"), 0o755)
+	in := startIn(t, dir, rulesFor("a", 1)+"include: [\"hooks.d/*.yaml\"]\n", true)
+	in.waitMatched(t, "[a1]", time.Second)
+	extra := "rules:\n  - name: extra\n    source: github\n    events: [push]\n    actions: [ { shell: { command: [\"/bin/true\"] } } ]\n"
+	os.WriteFile(filepath.Join(dir, "hooks.d", "extra.yaml"), []byte(extra), 0o600)
+	in.waitMatched(t, "[a1 extra]", time.Second)
+	os.WriteFile(filepath.Join(dir, "hooks.d", "extra.yaml"), []byte(strings.ReplaceAll(extra, "extra", "renamed")), 0o600)
+	in.waitMatched(t, "[a1 renamed]", time.Second)
+	os.Remove(filepath.Join(dir, "hooks.d", "extra.yaml"))
+	in.waitMatched(t, "[a1]", time.Second)
+}

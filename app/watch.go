@@ -29,6 +29,19 @@ func (r *reloader) watch(ctx context.Context) error {
 		return fmt.Errorf("watch %s: %w", dir, err)
 	}
 	base := filepath.Base(r.path)
+	// The directories of include: globs are watched too; any change there
+	// (a file added, removed or edited) reloads.
+	incDirs := map[string]bool{}
+	addIncludes := func() {
+		for _, d := range r.includeDirs() {
+			if !incDirs[d] {
+				if err := w.Add(d); err == nil {
+					incDirs[d] = true
+				}
+			}
+		}
+	}
+	addIncludes()
 	go func() {
 		defer w.Close()
 		var timer *time.Timer
@@ -42,7 +55,8 @@ func (r *reloader) watch(ctx context.Context) error {
 					return
 				}
 				name := filepath.Base(ev.Name)
-				if name != base && name != "..data" && !isTemp(name, base) {
+				inInclude := incDirs[filepath.Dir(ev.Name)] && filepath.Dir(ev.Name) != dir
+				if !inInclude && name != base && name != "..data" && !isTemp(name, base) && !r.isIncluded(ev.Name) {
 					continue
 				}
 				if timer == nil {
@@ -54,6 +68,7 @@ func (r *reloader) watch(ctx context.Context) error {
 			case <-fire:
 				fire = nil
 				_ = r.reload(ctx)
+				addIncludes()
 			case err, ok := <-w.Errors:
 				if !ok {
 					return
@@ -69,4 +84,31 @@ func (r *reloader) watch(ctx context.Context) error {
 // writes on the way to replacing base (renamed over it afterwards).
 func isTemp(name, base string) bool {
 	return len(name) > 2 && name[:2] == ".." || filepath.Ext(name) == ".tmp" || name == base+"~"
+}
+
+// includeDirs lists the directories of the include globs in force.
+func (r *reloader) includeDirs() []string {
+	cfg := r.eng.Snapshot().Config
+	var out []string
+	for _, p := range cfg.Include {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(cfg.Dir, p)
+		}
+		out = append(out, filepath.Dir(p))
+	}
+	return out
+}
+
+// isIncluded reports whether path matches an include glob in force.
+func (r *reloader) isIncluded(path string) bool {
+	cfg := r.eng.Snapshot().Config
+	for _, p := range cfg.Include {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(cfg.Dir, p)
+		}
+		if ok, _ := filepath.Match(p, path); ok {
+			return true
+		}
+	}
+	return false
 }

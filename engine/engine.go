@@ -111,6 +111,14 @@ func (e *Engine) Swap(s *Snapshot) {
 	e.poke()
 }
 
+// ReloadSucceeded records a reload that found the config unchanged.
+func (e *Engine) ReloadSucceeded() {
+	e.reloadMu.Lock()
+	e.reloadErr = nil
+	e.reloadMu.Unlock()
+	e.metrics.ReloadSuccess.Set(1)
+}
+
 // ReloadFailed records a failed reload; the running config stays.
 func (e *Engine) ReloadFailed(err error) {
 	e.reloadMu.Lock()

@@ -118,7 +118,8 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		s.Sources[name] = src
 	}
 	for i, rc := range cfg.Rules {
-		path := fmt.Sprintf("rules[%d]", i)
+		file, path := cfg.RulePath(i)
+		n := len(errs)
 		r := &Rule{Name: rc.Name, Index: i, Source: rc.Source, Events: rc.Events, Concurrency: rc.Concurrency,
 			Retry: rc.Retry, Sync: rc.Respond == "sync", SyncTimeout: rc.SyncTimeout.D()}
 		cond, err := rules.CompileCondition(rc.If)
@@ -147,6 +148,11 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 					continue
 				}
 				r.Steps = append(r.Steps, Step{Kind: kind, Action: act})
+			}
+		}
+		for k := n; k < len(errs); k++ {
+			if errs[k].File == "" {
+				errs[k].File = file
 			}
 		}
 		s.Rules[r.Name] = r

@@ -99,6 +99,10 @@ func Parse(path string, data []byte, env Env) (*Config, error) {
 	c := &Config{File: f, Path: path, Dir: dir, Raw: data}
 	h := sha256.New()
 	h.Write(data)
+	for i := range c.Rules {
+		c.Rules[i].Index = i
+	}
+	errs = append(errs, c.loadIncludes(h, env)...)
 	c.applyDefaults()
 	c.resolveSecrets(h, &errs)
 	c.validate(&errs)
@@ -486,14 +490,20 @@ func (c *Config) validate(errs *Errors) {
 	}
 	seen := map[string]int{}
 	for i, r := range c.Rules {
-		p := fmt.Sprintf("rules[%d]", i)
+		file, p := c.RulePath(i)
+		n := len(*errs)
 		if r.Name == "" {
 			errs.Add(p+".name", "required")
 		} else if j, dup := seen[r.Name]; dup {
-			errs.Add(p+".name", "duplicate rule name %q (first used at rules[%d])", r.Name, j)
+			jf, jp := c.RulePath(j)
+			if jf == "" {
+				jf = filepath.Base(c.Path)
+			}
+			errs.Add(p+".name", "duplicate rule name %q (first used at %s %s)", r.Name, jf, jp)
 		} else {
 			seen[r.Name] = i
 		}
+
 		if r.Source == "" {
 			errs.Add(p+".source", "required")
 		} else if _, ok := c.Sources[r.Source]; !ok {
@@ -526,5 +536,94 @@ func (c *Config) validate(errs *Errors) {
 				errs.Add(fmt.Sprintf("%s.actions[%d]", p, j), "each action must have exactly one type key (e.g. shell: or http:), got %v", keys)
 			}
 		}
+		for k := n; k < len(*errs); k++ {
+			if (*errs)[k].File == "" {
+				(*errs)[k].File = file
+			}
+		}
 	}
+}
+
+// loadIncludes merges the sources and rules of every file the include
+// globs name (sorted), reporting problems with the included file's name.
+func (c *Config) loadIncludes(h interface{ Write([]byte) (int, error) }, env Env) Errors {
+	var errs Errors
+	srcFile := map[string]string{}
+	for name := range c.Sources {
+		srcFile[name] = filepath.Base(c.Path)
+	}
+	for i, pattern := range c.Include {
+		p := pattern
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(c.Dir, p)
+		}
+		files, err := filepath.Glob(p)
+		if err != nil {
+			errs.Add(fmt.Sprintf("include[%d]", i), "bad pattern %q: %v", pattern, err)
+			continue
+		}
+		sort.Strings(files)
+		for _, file := range files {
+			rel, _ := filepath.Rel(c.Dir, file)
+			data, err := os.ReadFile(file)
+			if err != nil {
+				errs = append(errs, Problem{File: rel, Msg: fmt.Sprintf("read: %v", err)})
+				continue
+			}
+			h.Write([]byte(rel))
+			h.Write(data)
+			var inc included
+			if problems := decodeInclude(data, env, &inc); len(problems) > 0 {
+				for _, pr := range problems {
+					pr.File = rel
+					errs = append(errs, pr)
+				}
+				continue
+			}
+			names := make([]string, 0, len(inc.Sources))
+			for n := range inc.Sources {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				if first, dup := srcFile[n]; dup {
+					errs = append(errs, Problem{File: rel, Path: "sources." + n, Msg: "source already defined in " + first})
+					continue
+				}
+				if c.Sources == nil {
+					c.Sources = map[string]Source{}
+				}
+				c.Sources[n] = inc.Sources[n]
+				srcFile[n] = rel
+			}
+			for j, r := range inc.Rules {
+				r.File, r.Index = rel, j
+				c.Rules = append(c.Rules, r)
+			}
+		}
+	}
+	return errs
+}
+
+func decodeInclude(data []byte, env Env, out *included) Errors {
+	if len(bytes.TrimSpace(stripComments(data))) == 0 {
+		return nil
+	}
+	k := koanf.New("\x1f")
+	if err := k.Load(rawbytes.Provider(data), yaml.Parser()); err != nil {
+		return Errors{{Msg: fmt.Sprintf("YAML syntax: %v", err)}}
+	}
+	raw := k.Raw()
+	var errs Errors
+	expandEnv(raw, "", env, &errs)
+	errs = append(errs, CheckKeys(raw, reflect.TypeOf(included{}), "")...)
+	if len(errs) > 0 {
+		return errs
+	}
+	if err := Decode(raw, out); err != nil {
+		var pe Errors
+		pe.AddErr("", err)
+		return pe
+	}
+	return nil
 }

@@ -47,7 +47,7 @@ func TestParseErrors(t *testing.T) {
   - name: deploy
     source: github
     actions: [ { shell: { command: ["/bin/true"] } } ]
-`, nil, []string{`rules[1].name: duplicate rule name "deploy" (first used at rules[0])`}},
+`, nil, []string{`rules[1].name: duplicate rule name "deploy" (first used at hooks.yaml rules[0])`}},
 		{"rule on missing source", strings.Replace(base, "source: github", "source: gitbuh", 1), nil,
 			[]string{`rules[0].source: unknown source "gitbuh" (did you mean "github"?)`}},
 		{"no actions", strings.Replace(base, `      - shell: { command: ["/bin/true"] }`, "", 1) + "\n", nil,

@@ -1,5 +1,7 @@
 package config
 
+import "fmt"
+
 // File is what hooks.yaml says, decoded strictly. It holds no compiled state:
 // the engine builds its runtime snapshot from it.
 type File struct {
@@ -10,6 +12,15 @@ type File struct {
 	Runner  Runner            `koanf:"runner" json:"runner"`
 	Sources map[string]Source `koanf:"sources" json:"sources"`
 	Rules   []Rule            `koanf:"rules" json:"rules"`
+	// Include lists files (globs, relative to this file) whose sources and
+	// rules are merged in, e.g. ["hooks.d/*.yaml"].
+	Include []string `koanf:"include" json:"include,omitempty"`
+}
+
+// included is what an included file may hold.
+type included struct {
+	Sources map[string]Source `koanf:"sources"`
+	Rules   []Rule            `koanf:"rules"`
 }
 
 // Server configures the public webhook listener.
@@ -134,6 +145,18 @@ type Rule struct {
 	Respond     string           `koanf:"respond" json:"respond,omitempty"`
 	SyncTimeout Duration         `koanf:"sync_timeout" json:"sync_timeout,omitempty"`
 	Actions     []map[string]any `koanf:"actions" json:"actions"`
+
+	// File and Index locate the rule for error messages: the file it was
+	// written in (empty for the main file) and its index there.
+	File  string `koanf:"-" json:"-"`
+	Index int    `koanf:"-" json:"-"`
+}
+
+// RulePath returns where rule i was written: its file (empty for the main
+// file) and its key path there.
+func (c *Config) RulePath(i int) (string, string) {
+	r := c.Rules[i]
+	return r.File, fmt.Sprintf("rules[%d]", r.Index)
 }
 
 // Retry is a rule's retry policy.
