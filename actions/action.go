@@ -4,6 +4,7 @@ package actions
 
 import (
 	"context"
+	"io"
 	"errors"
 	"fmt"
 	"sort"
@@ -20,6 +21,9 @@ type Invocation struct {
 	Body []byte
 	// OutputLimit caps the captured output, in bytes.
 	OutputLimit int
+	// Stream, when set, receives standard output as it is produced
+	// (`respond: stream`).
+	Stream io.Writer
 }
 
 // IdempotencyKey is stable for an event and rule, across attempts and

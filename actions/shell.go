@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -33,6 +34,10 @@ type ShellConfig struct {
 	// Respond shapes the synchronous answer of a `respond: sync` rule.
 	ContentType string         `koanf:"content_type" json:"content_type,omitempty"`
 	Status      map[string]int `koanf:"status" json:"status,omitempty"`
+	// User and Group run the command under another account; allowed only
+	// when hookrunner runs as root.
+	User  string `koanf:"user" json:"user,omitempty"`
+	Group string `koanf:"group" json:"group,omitempty"`
 }
 
 // Shell runs a command with a clean environment, in its own process group.
@@ -42,6 +47,8 @@ type Shell struct {
 	env   map[string]*rules.Template
 	stdin *rules.Template
 	dir   string
+	cred  *syscall.Credential
+	home  string
 }
 
 var _ Action = (*Shell)(nil)
@@ -88,6 +95,13 @@ func newShell(bc BuildContext) (Action, error) {
 		}
 	}
 	s := &Shell{cfg: cfg, dir: cfg.Dir}
+	if cfg.User != "" || cfg.Group != "" {
+		cred, home, err := credential(cfg.User, cfg.Group)
+		if err != nil {
+			return nil, err
+		}
+		s.cred, s.home = cred, home
+	}
 	if s.dir == "" {
 		s.dir = bc.Dir
 	} else if !filepath.IsAbs(s.dir) {
@@ -139,7 +153,7 @@ func (s *Shell) render(env *rules.Env) ([]string, []string, error) {
 	}
 	vars := []string{
 		"PATH=" + pathOr(os.Getenv("PATH")),
-		"HOME=" + homeOr(os.Getenv("HOME")),
+		"HOME=" + homeOr(s.homeDir()),
 		"HOOKRUNNER_EVENT_ID=" + env.ID,
 		"HOOKRUNNER_DELIVERY_ID=" + env.DeliveryID,
 		"HOOKRUNNER_SOURCE=" + env.Source,
@@ -208,10 +222,13 @@ func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = s.dir
 	cmd.Env = vars
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: s.cred}
 	out := newTailBuffer(limit)
 	stdout := &headBuffer{max: limit}
 	cmd.Stdout = io.MultiWriter(out, stdout)
+	if inv.Stream != nil {
+		cmd.Stdout = io.MultiWriter(out, stdout, inv.Stream)
+	}
 	cmd.Stderr = out
 	switch {
 	case s.cfg.Stdin == "body":
@@ -284,4 +301,39 @@ func (s *Shell) response(code int, stdout []byte) *Response {
 		}
 	}
 	return &Response{Status: status, ContentType: ct, Body: stdout}
+}
+
+func (s *Shell) homeDir() string {
+	if s.home != "" {
+		return s.home
+	}
+	return os.Getenv("HOME")
+}
+
+// credential resolves user/group for running a command as another
+// account, which only root may do.
+func credential(userName, groupName string) (*syscall.Credential, string, error) {
+	if os.Geteuid() != 0 {
+		return nil, "", errors.New("user/group: allowed only when hookrunner runs as root (it is running as uid " + strconv.Itoa(os.Geteuid()) + ")")
+	}
+	cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), Groups: []uint32{}}
+	home := ""
+	if userName != "" {
+		u, err := user.Lookup(userName)
+		if err != nil {
+			return nil, "", fmt.Errorf("user: %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred.Uid, cred.Gid, home = uint32(uid), uint32(gid), u.HomeDir
+	}
+	if groupName != "" {
+		g, err := user.LookupGroup(groupName)
+		if err != nil {
+			return nil, "", fmt.Errorf("group: %w", err)
+		}
+		gid, _ := strconv.Atoi(g.Gid)
+		cred.Gid = uint32(gid)
+	}
+	return cred, home, nil
 }

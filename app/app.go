@@ -218,11 +218,11 @@ func serve(s *http.Server, ln net.Listener) error {
 // reloader loads, validates and swaps configs; failures keep the running
 // config.
 type reloader struct {
-	mu      sync.Mutex
-	path    string
-	eng     *engine.Engine
-	log     *slog.Logger
-	notify  func(string)
+	mu     sync.Mutex
+	path   string
+	eng    *engine.Engine
+	log    *slog.Logger
+	notify func(string)
 }
 
 func (r *reloader) reload(ctx context.Context) error {

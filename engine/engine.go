@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -275,11 +276,23 @@ type SyncResult struct {
 // RunSync executes a run claimed at Accept in the caller's goroutine, for a
 // `respond: sync` rule; failures go through the normal retry path.
 func (e *Engine) RunSync(ctx context.Context, run *store.Run, r *Rule) SyncResult {
-	ctx, cancel := context.WithTimeout(ctx, r.SyncTimeout)
+	return e.RunStream(ctx, run, r, nil)
+}
+
+// RunStream is RunSync sending standard output to w as it is produced
+// (`respond: stream`); a streamed run is not bounded by sync_timeout, only
+// by its actions' own timeouts.
+func (e *Engine) RunStream(ctx context.Context, run *store.Run, r *Rule, w io.Writer) SyncResult {
+	var cancel context.CancelFunc
+	if w == nil {
+		ctx, cancel = context.WithTimeout(ctx, r.SyncTimeout)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
 	defer cancel()
 	e.track(run.ID, cancel)
 	defer e.untrack(run.ID)
-	return e.execute(ctx, run)
+	return e.executeWith(ctx, run, w)
 }
 
 func (e *Engine) track(id string, cancel context.CancelFunc) {
@@ -479,6 +492,10 @@ func Backoff(n int, base, max time.Duration) time.Duration {
 // execute runs one attempt of a run: its remaining steps in order, each
 // success recorded so it is not repeated, then the outcome.
 func (e *Engine) execute(ctx context.Context, run *store.Run) SyncResult {
+	return e.executeWith(ctx, run, nil)
+}
+
+func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writer) SyncResult {
 	snap := e.Snapshot()
 	log := e.log.With("event_id", run.EventID, "run_id", run.ID, "rule", run.Rule, "attempt", run.Attempt)
 	started := e.now()
@@ -522,7 +539,7 @@ func (e *Engine) execute(ctx context.Context, run *store.Run) SyncResult {
 	id := providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}
 	env := NewEnv(ev.Source, ev.Provider, id, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
 	env.Rule, env.RunID, env.Attempt = rule.Name, run.ID, run.Attempt
-	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load())}
+	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream}
 
 	var res actions.Result
 	var runErr error

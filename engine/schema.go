@@ -38,7 +38,7 @@ func JSONSchema() []byte {
 		})
 	}
 	rule["properties"].(map[string]any)["actions"] = map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"oneOf": oneOf}}
-	rule["properties"].(map[string]any)["respond"] = map[string]any{"type": "string", "enum": []string{"async", "sync"}}
+	rule["properties"].(map[string]any)["respond"] = map[string]any{"type": "string", "enum": []string{"async", "sync", "stream"}}
 	rule["required"] = []string{"name", "source", "actions"}
 	b, _ := json.MarshalIndent(root, "", "  ")
 	return append(b, '\n')

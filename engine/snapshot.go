@@ -59,6 +59,8 @@ type Rule struct {
 	Concurrency int
 	Retry       config.Retry
 	Sync        bool
+	// Stream: the request gets standard output as it is produced.
+	Stream      bool
 	SyncTimeout time.Duration
 }
 
@@ -121,7 +123,7 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		file, path := cfg.RulePath(i)
 		n := len(errs)
 		r := &Rule{Name: rc.Name, Index: i, Source: rc.Source, Events: rc.Events, Concurrency: rc.Concurrency,
-			Retry: rc.Retry, Sync: rc.Respond == "sync", SyncTimeout: rc.SyncTimeout.D()}
+			Retry: rc.Retry, Sync: rc.Respond == "sync" || rc.Respond == "stream", Stream: rc.Respond == "stream", SyncTimeout: rc.SyncTimeout.D()}
 		cond, err := rules.CompileCondition(rc.If)
 		if err != nil {
 			errs.Add(path+".if", "%v", err)

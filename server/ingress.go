@@ -205,6 +205,10 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	m.WithLabelValues(name, src.Provider, "accepted").Inc()
 	log.Info("event received", "event_id", acc.EventID, "event", id.Event, "delivery_id", id.DeliveryID, "matched", acc.Matched)
+	if acc.SyncRun != nil && acc.SyncRule.Stream {
+		in.respondStream(w, r.Context(), acc)
+		return
+	}
 	if acc.SyncRun != nil {
 		in.respondSync(w, r.Context(), acc)
 		return
@@ -245,6 +249,40 @@ func (in *Ingress) respondSync(w http.ResponseWriter, ctx context.Context, acc *
 		return
 	}
 	writeJSON(w, http.StatusOK, answer{ID: acc.EventID, Matched: acc.Matched})
+}
+
+// flushWriter sends each write to the client at once (chunked encoding).
+type flushWriter struct {
+	w http.ResponseWriter
+	f *http.ResponseController
+}
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		err = f.f.Flush()
+	}
+	return n, err
+}
+
+// respondStream runs a `respond: stream` rule, sending the command's
+// standard output as it is produced; the exit code follows as a trailer.
+func (in *Ingress) respondStream(w http.ResponseWriter, ctx context.Context, acc *engine.Accepted) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Hookrunner-Event-Id", acc.EventID)
+	w.Header().Set("X-Hookrunner-Run-Id", acc.SyncRun.ID)
+	w.Header().Set("Trailer", "X-Hookrunner-Exit-Code, X-Hookrunner-Run-State")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	// A deploy may stream for longer than the server's write timeout.
+	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.Flush()
+	res := in.Engine.RunStream(context.WithoutCancel(ctx), acc.SyncRun, acc.SyncRule, flushWriter{w, rc})
+	if res.Result != nil && res.Result.ExitCode != nil {
+		w.Header().Set("X-Hookrunner-Exit-Code", strconv.Itoa(*res.Result.ExitCode))
+	}
+	w.Header().Set("X-Hookrunner-Run-State", string(res.State))
 }
 
 // publicURL is the URL the sender called: public_url when configured (for

@@ -519,9 +519,9 @@ func (c *Config) validate(errs *Errors) {
 			errs.Add(p+".retry.max_backoff", "must be at least retry.backoff")
 		}
 		switch r.Respond {
-		case "async", "sync":
+		case "async", "sync", "stream":
 		default:
-			errs.Add(p+".respond", "must be async or sync, got %q", r.Respond)
+			errs.Add(p+".respond", "must be async, sync or stream, got %q", r.Respond)
 		}
 		if len(r.Actions) == 0 {
 			errs.Add(p+".actions", "at least one action is required")

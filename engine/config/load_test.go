@@ -57,7 +57,7 @@ func TestParseErrors(t *testing.T) {
 		{"empty file", "# only a comment\n", nil, []string{"file is empty"}},
 		{"syntax error", "sources: [unclosed\n", nil, []string{"YAML syntax"}},
 		{"wrong type", strings.Replace(base, "events: [push]", "events: [push]\n    concurrency: lots", 1), nil, []string{"rules[0].concurrency"}},
-		{"bad respond", strings.Replace(base, "events: [push]", "events: [push]\n    respond: later", 1), nil, []string{`rules[0].respond: must be async or sync`}},
+		{"bad respond", strings.Replace(base, "events: [push]", "events: [push]\n    respond: later", 1), nil, []string{`rules[0].respond: must be async, sync or stream`}},
 		{"bad duration", base + "\nrunner: { lease: forever }\n", nil, []string{"runner.lease", "invalid duration"}},
 		{"bad store driver", base + "\nstore: { driver: mongo }\n", nil, []string{`store.driver: unknown driver "mongo"`}},
 		{"bad source name", strings.Replace(base, "  github:\n", "  git/hub:\n", 1), nil, []string{"invalid source name"}},
