@@ -4,9 +4,9 @@ package actions
 
 import (
 	"context"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 	"time"
