@@ -160,6 +160,11 @@ func Run(ctx context.Context, o Options) error {
 			log.Error("runner stopped", "error", err)
 		}
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		eng.RunPollers(runCtx)
+	}()
 	errc := make(chan error, 2)
 	go func() { errc <- serve(pub, pubLn) }()
 	go func() { errc <- serve(adm, admLn) }()

@@ -55,6 +55,10 @@ type Engine struct {
 	mu       sync.Mutex
 	inflight map[string]context.CancelFunc
 
+	// recovered is closed once Run has recovered the store (pollers wait
+	// for it, so recovery cannot free a lease they just took).
+	recovered chan struct{}
+
 	reloadMu  sync.Mutex
 	reloadErr error
 	reloadAt  time.Time
@@ -73,7 +77,7 @@ func New(snap *Snapshot, o Options) *Engine {
 		o.Now = time.Now
 	}
 	e := &Engine{st: o.Store, log: o.Logger, owner: o.Owner, now: o.Now, wake: make(chan struct{}, 1),
-		recover: o.RecoverOnStart, inflight: map[string]context.CancelFunc{}}
+		recover: o.RecoverOnStart, inflight: map[string]context.CancelFunc{}, recovered: make(chan struct{})}
 	e.metrics = newMetrics(o.Store)
 	e.snap.Store(snap)
 	e.reloadAt = snap.LoadedAt
@@ -219,6 +223,33 @@ func NewEnv(source, provider string, id providers.Identity, eventID string, head
 // with and stores the event and one run per matched rule in one durable
 // write. Only when it returns without error may the sender be answered 2xx.
 func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
+	ev, runs, acc, matched := e.prepare(rc, true)
+	cfg := rc.Snapshot.Config
+	res, err := e.st.Ingest(ctx, ev, runs, rc.ReceivedAt.Add(-cfg.Store.DedupeWindow.D()))
+	if err != nil {
+		return nil, fmt.Errorf("store event: %w", err)
+	}
+	if res.Duplicate {
+		return &Accepted{EventID: res.EventID, Duplicate: true}, nil
+	}
+	e.accepted(matched, len(runs))
+	return acc, nil
+}
+
+func (e *Engine) accepted(matched []*Rule, runs int) {
+	for _, r := range matched {
+		e.metrics.RuleMatches.WithLabelValues(r.Name).Inc()
+	}
+	if runs > 0 {
+		e.outstanding.Add(int64(runs))
+		e.poke()
+	}
+}
+
+// prepare matches a received event and builds what is stored: the event
+// and one run per matched rule (a sync rule's run claimed at birth when
+// allowSync).
+func (e *Engine) prepare(rc *Received, allowSync bool) (*store.Event, []*store.Run, *Accepted, []*Rule) {
 	evID := store.NewID()
 	headers := StoredHeaders(rc.Header)
 	env := NewEnv(rc.Source.Name, rc.Source.Provider, rc.Identity, evID, headers, rc.Query, rc.Payload, rc.RemoteIP, rc.ReceivedAt)
@@ -228,6 +259,9 @@ func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
 	verification := "verified"
 	if rc.Source.NoVerify {
 		verification = "none (verify: none)"
+	}
+	if rc.Source.Poll != nil {
+		verification = "polled"
 	}
 	ev := &store.Event{ID: evID, Source: rc.Source.Name, Provider: rc.Source.Provider, Event: rc.Identity.Event,
 		DeliveryID: rc.Identity.DeliveryID, Headers: headers, Query: rc.Query, Body: rc.Body, RemoteIP: rc.RemoteIP,
@@ -239,7 +273,7 @@ func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
 		ev.Matched = append(ev.Matched, r.Name)
 		run := &store.Run{ID: store.NewID(), EventID: evID, Rule: r.Name, ConfigHash: rc.Snapshot.Hash, State: store.Pending,
 			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
-		if r.Sync && acc.SyncRun == nil {
+		if allowSync && r.Sync && acc.SyncRun == nil {
 			// Claimed at birth so no worker takes it: the request executes it.
 			run.State, run.ClaimedBy, run.Attempt = store.Running, e.owner, 1
 			run.NextAttemptAt = now.Add(r.SyncTimeout + time.Minute)
@@ -248,22 +282,7 @@ func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
 		runs = append(runs, run)
 	}
 	acc.Matched = ev.Matched
-	cfg := rc.Snapshot.Config
-	res, err := e.st.Ingest(ctx, ev, runs, rc.ReceivedAt.Add(-cfg.Store.DedupeWindow.D()))
-	if err != nil {
-		return nil, fmt.Errorf("store event: %w", err)
-	}
-	if res.Duplicate {
-		return &Accepted{EventID: res.EventID, Duplicate: true}, nil
-	}
-	for _, r := range matched {
-		e.metrics.RuleMatches.WithLabelValues(r.Name).Inc()
-	}
-	if len(runs) > 0 {
-		e.outstanding.Add(int64(len(runs)))
-		e.poke()
-	}
-	return acc, nil
+	return ev, runs, acc, matched
 }
 
 // SyncResult is what a synchronous run produced.
@@ -357,6 +376,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 			e.log.Info("resuming runs interrupted by the last stop", "runs", n)
 		}
 	}
+	close(e.recovered)
 	if counts, err := e.st.CountStates(ctx); err == nil {
 		e.outstanding.Store(int64(counts[store.Pending] + counts[store.Running] + counts[store.Retrying]))
 	}

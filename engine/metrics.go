@@ -21,6 +21,7 @@ type Metrics struct {
 	ReloadSuccess   prometheus.Gauge
 	ReloadTime      prometheus.Gauge
 	ConfigInfo      *prometheus.GaugeVec
+	Polls           *prometheus.CounterVec
 }
 
 func newMetrics(st store.Store) *Metrics {
@@ -52,8 +53,11 @@ func newMetrics(st store.Store) *Metrics {
 		ConfigInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "hookrunner_config_info", Help: "The config in force (value 1), labelled with its hash.",
 		}, []string{"hash"}),
+		Polls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookrunner_polls_total", Help: "Polls of poll sources, by source and result (ok, error).",
+		}, []string{"source", "result"}),
 	}
-	m.Registry.MustRegister(m.Received, m.RuleMatches, m.RunOutcomes, m.AttemptDuration, m.Reloads, m.ReloadSuccess, m.ReloadTime, m.ConfigInfo,
+	m.Registry.MustRegister(m.Received, m.RuleMatches, m.RunOutcomes, m.AttemptDuration, m.Reloads, m.ReloadSuccess, m.ReloadTime, m.ConfigInfo, m.Polls,
 		&queueCollector{st: st, desc: prometheus.NewDesc("hookrunner_runs", "Runs in the store, by state.", []string{"state"}, nil)},
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m

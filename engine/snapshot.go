@@ -39,6 +39,8 @@ type Source struct {
 	// NoVerify is true for a source that explicitly accepts unsigned
 	// requests (verify: none).
 	NoVerify bool
+	// Poll is set for a polled source.
+	Poll     *PollSpec
 	settings providers.Settings
 
 	rules   []*Rule            // every rule of the source, file order
@@ -101,6 +103,13 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		}
 		src.P = p
 		src.NoVerify = sc.Verify == "none"
+		if sc.Poll != nil {
+			ps, err := compilePoll(sc.Poll)
+			if err != nil {
+				errs.AddErr(path+".poll", err)
+			}
+			src.Poll = ps
+		}
 		for i, cidr := range sc.AllowIPs {
 			pfx, err := parsePrefix(cidr)
 			if err != nil {

@@ -282,3 +282,43 @@ func TestShopifyOrder(t *testing.T) {
 		t.Fatal("the fulfillment service was not called")
 	}
 }
+
+func TestPollOrders(t *testing.T) {
+	orders := `{"data": [
+ {"id": 101, "status": "paid", "customer": {"email": "ada@example.com", "name": "Ada"}},
+ {"id": 102, "status": "pending", "customer": {"email": "bob@example.com", "name": "Bob"}},
+ {"id": 103, "status": "paid", "customer": {"email": "ada@example.com", "name": "Ada L."}}]}`
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer dev-orders-token" {
+			http.Error(w, "no", 401)
+			return
+		}
+		if r.URL.Query().Get("since") == "103" {
+			w.Write([]byte(`{"data": []}`))
+			return
+		}
+		w.Write([]byte(orders))
+	}))
+	defer api.Close()
+	dir, _, adm := serve(t, "poll-orders", map[string]string{"ORDERS_API": api.URL})
+	defer func() {
+		if t.Failed() {
+			r, _ := http.Get(adm + "/api/runs")
+			b, _ := io.ReadAll(r.Body)
+			t.Logf("runs: %s", b)
+		}
+	}()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "crm.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	var name, last string
+	waitFor(t, "the paid orders' customer", func() bool {
+		return db.QueryRow(`SELECT COUNT(*), MAX(name), MAX(last_order) FROM customers`).Scan(&n, &name, &last) == nil && n == 1 && last == "103"
+	})
+	if name != "Ada L." {
+		t.Fatalf("customer = %s %s", name, last)
+	}
+}

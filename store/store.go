@@ -155,6 +155,38 @@ var (
 	ErrNotReplayable = errors.New("only dead or succeeded runs can be replayed")
 )
 
+// PollState is what the store keeps for a poll source.
+type PollState struct {
+	Source      string    `json:"source"`
+	Cursor      string    `json:"cursor"`
+	Initialized bool      `json:"initialized"`
+	LeaseOwner  string    `json:"lease_owner,omitempty"`
+	LeaseUntil  time.Time `json:"lease_until"`
+	LastPollAt  time.Time `json:"last_poll_at"`
+	LastError   string    `json:"last_error,omitempty"`
+}
+
+// PollItem is one new item of a poll: its event and runs.
+type PollItem struct {
+	Event *Event
+	Runs  []*Run
+}
+
+// PollBatch is what one poll stores, in one transaction.
+type PollBatch struct {
+	Source string
+	Owner  string
+	Items  []PollItem
+	// SeenOnly are delivery ids recorded without events (initial: skip).
+	SeenOnly []string
+	// Cursor, when not nil, becomes the stored cursor.
+	Cursor *string
+	// Initialize marks the first poll done.
+	Initialize  bool
+	Now         time.Time
+	DedupeSince time.Time
+}
+
 // Store is the durable store. Every method is safe for concurrent use.
 type Store interface {
 	// Ingest stores the event and its runs atomically, unless a delivery
@@ -177,7 +209,8 @@ type Store interface {
 	// Release puts runs held by owner back to pending without counting an
 	// attempt (graceful shutdown before they started).
 	Release(ctx context.Context, owner string, ids []string) error
-	// RecoverAll makes every running run due now (single-process start).
+	// RecoverAll makes every running run due now and frees every poll
+	// lease (single-process start).
 	RecoverAll(ctx context.Context, now time.Time) (int, error)
 	// Replay creates a pending run from a dead (or succeeded) run and marks
 	// a dead original as replayed.
@@ -194,6 +227,19 @@ type Store interface {
 	// CountRules returns run counts per source, rule and state for runs
 	// created since.
 	CountRules(ctx context.Context, since time.Time) ([]RuleCount, error)
+	// AcquirePoll takes (or renews) the lease of a poll source for owner
+	// until `until`; it fails (false) while another owner holds it.
+	AcquirePoll(ctx context.Context, source, owner string, now, until time.Time) (bool, error)
+	// GetPoll returns a poll source's state (zero value when never polled).
+	GetPoll(ctx context.Context, source string) (PollState, error)
+	// IngestPoll stores a poll's new items (skipping delivery ids already
+	// seen), its cursor and its first-poll mark in one transaction, if owner
+	// still holds the lease; it returns the events stored, in order.
+	IngestPoll(ctx context.Context, b PollBatch) ([]*Event, error)
+	// ReleasePoll gives up owner's lease (clean shutdown).
+	ReleasePoll(ctx context.Context, source, owner string) error
+	// PollFailed records a failed poll (kept for the console and metrics).
+	PollFailed(ctx context.Context, source, msg string, at time.Time) error
 	// Prune deletes events received before olderThan whose runs all
 	// succeeded (or that matched nothing), and delivery records older than
 	// dedupeBefore. Dead runs are kept.

@@ -482,6 +482,41 @@ func (c *Config) validate(errs *Errors) {
 		if src.Provider == "" {
 			errs.Add(p+".provider", "required (e.g. github, stripe, generic)")
 		}
+		switch {
+		case src.Provider == "poll" && src.Poll == nil:
+			errs.Add(p+".poll", "required for provider poll (url, id, every…)")
+		case src.Provider != "poll" && src.Poll != nil:
+			errs.Add(p+".poll", "only for provider: poll")
+		case src.Poll != nil:
+			pl := src.Poll
+			if pl.URL == "" {
+				errs.Add(p+".poll.url", "required")
+			}
+			if pl.ID == "" {
+				errs.Add(p+".poll.id", "required: an expression giving each item's stable id, e.g. payload.id")
+			}
+			if pl.Every == 0 {
+				pl.Every = Duration(time.Minute)
+			}
+			if pl.Timeout == 0 {
+				pl.Timeout = Duration(30 * time.Second)
+			}
+			if pl.Items == "" {
+				pl.Items = "payload"
+			}
+			if pl.Initial == "" {
+				pl.Initial = "emit"
+			}
+			if pl.Initial != "emit" && pl.Initial != "skip" {
+				errs.Add(p+".poll.initial", "must be emit or skip, got %q", pl.Initial)
+			}
+			if pl.MaxPages == 0 {
+				pl.MaxPages = 10
+			}
+			if pl.Method == "" {
+				pl.Method = "GET"
+			}
+		}
 		for i, s := range src.Secrets {
 			if s == "" {
 				errs.Add(fmt.Sprintf("%s.secrets[%d]", p, i), "empty secret")

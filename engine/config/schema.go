@@ -130,6 +130,34 @@ type Source struct {
 	IDHeader    string `koanf:"id_header" json:"id_header,omitempty"`
 	// Grafana: optional signature timestamp header.
 	TimestampHeader string `koanf:"timestamp_header" json:"timestamp_header,omitempty"`
+
+	// Poll turns an API without webhooks into events (provider: poll).
+	Poll *Poll `koanf:"poll" json:"poll,omitempty"`
+}
+
+// Poll is a polled source: GET url every interval, one event per new item.
+type Poll struct {
+	URL     string            `koanf:"url" json:"url"`
+	Method  string            `koanf:"method" json:"method,omitempty"`
+	Headers map[string]string `koanf:"headers" json:"headers,omitempty"`
+	Body    string            `koanf:"body" json:"body,omitempty"`
+	Every   Duration          `koanf:"every" json:"every,omitempty"`
+	Jitter  Duration          `koanf:"jitter" json:"jitter,omitempty"`
+	Timeout Duration          `koanf:"timeout" json:"timeout,omitempty"`
+	// Items selects the list in the response (payload is the response).
+	Items string `koanf:"items" json:"items,omitempty"`
+	// ID gives each item's stable id (payload is the item).
+	ID string `koanf:"id" json:"id"`
+	// Cursor, evaluated on the last item, is sent on the next request as
+	// {{ cursor }} in url, headers or body.
+	Cursor string `koanf:"cursor" json:"cursor,omitempty"`
+	// Event is the event type: a constant or a {{ }} template over the item.
+	Event string `koanf:"event" json:"event,omitempty"`
+	// Initial is emit (every item of the first poll becomes an event) or
+	// skip (the first poll only remembers what is there).
+	Initial string `koanf:"initial" json:"initial,omitempty"`
+	// MaxPages bounds the polls made back to back while new items come.
+	MaxPages int `koanf:"max_pages" json:"max_pages,omitempty"`
 }
 
 // Rule matches events and runs actions.

@@ -28,6 +28,8 @@ type Env struct {
 	Query      map[string]string `expr:"query"`
 	RemoteIP   string            `expr:"remote_ip"`
 	ReceivedAt time.Time         `expr:"received_at"`
+	// Set while a poll source builds its request.
+	Cursor string `expr:"cursor"`
 	// Set while actions run.
 	Rule    string `expr:"rule"`
 	RunID   string `expr:"run_id"`

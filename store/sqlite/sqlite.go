@@ -98,6 +98,15 @@ var migrations = []string{
 		detail TEXT NOT NULL DEFAULT '',
 		PRIMARY KEY (run_id, n)
 	)`,
+	`CREATE TABLE poll_state (
+		source TEXT PRIMARY KEY,
+		cursor TEXT NOT NULL DEFAULT '',
+		initialized BOOLEAN NOT NULL DEFAULT FALSE,
+		lease_owner TEXT NOT NULL DEFAULT '',
+		lease_until BIGINT NOT NULL DEFAULT 0,
+		last_poll_at BIGINT NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT ''
+	)`,
 }
 
 func dsn(path, sync string, write bool) string {

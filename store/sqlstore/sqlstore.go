@@ -447,40 +447,155 @@ func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r *store.Run) error {
 // Ingest implements store.Store.
 func (s *Store) Ingest(ctx context.Context, ev *store.Event, runs []*store.Run, dedupeSince time.Time) (store.IngestResult, error) {
 	res := store.IngestResult{EventID: ev.ID}
+	headers, matched := encodeEvent(ev)
+	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		dup, existing, err := s.ingestTx(ctx, tx, ev, headers, matched, runs, dedupeSince)
+		if err != nil {
+			return err
+		}
+		res.Duplicate, res.EventID = dup, ev.ID
+		if dup {
+			res.EventID = existing
+			return nil
+		}
+		return s.notify(ctx, tx, len(runs))
+	})
+	return res, err
+}
+
+// ingestTx stores one event and its runs unless its delivery id was seen
+// since dedupeSince (then it returns the earlier event's id).
+func (s *Store) ingestTx(ctx context.Context, tx *sql.Tx, ev *store.Event, headers, matched string, runs []*store.Run, dedupeSince time.Time) (bool, string, error) {
+	if ev.DeliveryID != "" {
+		var got string
+		err := s.queryRow(ctx, tx, s.q.insertDelivery, ev.Source, ev.DeliveryID, ev.ID, nanos(ev.ReceivedAt), nanos(dedupeSince)).Scan(&got)
+		if errors.Is(err, sql.ErrNoRows) {
+			var existing string
+			if err := s.queryRow(ctx, tx, s.q.existingDelivery, ev.Source, ev.DeliveryID).Scan(&existing); err != nil {
+				return false, "", fmt.Errorf("read duplicate delivery: %w", err)
+			}
+			return true, existing, nil
+		}
+		if err != nil {
+			return false, "", fmt.Errorf("record delivery: %w", err)
+		}
+	}
+	if _, err := s.exec(ctx, tx, s.q.insertEvent, ev.ID, ev.Source, ev.Provider, ev.Event, ev.DeliveryID, headers, ev.Query,
+		ev.Body, ev.RemoteIP, nanos(ev.ReceivedAt), ev.Verification, matched, ev.ConfigHash); err != nil {
+		return false, "", fmt.Errorf("insert event: %w", err)
+	}
+	for _, r := range runs {
+		if err := s.insertRun(ctx, tx, r); err != nil {
+			return false, "", err
+		}
+	}
+	return false, "", nil
+}
+
+func encodeEvent(ev *store.Event) (string, string) {
 	headers, _ := json.Marshal(ev.Headers)
 	matched, _ := json.Marshal(ev.Matched)
 	if ev.Matched == nil {
 		matched = []byte("[]")
 	}
+	return string(headers), string(matched)
+}
+
+// AcquirePoll implements store.Store.
+func (s *Store) AcquirePoll(ctx context.Context, source, owner string, now, until time.Time) (bool, error) {
+	var ok bool
+	err := s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.d.Rebind(`INSERT INTO poll_state (source) VALUES (?) ON CONFLICT (source) DO NOTHING`), source); err != nil {
+			return fmt.Errorf("poll state: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, s.d.Rebind(`UPDATE poll_state SET lease_owner = ?, lease_until = ?
+			WHERE source = ? AND (lease_owner = ? OR lease_owner = '' OR lease_until < ?)`), owner, nanos(until), source, owner, nanos(now))
+		if err != nil {
+			return fmt.Errorf("poll lease: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		ok = n == 1
+		return nil
+	})
+	return ok, err
+}
+
+// GetPoll implements store.Store.
+func (s *Store) GetPoll(ctx context.Context, source string) (store.PollState, error) {
+	st := store.PollState{Source: source}
+	var until, last int64
+	err := s.read.QueryRowContext(ctx, s.d.Rebind(`SELECT cursor, initialized, lease_owner, lease_until, last_poll_at, last_error FROM poll_state WHERE source = ?`), source).
+		Scan(&st.Cursor, &st.Initialized, &st.LeaseOwner, &until, &last, &st.LastError)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	st.LeaseUntil, st.LastPollAt = fromNanos(until), fromNanos(last)
+	return st, err
+}
+
+// IngestPoll implements store.Store.
+func (s *Store) IngestPoll(ctx context.Context, b store.PollBatch) ([]*store.Event, error) {
+	var stored []*store.Event
 	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res.Duplicate = false
-		res.EventID = ev.ID
-		if ev.DeliveryID != "" {
-			var got string
-			err := s.queryRow(ctx, tx, s.q.insertDelivery, ev.Source, ev.DeliveryID, ev.ID, nanos(ev.ReceivedAt), nanos(dedupeSince)).Scan(&got)
-			if errors.Is(err, sql.ErrNoRows) {
-				res.Duplicate = true
-				if err := s.queryRow(ctx, tx, s.q.existingDelivery, ev.Source, ev.DeliveryID).Scan(&res.EventID); err != nil {
-					return fmt.Errorf("read duplicate delivery: %w", err)
-				}
-				return nil
+		stored = stored[:0]
+		var owner string
+		if err := tx.QueryRowContext(ctx, s.d.Rebind(`SELECT lease_owner FROM poll_state WHERE source = ?`), b.Source).Scan(&owner); err != nil {
+			return fmt.Errorf("poll state: %w", err)
+		}
+		if owner != b.Owner {
+			return store.ErrLeaseLost
+		}
+		for _, id := range b.SeenOnly {
+			if _, err := tx.ExecContext(ctx, s.d.Rebind(`INSERT INTO deliveries (source, delivery_id, event_id, received_at) VALUES (?, ?, '', ?)
+				ON CONFLICT (source, delivery_id) DO NOTHING`), b.Source, id, nanos(b.Now)); err != nil {
+				return fmt.Errorf("record seen item: %w", err)
 			}
+		}
+		runs := 0
+		for _, it := range b.Items {
+			headers, matched := encodeEvent(it.Event)
+			dup, _, err := s.ingestTx(ctx, tx, it.Event, headers, matched, it.Runs, b.DedupeSince)
 			if err != nil {
-				return fmt.Errorf("record delivery: %w", err)
-			}
-		}
-		if _, err := s.exec(ctx, tx, s.q.insertEvent, ev.ID, ev.Source, ev.Provider, ev.Event, ev.DeliveryID, string(headers), ev.Query,
-			ev.Body, ev.RemoteIP, nanos(ev.ReceivedAt), ev.Verification, string(matched), ev.ConfigHash); err != nil {
-			return fmt.Errorf("insert event: %w", err)
-		}
-		for _, r := range runs {
-			if err := s.insertRun(ctx, tx, r); err != nil {
 				return err
 			}
+			if !dup {
+				stored = append(stored, it.Event)
+				runs += len(it.Runs)
+			}
 		}
-		return s.notify(ctx, tx, len(runs))
+		q := `UPDATE poll_state SET last_poll_at = ?, last_error = ''`
+		args := []any{nanos(b.Now)}
+		if b.Cursor != nil {
+			q += `, cursor = ?`
+			args = append(args, *b.Cursor)
+		}
+		if b.Initialize {
+			q += `, initialized = TRUE`
+		}
+		q += ` WHERE source = ?`
+		args = append(args, b.Source)
+		if _, err := tx.ExecContext(ctx, s.d.Rebind(q), args...); err != nil {
+			return fmt.Errorf("save cursor: %w", err)
+		}
+		return s.notify(ctx, tx, runs)
 	})
-	return res, err
+	return stored, err
+}
+
+// ReleasePoll implements store.Store.
+func (s *Store) ReleasePoll(ctx context.Context, source, owner string) error {
+	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.Rebind(`UPDATE poll_state SET lease_owner = '', lease_until = 0 WHERE source = ? AND lease_owner = ?`), source, owner)
+		return err
+	})
+}
+
+// PollFailed implements store.Store.
+func (s *Store) PollFailed(ctx context.Context, source, msg string, at time.Time) error {
+	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.Rebind(`UPDATE poll_state SET last_error = ?, last_poll_at = ? WHERE source = ?`), msg, nanos(at), source)
+		return err
+	})
 }
 
 func (s *Store) notify(ctx context.Context, tx *sql.Tx, n int) error {
@@ -692,6 +807,10 @@ func (s *Store) RecoverAll(ctx context.Context, now time.Time) (int, error) {
 			return fmt.Errorf("recover running runs: %w", err)
 		}
 		n, _ = res.RowsAffected()
+		// The only process using this store polls again at once.
+		if _, err := tx.ExecContext(ctx, `UPDATE poll_state SET lease_owner = '', lease_until = 0`); err != nil {
+			return fmt.Errorf("recover poll leases: %w", err)
+		}
 		return nil
 	})
 	return int(n), err
