@@ -143,20 +143,30 @@ rules:
 		return len(runs) == 2
 	})
 	healthy.Store(true)
-	var state string
+	var state, deadURL, newURL string
 	navigate(t, ctx, in.adm+"/ui/runs?state=dead")
 	err = chromedp.Run(ctx,
 		chromedp.Click(`table.runs tbody tr a`, chromedp.ByQuery),
 		chromedp.WaitVisible("#replay", chromedp.ByID),
+		chromedp.Location(&deadURL),
 		chromedp.Click("#replay", chromedp.ByID),
-		chromedp.WaitVisible("#run-state", chromedp.ByID),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The button posts the form and lands on the new run's page.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		if err := chromedp.Run(ctx, chromedp.Reload(), chromedp.Text("#run-state", &state, chromedp.ByID)); err != nil {
+		if err := chromedp.Run(ctx, chromedp.Location(&newURL)); err == nil && newURL != deadURL && strings.Contains(newURL, "/ui/runs/") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replay did not open a new run (still at %s)", newURL)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for {
+		if err := chromedp.Run(ctx, chromedp.Reload(), chromedp.WaitVisible("#run-state", chromedp.ByID), chromedp.Text("#run-state", &state, chromedp.ByID)); err != nil {
 			t.Fatal(err)
 		}
 		if state == "succeeded" {
