@@ -261,7 +261,7 @@ rules:
 `, false)
 	dir := t.TempDir()
 	cfg := strings.Replace(header, `server: { listen: "127.0.0.1:0", max_body: 1MiB }`,
-		`server: { listen: "127.0.0.1:0", max_body: 1MiB, trusted_proxies: [127.0.0.1], rate_limit: { per_ip: 1, per_ip_burst: 3 } }`, 1)
+		`server: { listen: "127.0.0.1:0", max_body: 1MiB, trusted_proxies: [127.0.0.1], rate_limit: { per_ip: 0.1, per_ip_burst: 3 } }`, 1)
 	os.WriteFile(filepath.Join(dir, "hooks.yaml"), []byte(cfg+"store: { dsn: \""+filepath.Join(dir, "hr.db")+"\" }\n"+`
 sources:
   open: { provider: generic, verify: none, allow_ips: [203.0.113.0/24] }

@@ -70,7 +70,7 @@ rules:
     source: hook
     respond: stream
     actions:
-      - shell: { command: ["/bin/sh", "-c", "echo 'step 1: fetch'; sleep 1; echo 'step 2: build'; exit 0"] }
+      - shell: { command: ["/bin/sh", "-c", "echo 'step 1: fetch'; sleep 2; echo 'step 2: build'; exit 0"] }
 `, false)
 	start := time.Now()
 	resp := postHook(t, in, "/hooks/hook", `{}`)
@@ -86,7 +86,7 @@ rules:
 	if string(rest) != "step 2: build\n" {
 		t.Fatalf("rest: %q", rest)
 	}
-	if firstAt > 800*time.Millisecond || total < time.Second {
+	if firstAt > 1500*time.Millisecond || total < 2*time.Second {
 		t.Fatalf("not streamed: first line after %s, all after %s", firstAt, total)
 	}
 	if resp.Trailer.Get("X-Hookrunner-Exit-Code") != "0" || resp.Trailer.Get("X-Hookrunner-Run-State") != "succeeded" {
