@@ -215,3 +215,26 @@ func TestHTTPAction(t *testing.T) {
 		t.Fatalf("connection refused: %v", err)
 	}
 }
+
+// A target that hangs is cut off by the action's timeout (and the run is
+// retried like any other failure).
+func TestHTTPHangingTarget(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	a := build(t, "http", map[string]any{"url": srv.URL, "timeout": "300ms"})
+	start := time.Now()
+	_, err := a.Run(context.Background(), inv(nil))
+	if err == nil || actions.IsPermanent(err) {
+		t.Fatalf("hanging target: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %s despite a 300ms timeout", d)
+	}
+}

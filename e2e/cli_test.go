@@ -173,4 +173,13 @@ rules:
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The CLI talks to the running server through the admin API.
+	out, code := runCLI(t, dir, "events", "--server", "http://"+adm, "--source", "hook")
+	if code != 0 || strings.Count(out, "\n") < 3 || !strings.Contains(out, "hook") {
+		t.Fatalf("events --server: %d\n%s", code, out)
+	}
+	out, code = runCLI(t, dir, "runs", "--server", "http://"+adm)
+	if code != 0 || !strings.Contains(out, "RULE") {
+		t.Fatalf("runs --server: %d\n%s", code, out)
+	}
 }

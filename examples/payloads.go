@@ -19,6 +19,7 @@ var defaults = map[string]string{
 	"github": "push", "gitlab": "push", "gitea": "push", "gogs": "push", "bitbucket": "repo-push",
 	"stripe": "customer.created", "shopify": "orders-create", "alertmanager": "firing", "grafana": "firing",
 	"slack": "slash_command", "standardwebhooks": "invoice.paid", "generic": "event",
+	"twilio": "message", "discord": "application_command",
 }
 
 // Payload returns the sample body for a provider and event ("" for the

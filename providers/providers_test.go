@@ -319,3 +319,22 @@ func TestHandshakes(t *testing.T) {
 		t.Fatal("a command was answered as a ping")
 	}
 }
+
+// Twilio signs JSON bodies through bodySHA256 in the URL.
+func TestTwilioJSONBody(t *testing.T) {
+	p := mustNew(t, "twilio", providers.Settings{Secrets: []string{"tok"}})
+	body := []byte(`{"CallSid":"CA1","Status":"completed"}`)
+	u, _ := url.Parse("https://hooks.example.com/hooks/twilio")
+	r := &providers.Request{URL: u, Header: http.Header{}, Body: body}
+	p.(providers.Signer).Sign(r)
+	if r.URL.Query().Get("bodySHA256") == "" {
+		t.Fatal("no bodySHA256 in the signed URL")
+	}
+	if err := p.Verify(r); err != nil {
+		t.Fatalf("signed JSON body: %v", err)
+	}
+	r.Body = []byte(`{"CallSid":"CA1","Status":"failed"}`)
+	if err := p.Verify(r); err == nil || !strings.Contains(err.Error(), "bodySHA256") {
+		t.Fatalf("tampered JSON body: %v", err)
+	}
+}
