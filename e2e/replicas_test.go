@@ -15,8 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/hookrunner/hookrunner/internal/pgtest"
 	"github.com/hookrunner/hookrunner/store"
 	"github.com/hookrunner/hookrunner/store/postgres"
 )
@@ -28,35 +27,11 @@ import (
 // replica, which complete on another — and a concurrency-1 rule never runs
 // on two replicas at the same time.
 func TestReplicasOnPostgres(t *testing.T) {
-	base := os.Getenv("HOOKRUNNER_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("HOOKRUNNER_TEST_POSTGRES not set")
-	}
 	if testing.Short() {
 		t.Skip("-short")
 	}
+	dsn := pgtest.DSN(t)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := fmt.Sprintf("hr_replicas_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(ctx)
-	defer func() {
-		c, err := pgx.Connect(ctx, base)
-		if err == nil {
-			c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(ctx)
-		}
-	}()
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	dsn := base + sep + "search_path=" + schema
 
 	shared := t.TempDir()
 	type replica struct {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,12 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hookrunner/hookrunner/actions"
 	_ "github.com/hookrunner/hookrunner/actions/crm"
 	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/internal/pgtest"
 )
 
 func build(t *testing.T, raw map[string]any) actions.Action {
@@ -102,28 +100,7 @@ func TestSQLiteUpsert(t *testing.T) {
 }
 
 func TestPostgresUpsert(t *testing.T) {
-	base := os.Getenv("HOOKRUNNER_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("HOOKRUNNER_TEST_POSTGRES not set")
-	}
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := fmt.Sprintf("crmtest_%d", time.Now().UnixNano())
-	c.Exec(ctx, "CREATE SCHEMA "+schema)
-	c.Close(ctx)
-	defer func() {
-		c, _ := pgx.Connect(ctx, base)
-		c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-		c.Close(ctx)
-	}()
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	dsn := base + sep + "search_path=" + schema
+	dsn := pgtest.DSN(t)
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,81 @@
+package sqlstore
+
+// Migrations returns the schema, step by step, with blobType as the type
+// of raw bodies (BLOB in SQLite, BYTEA in PostgreSQL); times are BIGINT
+// unix nanoseconds in both.
+func Migrations(blobType string) []string {
+	return []string{
+		`CREATE TABLE events (
+		id TEXT PRIMARY KEY,
+		source TEXT NOT NULL,
+		provider TEXT NOT NULL,
+		event TEXT NOT NULL,
+		delivery_id TEXT NOT NULL DEFAULT '',
+		headers TEXT NOT NULL,
+		query TEXT NOT NULL DEFAULT '',
+		body ` + blobType + ` NOT NULL,
+		remote_ip TEXT NOT NULL,
+		received_at BIGINT NOT NULL,
+		verification TEXT NOT NULL,
+		matched TEXT NOT NULL,
+		config_hash TEXT NOT NULL
+	);
+	CREATE INDEX events_received ON events (received_at);
+	CREATE INDEX events_source ON events (source, received_at);
+	CREATE TABLE deliveries (
+		source TEXT NOT NULL,
+		delivery_id TEXT NOT NULL,
+		event_id TEXT NOT NULL,
+		received_at BIGINT NOT NULL,
+		PRIMARY KEY (source, delivery_id)
+	);
+	CREATE INDEX deliveries_received ON deliveries (received_at);
+	CREATE TABLE runs (
+		id TEXT PRIMARY KEY,
+		event_id TEXT NOT NULL,
+		rule TEXT NOT NULL,
+		config_hash TEXT NOT NULL,
+		state TEXT NOT NULL,
+		attempt INTEGER NOT NULL DEFAULT 0,
+		step INTEGER NOT NULL DEFAULT 0,
+		next_attempt_at BIGINT NOT NULL,
+		claimed_by TEXT NOT NULL DEFAULT '',
+		last_error TEXT NOT NULL DEFAULT '',
+		exit_code INTEGER,
+		http_status INTEGER NOT NULL DEFAULT 0,
+		output TEXT NOT NULL DEFAULT '',
+		detail TEXT NOT NULL DEFAULT '',
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL,
+		finished_at BIGINT,
+		replay_of TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX runs_due ON runs (state, next_attempt_at);
+	CREATE INDEX runs_event ON runs (event_id);
+	CREATE INDEX runs_rule ON runs (rule, state);
+	CREATE INDEX runs_created ON runs (created_at);
+	CREATE TABLE attempts (
+		run_id TEXT NOT NULL,
+		n INTEGER NOT NULL,
+		step INTEGER NOT NULL,
+		started_at BIGINT NOT NULL,
+		duration_ns BIGINT NOT NULL,
+		ok BOOLEAN NOT NULL,
+		error TEXT NOT NULL DEFAULT '',
+		exit_code INTEGER,
+		http_status INTEGER NOT NULL DEFAULT 0,
+		output TEXT NOT NULL DEFAULT '',
+		detail TEXT NOT NULL DEFAULT '',
+		PRIMARY KEY (run_id, n)
+	)`,
+		`CREATE TABLE poll_state (
+		source TEXT PRIMARY KEY,
+		cursor TEXT NOT NULL DEFAULT '',
+		initialized BOOLEAN NOT NULL DEFAULT FALSE,
+		lease_owner TEXT NOT NULL DEFAULT '',
+		lease_until BIGINT NOT NULL DEFAULT 0,
+		last_poll_at BIGINT NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT ''
+	)`,
+	}
+}
