@@ -199,3 +199,30 @@ func TestSchemaAndVersion(t *testing.T) {
 		t.Fatalf("unknown command exit %d", code)
 	}
 }
+
+func TestExplainStoredEvent(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "hooks.yaml", "server: { listen: \"127.0.0.1:0\" }\nadmin: { listen: \"127.0.0.1:0\" }\nstore: { dsn: \""+
+		filepath.Join(dir, "hr.db")+"\" }\n"+explainConfig)
+	ready := make(chan string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Run(ctx, app.Options{ConfigPath: cfg, LogOutput: io.Discard, Ready: func(p, _ string) { ready <- p }})
+	}()
+	pub := <-ready
+	body := filepath.Join(dir, "dev.json")
+	os.WriteFile(body, []byte(`{"ref":"refs/heads/dev","after":"abc","repository":{"full_name":"acme/api"}}`), 0o600)
+	out, code := runCmd(t, "send", "--config", cfg, "--source", "github", "--event", "push", "--payload", body, "--url", "http://"+pub+"/hooks/github")
+	cancel()
+	<-done
+	if code != 0 {
+		t.Fatalf("send: %s", out)
+	}
+	id := out[strings.Index(out, `"id":"`)+6:]
+	id = id[:strings.Index(id, `"`)]
+	out, code = runCmd(t, "explain", "--config", cfg, "--event-id", id)
+	if code != 1 || !strings.Contains(out, "NO MATCH  deploy-main — the if expression is false") || !strings.Contains(out, `payload.ref = "refs/heads/dev"`) {
+		t.Fatalf("explain --event-id: %d\n%s", code, out)
+	}
+}
