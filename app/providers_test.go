@@ -169,11 +169,11 @@ func TestTimestampCheckedAtIngressOnly(t *testing.T) {
 	os.WriteFile(flag, nil, 0o600)
 	in := startIn(t, dir, `
 sources:
-  stripe: { provider: stripe, secret: "whsec_x", tolerance: 1s }
+  stripe: { provider: stripe, secret: "whsec_x", tolerance: 2s }
 rules:
   - name: flaky
     source: stripe
-    retry: { attempts: 2, backoff: 2s, max_backoff: 2s }
+    retry: { attempts: 2, backoff: 6s, max_backoff: 6s }
     actions:
       - shell: { command: ["/bin/sh", "-c", "if [ -e %DIR%/fail-once ]; then rm %DIR%/fail-once; exit 1; fi"] }
 `, false)
@@ -185,7 +185,7 @@ rules:
 		t.Fatalf("%d %s", code, out)
 	}
 	var runs []map[string]any
-	waitFor(t, "the retry to succeed after the tolerance passed", 10*time.Second, func() bool {
+	waitFor(t, "the retry to succeed after the tolerance passed", 20*time.Second, func() bool {
 		in.getJSON(t, "/api/runs", &runs)
 		return len(runs) == 1 && runs[0]["state"] == "succeeded"
 	})
