@@ -134,14 +134,19 @@ func (a *Admin) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	evs, err := a.Engine.Store().ListEvents(r.Context(), store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), Since: since, Limit: limit})
+	writeList(w, http.StatusOK, evs, err)
+}
+
+// writeList answers a list (never null) or the store's error.
+func writeList[T any](w http.ResponseWriter, status int, items []T, err error) {
 	if err != nil {
-		fail(w, http.StatusInternalServerError, err.Error())
+		storeFail(w, err)
 		return
 	}
-	if evs == nil {
-		evs = []*store.Event{}
+	if items == nil {
+		items = []T{}
 	}
-	writeJSON(w, http.StatusOK, evs)
+	writeJSON(w, status, items)
 }
 
 // EventDetail is an event with its runs and today's explanation.
@@ -195,14 +200,7 @@ func (a *Admin) listRuns(w http.ResponseWriter, r *http.Request) {
 	}
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	runs, err := a.Engine.Store().ListRuns(r.Context(), store.RunFilter{EventID: q.Get("event"), Rule: q.Get("rule"), State: store.State(q.Get("state")), Since: since, Limit: limit})
-	if err != nil {
-		fail(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	if runs == nil {
-		runs = []*store.Run{}
-	}
-	writeJSON(w, http.StatusOK, runs)
+	writeList(w, http.StatusOK, runs, err)
 }
 
 // RunDetail is a run with its attempts.
@@ -239,24 +237,10 @@ func (a *Admin) replayRule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	runs, err := a.Engine.ReplayRule(r.Context(), rule, store.State(r.URL.Query().Get("state")))
-	if err != nil {
-		storeFail(w, err)
-		return
-	}
-	if runs == nil {
-		runs = []*store.Run{}
-	}
-	writeJSON(w, http.StatusAccepted, runs)
+	writeList(w, http.StatusAccepted, runs, err)
 }
 
 func (a *Admin) replayEvent(w http.ResponseWriter, r *http.Request) {
 	runs, err := a.Engine.ReplayEvent(r.Context(), r.PathValue("id"))
-	if err != nil {
-		storeFail(w, err)
-		return
-	}
-	if runs == nil {
-		runs = []*store.Run{}
-	}
-	writeJSON(w, http.StatusAccepted, runs)
+	writeList(w, http.StatusAccepted, runs, err)
 }
