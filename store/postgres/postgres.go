@@ -62,6 +62,8 @@ type Store struct {
 	dsn  string
 	pool *pgxpool.Pool
 	log  *slog.Logger
+
+	hooks listenHooks
 }
 
 // Open connects to dsn (a postgres:// URL or key=value string; a
@@ -125,29 +127,65 @@ func (s *Store) Close() error {
 
 // Wakeups delivers a value whenever any replica creates due runs; it
 // reconnects after errors (the engine also polls, so a gap only delays).
+// The reconnect backoff starts again from its minimum after every
+// connection that reached LISTEN, so one long outage does not slow every
+// later reconnect, and each new LISTEN wakes the engine once for the
+// notifications it may have missed while it was down.
 func (s *Store) Wakeups(ctx context.Context) <-chan struct{} {
 	ch := make(chan struct{}, 1)
 	go func() {
-		backoff := 100 * time.Millisecond
+		b := listenBackoff{min: 100 * time.Millisecond, max: 10 * time.Second}
 		for ctx.Err() == nil {
-			err := s.listen(ctx, ch)
+			err := s.listen(ctx, ch, b.reset)
 			if ctx.Err() != nil {
 				return
 			}
-			s.log.Warn("postgres LISTEN lost; polling meanwhile", "error", err, "retry_in", backoff)
+			d := b.next()
+			s.log.Warn("postgres LISTEN lost; polling meanwhile", "error", err, "retry_in", d)
+			if s.hooks.retry != nil {
+				s.hooks.retry(d)
+			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(backoff):
+			case <-time.After(d):
 			}
-			backoff = min(backoff*2, 10*time.Second)
 		}
 	}()
 	return ch
 }
 
-func (s *Store) listen(ctx context.Context, ch chan<- struct{}) error {
-	conn, err := pgx.Connect(ctx, s.dsn)
+// listenBackoff doubles from min to max between failed connections and
+// starts again from min once a connection succeeds.
+type listenBackoff struct {
+	min, max, cur time.Duration
+}
+
+func (b *listenBackoff) next() time.Duration {
+	if b.cur == 0 {
+		b.cur = b.min
+	} else {
+		b.cur = min(b.cur*2, b.max)
+	}
+	return b.cur
+}
+
+func (b *listenBackoff) reset() { b.cur = 0 }
+
+// listenHooks are test signals: listening is called with the backend pid
+// of each connection that reached LISTEN, retry with each chosen delay.
+type listenHooks struct {
+	listening func(pid uint32)
+	retry     func(time.Duration)
+}
+
+func (s *Store) listen(ctx context.Context, ch chan<- struct{}, connected func()) error {
+	cfg, err := pgx.ParseConfig(s.dsn)
+	if err != nil {
+		return err
+	}
+	cfg.RuntimeParams["application_name"] = "hookrunner-listen"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -155,13 +193,22 @@ func (s *Store) listen(ctx context.Context, ch chan<- struct{}) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
 		return err
 	}
+	connected()
+	wake(ch) // runs may have been created while LISTEN was down
+	if s.hooks.listening != nil {
+		s.hooks.listening(conn.PgConn().PID())
+	}
 	for {
 		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return err
 		}
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
+		wake(ch)
+	}
+}
+
+func wake(ch chan<- struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hookrunner/hookrunner/internal/pgtest"
 
 	"github.com/hookrunner/hookrunner/store"
@@ -37,8 +39,11 @@ func TestNotifyWakesOtherReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
+	listening := make(chan uint32, 4)
+	postgres.SetListenHooks(b, func(pid uint32) { listening <- pid }, nil)
 	wake := b.Wakeups(ctx)
-	time.Sleep(200 * time.Millisecond) // LISTEN established
+	<-listening // LISTEN established
+	<-wake      // the wake-up every new LISTEN sends for what it may have missed
 	now := time.Now()
 	ev := &store.Event{ID: store.NewID(), Source: "s", Provider: "generic", Headers: map[string]string{}, Body: []byte("{}"), ReceivedAt: now}
 	run := &store.Run{ID: store.NewID(), EventID: ev.ID, Rule: "r", State: store.Pending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
@@ -68,5 +73,60 @@ func TestConcurrentMigrations(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatalf("replica start: %v", err)
 		}
+	}
+}
+
+// TestListenBackoffResets kills the LISTEN connection twice: each reconnect
+// waits the minimum delay (the backoff restarts after a good connection),
+// and notifications flow again after each.
+func TestListenBackoffResets(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := postgres.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	listening := make(chan uint32, 8)
+	retries := make(chan time.Duration, 8)
+	postgres.SetListenHooks(s, func(pid uint32) { listening <- pid }, func(d time.Duration) { retries <- d })
+	wake := s.Wakeups(ctx)
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	timeout := time.After(30 * time.Second)
+	pid := <-listening
+	<-wake
+	var delays []time.Duration
+	for kill := 0; kill < 2; kill++ {
+		if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend($1)", int32(pid)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case d := <-retries:
+			delays = append(delays, d)
+		case <-timeout:
+			t.Fatal("LISTEN connection loss not noticed")
+		}
+		select {
+		case pid = <-listening:
+		case <-timeout:
+			t.Fatal("LISTEN did not reconnect")
+		}
+		<-wake // the catch-up wake-up after a reconnect
+		if _, err := admin.Exec(ctx, "SELECT pg_notify($1, '')", postgres.Channel); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-wake:
+		case <-timeout:
+			t.Fatalf("no notification after reconnect %d", kill+1)
+		}
+	}
+	if delays[0] != delays[1] {
+		t.Fatalf("reconnect delays %v: the backoff did not restart after a good connection", delays)
 	}
 }
