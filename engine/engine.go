@@ -62,6 +62,9 @@ type Engine struct {
 	reloadMu  sync.Mutex
 	reloadErr error
 	reloadAt  time.Time
+
+	// storeErr is why the store does not take writes (nil pointer: it does).
+	storeErr atomic.Pointer[error]
 }
 
 // New returns an engine serving snap.
@@ -227,6 +230,9 @@ func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
 	cfg := rc.Snapshot.Config
 	res, err := e.st.Ingest(ctx, ev, runs, rc.ReceivedAt.Add(-cfg.Store.DedupeWindow.D()))
 	if err != nil {
+		if ctx.Err() == nil {
+			_ = e.CheckStore(ctx) // refuse the next ones at once if the store is gone
+		}
 		return nil, fmt.Errorf("store event: %w", err)
 	}
 	if res.Duplicate {
@@ -349,6 +355,9 @@ type RunOptions struct {
 	// Retention prunes succeeded events older than this (0: never).
 	Retention    time.Duration
 	DedupeWindow time.Duration
+	// StoreCheck is how often the store's writability is checked (250ms
+	// when zero); the ingress refuses webhooks while it is not.
+	StoreCheck time.Duration
 }
 
 // Run executes due runs until ctx is cancelled, then drains: no new claims,
@@ -367,6 +376,10 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 		o.Grace = 30 * time.Second
 	}
 	e.outputLimit.Store(int64(o.OutputLimit))
+	if o.StoreCheck <= 0 {
+		o.StoreCheck = 250 * time.Millisecond
+	}
+	go e.watchStore(ctx, o.StoreCheck)
 	if e.recover {
 		n, err := e.st.RecoverAll(ctx, e.now())
 		if err != nil {

@@ -22,6 +22,8 @@ type Metrics struct {
 	ReloadTime      prometheus.Gauge
 	ConfigInfo      *prometheus.GaugeVec
 	Polls           *prometheus.CounterVec
+	StoreWritable   prometheus.Gauge
+	StoreFaults     prometheus.Counter
 }
 
 func newMetrics(st store.Store) *Metrics {
@@ -56,8 +58,15 @@ func newMetrics(st store.Store) *Metrics {
 		Polls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookrunner_polls_total", Help: "Polls of poll sources, by source and result (ok, error).",
 		}, []string{"source", "result"}),
+		StoreWritable: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hookrunner_store_writable", Help: "1 while the store takes durable writes; 0 while it does not (webhooks are refused with 503).",
+		}),
+		StoreFaults: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookrunner_store_unwritable_total", Help: "Times the store stopped taking durable writes.",
+		}),
 	}
-	m.Registry.MustRegister(m.Received, m.RuleMatches, m.RunOutcomes, m.AttemptDuration, m.Reloads, m.ReloadSuccess, m.ReloadTime, m.ConfigInfo, m.Polls,
+	m.StoreWritable.Set(1)
+	m.Registry.MustRegister(m.StoreWritable, m.StoreFaults, m.Received, m.RuleMatches, m.RunOutcomes, m.AttemptDuration, m.Reloads, m.ReloadSuccess, m.ReloadTime, m.ConfigInfo, m.Polls,
 		&queueCollector{st: st, desc: prometheus.NewDesc("hookrunner_runs", "Runs in the store, by state.", []string{"state"}, nil)},
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m

@@ -50,8 +50,8 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if _, err := a.Engine.Store().CountStates(ctx); err != nil {
-			fail(w, http.StatusServiceUnavailable, "store unavailable")
+		if err := a.Engine.CheckStore(ctx); err != nil {
+			fail(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
 			return
 		}
 		_, _ = w.Write([]byte("ready\n"))

@@ -123,6 +123,13 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		in.limited(w, m.WithLabelValues(name, src.Provider, "rate_limited"), wait)
 		return
 	}
+	if err := in.Engine.StoreWritable(); err != nil {
+		// Fail closed: nothing is acknowledged that the store cannot keep.
+		m.WithLabelValues(name, src.Provider, "unavailable").Inc()
+		w.Header().Set("Retry-After", "5")
+		fail(w, http.StatusServiceUnavailable, "store unavailable: retry later")
+		return
+	}
 	if in.MaxPending > 0 && in.Engine.Outstanding() >= in.MaxPending {
 		m.WithLabelValues(name, src.Provider, "unavailable").Inc()
 		w.Header().Set("Retry-After", "5")

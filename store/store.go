@@ -224,6 +224,10 @@ type Store interface {
 	ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 	// CountStates returns the number of runs in each state.
 	CountStates(ctx context.Context) (map[State]int, error)
+	// Writable reports whether a durable write succeeds right now (nil),
+	// or why not: the last write failed (disk full, database down), or the
+	// database is no longer the store's (its file deleted or replaced).
+	Writable(ctx context.Context) error
 	// CountRules returns run counts per source, rule and state for runs
 	// created since.
 	CountRules(ctx context.Context, since time.Time) ([]RuleCount, error)

@@ -79,6 +79,13 @@ func Open(ctx context.Context, path string, o Options) (*sqlstore.Store, error) 
 	}
 	r.SetMaxOpenConns(4)
 	d := Dialect
+	id, err := statIdentity(path)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	d.Check = func() error { return sameFile(path, id) }
 	full := "PRAGMA synchronous=" + strings.ToUpper(o.Synchronous)
 	d.Relax = func(ctx context.Context, db *sql.DB, _ *sql.Tx, relaxed bool) error {
 		q := full

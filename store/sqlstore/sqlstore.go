@@ -42,6 +42,11 @@ type Dialect struct {
 	// Notify, when set, is executed in every transaction that creates due
 	// runs, to wake other processes (PostgreSQL NOTIFY).
 	Notify string
+	// Check, when set, is called before and after every write transaction;
+	// an error means the database written to is no longer the store (the
+	// SQLite file was deleted or replaced): the write fails, and every
+	// later one, so nothing is acknowledged into a file that is gone.
+	Check func() error
 }
 
 // Options tunes a Store.
@@ -68,6 +73,7 @@ type Store struct {
 	// relaxedNow is the durability the write connection is set to (only
 	// touched by the single SQLite writer).
 	relaxedNow bool
+	health     health
 }
 
 type op struct {
@@ -284,9 +290,40 @@ func (s *Store) commit(batch []*op) {
 }
 
 // runBatch runs ops in one transaction. It returns a nil error only when
-// every op succeeded and the transaction committed.
+// every op succeeded and the transaction committed; the outcome is what
+// Writable reports.
 func (s *Store) runBatch(ops []*op) ([]error, error) {
+	errs, err := s.runBatchTx(ops)
+	now := time.Now()
+	switch {
+	case err == nil:
+		if err = s.check(); err == nil {
+			s.health.ok(now)
+		}
+	case isFault(err):
+		s.health.fail(err, now, false)
+	}
+	return errs, err
+}
+
+// check asks the dialect whether the database is still the store's.
+func (s *Store) check() error {
+	if s.d.Check == nil {
+		return nil
+	}
+	if err := s.d.Check(); err != nil {
+		err = fmt.Errorf("%w: %w", ErrUnwritable, err)
+		s.health.fail(err, time.Now(), true)
+		return err
+	}
+	return nil
+}
+
+func (s *Store) runBatchTx(ops []*op) ([]error, error) {
 	ctx := context.Background()
+	if err := s.check(); err != nil {
+		return nil, err
+	}
 	relaxed := true
 	for _, o := range ops {
 		relaxed = relaxed && o.relaxed
@@ -361,6 +398,7 @@ func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...
 
 type queries struct {
 	insertDelivery, existingDelivery, insertEvent, insertRun                    string
+	probe                                                                       string
 	due, runningCounts, claim, extend, progress, finish, insertAttempt, release string
 	recover, getEvent, getRun, attempts, markReplayed, countStates, countRules  string
 	pruneEvents, pruneDeliveries                                                string
@@ -376,8 +414,11 @@ func buildQueries(d Dialect) queries {
 			ON CONFLICT (source, delivery_id) DO UPDATE SET event_id = excluded.event_id, received_at = excluded.received_at
 			WHERE deliveries.received_at < ? RETURNING event_id`),
 		existingDelivery: r(`SELECT event_id FROM deliveries WHERE source = ? AND delivery_id = ?`),
-		insertEvent:      r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		insertRun:        r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		// The probe row (source '' is no source's name) proves a durable write.
+		probe: r(`INSERT INTO deliveries (source, delivery_id, event_id, received_at) VALUES ('', 'hookrunner-write-probe', '', ?)
+			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
+		insertEvent: r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		insertRun:   r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		due: r(`SELECT id, rule FROM runs WHERE state IN ('pending', 'retrying', 'running') AND next_attempt_at <= ?
 			ORDER BY next_attempt_at, id LIMIT ?`),
 		runningCounts: r(`SELECT rule, COUNT(*) FROM runs WHERE state = 'running' AND next_attempt_at > ? GROUP BY rule`),
