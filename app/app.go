@@ -105,6 +105,9 @@ func Run(ctx context.Context, o Options) error {
 		st = o.WrapStore(st)
 	}
 	eng := engine.New(snap, engine.Options{Store: st, Logger: log, RecoverOnStart: singleNode})
+	if err := eng.RecordRevision(ctx, snap); err != nil {
+		return err
+	}
 
 	r := &reloader{path: o.ConfigPath, eng: eng, log: log, notify: o.Notify}
 
@@ -233,7 +236,7 @@ type reloader struct {
 func (r *reloader) reload(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	raw, err := os.ReadFile(r.path)
+	raw, err := config.ReadStable(r.path)
 	if err != nil {
 		err = fmt.Errorf("%s: read: %w", r.path, err)
 		r.eng.ReloadFailed(err)
@@ -256,6 +259,11 @@ func (r *reloader) reload(ctx context.Context) error {
 	}
 	if cfg := snap.Config; old.Config.Store != cfg.Store || !reflect.DeepEqual(old.Config.Server, cfg.Server) || old.Config.Admin != cfg.Admin {
 		r.log.Warn("server, admin listen and store settings take effect at the next restart")
+	}
+	if err := r.eng.RecordRevision(ctx, snap); err != nil {
+		r.eng.ReloadFailed(err)
+		r.log.Error("config reload failed; the running config stays", "hash", old.Hash, "error", err)
+		return err
 	}
 	r.eng.Swap(snap)
 	r.log.Info("config reloaded", "hash", snap.Hash, "previous", old.Hash, "sources", len(snap.Sources), "rules", len(snap.Ordered))

@@ -31,6 +31,7 @@ type instance struct {
 	logs     *syncBuffer
 	cancel   context.CancelFunc
 	done     chan error
+	stopOnce sync.Once
 }
 
 type syncBuffer struct {
@@ -102,12 +103,14 @@ func startExisting(t *testing.T, dir string, watch bool) *instance {
 }
 
 func (in *instance) stop(t *testing.T) {
-	in.cancel()
-	select {
-	case <-in.done:
-	case <-time.After(30 * time.Second):
-		t.Error("hookrunner did not stop in 30s")
-	}
+	in.stopOnce.Do(func() {
+		in.cancel()
+		select {
+		case <-in.done:
+		case <-time.After(30 * time.Second):
+			t.Error("hookrunner did not stop in 30s")
+		}
+	})
 }
 
 func ghSign(secret string, body []byte) string {

@@ -14,6 +14,9 @@ import (
 // reload and a file being written is read once it is whole.
 const debounce = 150 * time.Millisecond
 
+// removeSettle is the wait after a config file was removed or renamed away.
+const removeSettle = time.Second
+
 // watch reloads when the config file's directory changes. It watches the
 // directory, not the file, so every way of saving is seen: in-place writes,
 // write-to-temp-and-rename, delete-and-recreate, and Kubernetes ConfigMap
@@ -59,10 +62,17 @@ func (r *reloader) watch(ctx context.Context) error {
 				if !inInclude && name != base && name != "..data" && !isTemp(name, base) && !r.isIncluded(ev.Name) {
 					continue
 				}
+				wait := debounce
+				if ev.Op&(fsnotify.Remove|fsnotify.Rename) != 0 {
+					// A file on its way out is often on its way back
+					// (delete and re-create, rename over): give it time
+					// rather than load a config without it.
+					wait = removeSettle
+				}
 				if timer == nil {
-					timer = time.NewTimer(debounce)
+					timer = time.NewTimer(wait)
 				} else {
-					timer.Reset(debounce)
+					timer.Reset(wait)
 				}
 				fire = timer.C
 			case <-fire:

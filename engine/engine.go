@@ -65,6 +65,8 @@ type Engine struct {
 
 	// storeErr is why the store does not take writes (nil pointer: it does).
 	storeErr atomic.Pointer[error]
+	// revs keeps earlier compiled configs for the runs matched under them.
+	revs revisions
 }
 
 // New returns an engine serving snap.
@@ -105,6 +107,9 @@ func (e *Engine) Owner() string { return e.owner }
 // Swap installs a new snapshot atomically and records the reload.
 func (e *Engine) Swap(s *Snapshot) {
 	old := e.snap.Swap(s)
+	if old != nil {
+		e.revs.put(old) // its queued runs still execute under it
+	}
 	e.reloadMu.Lock()
 	e.reloadErr = nil
 	e.reloadAt = s.LoadedAt
@@ -529,7 +534,6 @@ func (e *Engine) execute(ctx context.Context, run *store.Run) SyncResult {
 }
 
 func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writer) SyncResult {
-	snap := e.Snapshot()
 	log := e.log.With("event_id", run.EventID, "run_id", run.ID, "rule", run.Rule, "attempt", run.Attempt)
 	started := e.now()
 	finish := func(o store.Outcome) {
@@ -552,12 +556,18 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		e.metrics.AttemptDuration.WithLabelValues(run.Rule).Observe(o.Attempt.Duration.Seconds())
 	}
 
-	rule := snap.Rules[run.Rule]
-	if rule == nil {
-		msg := fmt.Sprintf("rule %q is not in the config in force (hash %s); replay it after restoring the rule", run.Rule, snap.Hash)
-		log.Warn("run goes dead: rule removed")
-		finish(store.Outcome{State: store.Dead, Step: run.Step, Attempt: store.Attempt{Error: msg}})
-		return SyncResult{Err: errors.New(msg), State: store.Dead}
+	rule, err := e.ruleFor(ctx, run)
+	if errors.Is(err, errNoRule) {
+		log.Warn("run goes dead: rule not found", "error", err)
+		finish(store.Outcome{State: store.Dead, Step: run.Step, Attempt: store.Attempt{Error: err.Error()}})
+		return SyncResult{Err: err, State: store.Dead}
+	}
+	if err != nil {
+		// The revision could not be read or rebuilt now: try again later,
+		// never run the action under another rule.
+		log.Error("load the run's config revision", "error", err)
+		finish(store.Outcome{State: store.Retrying, Step: run.Step, NextAttemptAt: e.now().Add(time.Minute), Attempt: store.Attempt{Error: err.Error()}})
+		return SyncResult{Err: err, State: store.Retrying}
 	}
 	ev, err := e.st.GetEvent(ctx, run.EventID)
 	if err != nil {
@@ -600,10 +610,6 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		return SyncResult{Result: &res, State: store.Succeeded}
 	}
 	att.Error = runErr.Error()
-	// Retries follow the rule as it is now (it may have been reloaded).
-	if cur := e.Snapshot().Rules[run.Rule]; cur != nil {
-		rule = cur
-	}
 	state, next := store.Retrying, time.Time{}
 	switch {
 	case actions.IsPermanent(runErr):
@@ -632,7 +638,7 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 
 // ReplayRun replays a dead or succeeded run with today's config.
 func (e *Engine) ReplayRun(ctx context.Context, runID string) (*store.Run, error) {
-	r, err := e.st.Replay(ctx, runID, e.now())
+	r, err := e.st.Replay(ctx, runID, e.Snapshot().Hash, e.now())
 	if err != nil {
 		return nil, err
 	}
@@ -643,7 +649,7 @@ func (e *Engine) ReplayRun(ctx context.Context, runID string) (*store.Run, error
 
 // ReplayRule replays every dead run of a rule.
 func (e *Engine) ReplayRule(ctx context.Context, rule string, state store.State) ([]*store.Run, error) {
-	rs, err := e.st.ReplayRule(ctx, rule, state, e.now())
+	rs, err := e.st.ReplayRule(ctx, rule, state, e.Snapshot().Hash, e.now())
 	if err != nil {
 		return nil, err
 	}

@@ -145,6 +145,16 @@ type RuleCount struct {
 	Count  int    `json:"count"`
 }
 
+// Revision is a config as it was loaded: the text of each file (the main
+// file under its base name, includes by their path relative to it), with
+// ${VAR} references as written, never resolved secrets.
+type Revision struct {
+	Hash      string            `json:"hash"`
+	Path      string            `json:"path"`
+	Files     map[string]string `json:"files"`
+	CreatedAt time.Time         `json:"created_at"`
+}
+
 // Errors the store returns.
 var (
 	ErrNotFound = errors.New("not found")
@@ -214,9 +224,9 @@ type Store interface {
 	RecoverAll(ctx context.Context, now time.Time) (int, error)
 	// Replay creates a pending run from a dead (or succeeded) run and marks
 	// a dead original as replayed.
-	Replay(ctx context.Context, runID string, now time.Time) (*Run, error)
+	Replay(ctx context.Context, runID, configHash string, now time.Time) (*Run, error)
 	// ReplayRule replays every run of rule in state (dead by default).
-	ReplayRule(ctx context.Context, rule string, state State, now time.Time) ([]*Run, error)
+	ReplayRule(ctx context.Context, rule string, state State, configHash string, now time.Time) ([]*Run, error)
 
 	GetEvent(ctx context.Context, id string) (*Event, error)
 	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
@@ -224,6 +234,10 @@ type Store interface {
 	ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 	// CountStates returns the number of runs in each state.
 	CountStates(ctx context.Context) (map[State]int, error)
+	// SaveRevision durably records a config revision (idempotent by hash).
+	SaveRevision(ctx context.Context, rev *Revision) error
+	// GetRevision returns the revision with hash, or ErrNotFound.
+	GetRevision(ctx context.Context, hash string) (*Revision, error)
 	// Writable reports whether a durable write succeeds right now (nil),
 	// or why not: the last write failed (disk full, database down), or the
 	// database is no longer the store's (its file deleted or replaced).

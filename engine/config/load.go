@@ -34,6 +34,12 @@ type Config struct {
 	Hash string `json:"-"`
 	// Raw is the file as read.
 	Raw []byte `json:"-"`
+	// Files is the text of every config file read (the main file under its
+	// base name, includes under their path relative to Dir), as written:
+	// ${VAR} references unresolved. Stored as the config revision.
+	Files map[string][]byte `json:"-"`
+
+	fs configFS
 }
 
 // Env looks up an environment variable; os.LookupEnv in production.
@@ -41,7 +47,7 @@ type Env func(string) (string, bool)
 
 // Load reads and validates path using the process environment.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadStable(path)
 	if err != nil {
 		return nil, Errors{{File: path, Msg: fmt.Sprintf("read: %v", err)}}
 	}
@@ -52,6 +58,24 @@ func Load(path string) (*Config, error) {
 // returned config is nil, or — when the file decoded but failed validation —
 // a config to be used only for reporting further problems.
 func Parse(path string, data []byte, env Env) (*Config, error) {
+	return parse(path, data, env, osFS{})
+}
+
+// ParseRevision rebuilds a config from the files of a stored revision
+// (Config.Files), with today's environment and secret files.
+func ParseRevision(path string, files map[string][]byte, env Env) (*Config, error) {
+	main, ok := files[filepath.Base(path)]
+	if !ok {
+		return nil, Errors{{File: filepath.Base(path), Msg: "not in the stored revision"}}
+	}
+	dir := filepath.Dir(path)
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return parse(path, main, env, mapFS{dir: dir, files: files})
+}
+
+func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 	name := filepath.Base(path)
 	if path == "" {
 		name = "hooks.yaml"
@@ -96,7 +120,7 @@ func Parse(path string, data []byte, env Env) (*Config, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	c := &Config{File: f, Path: path, Dir: dir, Raw: data}
+	c := &Config{File: f, Path: path, Dir: dir, Raw: data, fs: fsys, Files: map[string][]byte{filepath.Base(path): data}}
 	h := sha256.New()
 	h.Write(data)
 	for i := range c.Rules {
@@ -592,21 +616,28 @@ func (c *Config) loadIncludes(h interface{ Write([]byte) (int, error) }, env Env
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(c.Dir, p)
 		}
-		files, err := filepath.Glob(p)
+		files, err := c.fs.Glob(p)
 		if err != nil {
 			errs.Add(fmt.Sprintf("include[%d]", i), "bad pattern %q: %v", pattern, err)
+			continue
+		}
+		if len(files) == 0 && !hasMeta(pattern) {
+			// A named file that is missing (deleted, or being re-created)
+			// refuses the load: the rules it holds must not vanish for a moment.
+			errs.Add(fmt.Sprintf("include[%d]", i), "%s: file not found", pattern)
 			continue
 		}
 		sort.Strings(files)
 		for _, file := range files {
 			rel, _ := filepath.Rel(c.Dir, file)
-			data, err := os.ReadFile(file)
+			data, err := c.fs.ReadFile(file)
 			if err != nil {
 				errs = append(errs, Problem{File: rel, Msg: fmt.Sprintf("read: %v", err)})
 				continue
 			}
 			h.Write([]byte(rel))
 			h.Write(data)
+			c.Files[rel] = data
 			var inc included
 			if problems := decodeInclude(data, env, &inc); len(problems) > 0 {
 				for _, pr := range problems {

@@ -77,5 +77,13 @@ func Migrations(blobType string) []string {
 		last_poll_at BIGINT NOT NULL DEFAULT 0,
 		last_error TEXT NOT NULL DEFAULT ''
 	)`,
+		// 3: config revisions, so a run always executes under the rule it
+		// was matched with, across reloads and restarts.
+		`CREATE TABLE revisions (
+		hash TEXT PRIMARY KEY,
+		path TEXT NOT NULL,
+		files TEXT NOT NULL,
+		created_at BIGINT NOT NULL
+	)`,
 	}
 }

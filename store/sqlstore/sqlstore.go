@@ -857,15 +857,15 @@ func (s *Store) RecoverAll(ctx context.Context, now time.Time) (int, error) {
 	return int(n), err
 }
 
-func newReplayRun(src *store.Run, id string, now time.Time) *store.Run {
+func newReplayRun(src *store.Run, id, configHash string, now time.Time) *store.Run {
 	return &store.Run{
-		ID: id, EventID: src.EventID, Rule: src.Rule, ConfigHash: src.ConfigHash, State: store.Pending,
+		ID: id, EventID: src.EventID, Rule: src.Rule, ConfigHash: configHash, State: store.Pending,
 		NextAttemptAt: now, CreatedAt: now, UpdatedAt: now, ReplayOf: src.ID,
 	}
 }
 
 // Replay implements store.Store.
-func (s *Store) Replay(ctx context.Context, runID string, now time.Time) (*store.Run, error) {
+func (s *Store) Replay(ctx context.Context, runID, configHash string, now time.Time) (*store.Run, error) {
 	var out *store.Run
 	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		src, err := scanRun(tx.QueryRowContext(ctx, s.q.getRun, runID))
@@ -878,7 +878,7 @@ func (s *Store) Replay(ctx context.Context, runID string, now time.Time) (*store
 		if src.State != store.Dead && src.State != store.Succeeded {
 			return fmt.Errorf("run %s is %s: %w", runID, src.State, store.ErrNotReplayable)
 		}
-		out = newReplayRun(src, store.NewID(), now)
+		out = newReplayRun(src, store.NewID(), configHash, now)
 		if err := s.insertRun(ctx, tx, out); err != nil {
 			return err
 		}
@@ -891,7 +891,7 @@ func (s *Store) Replay(ctx context.Context, runID string, now time.Time) (*store
 }
 
 // ReplayRule implements store.Store.
-func (s *Store) ReplayRule(ctx context.Context, rule string, state store.State, now time.Time) ([]*store.Run, error) {
+func (s *Store) ReplayRule(ctx context.Context, rule string, state store.State, configHash string, now time.Time) ([]*store.Run, error) {
 	if state == "" {
 		state = store.Dead
 	}
@@ -916,7 +916,7 @@ func (s *Store) ReplayRule(ctx context.Context, rule string, state store.State, 
 		}
 		rows.Close()
 		for _, src := range srcs {
-			r := newReplayRun(src, store.NewID(), now)
+			r := newReplayRun(src, store.NewID(), configHash, now)
 			if err := s.insertRun(ctx, tx, r); err != nil {
 				return err
 			}

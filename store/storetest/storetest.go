@@ -51,6 +51,7 @@ func claim(t *testing.T, s store.Store, owner string, limit int, now time.Time, 
 
 // Run runs the whole suite.
 func Run(t *testing.T, newStore Factory) {
+	revisions(t, newStore)
 	ctx := context.Background()
 
 	t.Run("IngestAndRead", func(t *testing.T) {
@@ -278,7 +279,7 @@ func Run(t *testing.T, newStore Factory) {
 		ev := event("gh", "", t0)
 		r := run(ev, "a", t0)
 		ingest(t, s, ev, r)
-		if _, err := s.Replay(ctx, r.ID, t0); !errors.Is(err, store.ErrNotReplayable) {
+		if _, err := s.Replay(ctx, r.ID, "abc", t0); !errors.Is(err, store.ErrNotReplayable) {
 			t.Fatalf("replaying a pending run: %v", err)
 		}
 		claim(t, s, "w1", 1, t0, nil)
@@ -289,18 +290,18 @@ func Run(t *testing.T, newStore Factory) {
 		if len(dead) != 1 {
 			t.Fatalf("dead list = %d", len(dead))
 		}
-		nr, err := s.Replay(ctx, r.ID, t0.Add(time.Minute))
+		nr, err := s.Replay(ctx, r.ID, "def", t0.Add(time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if nr.ReplayOf != r.ID || nr.State != store.Pending || nr.EventID != ev.ID {
+		if nr.ReplayOf != r.ID || nr.State != store.Pending || nr.EventID != ev.ID || nr.ConfigHash != "def" {
 			t.Fatalf("replay run = %+v", nr)
 		}
 		old, _, _ := s.GetRun(ctx, r.ID)
 		if old.State != store.Replayed {
 			t.Fatalf("original state = %s", old.State)
 		}
-		if _, err := s.Replay(ctx, r.ID, t0); !errors.Is(err, store.ErrNotReplayable) {
+		if _, err := s.Replay(ctx, r.ID, "abc", t0); !errors.Is(err, store.ErrNotReplayable) {
 			t.Fatalf("replaying twice: %v", err)
 		}
 		if got := claim(t, s, "w1", 5, t0.Add(2*time.Minute), nil); len(got) != 1 || got[0].ID != nr.ID {
@@ -324,7 +325,7 @@ func Run(t *testing.T, newStore Factory) {
 				t.Fatal(err)
 			}
 		}
-		got, err := s.ReplayRule(ctx, "flaky", "", t0)
+		got, err := s.ReplayRule(ctx, "flaky", "", "abc", t0)
 		if err != nil || len(got) != 3 {
 			t.Fatalf("replay rule = %d, %v", len(got), err)
 		}

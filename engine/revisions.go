@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/store"
+)
+
+// maxKeptRevisions bounds the compiled old snapshots kept in memory; older
+// ones are rebuilt from the store when a run still needs them.
+const maxKeptRevisions = 16
+
+// revisions keeps the compiled snapshots of earlier configs, so a run
+// executes under the rule definition it was matched with, whatever was
+// reloaded since.
+type revisions struct {
+	mu    sync.Mutex
+	snaps map[string]*Snapshot
+	order []string // oldest first
+}
+
+func (r *revisions) get(hash string) *Snapshot {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.snaps[hash]
+}
+
+func (r *revisions) put(s *Snapshot) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.snaps == nil {
+		r.snaps = map[string]*Snapshot{}
+	}
+	if _, ok := r.snaps[s.Hash]; ok {
+		return
+	}
+	r.snaps[s.Hash] = s
+	r.order = append(r.order, s.Hash)
+	if len(r.order) > maxKeptRevisions {
+		delete(r.snaps, r.order[0])
+		r.order = r.order[1:]
+	}
+}
+
+// Revision is the store record of snap's config: the text of its files as
+// written (${VAR} references, never resolved secrets).
+func Revision(snap *Snapshot) *store.Revision {
+	files := make(map[string]string, len(snap.Config.Files))
+	for name, b := range snap.Config.Files {
+		files[name] = string(b)
+	}
+	return &store.Revision{Hash: snap.Hash, Path: snap.Config.Path, Files: files, CreatedAt: snap.LoadedAt}
+}
+
+// RecordRevision durably stores snap's revision. It is called before snap
+// takes effect (at start and on every reload), so every run refers to a
+// revision the store holds.
+func (e *Engine) RecordRevision(ctx context.Context, snap *Snapshot) error {
+	if err := e.st.SaveRevision(ctx, Revision(snap)); err != nil {
+		return fmt.Errorf("record config revision %s: %w", snap.Hash, err)
+	}
+	e.revs.put(snap)
+	return nil
+}
+
+// snapshotFor returns the snapshot with hash: the one in force, one kept in
+// memory, or one rebuilt from its stored revision (after a restart).
+func (e *Engine) snapshotFor(ctx context.Context, hash string) (*Snapshot, error) {
+	if cur := e.Snapshot(); cur.Hash == hash || hash == "" {
+		return cur, nil
+	}
+	if s := e.revs.get(hash); s != nil {
+		return s, nil
+	}
+	rev, err := e.st.GetRevision(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	files := make(map[string][]byte, len(rev.Files))
+	for name, text := range rev.Files {
+		files[name] = []byte(text)
+	}
+	cfg, err := config.ParseRevision(rev.Path, files, os.LookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("config revision %s no longer loads: %w", hash, err)
+	}
+	s, err := Build(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("config revision %s no longer builds: %w", hash, err)
+	}
+	// Keep it under the hash the runs carry (secret files may have changed
+	// since, which changes the hash of the rebuilt config).
+	s.Hash = hash
+	e.revs.put(s)
+	e.log.Info("rebuilt an earlier config revision for its runs", "hash", hash)
+	return s, nil
+}
+
+// errNoRule is a run whose rule cannot be found in any config.
+var errNoRule = errors.New("rule not found")
+
+// ruleFor returns the rule a run executes under: the one of the config
+// revision it was matched (or replayed) under. A run from before revisions
+// were kept falls back to the rule of that name in force.
+func (e *Engine) ruleFor(ctx context.Context, run *store.Run) (*Rule, error) {
+	snap, err := e.snapshotFor(ctx, run.ConfigHash)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		snap = e.Snapshot()
+	case err != nil:
+		return nil, err
+	}
+	if r := snap.Rules[run.Rule]; r != nil {
+		return r, nil
+	}
+	return nil, fmt.Errorf("%w: rule %q is in neither config revision %s nor the one in force", errNoRule, run.Rule, run.ConfigHash)
+}
