@@ -20,7 +20,7 @@ type configFS interface {
 type osFS struct{}
 
 func (osFS) ReadFile(path string) ([]byte, error) { return ReadStable(path) }
-func (osFS) Glob(p string) ([]string, error)     { return filepath.Glob(p) }
+func (osFS) Glob(p string) ([]string, error)      { return filepath.Glob(p) }
 
 // mapFS serves the files of a stored revision, keyed relative to dir.
 type mapFS struct {

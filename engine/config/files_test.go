@@ -68,4 +68,3 @@ func TestParseRevisionRoundTrip(t *testing.T) {
 		t.Fatalf("rebuilt hash %s rules %+v, want hash %s", r.Hash, r.Rules, c.Hash)
 	}
 }
-
