@@ -109,6 +109,9 @@ func newHTTP(bc BuildContext) (Action, error) {
 			return nil, fmt.Errorf("headers.Content-Type: %w", err)
 		}
 		if h.body, err = rules.CompileTemplateFor(bodyCtx, cfg.Body); err != nil {
+			if bodyCtx == rules.JSON && ct == "" {
+				return nil, fmt.Errorf("body: %w (a body starting with { or [ is JSON; for text set headers: {Content-Type: text/plain})", err)
+			}
 			return nil, fmt.Errorf("body: %w", err)
 		}
 		h.jsonCT = ct == ""
