@@ -386,11 +386,11 @@ func (e escaper) escape(v any) (string, error) {
 		b, _ := json.Marshal(Stringify(v))
 		return string(b[1 : len(b)-1]), nil
 	case escJSONValue:
-		return JSONValue(v)
+		return jsonValue(v)
 	case escJSONRaw:
 		s, ok := v.(string)
 		if !ok {
-			return JSONValue(v)
+			return jsonValue(v)
 		}
 		if !json.Valid([]byte(s)) {
 			return "", errors.New("toJSON gave text that is not one JSON value")
@@ -434,10 +434,10 @@ func PathSegment(v any) (string, error) {
 	return s, nil
 }
 
-// JSONValue writes v as one JSON value: null for nil, numbers with the
+// jsonValue writes v as one JSON value: null for nil, numbers with the
 // digits Stringify gives them (no exponent for float64), anything else as
 // json.Marshal does (times as Stringify's RFC 3339 text).
-func JSONValue(v any) (string, error) {
+func jsonValue(v any) (string, error) {
 	switch x := v.(type) {
 	case nil:
 		return "null", nil
