@@ -3,11 +3,11 @@ package actions
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +33,10 @@ type HTTPConfig struct {
 	Retries int `koanf:"retries" json:"retries,omitempty"`
 	// MaxRetryAfter caps a Retry-After the target asks for.
 	MaxRetryAfter time.Duration `koanf:"max_retry_after" json:"max_retry_after,omitempty"`
+	// TrustedURL lets the whole URL come from one template ("{{ payload.callback }}")
+	// used as is; without it scheme and host are literal and every {{ }} in
+	// the URL is escaped for the path segment, query or fragment it is in.
+	TrustedURL bool `koanf:"trusted_url" json:"trusted_url,omitempty"`
 }
 
 // HTTP calls a URL with a templated request.
@@ -42,6 +46,9 @@ type HTTP struct {
 	headers map[string]*rules.Template
 	body    *rules.Template
 	client  *retryablehttp.Client
+	// jsonCT: no Content-Type is configured and the body is JSON (or a text
+	// body renders to valid JSON): send application/json.
+	jsonCT bool
 }
 
 var _ Action = (*HTTP)(nil)
@@ -74,21 +81,40 @@ func newHTTP(bc BuildContext) (Action, error) {
 	}
 	h := &HTTP{cfg: cfg}
 	var err error
-	if h.url, err = rules.CompileTemplate(cfg.URL); err != nil {
+	urlCtx := rules.URL
+	if cfg.TrustedURL {
+		urlCtx = rules.TrustedURL
+	}
+	if h.url, err = rules.CompileTemplateFor(urlCtx, cfg.URL); err != nil {
+		if !cfg.TrustedURL && strings.Contains(cfg.URL, "{{") {
+			return nil, fmt.Errorf("url: %w (to take the whole URL from the event, make url a single {{ }} and set trusted_url: true)", err)
+		}
 		return nil, fmt.Errorf("url: %w", err)
 	}
-	if h.url.IsStatic() {
-		if u, err := url.Parse(cfg.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("url: %q is not an http(s) URL", cfg.URL)
-		}
-	}
-	if h.headers, err = compileTemplateMap("headers", cfg.Headers); err != nil {
+	if h.headers, err = compileHeaders(cfg.Headers); err != nil {
 		return nil, err
 	}
 	if cfg.Body != "" {
-		if h.body, err = rules.CompileTemplate(cfg.Body); err != nil {
+		ct, ctTemplated := "", false
+		for k, v := range cfg.Headers {
+			if strings.EqualFold(k, "Content-Type") {
+				ct, ctTemplated = v, !h.headers[k].IsStatic()
+			}
+		}
+		if ctTemplated {
+			return nil, errors.New("headers.Content-Type: must not be a template when body is set (it decides how the body is escaped)")
+		}
+		bodyCtx, err := rules.BodyContext(ct, cfg.Body)
+		if err != nil {
+			return nil, fmt.Errorf("headers.Content-Type: %w", err)
+		}
+		if h.body, err = rules.CompileTemplateFor(bodyCtx, cfg.Body); err != nil {
+			if bodyCtx == rules.JSON && ct == "" {
+				return nil, fmt.Errorf("body: %w (a body starting with { or [ is JSON; for text set headers: {Content-Type: text/plain})", err)
+			}
 			return nil, fmt.Errorf("body: %w", err)
 		}
+		h.jsonCT = ct == ""
 	}
 	h.client = NewHTTPClient(cfg.Retries, cfg.Timeout, cfg.MaxRetryAfter)
 	return h, nil
@@ -225,7 +251,7 @@ func (h *HTTP) Run(ctx context.Context, inv *Invocation) (Result, error) {
 		if ct := inv.Env.Headers["content-type"]; ct != "" {
 			req.Header.Set("Content-Type", ct)
 		}
-	} else if len(r.body) > 0 && (r.body[0] == '{' || r.body[0] == '[') {
+	} else if h.jsonCT && (h.body.Context() == rules.JSON || looksJSON(r.body)) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("User-Agent", "hookrunner")
@@ -234,6 +260,43 @@ func (h *HTTP) Run(ctx context.Context, inv *Invocation) (Result, error) {
 		req.Header.Set(k, v)
 	}
 	return DoHTTP(h.client, req, inv.OutputLimit, h.success, h.cfg.MaxRetryAfter)
+}
+
+// looksJSON reports whether a text body is a JSON object or array.
+func looksJSON(b []byte) bool {
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[') && json.Valid(b)
+}
+
+// compileHeaders compiles header values for the header context (a value
+// with CR/LF fails the run, never sent); a template in a header name is
+// refused.
+func compileHeaders(m map[string]string) (map[string]*rules.Template, error) {
+	out := make(map[string]*rules.Template, len(m))
+	for k, s := range m {
+		if strings.Contains(k, "{{") || !validHeaderName(k) {
+			return nil, fmt.Errorf("headers: %q is not a header name (names cannot be templates)", k)
+		}
+		t, err := rules.CompileTemplateFor(rules.Header, s)
+		if err != nil {
+			return nil, fmt.Errorf("headers.%s: %w", k, err)
+		}
+		out[k] = t
+	}
+	return out, nil
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // DoHTTP sends req and turns the answer into a Result: success per ok,

@@ -41,16 +41,27 @@ func compilePoll(pc *config.Poll) (*PollSpec, error) {
 	b, _ := json.Marshal(pc)
 	p.hash = string(b)
 	var err error
-	if p.url, err = rules.CompileTemplate(pc.URL); err != nil {
+	// The cursor comes from the polled API's answer: escaped for where it
+	// stands in the URL, headers and body like an http action's templates.
+	if p.url, err = rules.CompileTemplateFor(rules.URL, pc.URL); err != nil {
 		errs.Add("url", "%v", err)
 	}
 	for k, v := range pc.Headers {
-		if p.headers[k], err = rules.CompileTemplate(v); err != nil {
+		if p.headers[k], err = rules.CompileTemplateFor(rules.Header, v); err != nil {
 			errs.Add("headers."+k, "%v", err)
 		}
 	}
 	if pc.Body != "" {
-		if p.body, err = rules.CompileTemplate(pc.Body); err != nil {
+		ct := ""
+		for k, v := range pc.Headers {
+			if strings.EqualFold(k, "Content-Type") {
+				ct = v
+			}
+		}
+		bodyCtx, err := rules.BodyContext(ct, pc.Body)
+		if err != nil {
+			errs.Add("headers.Content-Type", "%v", err)
+		} else if p.body, err = rules.CompileTemplateFor(bodyCtx, pc.Body); err != nil {
 			errs.Add("body", "%v", err)
 		}
 	}

@@ -38,6 +38,9 @@ func httpDefaults(cfg *Config, defaultBase string) error {
 	if cfg.Object == "" {
 		return errors.New("object: required (e.g. contacts, Contact)")
 	}
+	if _, err := rules.PathSegment(cfg.Object); err != nil || strings.ContainsAny(cfg.Object, "/?#%") {
+		return fmt.Errorf("object: %q is not one path segment", cfg.Object)
+	}
 	if len(cfg.Key) != 1 {
 		return errors.New("key: exactly one field (the id property / external id field)")
 	}
@@ -72,7 +75,13 @@ func (h *hubspot) upsert(ctx context.Context, rec *Record, inv *actions.Invocati
 	body, _ := json.Marshal(map[string]any{"inputs": []any{map[string]any{
 		"idProperty": key, "id": rules.Stringify(rec.Values[key]), "properties": props,
 	}}})
-	url := fmt.Sprintf("%s/crm/v3/objects/%s/batch/upsert", h.cfg.BaseURL, h.cfg.Object)
+	// The id travels in the JSON body (json.Marshal); the path holds only
+	// config values, escaped as one segment each all the same.
+	object, err := rules.PathSegment(h.cfg.Object)
+	if err != nil {
+		return "", actions.Result{}, actions.Permanent(fmt.Errorf("object: %w", err))
+	}
+	url := fmt.Sprintf("%s/crm/v3/objects/%s/batch/upsert", h.cfg.BaseURL, object)
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return "", actions.Result{}, actions.Permanent(err)

@@ -51,8 +51,18 @@ func (s *salesforce) upsert(ctx context.Context, rec *Record, inv *actions.Invoc
 		}
 	}
 	body, _ := json.Marshal(fields)
-	u := fmt.Sprintf("%s/services/data/v%s/sobjects/%s/%s/%s", s.cfg.BaseURL, s.cfg.APIVersion,
-		url.PathEscape(s.cfg.Object), url.PathEscape(key), url.PathEscape(rules.Stringify(rec.Values[key])))
+	// Object, external id field and id (a payload value) are one path
+	// segment each, escaped like a {{ }} in a URL path: "../../admin" stays
+	// one segment, and an id of "." or ".." is refused rather than sent.
+	var segs [3]string
+	for i, v := range []any{s.cfg.Object, key, rec.Values[key]} {
+		seg, err := rules.PathSegment(v)
+		if err != nil {
+			return "", actions.Result{}, actions.Permanent(fmt.Errorf("salesforce path: %w", err))
+		}
+		segs[i] = seg
+	}
+	u := fmt.Sprintf("%s/services/data/v%s/sobjects/%s/%s/%s", s.cfg.BaseURL, url.PathEscape(s.cfg.APIVersion), segs[0], segs[1], segs[2])
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPatch, u, bytes.NewReader(body))
 	if err != nil {
 		return "", actions.Result{}, actions.Permanent(err)

@@ -1,0 +1,29 @@
+package engine
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/engine/rules"
+)
+
+// The cursor comes from the polled API's answer: it is escaped for where it
+// stands in the poll URL, and cannot choose the host.
+func TestPollCursorEscaped(t *testing.T) {
+	if _, err := compilePoll(&config.Poll{URL: "https://{{ cursor }}/orders", Items: "payload", ID: "payload.id"}); err == nil {
+		t.Fatal("a cursor in the host compiled")
+	}
+	p, err := compilePoll(&config.Poll{URL: "https://api.example.com/orders?since={{ cursor }}&limit=3", Items: "payload", ID: "payload.id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.url.Render(&rules.Env{Cursor: "1&limit=100000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(out)
+	if q := u.Query(); len(q) != 2 || q.Get("since") != "1&limit=100000" || q.Get("limit") != "3" {
+		t.Fatalf("query of %q = %v", out, q)
+	}
+}
