@@ -57,7 +57,7 @@ func TestShellRefusesTemplatesInShellScripts(t *testing.T) {
 	_, err := actions.Build("shell", actions.BuildContext{Decode: func(v any) error {
 		return config.Decode(map[string]any{"command": []any{"/bin/bash", "-c", "deploy {{ payload.ref }}"}}, v)
 	}})
-	if err == nil || !strings.Contains(err.Error(), "injection") {
+	if err == nil || !strings.Contains(err.Error(), `command[2]: "deploy {{ payload.ref }}" would be read as code by bash -c; pass the value as a positional argument after the script (["/bin/bash","-c","deploy \"$1\"","bash","{{ payload.ref }}"]) or through env:`) {
 		t.Fatalf("err = %v", err)
 	}
 	_, err = actions.Build("shell", actions.BuildContext{Decode: func(v any) error {
