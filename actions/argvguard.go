@@ -105,6 +105,8 @@ const (
 	oProg            // value is a program path (su -s)
 	oSplit           // env -S: the value is split into a command line
 	oEnd             // ends option parsing (later elements are operands)
+	oDigits          // optional attached digits, then more letters (perl -l, -0)
+	oArg2            // takes two values (jq --arg NAME VALUE); data
 )
 
 // progSpec describes how one program parses its argv.
@@ -310,8 +312,10 @@ func (s *argvScan) option(sp *progSpec, k int, p *parseState) int {
 			return s.branch(sp, k, p)
 		}
 		switch kind {
-		case oFlag, oOpt:
+		case oFlag, oOpt, oDigits:
 			return k + 1
+		case oArg2:
+			return k + 3
 		case oEnd:
 			for k++; k < len(s.argv); k++ {
 				p.ops = append(p.ops, k)
@@ -350,6 +354,13 @@ func (s *argvScan) option(sp *progSpec, k int, p *parseState) int {
 		switch kind {
 		case oFlag:
 			continue
+		case oDigits:
+			for j+1 < len(pre) && (pre[j+1] >= '0' && pre[j+1] <= '9' || pre[j+1] == 'x' && c == '0') {
+				j++
+			}
+			continue
+		case oArg2:
+			return k + 3
 		case oOpt:
 			return k + 1
 		case oEnd:
@@ -957,7 +968,7 @@ func init() {
 	for _, n := range []string{"python", "pypy", "pypy3", "python2", "python3"} {
 		specs[n] = py
 	}
-	specs["perl"] = &progSpec{short: with(shorts("acnpsStTuUvwWXhgf", "", "eE"), "ilx0CdD", oOpt, "MmFI", oLoad), unknownShortIsFlag: true, operands: scriptOps}
+	specs["perl"] = &progSpec{short: with(shorts("acnpsStTuUvwWXhgf", "", "eE"), "ixCdD", oOpt, "l0", oDigits, "MmFI", oLoad), unknownShortIsFlag: true, operands: scriptOps}
 	specs["ruby"] = &progSpec{short: with(shorts("acdlnpsSvwyhU", "CE", "e"), "ixW0KT", oOpt, "rIF", oLoad),
 		long: longs("--eval", oCode, "--require", oLoad, "--encoding --external-encoding --internal-encoding --backtrace-limit --crash-report", oArg), operands: scriptOps}
 	node := &progSpec{short: with(shorts("ivch", "C", "ep"), "r", oLoad),
@@ -986,7 +997,7 @@ func init() {
 		permute: true, operands: programTextOps("script")}
 	specs["gsed"] = specs["sed"]
 	specs["jq"] = &progSpec{short: with(shorts("nrjacCSeshV", "", "f"), "L", oLoad),
-		long: longs("--from-file", oCode, "--indent --arg --argjson --slurpfile --rawfile", oArg,
+		long: longs("--from-file", oCode, "--indent", oArg, "--arg --argjson --slurpfile --rawfile", oArg2,
 			"--null-input --raw-output --join-output --ascii-output --compact-output --color-output --monochrome-output --sort-keys --tab --slurp --exit-status --seq --stream --args --jsonargs --raw-input --raw-output0 --help --version", oFlag),
 		permute: true, operands: programTextOps("filter")}
 	specs["gojq"], specs["jaq"], specs["yq"] = specs["jq"], specs["jq"], specs["jq"]
@@ -1041,7 +1052,7 @@ func init() {
 	specs["taskset"] = wrap(shorts("acp", "", ""), longs("--all-tasks --cpu-list --pid", oFlag), 1)
 	specs["flock"] = &progSpec{short: shorts("sexunoFV", "wE", "c"), long: longs("--command", oCode, "--timeout --wait --conflict-exit-code", oArg,
 		"--shared --exclusive --unlock --nonblock --nb --close --no-fork --verbose", oFlag), operands: flockOps}
-	specs["nsenter"] = wrap(with(shorts("FZ", "tSG", ""), "mutinpUCTrw", oOpt), longs("--target --setuid --setgid --env", oArg,
+	specs["nsenter"] = wrap(with(shorts("FZ", "tSG", ""), "muinpUCTrw", oOpt), longs("--target --setuid --setgid --env", oArg,
 		"--mount --uts --ipc --net --pid --user --cgroup --time --root --wd", oOpt, "--all --preserve-credentials --no-fork --follow-context", oFlag), 0)
 	specs["unshare"] = wrap(shorts("muinpUCTfrc", "RwSGl", ""), longs("--root --wd --setuid --setgid --propagation --setgroups --map-user --map-group --map-users --map-groups --kill-child --load-interp", oArg,
 		"--mount --uts --ipc --net --pid --user --cgroup --time --mount-proc --monotonic --boottime", oOpt, "--fork --map-root-user --map-current-user --keep-caps", oFlag), 0)
