@@ -16,8 +16,12 @@ import (
 // with the rule and action.
 func guardCommand(cfg ShellConfig) error {
 	var errs config.Errors
-	for _, f := range analyseArgv(cfg.Command, cfg.AllowDash) {
+	found, stdin := analyse(cfg.Command, cfg.AllowDash)
+	for _, f := range found {
 		errs = append(errs, config.Problem{Path: fmt.Sprintf("command[%d]", f.Index), Msg: describeFinding(cfg.Command, f)})
+	}
+	if cfg.Stdin != "" && stdin != "" {
+		errs = append(errs, config.Problem{Path: "stdin", Msg: fmt.Sprintf("%s reads code from standard input, so the event's data there would run as code; give the program a fixed script and pass the data as an argument or through env:", stdin)})
 	}
 	names := make([]string, 0, len(cfg.Env))
 	for k := range cfg.Env {
@@ -156,23 +160,39 @@ type argvScan struct {
 	allowDash bool
 	found     map[int]argvFinding
 	depth     int
+	// stdin names the program that reads its code from standard input
+	// (sh with no script, python -, ssh with no remote command), if any.
+	stdin *string
+}
+
+func (s *argvScan) readsStdin(p *parseState, what string) {
+	if *s.stdin == "" {
+		*s.stdin = p.name + " (" + what + ")"
+	}
 }
 
 // analyseArgv returns the templated elements of argv that a program would
 // read as code, by index.
 func analyseArgv(argv []string, allowDash bool) []argvFinding {
+	f, _ := analyse(argv, allowDash)
+	return f
+}
+
+// analyse also reports who would read code from standard input.
+func analyse(argv []string, allowDash bool) ([]argvFinding, string) {
 	idx := make([]int, len(argv))
 	for i := range idx {
 		idx[i] = i
 	}
-	s := &argvScan{argv: argv, idx: idx, allowDash: allowDash, found: map[int]argvFinding{}}
+	var stdin string
+	s := &argvScan{argv: argv, idx: idx, allowDash: allowDash, found: map[int]argvFinding{}, stdin: &stdin}
 	s.program(0)
 	out := make([]argvFinding, 0, len(s.found))
 	for _, f := range s.found {
 		out = append(out, f)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
-	return out
+	return out, stdin
 }
 
 func templated(s string) bool { return strings.Contains(s, "{{") }
@@ -475,7 +495,7 @@ func (s *argvScan) split(vi int, v string, p *parseState) {
 	}
 	argv = append(argv, s.argv[vi+1:]...)
 	idx = append(idx, s.idx[vi+1:]...)
-	sub := &argvScan{argv: argv, idx: idx, allowDash: s.allowDash, found: s.found, depth: s.depth + 1}
+	sub := &argvScan{argv: argv, idx: idx, allowDash: s.allowDash, found: s.found, depth: s.depth + 1, stdin: s.stdin}
 	sub.program(0)
 	// The rest of argv was analysed by the sub scan: envCustom stops.
 	p.codeEnd = true
@@ -536,7 +556,11 @@ func wrapperOps(pos int) func(*argvScan, *parseState) {
 // scriptOps: without program text from an option, the first operand is a
 // script file (code); later operands are the script's arguments.
 func scriptOps(s *argvScan, p *parseState) {
-	if p.code || len(p.ops) == 0 {
+	if p.code {
+		return
+	}
+	if len(p.ops) == 0 || s.argv[p.ops[0]] == "-" {
+		s.readsStdin(p, "script on stdin")
 		return
 	}
 	s.add(p.ops[0], p.name+" (script file)", kindScript, p.prog)
@@ -545,6 +569,9 @@ func scriptOps(s *argvScan, p *parseState) {
 // shellOps: with -c the first operand is the command string, else a script
 // file; -s reads stdin and every operand is a positional parameter.
 func shellOps(s *argvScan, p *parseState) {
+	if !p.seen["c"] && !p.code && (len(p.ops) == 0 || p.seen["s"]) {
+		s.readsStdin(p, "script on stdin")
+	}
 	if len(p.ops) == 0 {
 		return
 	}
@@ -572,6 +599,9 @@ func programTextOps(what string) func(*argvScan, *parseState) {
 // command line (ssh, watch, sg, su).
 func joinedOps(pos int, what string) func(*argvScan, *parseState) {
 	return func(s *argvScan, p *parseState) {
+		if len(p.ops) <= pos {
+			s.readsStdin(p, "commands on stdin")
+		}
 		for n, k := range p.ops {
 			if n >= pos {
 				s.add(k, p.name+" ("+what+")", kindJoined, p.prog)
@@ -716,7 +746,16 @@ func sgOps(s *argvScan, p *parseState) {
 	}
 }
 
+func sqlStdinOps(s *argvScan, p *parseState) {
+	if !p.code {
+		s.readsStdin(p, "SQL on stdin")
+	}
+}
+
 func sqliteOps(s *argvScan, p *parseState) {
+	if len(p.ops) <= 1 {
+		s.readsStdin(p, "SQL on stdin")
+	}
 	for n, k := range p.ops {
 		if n >= 1 {
 			s.add(k, p.name+" (SQL)", kindCode, p.prog)
@@ -758,7 +797,7 @@ func findCustom(s *argvScan, prog int) {
 			for end < len(s.argv) && s.argv[end] != ";" && s.argv[end] != "+" {
 				end++
 			}
-			sub := &argvScan{argv: s.argv[k+1 : end], idx: s.idx[k+1 : end], allowDash: s.allowDash, found: s.found, depth: s.depth + 1}
+			sub := &argvScan{argv: s.argv[k+1 : end], idx: s.idx[k+1 : end], allowDash: s.allowDash, found: s.found, depth: s.depth + 1, stdin: s.stdin}
 			sub.program(0)
 			k = end
 		}
@@ -1012,11 +1051,11 @@ func init() {
 		"-separator -newline -nullvalue -vfs -mmap -pagecache -lookaside -heap -maxsize -escape -zip", oArg,
 		"-append -ascii -bail -batch -box -column -csv -deserialize -echo -header -noheader -html -interactive -json -line -list -markdown -memtrace -nofollow -readonly -safe -stats -table -tabs -version -help -quote -unsafe-testing -A", oFlag),
 		singleDash: true, operands: sqliteOps}
-	specs["psql"] = &progSpec{short: with(shorts("aAbeEHlnqsSxXw1W", "dhpUFPRTL", ""), "cfov", oLoad), long: longs("--command --file --output --variable --set", oLoad,
-		"--dbname --host --port --username --field-separator --pset --record-separator --table-attr --log-file", oArg), permute: true}
-	specs["mysql"] = &progSpec{short: with(shorts("BsNntvVEHXrkiqfwcC", "DhuPSOTA", ""), "p", oOpt, "e", oLoad), long: longs("--execute --init-command --init-command-add --pager --plugin-dir --defaults-file --defaults-extra-file --load-data-local-dir --tee", oLoad,
+	specs["psql"] = &progSpec{short: with(shorts("aAbeEHlnqsSxXw1W", "dhpUFPRTL", "cf"), "ov", oLoad), long: longs("--command --file", oCode, "--output --variable --set", oLoad,
+		"--dbname --host --port --username --field-separator --pset --record-separator --table-attr --log-file", oArg), permute: true, operands: sqlStdinOps}
+	specs["mysql"] = &progSpec{short: with(shorts("BsNntvVEHXrkiqfwcC", "DhuPSOTA", "e"), "p", oOpt), long: longs("--execute", oCode, "--init-command --init-command-add --pager --plugin-dir --defaults-file --defaults-extra-file --load-data-local-dir --tee", oLoad,
 		"--database --host --user --port --socket --default-character-set --ssl-ca --ssl-cert --ssl-key --connect-timeout --protocol --login-path", oArg,
-		"--password", oOpt), permute: true}
+		"--password", oOpt), permute: true, operands: sqlStdinOps}
 	specs["mariadb"] = specs["mysql"]
 	specs["ssh"] = &progSpec{short: with(shorts("46AaCfGgKkMNnqsTtVvXxYy", "BbcDEeIiJLlmOpPQRSWw", ""), "oF", oLoad), permute: true, stopAfter: 2,
 		operands: joinedOps(1, "remote command")}

@@ -198,3 +198,43 @@ func TestArgvGuard(t *testing.T) {
 		})
 	}
 }
+
+func TestArgvGuardStdin(t *testing.T) {
+	cases := []struct {
+		argv   []string
+		reader string // "" when stdin is data
+	}{
+		{[]string{"sh"}, "sh (script on stdin)"},
+		{[]string{"bash", "-s", "arg"}, "bash (script on stdin)"},
+		{[]string{"env", "-i", "bash", "-e"}, "bash (script on stdin)"},
+		{[]string{"python3", "-"}, "python3 (script on stdin)"},
+		{[]string{"python3", "-u"}, "python3 (script on stdin)"},
+		{[]string{"perl", "-w"}, "perl (script on stdin)"},
+		{[]string{"node"}, "node (script on stdin)"},
+		{[]string{"ssh", "-p", "22", "host"}, "ssh (commands on stdin)"},
+		{[]string{"sqlite3", "db"}, "sqlite3 (SQL on stdin)"},
+		{[]string{"psql", "-d", "app"}, "psql (SQL on stdin)"},
+		{[]string{"mysql", "app"}, "mysql (SQL on stdin)"},
+		{[]string{"sudo", "-u", "x", "sh"}, "sh (script on stdin)"},
+		{[]string{"sh", "-c", "cat > /tmp/x"}, ""},
+		{[]string{"sh", "deploy.sh"}, ""},
+		{[]string{"python3", "app.py"}, ""},
+		{[]string{"ssh", "host", "deploy"}, ""},
+		{[]string{"psql", "-c", "copy t from stdin"}, ""},
+		{[]string{"jq", "."}, ""},
+		{[]string{"/bin/cat"}, ""},
+	}
+	for _, c := range cases {
+		_, got := analyse(c.argv, false)
+		if got != c.reader {
+			t.Errorf("%q: stdin reader %q, want %q", c.argv, got, c.reader)
+		}
+	}
+	err := guardCommand(ShellConfig{Command: []string{"bash"}, Stdin: "body"})
+	if err == nil || !strings.Contains(err.Error(), "stdin: bash (script on stdin) reads code from standard input") {
+		t.Fatalf("stdin: body into bash: %v", err)
+	}
+	if err := guardCommand(ShellConfig{Command: []string{"bash"}}); err != nil {
+		t.Fatalf("bash without stdin: %v", err)
+	}
+}
