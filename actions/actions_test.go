@@ -57,7 +57,7 @@ func TestShellRefusesTemplatesInShellScripts(t *testing.T) {
 	_, err := actions.Build("shell", actions.BuildContext{Decode: func(v any) error {
 		return config.Decode(map[string]any{"command": []any{"/bin/bash", "-c", "deploy {{ payload.ref }}"}}, v)
 	}})
-	if err == nil || !strings.Contains(err.Error(), "injection") {
+	if err == nil || !strings.Contains(err.Error(), `command[2]: "deploy {{ payload.ref }}" would be read as code by bash -c; pass the value as a positional argument after the script (["/bin/bash","-c","deploy \"$1\"","bash","{{ payload.ref }}"]) or through env:`) {
 		t.Fatalf("err = %v", err)
 	}
 	_, err = actions.Build("shell", actions.BuildContext{Decode: func(v any) error {
@@ -236,5 +236,56 @@ func TestHTTPHangingTarget(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("took %s despite a 300ms timeout", d)
+	}
+}
+
+// A value that begins an element and starts with "-" would be an option of
+// the program: the run fails permanently and the program never starts,
+// unless the action sets allow_dash.
+func TestShellRefusesDashValues(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ran")
+	script := filepath.Join(dir, "mark.sh")
+	os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" >> \""+marker+"\"\n"), 0o755)
+	cases := []struct {
+		name      string
+		command   []any
+		value     string
+		allowDash bool
+		refused   bool
+	}{
+		{"short option", []any{script, "{{ payload.v }}"}, "-rf", false, true},
+		{"long option", []any{script, "{{ payload.v }}"}, "--help", false, true},
+		{"template then literal", []any{script, "{{ payload.v }}.txt"}, "-o", false, true},
+		{"template with spaces", []any{script, "{{payload.v}}"}, "--upload-pack=touch /tmp/x", false, true},
+		{"plain value", []any{script, "{{ payload.v }}"}, "main", false, false},
+		{"dash inside", []any{script, "{{ payload.v }}"}, "feature-x", false, false},
+		{"literal option with value", []any{script, "--ref={{ payload.v }}"}, "-rf", false, false},
+		{"literal prefix", []any{script, "refs/{{ payload.v }}"}, "-rf", false, false},
+		{"allow_dash", []any{script, "{{ payload.v }}"}, "-rf", true, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			os.Remove(marker)
+			raw := map[string]any{"command": c.command}
+			if c.allowDash {
+				raw["allow_dash"] = true
+			}
+			a := build(t, "shell", raw)
+			_, err := a.Run(context.Background(), inv(map[string]any{"v": c.value}))
+			_, statErr := os.Stat(marker)
+			if !c.refused {
+				if err != nil || statErr != nil {
+					t.Fatalf("run: %v, marker: %v", err, statErr)
+				}
+				return
+			}
+			if err == nil || !actions.IsPermanent(err) || !strings.Contains(err.Error(), `command[1]: the value "`+c.value) || !strings.Contains(err.Error(), "allow_dash: true") {
+				t.Fatalf("err = %v (permanent %v)", err, actions.IsPermanent(err))
+			}
+			if statErr == nil {
+				t.Fatal("the program ran with an option from the payload")
+			}
+		})
 	}
 }

@@ -38,6 +38,10 @@ type ShellConfig struct {
 	// when hookrunner runs as root.
 	User  string `koanf:"user" json:"user,omitempty"`
 	Group string `koanf:"group" json:"group,omitempty"`
+	// AllowDash lets a command element that begins with a template render
+	// to a value starting with "-" (by default the run fails, permanently,
+	// so a payload cannot pass an option such as --upload-pack or -rf).
+	AllowDash bool `koanf:"allow_dash" json:"allow_dash,omitempty"`
 }
 
 // Shell runs a command with a clean environment, in its own process group.
@@ -58,8 +62,6 @@ func init() {
 	RegisterConfig("shell", ShellConfig{})
 }
 
-var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "zsh": true, "ksh": true, "ash": true, "fish": true}
-
 func newShell(bc BuildContext) (Action, error) {
 	var cfg ShellConfig
 	if err := bc.Decode(&cfg); err != nil {
@@ -68,17 +70,9 @@ func newShell(bc BuildContext) (Action, error) {
 	if len(cfg.Command) == 0 {
 		return nil, errors.New("command: required, as a list: [\"/path/to/script\", \"{{ payload.after }}\"]")
 	}
-	if strings.Contains(cfg.Command[0], "{{") {
-		return nil, errors.New("command[0]: the program must be fixed, not a template")
-	}
-	// Refuse payload values spliced into a shell script string: that is
-	// exactly the injection hookrunner exists to prevent.
-	if shells[filepath.Base(cfg.Command[0])] {
-		for i := 1; i < len(cfg.Command); i++ {
-			if cfg.Command[i] == "-c" && i+1 < len(cfg.Command) && strings.Contains(cfg.Command[i+1], "{{") {
-				return nil, fmt.Errorf("command[%d]: a template inside a shell script string is an injection risk; pass values as separate arguments (\"$1\") or env vars", i+1)
-			}
-		}
+	// Refuse every payload value a program would read as code (argvguard.go).
+	if err := guardCommand(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Minute
@@ -148,6 +142,9 @@ func (s *Shell) render(env *rules.Env) ([]string, []string, error) {
 		v, err := t.Render(env)
 		if err != nil {
 			return nil, nil, fmt.Errorf("command[%d]: %w", i, err)
+		}
+		if err := s.checkDash(i, v); err != nil {
+			return nil, nil, err
 		}
 		argv[i] = v
 	}

@@ -121,10 +121,11 @@ func TestReloadConfigMapSymlinkSwap(t *testing.T) {
 func TestBrokenReloadKeepsRunningConfig(t *testing.T) {
 	in := start(t, rulesFor("a", 1), true)
 	broken := map[string]string{
-		"syntax error":   "sources: [unclosed\n",
-		"unknown key":    strings.Replace(rulesFor("b", 1), "events:", "trigger_rule: x\n    events:", 1),
-		"bad expression": strings.Replace(rulesFor("b", 1), "events: [push]", "events: [push]\n    if: payload.ref ==", 1),
-		"empty file":     "",
+		"syntax error":    "sources: [unclosed\n",
+		"unknown key":     strings.Replace(rulesFor("b", 1), "events:", "trigger_rule: x\n    events:", 1),
+		"bad expression":  strings.Replace(rulesFor("b", 1), "events: [push]", "events: [push]\n    if: payload.ref ==", 1),
+		"empty file":      "",
+		"payload as code": strings.Replace(rulesFor("b", 1), `["/bin/true"]`, `["env", "bash", "-lc", "deploy {{ payload.ref }}"]`, 1),
 	}
 	for name, body := range broken {
 		t.Run(name, func(t *testing.T) {
@@ -149,6 +150,9 @@ func TestBrokenReloadKeepsRunningConfig(t *testing.T) {
 			}
 			if status["last_reload_error"] == "" || status["hash"] == "" {
 				t.Fatalf("status = %v", status)
+			}
+			if name == "payload as code" && !strings.Contains(fmt.Sprint(status["last_reload_error"]), `rules[0] (b1).actions[0].shell.command[3]: "deploy {{ payload.ref }}" would be read as code by bash -c`) {
+				t.Fatalf("reload error does not name the rule and element: %v", status["last_reload_error"])
 			}
 			// Put the good config back (so the next case starts clean).
 			os.WriteFile(in.cfgPath, in.full(rulesFor("a", 1)+"# "+name+"\n"), 0o600)

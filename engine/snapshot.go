@@ -145,7 +145,8 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		}
 		for j, a := range rc.Actions {
 			for kind, raw := range a {
-				apath := fmt.Sprintf("%s.actions[%d].%s", path, j, kind)
+				// The rule's name beside its index: "rules[2] (deploy).actions[0].shell.command[3]".
+				apath := fmt.Sprintf("%s (%s).actions[%d].%s", path, rc.Name, j, kind)
 				act, err := actions.Build(kind, actions.BuildContext{
 					Decode: func(target any) error { return config.Decode(raw, target) },
 					Dir:    cfg.Dir, Rule: rc.Name,
