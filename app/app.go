@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/server"
@@ -109,7 +111,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 
-	r := &reloader{path: o.ConfigPath, eng: eng, log: log, notify: o.Notify}
+	r := &reloader{path: o.ConfigPath, eng: eng, log: log, notify: o.Notify, adminListen: cfg.Admin.Listen}
 
 	pubLn := o.Listener
 	if pubLn == nil {
@@ -123,7 +125,18 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("admin listen %s: %w", cfg.Admin.Listen, err)
 	}
 	in := server.NewIngress(eng, log, cfg.Server)
+	trusted := server.ParsePrefixes(cfg.Server.TrustedProxies)
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookrunner_connections_refused_total",
+		Help: "Connections closed at accept on the public listener, by reason (per_ip: server.max_conns_per_ip).",
+	}, []string{"reason"})
+	if err := eng.Metrics().Registry.Register(refused); err != nil {
+		pubLn.Close()
+		admLn.Close()
+		return fmt.Errorf("register metrics: %w", err)
+	}
 	pubLn = server.LimitListener(pubLn, cfg.Server.MaxConnections)
+	pubLn = server.PerIPListener(pubLn, cfg.Server.MaxConnsPerIP, trusted, refused.WithLabelValues("per_ip").Inc)
 	if cfg.Server.TLS.CertFile != "" {
 		certs, err := newCertReloader(cfg.Server.TLS.CertFile, cfg.Server.TLS.KeyFile)
 		if err != nil {
@@ -143,7 +156,7 @@ func Run(ctx context.Context, o Options) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	adm := &http.Server{
-		Handler:           (&server.Admin{Engine: eng, Token: cfg.Admin.Token.Reveal(), Reload: r.reload}).Handler(),
+		Handler:           (&server.Admin{Engine: eng, Reload: r.reload, Trusted: trusted}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
@@ -231,6 +244,9 @@ type reloader struct {
 	eng    *engine.Engine
 	log    *slog.Logger
 	notify func(string)
+	// adminListen is the admin address bound at start (admin.listen
+	// changes wait for a restart; admin.token and admin.hosts do not).
+	adminListen string
 }
 
 func (r *reloader) reload(ctx context.Context) error {
@@ -251,14 +267,24 @@ func (r *reloader) reload(ctx context.Context) error {
 		r.log.Error("config reload failed; the running config stays", "hash", r.eng.Snapshot().Hash, "error", err)
 		return err
 	}
+	if !server.IsLoopback(r.adminListen) && snap.Config.Admin.Token == "" {
+		// The token follows reloads: never let one open a non-loopback admin.
+		err := fmt.Errorf("%s: admin.token: required when admin.listen (%s) is not a loopback address", r.path, r.adminListen)
+		r.eng.ReloadFailed(err)
+		r.log.Error("config reload failed; the running config stays", "hash", r.eng.Snapshot().Hash, "error", err)
+		return err
+	}
 	old := r.eng.Snapshot()
 	if snap.Hash == old.Hash {
 		// Same files (main and included) as in force: nothing to swap.
 		r.eng.ReloadSucceeded()
 		return nil
 	}
-	if cfg := snap.Config; old.Config.Store != cfg.Store || !reflect.DeepEqual(old.Config.Server, cfg.Server) || old.Config.Admin != cfg.Admin {
-		r.log.Warn("server, admin listen and store settings take effect at the next restart")
+	if cfg := snap.Config; old.Config.Store != cfg.Store || !reflect.DeepEqual(old.Config.Server, cfg.Server) || old.Config.Admin.Listen != cfg.Admin.Listen {
+		r.log.Warn("server, admin.listen and store settings take effect at the next restart")
+	}
+	if old.Config.Admin.Token != snap.Config.Admin.Token {
+		r.log.Info("admin token changed: console sessions opened under the old one are signed out")
 	}
 	if err := r.eng.RecordRevision(ctx, snap); err != nil {
 		r.eng.ReloadFailed(err)

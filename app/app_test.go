@@ -121,12 +121,19 @@ func ghSign(secret string, body []byte) string {
 
 func (in *instance) postGitHub(t *testing.T, secret, event, delivery string, body []byte) (int, map[string]any) {
 	t.Helper()
+	return in.postGitHubVia(t, http.DefaultClient, secret, event, delivery, body)
+}
+
+// postGitHubVia is postGitHub through client (e.g. one dialling from
+// another loopback address).
+func (in *instance) postGitHubVia(t *testing.T, client *http.Client, secret, event, delivery string, body []byte) (int, map[string]any) {
+	t.Helper()
 	req, _ := http.NewRequest("POST", in.pub+"/hooks/github", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-GitHub-Event", event)
 	req.Header.Set("X-GitHub-Delivery", delivery)
 	req.Header.Set("X-Hub-Signature-256", ghSign(secret, body))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

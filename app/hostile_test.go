@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,12 @@ rules:
 	// The header above sets read_header_timeout only by default (5s); the
 	// slow-loris part below waits for it.
 
+	// The valid client comes from another loopback address (127.0.0.2): the
+	// attacks below come from 127.0.0.1 and use up that address's
+	// connections (server.max_conns_per_ip), which must not starve others.
+	validClient := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{
+		LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}, Timeout: 5 * time.Second}).DialContext}}
+	defer validClient.CloseIdleConnections()
 	var valid, validFailed atomic.Int32
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -65,7 +72,7 @@ rules:
 				return
 			case <-time.After(20 * time.Millisecond):
 			}
-			code, _ := in.postGitHub(t, "gh-test-secret", "push", fmt.Sprintf("valid-%d", i), pushBody("refs/heads/main", "ok"))
+			code, _ := in.postGitHubVia(t, validClient, "gh-test-secret", "push", fmt.Sprintf("valid-%d", i), pushBody("refs/heads/main", "ok"))
 			valid.Add(1)
 			if code != 202 {
 				validFailed.Add(1)
@@ -141,7 +148,9 @@ rules:
 		t.Errorf("huge header: %d", got)
 	}
 	// 500 slow-loris connections: each sends part of a request line and
-	// stalls. Valid requests keep succeeding (checked by the sender).
+	// stalls. Valid requests keep succeeding (checked by the sender). The
+	// first 64 (max_conns_per_ip) are held until read_header_timeout; the
+	// rest are closed at accept.
 	host := strings.TrimPrefix(in.pub, "http://")
 	var conns []net.Conn
 	for i := 0; i < 500; i++ {
@@ -168,6 +177,14 @@ rules:
 	}
 	if closed != len(conns) {
 		t.Errorf("%d of %d slow-loris connections still open after read_header_timeout", len(conns)-closed, len(conns))
+	}
+	var metrics strings.Builder
+	if resp, err := http.Get(in.adm + "/metrics"); err == nil {
+		io.Copy(&metrics, resp.Body)
+		resp.Body.Close()
+	}
+	if m := regexp.MustCompile(`hookrunner_connections_refused_total\{reason="per_ip"\} (\d+)`).FindStringSubmatch(metrics.String()); m == nil || m[1] == "0" {
+		t.Errorf("slow-loris connections over the per-address cap were not counted as refused: %v", m)
 	}
 	close(stop)
 	wg.Wait()

@@ -205,3 +205,83 @@ func navigate(t *testing.T, ctx context.Context, u string) {
 	}
 	t.Fatalf("navigate %s: %v", u, err)
 }
+
+// TestWebConsoleSignIn drives sign-in and sign-out in a real headless
+// Chromium with an admin token set: pages send the browser to the login
+// form, a wrong token is refused, the right one opens a session whose
+// cookie scripts cannot read, and the logout button ends it (the page
+// returns to the login form and the old session no longer opens pages).
+func TestWebConsoleSignIn(t *testing.T) {
+	bin := chromium(t)
+	const token = "console-signin-token-5e1f"
+	t.Setenv("HOOKRUNNER_ADMIN_TOKEN", token)
+	in := start(t, `
+sources:
+  hook: { provider: generic, verify: none }
+`, false)
+	profile, err := os.MkdirTemp("", "hookrunner-chromium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { time.Sleep(200 * time.Millisecond); os.RemoveAll(profile) }()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile), chromedp.WindowSize(1366, 900))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelT()
+
+	var loc, msg, cookies string
+	navigate(t, ctx, in.adm+"/ui/events")
+	if err := chromedp.Run(ctx, chromedp.WaitVisible(`input[name="token"]`, chromedp.ByQuery), chromedp.Location(&loc)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(loc, "/ui/login") {
+		t.Fatalf("signed-out page went to %s, not the login form", loc)
+	}
+	// A wrong token: the form again, with the reason.
+	err = chromedp.Run(ctx,
+		chromedp.SendKeys(`input[name="token"]`, "not-the-token", chromedp.ByQuery),
+		chromedp.Submit(`input[name="token"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`p.error`, chromedp.ByQuery),
+		chromedp.Text(`p.error`, &msg, chromedp.ByQuery),
+	)
+	if err != nil || !strings.Contains(msg, "Wrong token") {
+		t.Fatalf("wrong token: %q %v", msg, err)
+	}
+	// The right token: the console, with a logout button.
+	err = chromedp.Run(ctx,
+		chromedp.SendKeys(`input[name="token"]`, token, chromedp.ByQuery),
+		chromedp.Submit(`input[name="token"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#logout", chromedp.ByID),
+		chromedp.Location(&loc),
+		chromedp.Evaluate(`document.cookie`, &cookies),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(loc, "/ui/login") || strings.Contains(cookies, "hookrunner_admin") {
+		t.Fatalf("after sign-in: at %s, script-visible cookies %q (the session cookie must be HttpOnly)", loc, cookies)
+	}
+	navigate(t, ctx, in.adm+"/ui/runs")
+	if err := chromedp.Run(ctx, chromedp.WaitVisible("#logout", chromedp.ByID), chromedp.Location(&loc)); err != nil || !strings.HasSuffix(loc, "/ui/runs") {
+		t.Fatalf("signed-in navigation: %s %v", loc, err)
+	}
+	// Sign out: back to the login form, and pages need a new sign-in.
+	err = chromedp.Run(ctx,
+		chromedp.Click("#logout", chromedp.ByID),
+		chromedp.WaitVisible(`input[name="token"]`, chromedp.ByQuery),
+		chromedp.Location(&loc),
+	)
+	if err != nil || !strings.HasSuffix(loc, "/ui/login") {
+		t.Fatalf("logout: at %s, %v", loc, err)
+	}
+	navigate(t, ctx, in.adm+"/ui/runs")
+	if err := chromedp.Run(ctx, chromedp.WaitVisible(`input[name="token"]`, chromedp.ByQuery), chromedp.Location(&loc)); err != nil || !strings.HasSuffix(loc, "/ui/login") {
+		t.Fatalf("after logout /ui/runs showed %s (%v), not the login form", loc, err)
+	}
+}

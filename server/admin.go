@@ -2,7 +2,11 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
@@ -20,14 +24,24 @@ import (
 )
 
 // Admin serves the admin listener: /api, /-/reload, /metrics, /healthz,
-// /readyz.
+// /readyz, the console and pprof. Every request first passes the Host check
+// (DNS rebinding); everything but /healthz, /readyz and the login page then
+// needs the admin token in force (admin.token, followed across reloads), as
+// "Authorization: Bearer <token>" or as a console session.
 type Admin struct {
 	Engine *engine.Engine
-	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// everything but /healthz and /readyz.
-	Token string
 	// Reload reloads the config file and reports the result.
 	Reload func(ctx context.Context) error
+	// Trusted lists the proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (server.trusted_proxies).
+	Trusted []netip.Prefix
+	// Clock, when set, replaces time.Now (tests).
+	Clock func() time.Time
+
+	failures failLimiter
+	sessions sessions
+	csrfKey  []byte
+	patterns []string
 }
 
 // IsLoopback reports whether a listen address only accepts local callers.
@@ -43,9 +57,11 @@ func IsLoopback(listen string) bool {
 	return err == nil && a.IsLoopback()
 }
 
-// Handler returns the admin mux.
+// Handler returns the admin handler: the Host check around the mux.
 func (a *Admin) Handler() http.Handler {
-	mux := http.NewServeMux()
+	a.csrfKey = make([]byte, 32)
+	_, _ = rand.Read(a.csrfKey)
+	mux := &routeMux{ServeMux: http.NewServeMux(), patterns: &a.patterns}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -75,27 +91,76 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("GET /debug/pprof/allocs", a.auth(pprof.Handler("allocs")))
 	newUI(a).routes(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui", http.StatusSeeOther) })
-	return mux
+	return a.hostCheck(mux)
 }
 
-// authorized reports whether r carries the admin token, as a bearer header
-// (API clients) or as the console's cookie (browsers, after /ui/login).
+// Routes lists the patterns Handler registered ("POST /-/reload", …), so
+// tests can check every state-changing route.
+func (a *Admin) Routes() []string { return append([]string(nil), a.patterns...) }
+
+// routeMux is a ServeMux that records its patterns.
+type routeMux struct {
+	*http.ServeMux
+	patterns *[]string
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	*m.patterns = append(*m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
+// authorized reports whether r carries the admin token in force, as a
+// bearer header (API clients) or through a console session (browsers,
+// after /ui/login). It counts nothing: see auth and the login handler.
 func (a *Admin) authorized(r *http.Request) bool {
-	if a.Token == "" {
+	tok := a.token()
+	if tok == "" {
 		return true
 	}
-	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+a.Token)) == 1 {
-		return true
+	if h := r.Header.Get("Authorization"); h != "" {
+		got, ok := strings.CutPrefix(h, "Bearer ")
+		return ok && tokenMatches(got, tok)
 	}
-	c, err := r.Cookie(cookieName)
-	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(a.Token)) == 1
+	return a.sessions.valid(sessionID(r), tok, a.now())
 }
 
+// stateChanging reports whether a request's method may change state.
+func stateChanging(r *http.Request) bool {
+	return r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions
+}
+
+// auth guards an API route. A state-changing request must come from this
+// origin; one authenticated by the console's cookie must also carry the
+// session's CSRF token (X-CSRF-Token header or csrf form field). Failed
+// bearer tokens count against the caller's sign-in budget (429 once spent).
 func (a *Admin) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Header.Get("Authorization") == "" && !sameOrigin(r) {
+		bearer := r.Header.Get("Authorization") != ""
+		if stateChanging(r) && !bearer && !sameOrigin(r) {
 			// A browser (cookie) request from another site: refuse.
 			fail(w, http.StatusForbidden, "cross-origin request refused")
+			return
+		}
+		tok := a.token()
+		if tok == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if bearer {
+			if a.tooManyFailures(w, r) {
+				return
+			}
+			if !a.authorized(r) {
+				a.failures.fail(clientIP(r, a.Trusted), a.now())
+				w.Header().Set("WWW-Authenticate", `Bearer realm="hookrunner"`)
+				fail(w, http.StatusUnauthorized, "wrong admin token")
+				return
+			}
+			next.ServeHTTP(w, r)
 			return
 		}
 		if !a.authorized(r) {
@@ -103,8 +168,32 @@ func (a *Admin) auth(next http.Handler) http.Handler {
 			fail(w, http.StatusUnauthorized, "admin token required")
 			return
 		}
+		if stateChanging(r) && !a.csrfOK(r) {
+			fail(w, http.StatusForbidden, "missing or wrong CSRF token")
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// csrf is the CSRF token of the request's console session (of "no
+// session" when no admin token is set).
+func (a *Admin) csrf(r *http.Request) string {
+	m := hmac.New(sha256.New, a.csrfKey)
+	m.Write([]byte("csrf\x00"))
+	if a.token() != "" {
+		m.Write([]byte(sessionID(r)))
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// csrfOK reports whether r carries the CSRF token of its session.
+func (a *Admin) csrfOK(r *http.Request) bool {
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		got = r.PostFormValue("csrf")
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(a.csrf(r))) == 1
 }
 
 func (a *Admin) reload(w http.ResponseWriter, r *http.Request) {

@@ -47,6 +47,63 @@ func (c *limitConn) Close() error {
 	return err
 }
 
+// PerIPListener caps the connections one client address holds open at
+// once. A connection over the cap is closed as soon as it is accepted,
+// before anything is read from it, and refused is called (a metric). Peers
+// in exempt (trusted proxies, which carry many clients on their
+// connections) are not capped; n <= 0 turns the cap off.
+func PerIPListener(ln net.Listener, n int, exempt []netip.Prefix, refused func()) net.Listener {
+	if n <= 0 {
+		return ln
+	}
+	if refused == nil {
+		refused = func() {}
+	}
+	return &perIPListener{Listener: ln, n: n, exempt: exempt, refused: refused, open: map[netip.Addr]int{}}
+}
+
+type perIPListener struct {
+	net.Listener
+	n       int
+	exempt  []netip.Prefix
+	refused func()
+	mu      sync.Mutex
+	open    map[netip.Addr]int
+}
+
+func (l *perIPListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
+		if err != nil {
+			return c, nil // not TCP/IP (tests, unix sockets): not capped
+		}
+		ip := ap.Addr().Unmap()
+		if inAny(ip, l.exempt) {
+			return c, nil
+		}
+		l.mu.Lock()
+		if l.open[ip] >= l.n {
+			l.mu.Unlock()
+			_ = c.Close()
+			l.refused()
+			continue
+		}
+		l.open[ip]++
+		l.mu.Unlock()
+		return &limitConn{Conn: c, release: func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if l.open[ip]--; l.open[ip] <= 0 {
+				delete(l.open, ip)
+			}
+		}}, nil
+	}
+}
+
 // keyedLimiter is a token bucket per key (remote address, source), with
 // idle keys swept so memory stays bounded.
 type keyedLimiter struct {

@@ -2,12 +2,7 @@ package server
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -15,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,12 +46,10 @@ var funcs = template.FuncMap{
 type ui struct {
 	a     *Admin
 	pages map[string]*template.Template
-	key   []byte // CSRF key, random per process
 }
 
 func newUI(a *Admin) *ui {
-	u := &ui{a: a, pages: map[string]*template.Template{}, key: make([]byte, 32)}
-	_, _ = rand.Read(u.key)
+	u := &ui{a: a, pages: map[string]*template.Template{}}
 	for _, p := range []string{"overview", "events", "event", "runs", "run", "config", "login"} {
 		files := []string{"ui/layout.html", "ui/" + p + ".html"}
 		if p == "event" || p == "run" {
@@ -68,11 +62,12 @@ func newUI(a *Admin) *ui {
 	return u
 }
 
-func (u *ui) routes(mux *http.ServeMux) {
+func (u *ui) routes(mux *routeMux) {
 	static, _ := fs.Sub(uiFiles, "ui/static")
 	mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /ui/login", func(w http.ResponseWriter, r *http.Request) { u.render(w, r, "login", "Sign in", "", nil) })
 	mux.HandleFunc("POST /ui/login", u.login)
+	mux.Handle("POST /ui/logout", u.action(u.logout))
 	mux.Handle("GET /ui", u.page(u.overview))
 	mux.Handle("GET /ui/{$}", u.page(u.overview))
 	mux.Handle("GET /ui/events", u.page(u.events))
@@ -89,13 +84,9 @@ type pageData struct {
 	Nav    string
 	Status engine.ConfigStatus
 	CSRF   string
-	Data   any
-}
-
-func (u *ui) csrf() string {
-	m := hmac.New(sha256.New, u.key)
-	m.Write([]byte("csrf"))
-	return hex.EncodeToString(m.Sum(nil))
+	// SignedIn shows the logout button (an admin token is set).
+	SignedIn bool
+	Data     any
 }
 
 func securityHeaders(w http.ResponseWriter) {
@@ -107,14 +98,20 @@ func securityHeaders(w http.ResponseWriter) {
 }
 
 func (u *ui) render(w http.ResponseWriter, r *http.Request, page, title, nav string, data any) {
+	u.renderStatus(w, r, http.StatusOK, page, title, nav, data)
+}
+
+func (u *ui) renderStatus(w http.ResponseWriter, r *http.Request, status int, page, title, nav string, data any) {
 	var buf bytes.Buffer
-	err := u.pages[page].ExecuteTemplate(&buf, "layout", pageData{Title: title, Nav: nav, Status: u.a.Engine.Status(), CSRF: u.csrf(), Data: data})
+	signedIn := page != "login" && u.a.token() != ""
+	err := u.pages[page].ExecuteTemplate(&buf, "layout", pageData{Title: title, Nav: nav, Status: u.a.Engine.Status(), CSRF: u.a.csrf(r), SignedIn: signedIn, Data: data})
 	if err != nil {
 		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	securityHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }
 
@@ -140,7 +137,7 @@ func (u *ui) action(h func(w http.ResponseWriter, r *http.Request)) http.Handler
 			http.Error(w, "cross-origin request refused", http.StatusForbidden)
 			return
 		}
-		if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(u.csrf())) != 1 {
+		if !u.a.csrfOK(r) {
 			http.Error(w, "missing or wrong CSRF token", http.StatusForbidden)
 			return
 		}
@@ -148,7 +145,8 @@ func (u *ui) action(h func(w http.ResponseWriter, r *http.Request)) http.Handler
 	})
 }
 
-// sameOrigin accepts requests whose Origin (or Referer) is this host.
+// sameOrigin accepts requests whose Origin (or Referer) is this host
+// ("Origin: null", sent by sandboxed or privacy-minded pages, is not).
 func sameOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
@@ -161,8 +159,13 @@ func sameOrigin(r *http.Request) bool {
 	return err == nil && ou.Host == r.Host
 }
 
+// login checks the admin token and opens a console session: a random id
+// held in memory (the cookie never carries the token). Failures count
+// against the caller's address; once LoginFailures are spent every attempt,
+// right or wrong, gets 429 until the window ends.
 func (u *ui) login(w http.ResponseWriter, r *http.Request) {
-	if u.a.Token == "" {
+	tok := u.a.token()
+	if tok == "" {
 		http.Redirect(w, r, "/ui", http.StatusSeeOther)
 		return
 	}
@@ -170,12 +173,41 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin request refused", http.StatusForbidden)
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(r.PostFormValue("token")), []byte(u.a.Token)) != 1 {
-		u.render(w, r, "login", "Sign in", "", "Wrong token.")
+	if !u.a.csrfOK(r) {
+		http.Error(w, "missing or wrong CSRF token", http.StatusForbidden)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: u.a.Token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	ip, now := clientIP(r, u.a.Trusted), u.a.now()
+	if blocked, wait := u.a.failures.blocked(ip, now); blocked {
+		secs := int((wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		u.renderStatus(w, r, http.StatusTooManyRequests, "login", "Sign in", "", fmt.Sprintf("Too many failed sign-ins; try again in %d seconds.", secs))
+		return
+	}
+	if !tokenMatches(r.PostFormValue("token"), tok) {
+		u.a.failures.fail(ip, now)
+		u.renderStatus(w, r, http.StatusUnauthorized, "login", "Sign in", "", "Wrong token.")
+		return
+	}
+	if old := sessionID(r); old != "" {
+		u.a.sessions.end(old)
+	}
+	id, err := u.a.sessions.create(tok, now)
+	if err != nil {
+		http.Error(w, "session: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	http.SetCookie(w, u.a.sessionCookie(r, id, 0))
 	http.Redirect(w, r, "/ui", http.StatusSeeOther)
+}
+
+// logout ends the console session and deletes its cookie.
+func (u *ui) logout(w http.ResponseWriter, r *http.Request) {
+	if id := sessionID(r); id != "" {
+		u.a.sessions.end(id)
+	}
+	http.SetCookie(w, u.a.sessionCookie(r, "", -1))
+	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 }
 
 type ruleRow struct {

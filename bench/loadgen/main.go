@@ -114,7 +114,8 @@ func (p *proc) rssMiB() float64 {
 // which `matching` match the benchmark push.
 func hookrunnerConfig(dir, listen, admin, store, action string, matching int, extra string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "server: { listen: %q, max_pending: 20000 }\nadmin: { listen: %q }\nlog: { level: warn }\n%s\n%s\n", listen, admin, store, extra)
+	// One load generator stands for many clients: no per-address cap.
+	fmt.Fprintf(&b, "server: { listen: %q, max_pending: 20000, max_conns_per_ip: -1 }\nadmin: { listen: %q }\nlog: { level: warn }\n%s\n%s\n", listen, admin, store, extra)
 	b.WriteString("sources:\n  github: { provider: github, secret: \"" + secret + "\" }\nrules:\n")
 	for i := 0; i < 50; i++ {
 		repo := fmt.Sprintf("acme/service-%d", i)

@@ -317,6 +317,9 @@ func (c *Config) applyDefaults() {
 	if s.MaxConnections == 0 {
 		s.MaxConnections = 4096
 	}
+	if s.MaxConnsPerIP == 0 {
+		s.MaxConnsPerIP = 64
+	}
 	if s.MaxJSONDepth == 0 {
 		s.MaxJSONDepth = 128
 	}
@@ -452,6 +455,9 @@ func (s Source) SecretValues() []string {
 	return out
 }
 
+// hostName is a DNS name: dot-separated labels of letters, digits and '-'.
+var hostName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
 var sourceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 func (c *Config) validate(errs *Errors) {
@@ -490,6 +496,17 @@ func (c *Config) validate(errs *Errors) {
 	}
 	if c.Server.MaxJSONDepth < 0 || c.Server.MaxConnections < 0 || c.Server.RateLimit.PerIP < 0 || c.Server.RateLimit.PerSource < 0 {
 		errs.Add("server", "limits must not be negative")
+	}
+	if c.Server.MaxConnsPerIP < -1 {
+		errs.Add("server.max_conns_per_ip", "must be a positive number, or -1 for no per-address cap")
+	}
+	for i, h := range c.Admin.Hosts {
+		n := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+		if !hostName.MatchString(n) || len(n) > 253 {
+			errs.Add(fmt.Sprintf("admin.hosts[%d]", i), "invalid host name %q (a DNS name without scheme, port or wildcard, e.g. hookrunner.internal)", h)
+			continue
+		}
+		c.Admin.Hosts[i] = n
 	}
 	if c.Runner.Workers < 0 || c.Runner.Workers > 1024 {
 		errs.Add("runner.workers", "must be between 1 and 1024")

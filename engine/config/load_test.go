@@ -61,6 +61,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad duration", base + "\nrunner: { lease: forever }\n", nil, []string{"runner.lease", "invalid duration"}},
 		{"bad store driver", base + "\nstore: { driver: mongo }\n", nil, []string{`store.driver: unknown driver "mongo"`}},
 		{"bad source name", strings.Replace(base, "  github:\n", "  git/hub:\n", 1), nil, []string{"invalid source name"}},
+		{"admin host with port", base + "\nadmin: { hosts: [\"hookrunner.internal:8081\"] }\n", nil, []string{`admin.hosts[0]: invalid host name "hookrunner.internal:8081"`}},
+		{"admin host wildcard", base + "\nadmin: { hosts: [ok.example, \"*.example\"] }\n", nil, []string{`admin.hosts[1]: invalid host name`}},
+		{"admin host url", base + "\nadmin: { hosts: [\"http://a.example\"] }\n", nil, []string{`admin.hosts[0]`}},
+		{"per-ip cap below -1", base + "\nserver: { max_conns_per_ip: -2 }\n", nil, []string{`server.max_conns_per_ip: must be a positive number, or -1`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +106,13 @@ server: { listen: "${LISTEN:-127.0.0.1:9999}", max_body: 2MiB }
 	}
 	if c.Rules[0].Retry.Attempts != 3 || c.Store.Driver != "sqlite" || c.Admin.Listen != "127.0.0.1:8081" {
 		t.Errorf("defaults not applied: %+v %+v", c.Rules[0].Retry, c.Store)
+	}
+	if c.Server.MaxConnsPerIP != 64 {
+		t.Errorf("server.max_conns_per_ip default = %d, want 64", c.Server.MaxConnsPerIP)
+	}
+	c, err = config.Parse("hooks.yaml", []byte(base+"\nadmin: { hosts: [HookRunner.Internal.] }\nserver: { max_conns_per_ip: -1 }\n"), env(nil))
+	if err != nil || len(c.Admin.Hosts) != 1 || c.Admin.Hosts[0] != "hookrunner.internal" || c.Server.MaxConnsPerIP != -1 {
+		t.Fatalf("admin.hosts / max_conns_per_ip: %v %+v %d", err, c.Admin.Hosts, c.Server.MaxConnsPerIP)
 	}
 	c, err = config.Parse("hooks.yaml", []byte(strings.Replace(base, "s3cr3t-value", `"$${LITERAL}"`, 1)), env(nil))
 	if err != nil || c.Sources["github"].Secret.Reveal() != "${LITERAL}" {

@@ -38,6 +38,10 @@ type Server struct {
 	MaxPending int `koanf:"max_pending" json:"max_pending"`
 	// MaxConnections caps open connections on the public listener.
 	MaxConnections int `koanf:"max_connections" json:"max_connections"`
+	// MaxConnsPerIP caps the connections one client address holds open on
+	// the public listener (0: the default, 64; -1: no per-address cap).
+	// Connections from a trusted proxy are exempt (they carry many clients).
+	MaxConnsPerIP int `koanf:"max_conns_per_ip" json:"max_conns_per_ip"`
 	// MaxJSONDepth caps the nesting of JSON bodies (400 beyond it).
 	MaxJSONDepth int `koanf:"max_json_depth" json:"max_json_depth"`
 	// RateLimit limits requests per remote address and per source.
@@ -80,6 +84,10 @@ type Admin struct {
 	Listen    string `koanf:"listen" json:"listen"`
 	Token     Secret `koanf:"token" json:"token"`
 	TokenFile string `koanf:"token_file" json:"token_file"`
+	// Hosts lists the host names (besides IP literals and localhost) the
+	// admin listener answers to; any other Host header is refused, which
+	// stops DNS rebinding.
+	Hosts []string `koanf:"hosts" json:"hosts,omitempty"`
 }
 
 // Log configures log/slog output.
