@@ -21,6 +21,7 @@ import (
 	"github.com/hookrunner/hookrunner/actions"
 	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -90,6 +91,10 @@ func New(snap *Snapshot, o Options) *Engine {
 // Snapshot returns the config in force.
 func (e *Engine) Snapshot() *Snapshot { return e.snap.Load() }
 
+// Redactor returns the redactor of the config in force (it also knows the
+// secrets of the configs replaced since start).
+func (e *Engine) Redactor() *redact.Redactor { return e.Snapshot().Redactor }
+
 // Store returns the engine's store.
 func (e *Engine) Store() store.Store { return e.st }
 
@@ -99,8 +104,12 @@ func (e *Engine) Metrics() *Metrics { return e.metrics }
 // Owner returns this process's lease owner id.
 func (e *Engine) Owner() string { return e.owner }
 
-// Swap installs a new snapshot atomically and records the reload.
+// Swap installs a new snapshot atomically and records the reload. The
+// new snapshot's redactor keeps the secrets of the one it replaces.
 func (e *Engine) Swap(s *Snapshot) {
+	if cur := e.snap.Load(); cur != nil {
+		s.Redactor = s.Redactor.Merge(cur.Redactor)
+	}
 	old := e.snap.Swap(s)
 	e.reloadMu.Lock()
 	e.reloadErr = nil
@@ -190,22 +199,10 @@ type Accepted struct {
 	SyncRule *Rule
 }
 
-// sensitiveHeaders are never stored: they carry credentials.
-var sensitiveHeaders = map[string]bool{"authorization": true, "x-gitlab-token": true, "cookie": true, "proxy-authorization": true}
-
-// StoredHeaders flattens headers to lower-case keys, dropping credentials.
-func StoredHeaders(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, v := range h {
-		lk := strings.ToLower(k)
-		if sensitiveHeaders[lk] {
-			out[lk] = "[REDACTED]"
-			continue
-		}
-		out[lk] = strings.Join(v, ", ")
-	}
-	return out
-}
+// StoredHeaders flattens headers to lower-case keys as they are stored:
+// credential headers and known secret values redacted (the verifier has
+// used them already); signature headers kept (see redact.IsSignatureHeader).
+func StoredHeaders(r *redact.Redactor, h http.Header) map[string]string { return r.Headers(h) }
 
 // NewEnv builds the expression environment of an event.
 func NewEnv(source, provider string, id providers.Identity, eventID string, headers map[string]string, query string, payload any, remoteIP string, at time.Time) *rules.Env {
@@ -251,8 +248,8 @@ func (e *Engine) accepted(matched []*Rule, runs int) {
 // allowSync).
 func (e *Engine) prepare(rc *Received, allowSync bool) (*store.Event, []*store.Run, *Accepted, []*Rule) {
 	evID := store.NewID()
-	headers := StoredHeaders(rc.Header)
-	env := NewEnv(rc.Source.Name, rc.Source.Provider, rc.Identity, evID, headers, rc.Query, rc.Payload, rc.RemoteIP, rc.ReceivedAt)
+	headers, query := StoredHeaders(rc.Snapshot.Redactor, rc.Header), rc.Snapshot.Redactor.Query(rc.Query)
+	env := NewEnv(rc.Source.Name, rc.Source.Provider, rc.Identity, evID, headers, query, rc.Payload, rc.RemoteIP, rc.ReceivedAt)
 	matched := rc.Source.MatchReporting(env, func(r *Rule, err error) {
 		e.log.Warn("condition error: rule does not match", "event_id", evID, "rule", r.Name, "error", err)
 	})
@@ -264,7 +261,7 @@ func (e *Engine) prepare(rc *Received, allowSync bool) (*store.Event, []*store.R
 		verification = "polled"
 	}
 	ev := &store.Event{ID: evID, Source: rc.Source.Name, Provider: rc.Source.Provider, Event: rc.Identity.Event,
-		DeliveryID: rc.Identity.DeliveryID, Headers: headers, Query: rc.Query, Body: rc.Body, RemoteIP: rc.RemoteIP,
+		DeliveryID: rc.Identity.DeliveryID, Headers: headers, Query: query, Body: rc.Body, RemoteIP: rc.RemoteIP,
 		ReceivedAt: rc.ReceivedAt, Verification: verification, ConfigHash: rc.Snapshot.Hash}
 	acc := &Accepted{EventID: evID}
 	runs := make([]*store.Run, 0, len(matched))
@@ -580,13 +577,14 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 			}
 		}
 	}
-	att := store.Attempt{Step: step, OK: runErr == nil, ExitCode: res.ExitCode, HTTPStatus: res.HTTPStatus, Output: res.Output, Detail: strings.Join(details, "; ")}
+	red := e.Redactor() // run errors, output tails and details are stored redacted
+	att := store.Attempt{Step: step, OK: runErr == nil, ExitCode: res.ExitCode, HTTPStatus: res.HTTPStatus, Output: red.String(res.Output), Detail: red.String(strings.Join(details, "; "))}
 	if runErr == nil {
 		finish(store.Outcome{State: store.Succeeded, Step: step, Attempt: att})
 		log.Info("run succeeded", "duration", e.now().Sub(started).Round(time.Millisecond), "detail", att.Detail)
 		return SyncResult{Result: &res, State: store.Succeeded}
 	}
-	att.Error = runErr.Error()
+	att.Error = red.String(runErr.Error())
 	// Retries follow the rule as it is now (it may have been reloaded).
 	if cur := e.Snapshot().Rules[run.Rule]; cur != nil {
 		rule = cur
@@ -693,7 +691,7 @@ func buildReporting(cfg *config.Config, loadErr error) (*Snapshot, error) {
 	if loadErr == nil {
 		return snap, err
 	}
-	var all config.Errors
+	var all config.Errors // both already redacted with cfg's secrets
 	all.AddErr("", loadErr)
 	if err != nil {
 		all.AddErr("", err)
