@@ -248,7 +248,7 @@ func DoHTTP(c *retryablehttp.Client, req *retryablehttp.Request, limit int, ok f
 	resp, err := c.Do(req)
 	if err != nil {
 		// The client's error quotes the URL: its credentials go.
-		err = &redactedError{msg: noSecrets.String(err.Error()), err: err}
+		err = noSecrets.Error(err)
 		return Result{Output: err.Error()}, fmt.Errorf("%s %s: %w", req.Method, where, err)
 	}
 	defer resp.Body.Close()
@@ -283,12 +283,3 @@ func firstLine(s string, max int) string {
 // engine passes the error through the redactor that knows the config's
 // secret values before it is stored or logged.
 var noSecrets *redact.Redactor
-
-// redactedError shows a redacted message but unwraps to the original.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

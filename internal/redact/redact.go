@@ -209,6 +209,37 @@ func (r *Redactor) String(s string) string {
 	return s
 }
 
+// Error returns err with a redacted message; errors.Is and errors.As still
+// see the original chain. A nil error stays nil.
+func (r *Redactor) Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := r.String(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// Known replaces only the known secret values (and their URL-, JSON- and
+// HTML-escaped forms), without the structural rules: a last pass over
+// rendered HTML, where the structural patterns could misread markup.
+func (r *Redactor) Known(s string) string {
+	if r == nil || r.rep == nil {
+		return s
+	}
+	return r.rep.Replace(s)
+}
+
 // Header returns what may be shown or stored of a header's value: Mask
 // for a credential header, the value with known secrets replaced
 // otherwise. Signature headers are kept (see IsSignatureHeader).
