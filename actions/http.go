@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/internal/redact"
 )
 
 // HTTPConfig is the YAML of an http action.
@@ -208,11 +209,11 @@ func (h *HTTP) Describe(env *rules.Env) (string, error) {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	fmt.Fprintf(&b, "http %s %s", h.cfg.Method, r.url)
+	fmt.Fprintf(&b, "http %s %s", h.cfg.Method, noSecrets.URL(r.url))
 	for _, k := range keys {
 		v := r.headers[k]
-		if SensitiveHeader(k) {
-			v = "[REDACTED]"
+		if redact.IsSecretHeader(k) {
+			v = redact.Mask
 		}
 		fmt.Fprintf(&b, "\n    %s: %s", k, v)
 	}
@@ -306,9 +307,12 @@ func DoHTTP(c *retryablehttp.Client, req *retryablehttp.Request, limit int, ok f
 	if limit <= 0 {
 		limit = 64 << 10
 	}
+	where := noSecrets.URL(req.URL.String())
 	resp, err := c.Do(req)
 	if err != nil {
-		return Result{Output: err.Error()}, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
+		// The client's error quotes the URL: its credentials go.
+		err = noSecrets.Error(err)
+		return Result{Output: err.Error()}, fmt.Errorf("%s %s: %w", req.Method, where, err)
 	}
 	defer resp.Body.Close()
 	out := newTailBuffer(limit)
@@ -319,7 +323,7 @@ func DoHTTP(c *retryablehttp.Client, req *retryablehttp.Request, limit int, ok f
 		return res, nil
 	}
 	res.RetryAfter = min2(RetryAfter(resp), maxWait)
-	err = fmt.Errorf("%s %s: HTTP %d: %s", req.Method, req.URL.Redacted(), resp.StatusCode, firstLine(res.Output, 300))
+	err = fmt.Errorf("%s %s: HTTP %d: %s", req.Method, where, resp.StatusCode, firstLine(res.Output, 300))
 	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != 408 && resp.StatusCode != 429 {
 		return res, Permanent(err)
 	}
@@ -337,14 +341,8 @@ func firstLine(s string, max int) string {
 	return s
 }
 
-// SensitiveHeader reports whether a header carries a credential, so its
-// value is never shown (explain, console).
-func SensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
-	for _, s := range []string{"authorization", "token", "secret", "password", "api-key", "apikey", "cookie", "signature"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	return false
-}
+// noSecrets applies the redactor's structural rules (URL userinfo,
+// credential query parameters): an action's error never carries them. The
+// engine passes the error through the redactor that knows the config's
+// secret values before it is stored or logged.
+var noSecrets *redact.Redactor

@@ -15,12 +15,14 @@ import (
 	"os"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/server"
 	"github.com/hookrunner/hookrunner/store"
 	"github.com/hookrunner/hookrunner/store/postgres"
@@ -48,15 +50,18 @@ type Options struct {
 	WrapStore func(store.Store) store.Store
 }
 
-// NewLogger builds the slog logger the config asks for.
-func NewLogger(c config.Log, w io.Writer) *slog.Logger {
+// NewLogger builds the slog logger the config asks for. Every record
+// passes through the redactor red returns at the time (the one of the
+// config in force), so no log line carries a secret.
+func NewLogger(c config.Log, w io.Writer, red func() *redact.Redactor) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.Level))
 	o := &slog.HandlerOptions{Level: lvl}
+	var h slog.Handler = slog.NewTextHandler(w, o)
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, o))
+		h = slog.NewJSONHandler(w, o)
 	}
-	return slog.New(slog.NewTextHandler(w, o))
+	return slog.New(redact.NewHandler(h, red))
 }
 
 // OpenStore opens the store the config names; singleNode is true for a
@@ -81,7 +86,7 @@ func OpenStore(ctx context.Context, c config.Store, log *slog.Logger) (st store.
 
 // Run serves until ctx is cancelled, then shuts down in order: stop
 // accepting, finish requests, drain running actions, close the store.
-func Run(ctx context.Context, o Options) error {
+func Run(ctx context.Context, o Options) (err error) {
 	if o.LogOutput == nil {
 		o.LogOutput = os.Stderr
 	}
@@ -93,7 +98,14 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	cfg := snap.Config
-	log := NewLogger(cfg.Log, o.LogOutput)
+	defer func() { err = snap.Redactor.Error(err) }() // a store or listener error may quote the DSN
+	var engRef atomic.Pointer[engine.Engine]
+	log := NewLogger(cfg.Log, o.LogOutput, func() *redact.Redactor {
+		if e := engRef.Load(); e != nil {
+			return e.Redactor()
+		}
+		return snap.Redactor
+	})
 	if !server.IsLoopback(cfg.Admin.Listen) && cfg.Admin.Token == "" {
 		return fmt.Errorf("%s: admin.token: required when admin.listen (%s) is not a loopback address", o.ConfigPath, cfg.Admin.Listen)
 	}
@@ -107,6 +119,7 @@ func Run(ctx context.Context, o Options) error {
 		st = o.WrapStore(st)
 	}
 	eng := engine.New(snap, engine.Options{Store: st, Logger: log, RecoverOnStart: singleNode})
+	engRef.Store(eng)
 	if err := eng.RecordRevision(ctx, snap); err != nil {
 		return err
 	}

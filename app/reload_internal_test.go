@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/store/sqlite"
 )
 
 // TestReloadKeepsNonLoopbackAdminToken: the admin token follows reloads,
@@ -39,7 +40,12 @@ func TestReloadKeepsNonLoopbackAdminToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			eng := engine.New(snap, engine.Options{})
+			st, err := sqlite.Open(context.Background(), filepath.Join(dir, "hr.db"), sqlite.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			eng := engine.New(snap, engine.Options{Store: st})
 			r := &reloader{path: path, eng: eng, log: slog.New(slog.DiscardHandler), notify: func(string) {}, adminListen: tt.listen}
 			if err := os.WriteFile(path, []byte(cfg("")), 0o600); err != nil {
 				t.Fatal(err)

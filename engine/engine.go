@@ -21,6 +21,7 @@ import (
 	"github.com/hookrunner/hookrunner/actions"
 	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -95,6 +96,10 @@ func New(snap *Snapshot, o Options) *Engine {
 // Snapshot returns the config in force.
 func (e *Engine) Snapshot() *Snapshot { return e.snap.Load() }
 
+// Redactor returns the redactor of the config in force (it also knows the
+// secrets of the configs replaced since start).
+func (e *Engine) Redactor() *redact.Redactor { return e.Snapshot().Redactor }
+
 // Store returns the engine's store.
 func (e *Engine) Store() store.Store { return e.st }
 
@@ -104,8 +109,12 @@ func (e *Engine) Metrics() *Metrics { return e.metrics }
 // Owner returns this process's lease owner id.
 func (e *Engine) Owner() string { return e.owner }
 
-// Swap installs a new snapshot atomically and records the reload.
+// Swap installs a new snapshot atomically and records the reload. The
+// new snapshot's redactor keeps the secrets of the one it replaces.
 func (e *Engine) Swap(s *Snapshot) {
+	if cur := e.snap.Load(); cur != nil {
+		s.Redactor = s.Redactor.Merge(cur.Redactor)
+	}
 	old := e.snap.Swap(s)
 	if old != nil {
 		e.revs.put(old) // its queued runs still execute under it
@@ -198,22 +207,10 @@ type Accepted struct {
 	SyncRule *Rule
 }
 
-// sensitiveHeaders are never stored: they carry credentials.
-var sensitiveHeaders = map[string]bool{"authorization": true, "x-gitlab-token": true, "cookie": true, "proxy-authorization": true}
-
-// StoredHeaders flattens headers to lower-case keys, dropping credentials.
-func StoredHeaders(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, v := range h {
-		lk := strings.ToLower(k)
-		if sensitiveHeaders[lk] {
-			out[lk] = "[REDACTED]"
-			continue
-		}
-		out[lk] = strings.Join(v, ", ")
-	}
-	return out
-}
+// StoredHeaders flattens headers to lower-case keys as they are stored:
+// credential headers and known secret values redacted (the verifier has
+// used them already); signature headers kept (see redact.IsSignatureHeader).
+func StoredHeaders(r *redact.Redactor, h http.Header) map[string]string { return r.Headers(h) }
 
 // NewEnv builds the expression environment of an event.
 func NewEnv(source, provider string, id providers.Identity, eventID string, headers map[string]string, query string, payload any, remoteIP string, at time.Time) *rules.Env {
@@ -262,8 +259,8 @@ func (e *Engine) accepted(matched []*Rule, runs int) {
 // allowSync).
 func (e *Engine) prepare(rc *Received, allowSync bool) (*store.Event, []*store.Run, *Accepted, []*Rule) {
 	evID := store.NewID()
-	headers := StoredHeaders(rc.Header)
-	env := NewEnv(rc.Source.Name, rc.Source.Provider, rc.Identity, evID, headers, rc.Query, rc.Payload, rc.RemoteIP, rc.ReceivedAt)
+	headers, query := StoredHeaders(rc.Snapshot.Redactor, rc.Header), rc.Snapshot.Redactor.Query(rc.Query)
+	env := NewEnv(rc.Source.Name, rc.Source.Provider, rc.Identity, evID, headers, query, rc.Payload, rc.RemoteIP, rc.ReceivedAt)
 	matched := rc.Source.MatchReporting(env, func(r *Rule, err error) {
 		e.log.Warn("condition error: rule does not match", "event_id", evID, "rule", r.Name, "error", err)
 	})
@@ -275,7 +272,7 @@ func (e *Engine) prepare(rc *Received, allowSync bool) (*store.Event, []*store.R
 		verification = "polled"
 	}
 	ev := &store.Event{ID: evID, Source: rc.Source.Name, Provider: rc.Source.Provider, Event: rc.Identity.Event,
-		DeliveryID: rc.Identity.DeliveryID, Headers: headers, Query: rc.Query, Body: rc.Body, RemoteIP: rc.RemoteIP,
+		DeliveryID: rc.Identity.DeliveryID, Headers: headers, Query: query, Body: rc.Body, RemoteIP: rc.RemoteIP,
 		ReceivedAt: rc.ReceivedAt, Verification: verification, ConfigHash: rc.Snapshot.Hash}
 	acc := &Accepted{EventID: evID}
 	runs := make([]*store.Run, 0, len(matched))
@@ -556,7 +553,7 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		e.metrics.AttemptDuration.WithLabelValues(run.Rule).Observe(o.Attempt.Duration.Seconds())
 	}
 
-	rule, err := e.ruleFor(ctx, run)
+	runSnap, rule, err := e.ruleFor(ctx, run)
 	if errors.Is(err, errNoRule) {
 		log.Warn("run goes dead: rule not found", "error", err)
 		finish(store.Outcome{State: store.Dead, Step: run.Step, Attempt: store.Attempt{Error: err.Error()}})
@@ -603,13 +600,16 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 			}
 		}
 	}
-	att := store.Attempt{Step: step, OK: runErr == nil, ExitCode: res.ExitCode, HTTPStatus: res.HTTPStatus, Output: res.Output, Detail: strings.Join(details, "; ")}
+	// Run errors, output tails and details are stored redacted, with the
+	// secrets of the run's own revision too.
+	red := e.Redactor().Merge(runSnap.Redactor)
+	att := store.Attempt{Step: step, OK: runErr == nil, ExitCode: res.ExitCode, HTTPStatus: res.HTTPStatus, Output: red.String(res.Output), Detail: red.String(strings.Join(details, "; "))}
 	if runErr == nil {
 		finish(store.Outcome{State: store.Succeeded, Step: step, Attempt: att})
 		log.Info("run succeeded", "duration", e.now().Sub(started).Round(time.Millisecond), "detail", att.Detail)
 		return SyncResult{Result: &res, State: store.Succeeded}
 	}
-	att.Error = runErr.Error()
+	att.Error = red.String(runErr.Error())
 	state, next := store.Retrying, time.Time{}
 	switch {
 	case actions.IsPermanent(runErr):
@@ -712,7 +712,7 @@ func buildReporting(cfg *config.Config, loadErr error) (*Snapshot, error) {
 	if loadErr == nil {
 		return snap, err
 	}
-	var all config.Errors
+	var all config.Errors // both already redacted with cfg's secrets
 	all.AddErr("", loadErr)
 	if err != nil {
 		all.AddErr("", err)

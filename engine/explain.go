@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/internal/redact"
 )
 
 // Decision says whether a rule matches an event and why.
@@ -50,6 +51,40 @@ func (src *Source) Explain(env *rules.Env) []Decision {
 			}
 		}
 		out = append(out, d)
+	}
+	return out
+}
+
+// Redacted returns the decisions with every secret r knows (and every
+// credential its rules recognise) replaced: reasons, compared values and
+// rendered actions may all quote one.
+func Redacted(r *redact.Redactor, ds []Decision) []Decision {
+	out := make([]Decision, len(ds))
+	for i, d := range ds {
+		d.Reason = r.String(d.Reason)
+		if d.Terms != nil {
+			terms := make([]rules.Term, len(d.Terms))
+			for j, t := range d.Terms {
+				t.Expr, t.Result = r.String(t.Expr), r.String(t.Result)
+				if t.Operands != nil {
+					ops := make([]string, len(t.Operands))
+					for k, o := range t.Operands {
+						ops[k] = r.String(o)
+					}
+					t.Operands = ops
+				}
+				terms[j] = t
+			}
+			d.Terms = terms
+		}
+		if d.Actions != nil {
+			acts := make([]string, len(d.Actions))
+			for j, a := range d.Actions {
+				acts[j] = r.String(a)
+			}
+			d.Actions = acts
+		}
+		out[i] = d
 	}
 	return out
 }

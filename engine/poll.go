@@ -172,7 +172,7 @@ func (e *Engine) pollLoop(ctx context.Context, name string) {
 					return
 				}
 				e.log.Warn("poll failed; nothing emitted, will retry", "source", name, "error", err)
-				_ = e.st.PollFailed(context.WithoutCancel(ctx), name, err.Error(), e.now())
+				_ = e.st.PollFailed(context.WithoutCancel(ctx), name, e.Redactor().String(err.Error()), e.now())
 				backoff = min(max(backoff*2, every), every*10)
 				wait = backoff
 				pages = 0

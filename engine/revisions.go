@@ -107,16 +107,16 @@ var errNoRule = errors.New("rule not found")
 // ruleFor returns the rule a run executes under: the one of the config
 // revision it was matched (or replayed) under. A run from before revisions
 // were kept falls back to the rule of that name in force.
-func (e *Engine) ruleFor(ctx context.Context, run *store.Run) (*Rule, error) {
+func (e *Engine) ruleFor(ctx context.Context, run *store.Run) (*Snapshot, *Rule, error) {
 	snap, err := e.snapshotFor(ctx, run.ConfigHash)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		snap = e.Snapshot()
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	}
 	if r := snap.Rules[run.Rule]; r != nil {
-		return r, nil
+		return snap, r, nil
 	}
-	return nil, fmt.Errorf("%w: rule %q is in neither config revision %s nor the one in force", errNoRule, run.Rule, run.ConfigHash)
+	return nil, nil, fmt.Errorf("%w: rule %q is in neither config revision %s nor the one in force", errNoRule, run.Rule, run.ConfigHash)
 }

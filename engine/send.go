@@ -108,6 +108,9 @@ func ExplainRequest(snap *Snapshot, in *ExplainInput) (*ExplainResult, error) {
 	if evID == "" {
 		evID = "explain"
 	}
-	env := NewEnv(src.Name, src.Provider, id, evID, in.Headers, in.Query, payload, in.RemoteIP, in.ReceivedAt)
-	return &ExplainResult{Source: src.Name, Provider: src.Provider, Event: id.Event, DeliveryID: id.DeliveryID, Decisions: src.Explain(env)}, nil
+	// Rules see headers and query as they would be stored (credentials
+	// redacted), and what explain prints is redacted.
+	red := snap.Redactor
+	env := NewEnv(src.Name, src.Provider, id, evID, red.HeaderMap(in.Headers), red.Query(in.Query), payload, in.RemoteIP, in.ReceivedAt)
+	return &ExplainResult{Source: src.Name, Provider: src.Provider, Event: id.Event, DeliveryID: red.String(id.DeliveryID), Decisions: Redacted(red, src.Explain(env))}, nil
 }

@@ -12,6 +12,7 @@ import (
 	_ "github.com/hookrunner/hookrunner/actions/crm" // registers the crm action
 	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -26,6 +27,10 @@ type Snapshot struct {
 	Rules    map[string]*Rule
 	// Ordered lists the rules in file order.
 	Ordered []*Rule
+	// Redactor knows every secret of the config (and, once swapped in by
+	// the engine, those of the configs it replaced): every way out passes
+	// through it.
+	Redactor *redact.Redactor
 }
 
 // Source is a compiled source with its rule index.
@@ -76,7 +81,8 @@ type Step struct {
 // with its path.
 func Build(cfg *config.Config) (*Snapshot, error) {
 	var errs config.Errors
-	s := &Snapshot{Config: cfg, Hash: cfg.Hash, LoadedAt: time.Now(), Sources: map[string]*Source{}, Rules: map[string]*Rule{}}
+	s := &Snapshot{Config: cfg, Hash: cfg.Hash, LoadedAt: time.Now(), Sources: map[string]*Source{}, Rules: map[string]*Rule{},
+		Redactor: cfg.Redactor()}
 	for _, name := range cfg.SourceNames() {
 		sc := cfg.Sources[name]
 		path := "sources." + name
@@ -174,7 +180,7 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errs.WithFile(displayName(cfg))
+		return nil, errs.Redacted(s.Redactor).WithFile(displayName(cfg))
 	}
 	for _, src := range s.Sources {
 		src.buckets = make(map[string]*bucket, len(src.byEvent))

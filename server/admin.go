@@ -75,7 +75,10 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("GET /metrics", a.auth(promhttp.HandlerFor(a.Engine.Metrics().Registry, promhttp.HandlerOpts{})))
 	mux.Handle("POST /-/reload", a.auth(http.HandlerFunc(a.reload)))
 	mux.Handle("GET /api/status", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, a.Engine.Status())
+		writeJSON(w, http.StatusOK, redactStatus(a.Engine.Redactor(), a.Engine.Status()))
+	})))
+	mux.Handle("GET /api/config", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, configView(a.Engine))
 	})))
 	mux.Handle("GET /api/events", a.auth(http.HandlerFunc(a.listEvents)))
 	mux.Handle("GET /api/events/{id}", a.auth(http.HandlerFunc(a.getEvent)))
@@ -198,10 +201,11 @@ func (a *Admin) csrfOK(r *http.Request) bool {
 
 func (a *Admin) reload(w http.ResponseWriter, r *http.Request) {
 	if err := a.Reload(r.Context()); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "status": a.Engine.Status()})
+		red := a.Engine.Redactor()
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": red.String(err.Error()), "status": redactStatus(red, a.Engine.Status())})
 		return
 	}
-	writeJSON(w, http.StatusOK, a.Engine.Status())
+	writeJSON(w, http.StatusOK, redactStatus(a.Engine.Redactor(), a.Engine.Status()))
 }
 
 func parseSince(s string) (time.Time, error) {
@@ -223,7 +227,7 @@ func (a *Admin) listEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	evs, err := a.Engine.Store().ListEvents(r.Context(), store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), Since: since, Limit: limit})
-	writeList(w, http.StatusOK, evs, err)
+	writeList(w, http.StatusOK, redactEvents(a.Engine.Redactor(), evs), err)
 }
 
 // writeList answers a list (never null) or the store's error.
@@ -260,11 +264,13 @@ func (a *Admin) getEvent(w http.ResponseWriter, r *http.Request) {
 	if runs == nil {
 		runs = []*store.Run{}
 	}
-	d := EventDetail{Event: ev, Runs: runs}
-	d.Payload, _, _ = engine.DecodePayload(ev.Headers["content-type"], ev.Body)
+	red := a.Engine.Redactor()
+	d := EventDetail{Event: redactEvent(red, ev), Runs: redactRuns(red, runs)}
+	payload, _, _ := engine.DecodePayload(ev.Headers["content-type"], ev.Body)
+	d.Payload = red.Value(payload)
 	if src := a.Engine.Snapshot().Sources[ev.Source]; src != nil {
-		env := engine.NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, d.Payload, ev.RemoteIP, ev.ReceivedAt)
-		d.Decisions = src.Explain(env)
+		env := engine.NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
+		d.Decisions = engine.Redacted(red, src.Explain(env))
 	}
 	writeJSON(w, http.StatusOK, d)
 }
@@ -289,7 +295,7 @@ func (a *Admin) listRuns(w http.ResponseWriter, r *http.Request) {
 	}
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	runs, err := a.Engine.Store().ListRuns(r.Context(), store.RunFilter{EventID: q.Get("event"), Rule: q.Get("rule"), State: store.State(q.Get("state")), Since: since, Limit: limit})
-	writeList(w, http.StatusOK, runs, err)
+	writeList(w, http.StatusOK, redactRuns(a.Engine.Redactor(), runs), err)
 }
 
 // RunDetail is a run with its attempts.
@@ -307,7 +313,8 @@ func (a *Admin) getRun(w http.ResponseWriter, r *http.Request) {
 	if atts == nil {
 		atts = []*store.Attempt{}
 	}
-	writeJSON(w, http.StatusOK, RunDetail{Run: run, Attempts: atts})
+	red := a.Engine.Redactor()
+	writeJSON(w, http.StatusOK, RunDetail{Run: redactRun(red, run), Attempts: redactAttempts(red, atts)})
 }
 
 func (a *Admin) replayRun(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,7 @@ import (
 	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/examples"
 	"github.com/hookrunner/hookrunner/importer"
+	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/server"
 	"github.com/hookrunner/hookrunner/store"
@@ -64,6 +65,7 @@ func validate(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	useRedactor(out, snap.Redactor)
 	fmt.Fprintf(out, "%s: OK (config hash %s)\n", *path, snap.Hash)
 	fmt.Fprintf(out, "  %d sources:\n", len(snap.Sources))
 	for _, name := range snap.Config.SourceNames() {
@@ -106,6 +108,7 @@ func explain(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	useRedactor(out, snap.Redactor)
 	var env *engine.ExplainInput
 	if *eventID != "" {
 		st, _, err := app.OpenStore(context.Background(), snap.Config.Store, nil)
@@ -200,6 +203,7 @@ func send(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	useRedactor(out, snap.Redactor)
 	src := snap.Sources[*source]
 	if src == nil {
 		return fmt.Errorf("send: unknown source %q%s", *source, config.Suggest(*source, snap.Config.SourceNames()))
@@ -262,6 +266,7 @@ func send(args []string, out io.Writer) error {
 // --- events, runs, replay: direct store or admin API ---
 
 type client struct {
+	red    *redact.Redactor
 	st     store.Store
 	server string
 	token  string
@@ -288,6 +293,7 @@ func openClient(fs *flag.FlagSet, args []string) (*client, []string, error) {
 		return nil, nil, err
 	}
 	c.st = st
+	c.red = snap.Redactor
 	c.eng = engine.New(snap, engine.Options{Store: st})
 	return c, fs.Args(), nil
 }
@@ -346,6 +352,7 @@ func events(args []string, out io.Writer) error {
 		return err
 	}
 	defer c.close()
+	useRedactor(out, c.red)
 	ctx := context.Background()
 	if len(rest) == 1 {
 		var d server.EventDetail
@@ -357,7 +364,7 @@ func events(args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return printJSON(out, d)
+		return printJSON(out, c.red.JSON(d))
 	}
 	var evs []*store.Event
 	if c.server != "" {
@@ -413,6 +420,7 @@ func runs(args []string, out io.Writer) error {
 		return err
 	}
 	defer c.close()
+	useRedactor(out, c.red)
 	ctx := context.Background()
 	if len(rest) == 1 {
 		var d server.RunDetail
@@ -424,7 +432,7 @@ func runs(args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return printJSON(out, d)
+		return printJSON(out, c.red.JSON(d))
 	}
 	var rs []*store.Run
 	if c.server != "" {
@@ -466,6 +474,7 @@ func replay(args []string, out io.Writer) error {
 		return err
 	}
 	defer c.close()
+	useRedactor(out, c.red)
 	ctx := context.Background()
 	var rs []*store.Run
 	switch {

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hookrunner/hookrunner/app"
 	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/internal/redact"
 )
 
 // Set with -ldflags "-X main.version=… -X main.commit=… -X main.date=…".
@@ -54,21 +56,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, rest := args[0], args[1:]
 	var err error
+	// What the commands that read the config or the store print passes
+	// through the config's redactor (see redactedOutput).
+	out := &redactedOutput{w: stdout}
+	defer out.flush()
 	switch cmd {
 	case "serve":
 		err = serve(rest, stderr)
 	case "validate":
-		err = validate(rest, stdout)
+		err = validate(rest, out)
 	case "explain":
-		err = explain(rest, stdout)
+		err = explain(rest, out)
 	case "send":
-		err = send(rest, stdout)
+		err = send(rest, out)
 	case "events":
-		err = events(rest, stdout)
+		err = events(rest, out)
 	case "runs":
-		err = runs(rest, stdout)
+		err = runs(rest, out)
 	case "replay":
-		err = replay(rest, stdout)
+		err = replay(rest, out)
 	case "import":
 		err = importCmd(rest, stdout, stderr)
 	case "health":
@@ -94,7 +100,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	}
-	fmt.Fprintln(stderr, err)
+	out.flush()
+	fmt.Fprintln(stderr, out.red.String(err.Error()))
 	return 1
 }
 
@@ -127,4 +134,31 @@ func serve(args []string, stderr io.Writer) error {
 		ConfigPath: *cfg, Watch: *watch, Reload: reload, LogOutput: stderr,
 		Listener: app.SocketActivated(), Notify: app.SdNotify,
 	})
+}
+
+// redactedOutput holds a command's output until it ends, then writes it
+// with every secret of the config replaced; commands hand it their
+// config's redactor with useRedactor. Without one the structural rules
+// still apply (URL credentials, credential query values and headers).
+type redactedOutput struct {
+	w   io.Writer
+	buf bytes.Buffer
+	red *redact.Redactor
+}
+
+func (o *redactedOutput) Write(p []byte) (int, error) { return o.buf.Write(p) }
+
+func (o *redactedOutput) flush() {
+	if o.buf.Len() > 0 {
+		_, _ = io.WriteString(o.w, o.red.String(o.buf.String()))
+		o.buf.Reset()
+	}
+}
+
+// useRedactor gives out (when it is a redactedOutput) the redactor of the
+// config a command loaded.
+func useRedactor(out io.Writer, r *redact.Redactor) {
+	if o, ok := out.(*redactedOutput); ok && r != nil {
+		o.red = r.Merge(o.red)
+	}
 }

@@ -40,6 +40,10 @@ type Config struct {
 	Files map[string][]byte `json:"-"`
 
 	fs configFS
+	// Secrets are every secret value of the config (resolved ${VAR} and
+	// *_file values, secret fields, credentials the structure reveals):
+	// what the redactor replaces on every way out.
+	Secrets []string `json:"-"`
 }
 
 // Env looks up an environment variable; os.LookupEnv in production.
@@ -80,7 +84,8 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 	if path == "" {
 		name = "hooks.yaml"
 	}
-	fail := func(errs Errors) (*Config, error) { return nil, errs.WithFile(name) }
+	sec := &secretSet{}
+	fail := func(errs Errors) (*Config, error) { return nil, errs.Redacted(sec.redactor()).WithFile(name) }
 
 	if len(bytes.TrimSpace(stripComments(data))) == 0 {
 		return fail(Errors{{Msg: "file is empty (refusing to load a config with no sources and no rules)"}})
@@ -93,7 +98,8 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 
 	var errs Errors
 	applyEnvOverrides(raw, env)
-	expandEnv(raw, "", env, &errs)
+	expandEnv(raw, "", env, &errs, sec)
+	sec.tree(raw)
 	errs = append(errs, CheckKeys(raw, reflect.TypeOf(File{}), "")...)
 	if len(errs) > 0 {
 		return fail(errs)
@@ -126,14 +132,16 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 	for i := range c.Rules {
 		c.Rules[i].Index = i
 	}
-	errs = append(errs, c.loadIncludes(h, env)...)
+	errs = append(errs, c.loadIncludes(h, env, sec)...)
 	c.applyDefaults()
 	c.resolveSecrets(h, &errs)
+	sec.fields(reflect.ValueOf(c.File))
+	c.Secrets = sec.values
 	c.validate(&errs)
 	if len(errs) > 0 {
 		// The file decoded: hand back the config too, so the caller can
 		// report the problems the compile step finds in the same run.
-		return c, errs.WithFile(name)
+		return c, errs.Redacted(sec.redactor()).WithFile(name)
 	}
 	c.Hash = hex.EncodeToString(h.Sum(nil))[:16]
 	return c, nil
@@ -196,15 +204,15 @@ var envRef = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?
 
 // expandEnv replaces ${VAR} and ${VAR:-default} in every string value. An
 // unset variable without a default is an error; $${ is a literal ${.
-func expandEnv(v any, path string, env Env, errs *Errors) any {
+func expandEnv(v any, path string, env Env, errs *Errors, sec *secretSet) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, val := range t {
-			t[k] = expandEnv(val, join(path, k), env, errs)
+			t[k] = expandEnv(val, join(path, k), env, errs, sec)
 		}
 	case []any:
 		for i, val := range t {
-			t[i] = expandEnv(val, fmt.Sprintf("%s[%d]", path, i), env, errs)
+			t[i] = expandEnv(val, fmt.Sprintf("%s[%d]", path, i), env, errs, sec)
 		}
 	case string:
 		if !strings.Contains(t, "${") {
@@ -220,12 +228,14 @@ func expandEnv(v any, path string, env Env, errs *Errors) any {
 				if !ok || val == "" {
 					return sm[3]
 				}
+				sec.env(val)
 				return val
 			}
 			if !ok {
 				errs.Add(path, "environment variable %s is not set (use ${%s:-default} for a default)", sm[1], sm[1])
 				return ""
 			}
+			sec.env(val)
 			return val
 		})
 	}
@@ -622,7 +632,7 @@ func (c *Config) validate(errs *Errors) {
 
 // loadIncludes merges the sources and rules of every file the include
 // globs name (sorted), reporting problems with the included file's name.
-func (c *Config) loadIncludes(h interface{ Write([]byte) (int, error) }, env Env) Errors {
+func (c *Config) loadIncludes(h interface{ Write([]byte) (int, error) }, env Env, sec *secretSet) Errors {
 	var errs Errors
 	srcFile := map[string]string{}
 	for name := range c.Sources {
@@ -656,7 +666,7 @@ func (c *Config) loadIncludes(h interface{ Write([]byte) (int, error) }, env Env
 			h.Write(data)
 			c.Files[rel] = data
 			var inc included
-			if problems := decodeInclude(data, env, &inc); len(problems) > 0 {
+			if problems := decodeInclude(data, env, &inc, sec); len(problems) > 0 {
 				for _, pr := range problems {
 					pr.File = rel
 					errs = append(errs, pr)
@@ -688,7 +698,7 @@ func (c *Config) loadIncludes(h interface{ Write([]byte) (int, error) }, env Env
 	return errs
 }
 
-func decodeInclude(data []byte, env Env, out *included) Errors {
+func decodeInclude(data []byte, env Env, out *included, sec *secretSet) Errors {
 	if len(bytes.TrimSpace(stripComments(data))) == 0 {
 		return nil
 	}
@@ -698,7 +708,8 @@ func decodeInclude(data []byte, env Env, out *included) Errors {
 	}
 	raw := k.Raw()
 	var errs Errors
-	expandEnv(raw, "", env, &errs)
+	expandEnv(raw, "", env, &errs, sec)
+	sec.tree(raw)
 	errs = append(errs, CheckKeys(raw, reflect.TypeOf(included{}), "")...)
 	if len(errs) > 0 {
 		return errs

@@ -1,0 +1,224 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestNames(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		secret, query bool
+	}{
+		{"Authorization", true, true},
+		{"proxy-authorization", true, true},
+		{"Cookie", true, true},
+		{"Set-Cookie", true, true},
+		{"X-Gitlab-Token", true, true},
+		{"X-Api-Key", true, true},
+		{"apiKey", true, true},
+		{"api_key", true, true},
+		{"access_token", true, true},
+		{"client_secret", true, true},
+		{"password", true, true},
+		{"db_pass", true, true},
+		{"X-Auth", true, true},
+		{"X-Hook-Secret", true, true},
+		{"bearer", true, true},
+		{"hub.verify_token", true, true},
+		// not secrets
+		{"author", false, false},
+		{"passenger", false, false},
+		{"monkey", false, false},
+		{"content-type", false, false},
+		{"secret_file", false, false},
+		{"token_file", false, false},
+		{"header", false, false},
+		// query only: key, sig, signature
+		{"key", false, true},
+		{"sig", false, true},
+		{"signature", false, true},
+		{"sessionKey", false, true},
+	} {
+		if got := IsSecretName(tc.name); got != tc.secret {
+			t.Errorf("IsSecretName(%q) = %v, want %v", tc.name, got, tc.secret)
+		}
+		if got := IsSecretQueryParam(tc.name); got != tc.query {
+			t.Errorf("IsSecretQueryParam(%q) = %v, want %v", tc.name, got, tc.query)
+		}
+	}
+}
+
+// Signature headers are signatures of the body, not credentials: they stay
+// stored so replay, listen and forward can pass them on.
+func TestSignatureHeadersAreKept(t *testing.T) {
+	r := New("configured-secret")
+	for _, h := range []string{"X-Hub-Signature-256", "X-Hub-Signature", "Stripe-Signature", "X-Slack-Signature",
+		"webhook-signature", "X-Twilio-Signature", "X-Shopify-Hmac-Sha256", "X-Signature-Ed25519", "X-Gitea-Signature",
+		"I-Twilio-Idempotency-Token"} {
+		if IsSecretHeader(h) {
+			t.Errorf("%s is treated as a credential", h)
+		}
+		if got := r.Header(h, "sha256=abcdef0123"); got != "sha256=abcdef0123" {
+			t.Errorf("Header(%s) = %q, want it kept", h, got)
+		}
+	}
+	for _, h := range []string{"Authorization", "X-Gitlab-Token", "Cookie", "X-Api-Key", "X-Webhook-Token", "X-Hook-Secret"} {
+		if got := r.Header(h, "whatever-value"); got != Mask {
+			t.Errorf("Header(%s) = %q, want %s", h, got, Mask)
+		}
+	}
+	// A signature header carrying a configured secret value (a generic
+	// token source whose header is named like a signature) still loses it.
+	if got := r.Header("X-Signature", "configured-secret"); got != Mask {
+		t.Errorf("known secret in a signature header: %q", got)
+	}
+}
+
+func TestString(t *testing.T) {
+	r := New("s3cr3t-value", "ab", "tok/with+chars&<>", "line-one-of-key\nline-two-of-key")
+	for _, tc := range []struct{ in, want string }{
+		{"the secret is s3cr3t-value.", "the secret is [REDACTED]."},
+		{"short ab values stay: ab", "short ab values stay: ab"},
+		{"escaped " + "tok%2Fwith%2Bchars%26%3C%3E", "escaped [REDACTED]"},
+		{`json "tok/with+chars\u0026\u003c\u003e"`, `json "[REDACTED]"`},
+		{"html tok/with+chars&amp;&lt;&gt;", "html [REDACTED]"},
+		{"pem line-two-of-key", "pem [REDACTED]"},
+		{"GET https://user:hunter22@example.com/x failed", "GET https://user:[REDACTED]@example.com/x failed"},
+		{"postgres://u:dbpass@db:5432/app?sslmode=disable", "postgres://u:[REDACTED]@db:5432/app?sslmode=disable"},
+		{"POST http://h/x?api_key=abc123&page=2: HTTP 500", "POST http://h/x?api_key=[REDACTED]&page=2: HTTP 500"},
+		{"http://h/?sig=zzzz&token=yyy", "http://h/?sig=[REDACTED]&token=[REDACTED]"},
+		{"host=db user=u password=pw123 dbname=x", "host=db user=u password=[REDACTED] dbname=x"},
+		{"key=email=a@b.c", "key=[REDACTED]"},
+		{"upserted key email=a@b.c", "upserted key email=a@b.c"},
+		{`{"token": "abc", "name": "x"}`, `{"token": "[REDACTED]", "name": "x"}`},
+		{"> Authorization: Bearer abc.def.ghi\n< HTTP/1.1 200", "> Authorization: [REDACTED]\n< HTTP/1.1 200"},
+		{"curl -H 'X-Api-Key: k-123'", "curl -H 'X-Api-Key: [REDACTED]"},
+		{"sent Bearer eyJhbGciOi.xyz", "sent Bearer [REDACTED]"},
+		{"Bearer token required", "Bearer token required"},
+		{"X-Hub-Signature-256: sha256=00ff", "X-Hub-Signature-256: sha256=00ff"},
+		{"admin.token: required when admin.listen is public", "admin.token: required when admin.listen is public"},
+		{"nothing here", "nothing here"},
+	} {
+		if got := r.String(tc.in); got != tc.want {
+			t.Errorf("String(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestQueryAndURL(t *testing.T) {
+	r := New("plain-secret")
+	for _, tc := range []struct{ in, want string }{
+		{"token=abc&a=1", "token=[REDACTED]&a=1"},
+		{"a=1&api_key=x&apiKey=y&key=z&sig=w&code=200", "a=1&api_key=[REDACTED]&apiKey=[REDACTED]&key=[REDACTED]&sig=[REDACTED]&code=200"},
+		{"note=plain-secret", "note=[REDACTED]"},
+		{"empty_token=", "empty_token="},
+		{"", ""},
+	} {
+		if got := r.Query(tc.in); got != tc.want {
+			t.Errorf("Query(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := r.URL("https://user:pass@host/p?api_key=k&x=1"); got != "https://user:[REDACTED]@host/p?api_key=[REDACTED]&x=1" {
+		t.Errorf("URL = %q", got)
+	}
+	var nilR *Redactor
+	if got := nilR.URL("https://h/?access_token=zz"); got != "https://h/?access_token=[REDACTED]" {
+		t.Errorf("nil redactor URL = %q", got)
+	}
+}
+
+func TestHeaders(t *testing.T) {
+	r := New("known-secret-1")
+	h := http.Header{"Authorization": {"Bearer x"}, "X-Hub-Signature-256": {"sha256=1"}, "X-Custom": {"has known-secret-1 in it"}, "Content-Type": {"application/json"}}
+	got := r.Headers(h)
+	want := map[string]string{"authorization": Mask, "x-hub-signature-256": "sha256=1", "x-custom": "has [REDACTED] in it", "content-type": "application/json"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+func TestValue(t *testing.T) {
+	r := New("env-secret-xyz")
+	var tree any
+	_ = json.Unmarshal([]byte(`{
+	  "store": {"dsn": "postgres://u:dbpass@db/x"},
+	  "sources": {"gh": {"secret": "lit", "secret_file": "/run/s", "secrets": ["a1", "b2"], "verify": "token"}},
+	  "rules": [{"actions": [{"http": {"url": "https://h/?api_key=k1", "headers": {"Authorization": "Bearer t", "X-Trace": "1"},
+	     "body": "{\"text\": \"env-secret-xyz\"}"}}, {"crm": {"key": ["email"], "token": 12345}}]}],
+	  "enabled": true, "password": ""
+	}`), &tree)
+	out, _ := json.Marshal(r.Value(tree))
+	s := string(out)
+	for _, leak := range []string{"dbpass", `"lit"`, `"a1"`, "k1", "Bearer t", "env-secret-xyz", "12345"} {
+		if strings.Contains(s, leak) {
+			t.Errorf("%s leaked: %s", leak, s)
+		}
+	}
+	for _, kept := range []string{"/run/s", `"verify":"token"`, `"key":["email"]`, `"X-Trace":"1"`, `"enabled":true`, `"password":""`} {
+		if !strings.Contains(s, kept) {
+			t.Errorf("%s lost: %s", kept, s)
+		}
+	}
+}
+
+func TestFind(t *testing.T) {
+	var tree any
+	_ = json.Unmarshal([]byte(`{
+	  "dsn": "postgres://u:db%2Fpass@db/x", "dsn2": "host=h password=kvpass",
+	  "url": "https://user:urlpass@h/p?api_key=qkey&x={{ payload.x }}",
+	  "headers": {"Authorization": "Bearer hdrtok", "X-Api-Key": "{{ payload.k }}", "Proxy-Authorization": "Basic dTpiYXNpY3B3"},
+	  "env": {"API_TOKEN": "envtok", "PLAIN": "notsecret"},
+	  "command": ["deploy", "--token", "argvtok", "--password=argvpw", "{{ payload.after }}"],
+	  "body": "{\"client_secret\": \"bodysecret\", \"n\": 1}",
+	  "crm": {"token": "crmtok", "key": ["email"]}
+	}`), &tree)
+	got := Find(tree)
+	for _, want := range []string{"db/pass", "kvpass", "urlpass", "qkey", "hdrtok", "envtok", "argvtok", "argvpw", "bodysecret", "crmtok", "basicpw"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Find missed %q (got %q)", want, got)
+		}
+	}
+	for _, not := range []string{"notsecret", "email", "deploy", "{{ payload.k }}"} {
+		if slices.Contains(got, not) {
+			t.Errorf("Find took %q as a secret", not)
+		}
+	}
+}
+
+func TestMerge(t *testing.T) {
+	a, b := New("old-secret"), New("new-secret")
+	m := b.Merge(a)
+	if got := m.String("old-secret new-secret"); got != "[REDACTED] [REDACTED]" {
+		t.Errorf("merged = %q", got)
+	}
+	if m.Len() != 2 {
+		t.Errorf("Len = %d", m.Len())
+	}
+}
+
+func TestHandler(t *testing.T) {
+	var buf bytes.Buffer
+	r := New("log-secret-1")
+	log := slog.New(NewHandler(slog.NewTextHandler(&buf, nil), func() *Redactor { return r }))
+	log = log.With("url", "https://u:p4ss@h/?token=t")
+	log.Info("calling log-secret-1", "error", errors.New("GET http://h/?api_key=zz: 500"), "token", "x",
+		slog.Group("g", "authorization", "Bearer abc"), "list", []string{"log-secret-1"}, "n", 3)
+	s := buf.String()
+	for _, leak := range []string{"log-secret-1", "p4ss", "token=t", "zz", "Bearer abc", "token=x"} {
+		if strings.Contains(s, leak) {
+			t.Errorf("%s leaked: %s", leak, s)
+		}
+	}
+	if !strings.Contains(s, "n=3") {
+		t.Errorf("plain attribute lost: %s", s)
+	}
+}
