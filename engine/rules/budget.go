@@ -40,6 +40,9 @@ func NewBudget(steps int64) *Budget {
 	return &Budget{limit: steps, left: steps}
 }
 
+// Left returns the steps not spent yet.
+func (b *Budget) Left() int64 { return b.left }
+
 // Used returns the steps spent so far.
 func (b *Budget) Used() int64 { return b.limit - b.left }
 
