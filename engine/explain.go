@@ -31,9 +31,10 @@ func (src *Source) Explain(env *rules.Env) []Decision {
 	}
 	budget := rules.NewBudget(src.MatchBudget)
 	results := map[*Rule]result{}
-	for _, r := range src.candidates(env, budget) {
+	menv := rules.WithBudget(env, budget)
+	for _, r := range src.candidates(menv, budget) {
 		before := budget.Exceeded()
-		ok, err := r.Cond.EvalBudget(env, budget)
+		ok, err := r.Cond.EvalBudget(menv, budget)
 		results[r] = result{ok, err, before}
 	}
 	var out []Decision

@@ -307,6 +307,7 @@ func (src *Source) Match(env *rules.Env) []*Rule {
 // once the event's budget is spent): it does not match.
 func (src *Source) MatchReporting(env *rules.Env, onErr func(*Rule, error)) []*Rule {
 	budget := rules.NewBudget(src.MatchBudget)
+	env = rules.WithBudget(env, budget)
 	cands := src.candidates(env, budget)
 	out := cands[:0]
 	for _, r := range cands {

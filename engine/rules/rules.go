@@ -47,6 +47,14 @@ func options(extra ...expr.Option) []expr.Option {
 	return append(append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxNodes)}, meterOptions()...), extra...)
 }
 
+// WithBudget returns a copy of env whose evaluations spend b: evaluating
+// many expressions with it and b saves a copy of env per evaluation.
+func WithBudget(env *Env, b *Budget) *Env {
+	metered := *env
+	metered.Meter = b
+	return &metered
+}
+
 // run evaluates p against env spending b (a fresh DefaultBudget when nil).
 func run(p *vm.Program, env *Env, b *Budget) (any, error) {
 	if b == nil {
@@ -55,9 +63,10 @@ func run(p *vm.Program, env *Env, b *Budget) (any, error) {
 	if b.Exceeded() {
 		return nil, ErrBudgetExceeded
 	}
-	metered := *env
-	metered.Meter = b
-	out, err := expr.Run(p, &metered)
+	if env.Meter != b {
+		env = WithBudget(env, b)
+	}
+	out, err := expr.Run(p, env)
 	if err != nil {
 		if b.Exceeded() || isBudgetErr(err) {
 			b.exceeded, b.left = true, 0
