@@ -227,10 +227,20 @@ func NewEnv(source, provider string, id providers.Identity, eventID string, head
 // Accept matches a verified request against the snapshot it was verified
 // with and stores the event and one run per matched rule in one durable
 // write. Only when it returns without error may the sender be answered 2xx.
+//
+// A delivery already stored within the dedupe window is answered as a
+// duplicate before any rule is evaluated, so replaying a costly event costs
+// one indexed read; Ingest dedupes again for two concurrent first deliveries.
 func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
+	dedupeSince := rc.ReceivedAt.Add(-rc.Snapshot.Config.Store.DedupeWindow.D())
+	if id, seen, err := e.st.Seen(ctx, rc.Source.Name, rc.Identity.DeliveryID, dedupeSince); err != nil {
+		// Not fatal: matching is bounded and Ingest dedupes (or fails) anyway.
+		e.log.Warn("look up delivery before matching", "source", rc.Source.Name, "delivery_id", rc.Identity.DeliveryID, "error", err)
+	} else if seen {
+		return &Accepted{EventID: id, Duplicate: true}, nil
+	}
 	ev, runs, acc, matched := e.prepare(rc, true)
-	cfg := rc.Snapshot.Config
-	res, err := e.st.Ingest(ctx, ev, runs, rc.ReceivedAt.Add(-cfg.Store.DedupeWindow.D()))
+	res, err := e.st.Ingest(ctx, ev, runs, dedupeSince)
 	if err != nil {
 		if ctx.Err() == nil {
 			_ = e.CheckStore(ctx) // refuse the next ones at once if the store is gone

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/hookrunner/hookrunner/engine/rules"
@@ -18,20 +19,51 @@ type Decision struct {
 }
 
 // Explain decides every rule of the source for env, with reasons. It runs
-// nothing.
+// nothing. The rules Match would evaluate are evaluated as Match does, in
+// the same order and sharing one budget of steps, so a rule Match stopped
+// with "evaluation budget exceeded" is explained so here too (the steps
+// do not depend on time or load). Rules the index rules out are evaluated
+// alone, on a budget of their own, to show their terms.
 func (src *Source) Explain(env *rules.Env) []Decision {
+	type result struct {
+		ok     bool
+		err    error
+		before bool // the budget was spent before this rule's turn
+	}
+	budget := rules.NewBudget(src.MatchBudget)
+	results := map[*Rule]result{}
+	menv := rules.WithBudget(env, budget)
+	for _, r := range src.candidates(menv, budget) {
+		before := budget.Exceeded()
+		ok, err := r.Cond.EvalBudget(menv, budget)
+		results[r] = result{ok, err, before}
+	}
 	var out []Decision
 	for _, r := range src.rules {
 		d := Decision{Rule: r.Name}
-		switch ok, err := r.Cond.Eval(env); {
-		case !r.MatchesEvent(env.Event):
+		if !r.MatchesEvent(env.Event) {
 			d.Reason = fmt.Sprintf("event type %q is not in events %q", env.Event, r.Events)
-		case err != nil:
-			d.Reason = "the if expression failed: " + err.Error()
-			d.Terms = r.Cond.Explain(env)
-		case !ok:
+			out = append(out, d)
+			continue
+		}
+		res, evaluated := results[r]
+		if !evaluated {
+			res.ok, res.err = r.Cond.EvalBudget(env, rules.NewBudget(src.MatchBudget))
+		}
+		switch {
+		case errors.Is(res.err, rules.ErrBudgetExceeded):
+			d.Reason = fmt.Sprintf("%v: the if conditions of one event may use %d steps together (server.match_budget)",
+				rules.ErrBudgetExceeded, rules.NewBudget(src.MatchBudget).Left())
+			if res.before {
+				d.Reason += "; the conditions of the rules before this one used them all"
+			}
+			d.Terms = r.Cond.Explain(env, rules.NewBudget(src.MatchBudget))
+		case res.err != nil:
+			d.Reason = "the if expression failed: " + res.err.Error()
+			d.Terms = r.Cond.Explain(env, rules.NewBudget(src.MatchBudget))
+		case !res.ok:
 			d.Reason = "the if expression is false"
-			d.Terms = r.Cond.Explain(env)
+			d.Terms = r.Cond.Explain(env, rules.NewBudget(src.MatchBudget))
 		default:
 			d.Matched = true
 			d.Reason = "matched"

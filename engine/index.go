@@ -126,9 +126,9 @@ func newBucket(rs []*Rule) *bucket {
 }
 
 // candidates returns the rules of the bucket that may match env.
-func (b *bucket) candidates(env *rules.Env, out []*Rule) []*Rule {
+func (b *bucket) candidates(env *rules.Env, budget *rules.Budget, out []*Rule) []*Rule {
 	for _, g := range b.groups {
-		v, err := g.path.Eval(env)
+		v, err := g.path.EvalBudget(env, budget) // a plain path: no steps
 		if err != nil {
 			continue // the equality errors, so the condition cannot hold
 		}

@@ -45,8 +45,11 @@ type Source struct {
 	// requests (verify: none).
 	NoVerify bool
 	// Poll is set for a polled source.
-	Poll     *PollSpec
-	settings providers.Settings
+	Poll *PollSpec
+	// MatchBudget is the steps the conditions of one event share
+	// (server.match_budget; rules.DefaultBudget when 0).
+	MatchBudget int64
+	settings    providers.Settings
 
 	rules   []*Rule            // every rule of the source, file order
 	byEvent map[string][]*Rule // exact event names
@@ -86,7 +89,8 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 	for _, name := range cfg.SourceNames() {
 		sc := cfg.Sources[name]
 		path := "sources." + name
-		src := &Source{Name: name, Provider: sc.Provider, MaxBody: int64(sc.MaxBody), byEvent: map[string][]*Rule{}}
+		src := &Source{Name: name, Provider: sc.Provider, MaxBody: int64(sc.MaxBody), byEvent: map[string][]*Rule{},
+			MatchBudget: int64(cfg.Server.MatchBudget)}
 		if src.MaxBody == 0 {
 			src.MaxBody = int64(cfg.Server.MaxBody)
 		}
@@ -306,11 +310,32 @@ func (src *Source) Match(env *rules.Env) []*Rule {
 }
 
 // MatchReporting is Match, calling onErr for each candidate whose
-// condition failed at run time (a missing field): it does not match.
+// condition failed at run time (a missing field, or rules.ErrBudgetExceeded
+// once the event's budget is spent): it does not match.
 func (src *Source) MatchReporting(env *rules.Env, onErr func(*Rule, error)) []*Rule {
+	budget := rules.NewBudget(src.MatchBudget)
+	env = rules.WithBudget(env, budget)
+	cands := src.candidates(env, budget)
+	out := cands[:0]
+	for _, r := range cands {
+		ok, err := r.Cond.EvalBudget(env, budget)
+		if err != nil && onErr != nil {
+			onErr(r, err)
+		}
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// candidates returns, in file order, the rules whose events select the
+// event type and that the index does not rule out: the rules Match
+// evaluates, in the order it evaluates them.
+func (src *Source) candidates(env *rules.Env, budget *rules.Budget) []*Rule {
 	var cands []*Rule
 	if b := src.buckets[env.Event]; b != nil {
-		cands = b.candidates(env, nil)
+		cands = b.candidates(env, budget, nil)
 	}
 	if len(src.any) > 0 || len(src.globs) > 0 {
 		cands = append(cands, src.any...)
@@ -321,17 +346,7 @@ func (src *Source) MatchReporting(env *rules.Env, onErr func(*Rule, error)) []*R
 		}
 	}
 	sortByIndex(cands)
-	out := cands[:0]
-	for _, r := range cands {
-		ok, err := r.Cond.Eval(env)
-		if err != nil && onErr != nil {
-			onErr(r, err)
-		}
-		if ok {
-			out = append(out, r)
-		}
-	}
-	return out
+	return cands
 }
 
 // ConcurrencyLimits lists rules with a concurrency limit.

@@ -203,6 +203,13 @@ type Store interface {
 	// with the same (source, delivery id) was stored since dedupeSince.
 	// It returns only once the write is durable.
 	Ingest(ctx context.Context, ev *Event, runs []*Run, dedupeSince time.Time) (IngestResult, error)
+	// Seen reports whether a delivery with (source, deliveryID) was
+	// recorded since `since`, and the id of the event stored for it (empty
+	// for a delivery a poll recorded without an event). It is a cheap read
+	// the ingress does before matching, so a replayed delivery costs no
+	// rule evaluation; Ingest still dedupes (two concurrent first
+	// deliveries). An empty deliveryID is never seen.
+	Seen(ctx context.Context, source, deliveryID string, since time.Time) (eventID string, ok bool, err error)
 	// AddRuns stores new runs for an already stored event (event replay).
 	AddRuns(ctx context.Context, runs []*Run) error
 	// Claim marks up to Limit due runs as running for Owner until

@@ -333,6 +333,9 @@ func (c *Config) applyDefaults() {
 	if s.MaxJSONDepth == 0 {
 		s.MaxJSONDepth = 128
 	}
+	if s.MatchBudget == 0 {
+		s.MatchBudget = 100_000 // rules.DefaultBudget: a few ms of CPU at worst
+	}
 	if s.RateLimit.PerIP > 0 && s.RateLimit.PerIPBurst == 0 {
 		s.RateLimit.PerIPBurst = int(2*s.RateLimit.PerIP) + 1
 	}
@@ -504,7 +507,7 @@ func (c *Config) validate(errs *Errors) {
 			}
 		}
 	}
-	if c.Server.MaxJSONDepth < 0 || c.Server.MaxConnections < 0 || c.Server.RateLimit.PerIP < 0 || c.Server.RateLimit.PerSource < 0 {
+	if c.Server.MaxJSONDepth < 0 || c.Server.MatchBudget < 0 || c.Server.MaxConnections < 0 || c.Server.RateLimit.PerIP < 0 || c.Server.RateLimit.PerSource < 0 {
 		errs.Add("server", "limits must not be negative")
 	}
 	if c.Server.MaxConnsPerIP < -1 {

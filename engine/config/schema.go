@@ -44,6 +44,10 @@ type Server struct {
 	MaxConnsPerIP int `koanf:"max_conns_per_ip" json:"max_conns_per_ip"`
 	// MaxJSONDepth caps the nesting of JSON bodies (400 beyond it).
 	MaxJSONDepth int `koanf:"max_json_depth" json:"max_json_depth"`
+	// MatchBudget is the number of evaluation steps the `if` conditions of
+	// one event may use together; a condition still running when they are
+	// spent stops and does not match ("evaluation budget exceeded").
+	MatchBudget int `koanf:"match_budget" json:"match_budget"`
 	// RateLimit limits requests per remote address and per source.
 	RateLimit RateLimit `koanf:"rate_limit" json:"rate_limit"`
 	// TrustedProxies lists the proxies whose X-Forwarded-For is believed.

@@ -26,8 +26,9 @@ func (t Term) String() string {
 
 // Explain evaluates the condition's terms (the parts joined by && / || /
 // not) one by one, with the values of each comparison's operands, so a
-// user sees which part decided the outcome.
-func (c *Condition) Explain(env *Env) []Term {
+// user sees which part decided the outcome. The terms share b: once it is
+// spent the remaining ones read "error: evaluation budget exceeded".
+func (c *Condition) Explain(env *Env, b *Budget) []Term {
 	if c == nil || c.program == nil {
 		return nil
 	}
@@ -46,7 +47,7 @@ func (c *Condition) Explain(env *Env) []Term {
 				walk(x.Right)
 				return
 			}
-			t := Term{Expr: x.String(), Result: evalString(x.String(), env)}
+			t := Term{Expr: x.String(), Result: evalString(x.String(), env, b)}
 			switch x.Operator {
 			case "==", "!=", "<", ">", "<=", ">=", "in", "matches", "contains", "startsWith", "endsWith", "not in":
 				for _, side := range []ast.Node{x.Left, x.Right} {
@@ -56,7 +57,7 @@ func (c *Condition) Explain(env *Env) []Term {
 					if _, lit := side.(*ast.IntegerNode); lit {
 						continue
 					}
-					t.Operands = append(t.Operands, side.String()+" = "+evalString(side.String(), env))
+					t.Operands = append(t.Operands, side.String()+" = "+evalString(side.String(), env, b))
 				}
 			}
 			out = append(out, t)
@@ -64,21 +65,21 @@ func (c *Condition) Explain(env *Env) []Term {
 			if x.Operator == "!" || x.Operator == "not" {
 				walk(x.Node)
 			}
-			out = append(out, Term{Expr: x.String(), Result: evalString(x.String(), env)})
+			out = append(out, Term{Expr: x.String(), Result: evalString(x.String(), env, b)})
 		default:
-			out = append(out, Term{Expr: n.String(), Result: evalString(n.String(), env)})
+			out = append(out, Term{Expr: n.String(), Result: evalString(n.String(), env, b)})
 		}
 	}
 	walk(tree.Node)
 	return out
 }
 
-func evalString(src string, env *Env) string {
+func evalString(src string, env *Env, b *Budget) string {
 	v, err := CompileValue(src)
 	if err != nil {
 		return "error: " + err.Error()
 	}
-	out, err := v.Eval(env)
+	out, err := v.EvalBudget(env, b)
 	if err != nil {
 		return "error: " + err.Error()
 	}

@@ -34,13 +34,47 @@ type Env struct {
 	Rule    string `expr:"rule"`
 	RunID   string `expr:"run_id"`
 	Attempt int    `expr:"attempt"`
+
+	// Meter is the budget the evaluation in progress spends (set by the
+	// Eval methods; no expression can name it).
+	Meter *Budget `expr:"budget meter"`
 }
 
 // MaxNodes bounds the size of one expression.
 const MaxNodes = 2000
 
 func options(extra ...expr.Option) []expr.Option {
-	return append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxNodes)}, extra...)
+	return append(append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxNodes)}, meterOptions()...), extra...)
+}
+
+// WithBudget returns a copy of env whose evaluations spend b: evaluating
+// many expressions with it and b saves a copy of env per evaluation.
+func WithBudget(env *Env, b *Budget) *Env {
+	metered := *env
+	metered.Meter = b
+	return &metered
+}
+
+// run evaluates p against env spending b (a fresh DefaultBudget when nil).
+func run(p *vm.Program, env *Env, b *Budget) (any, error) {
+	if b == nil {
+		b = NewBudget(DefaultBudget)
+	}
+	if b.Exceeded() {
+		return nil, ErrBudgetExceeded
+	}
+	if env.Meter != b {
+		env = WithBudget(env, b)
+	}
+	out, err := expr.Run(p, env)
+	if err != nil {
+		if b.Exceeded() || isBudgetErr(err) {
+			b.exceeded, b.left = true, 0
+			return nil, ErrBudgetExceeded
+		}
+		return nil, cleanErr(err)
+	}
+	return out, nil
 }
 
 // Condition is a compiled `if:` expression.
@@ -64,18 +98,26 @@ func CompileCondition(src string) (*Condition, error) {
 	return c, nil
 }
 
-// Eval reports whether the condition holds. A run-time error (a missing
-// field, a type mismatch) means no match; the error says why.
+// Eval reports whether the condition holds, within a budget of its own
+// (DefaultBudget). A run-time error (a missing field, a type mismatch)
+// means no match; the error says why.
 func (c *Condition) Eval(env *Env) (bool, error) {
+	return c.EvalBudget(env, nil)
+}
+
+// EvalBudget is Eval spending b, the budget shared by the conditions of
+// one event. When b runs out the evaluation stops and the error is
+// ErrBudgetExceeded: no match.
+func (c *Condition) EvalBudget(env *Env, b *Budget) (bool, error) {
 	if c == nil || c.program == nil {
 		return true, nil
 	}
-	out, err := expr.Run(c.program, env)
+	out, err := run(c.program, env, b)
 	if err != nil {
-		return false, cleanErr(err)
+		return false, err
 	}
-	b, _ := out.(bool)
-	return b, nil
+	ok, _ := out.(bool)
+	return ok, nil
 }
 
 // Value is a compiled expression whose result is used as is (CRM fields).
@@ -93,13 +135,14 @@ func CompileValue(src string) (*Value, error) {
 	return &Value{Source: src, program: p}, nil
 }
 
-// Eval evaluates the expression.
+// Eval evaluates the expression within a budget of its own.
 func (v *Value) Eval(env *Env) (any, error) {
-	out, err := expr.Run(v.program, env)
-	if err != nil {
-		return nil, cleanErr(err)
-	}
-	return out, nil
+	return run(v.program, env, nil)
+}
+
+// EvalBudget is Eval spending b.
+func (v *Value) EvalBudget(env *Env, b *Budget) (any, error) {
+	return run(v.program, env, b)
 }
 
 // cleanErr keeps the first line of expr's errors (the rest is a source

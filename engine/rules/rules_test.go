@@ -103,7 +103,7 @@ func TestGlob(t *testing.T) {
 
 func TestExplainShowsDecidingValues(t *testing.T) {
 	c, _ := rules.CompileCondition(`payload.ref == "refs/heads/dev" && payload.repository.full_name == "acme/api"`)
-	terms := c.Explain(env())
+	terms := c.Explain(env(), rules.NewBudget(0))
 	if len(terms) != 2 {
 		t.Fatalf("terms = %+v", terms)
 	}

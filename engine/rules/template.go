@@ -329,9 +329,9 @@ func (t *Template) Render(env *Env) (string, error) {
 			b.WriteString(p.lit)
 			continue
 		}
-		v, err := expr.Run(p.prog, env)
+		v, err := run(p.prog, env, nil)
 		if err != nil {
-			return "", fmt.Errorf("render %q: %w", t.Source, cleanErr(err))
+			return "", fmt.Errorf("render %q: %w", t.Source, err)
 		}
 		s, err := p.esc.escape(v)
 		if err != nil {

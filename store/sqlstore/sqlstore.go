@@ -397,7 +397,7 @@ func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...
 // --- queries ---
 
 type queries struct {
-	insertDelivery, existingDelivery, insertEvent, insertRun                    string
+	insertDelivery, existingDelivery, seenDelivery, insertEvent, insertRun      string
 	probe                                                                       string
 	due, runningCounts, claim, extend, progress, finish, insertAttempt, release string
 	recover, getEvent, getRun, attempts, markReplayed, countStates, countRules  string
@@ -417,8 +417,9 @@ func buildQueries(d Dialect) queries {
 		// The probe row (source '' is no source's name) proves a durable write.
 		probe: r(`INSERT INTO deliveries (source, delivery_id, event_id, received_at) VALUES ('', 'hookrunner-write-probe', '', ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
-		insertEvent: r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		insertRun:   r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		seenDelivery: r(`SELECT event_id FROM deliveries WHERE source = ? AND delivery_id = ? AND received_at >= ?`),
+		insertEvent:  r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		insertRun:    r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		due: r(`SELECT id, rule FROM runs WHERE state IN ('pending', 'retrying', 'running') AND next_attempt_at <= ?
 			ORDER BY next_attempt_at, id LIMIT ?`),
 		runningCounts: r(`SELECT rule, COUNT(*) FROM runs WHERE state = 'running' AND next_attempt_at > ? GROUP BY rule`),
@@ -502,6 +503,22 @@ func (s *Store) Ingest(ctx context.Context, ev *store.Event, runs []*store.Run, 
 		return s.notify(ctx, tx, len(runs))
 	})
 	return res, err
+}
+
+// Seen implements store.Store: one primary-key lookup on the read pool.
+func (s *Store) Seen(ctx context.Context, source, deliveryID string, since time.Time) (string, bool, error) {
+	if deliveryID == "" {
+		return "", false, nil
+	}
+	var id string
+	err := s.read.QueryRowContext(ctx, s.q.seenDelivery, source, deliveryID, nanos(since)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("look up delivery %s/%s: %w", source, deliveryID, err)
+	}
+	return id, true, nil
 }
 
 // ingestTx stores one event and its runs unless its delivery id was seen

@@ -114,6 +114,47 @@ func Run(t *testing.T, newStore Factory) {
 		}
 	})
 
+	t.Run("SeenWithinWindow", func(t *testing.T) {
+		s := newStore(t)
+		window := t0.Add(-7 * 24 * time.Hour)
+		seen := func(source, delivery string, since time.Time) (string, bool) {
+			t.Helper()
+			id, ok, err := s.Seen(ctx, source, delivery, since)
+			if err != nil {
+				t.Fatalf("seen %s/%s: %v", source, delivery, err)
+			}
+			return id, ok
+		}
+		if _, ok := seen("gh", "d1", window); ok {
+			t.Fatal("an unknown delivery is seen")
+		}
+		first := event("gh", "d1", t0)
+		ingest(t, s, first, run(first, "deploy", t0))
+		if id, ok := seen("gh", "d1", window); !ok || id != first.ID {
+			t.Fatalf("stored delivery: seen = %q, %v; want %q", id, ok, first.ID)
+		}
+		if _, ok := seen("gl", "d1", window); ok {
+			t.Fatal("the delivery id of another source is seen")
+		}
+		if _, ok := seen("gh", "d1", t0.Add(time.Nanosecond)); ok {
+			t.Fatal("a delivery older than the window is seen")
+		}
+		if _, ok := seen("gh", "", window); ok {
+			t.Fatal("an empty delivery id is seen")
+		}
+		noID := event("gh", "", t0)
+		ingest(t, s, noID)
+		if _, ok := seen("gh", "", window); ok {
+			t.Fatal("an event without delivery id made the empty id seen")
+		}
+		// A delivery re-accepted past the window is seen as the new event.
+		late := event("gh", "d1", t0.Add(8*24*time.Hour))
+		ingest(t, s, late)
+		if id, ok := seen("gh", "d1", t0.Add(24*time.Hour)); !ok || id != late.ID {
+			t.Fatalf("re-accepted delivery: seen = %q, %v; want %q", id, ok, late.ID)
+		}
+	})
+
 	t.Run("ConcurrentIngestSameDelivery", func(t *testing.T) {
 		s := newStore(t)
 		var wg sync.WaitGroup
