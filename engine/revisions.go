@@ -2,9 +2,14 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/hookrunner/hookrunner/engine/config"
@@ -48,13 +53,65 @@ func (r *revisions) put(s *Snapshot) {
 }
 
 // Revision is the store record of snap's config: the text of its files as
-// written (${VAR} references, never resolved secrets).
+// written (${VAR} references stay references), with every secret value
+// written literally in them replaced by a placeholder naming its hash, so
+// the store never holds a secret. Rebuilding puts the value back from the
+// secrets the config in force knows.
 func Revision(snap *Snapshot) *store.Revision {
+	secrets := sortedSecrets(snap.Config.Secrets)
 	files := make(map[string]string, len(snap.Config.Files))
 	for name, b := range snap.Config.Files {
-		files[name] = string(b)
+		text := string(b)
+		for _, v := range secrets {
+			text = strings.ReplaceAll(text, v, secretPlaceholder(v))
+		}
+		files[name] = text
 	}
 	return &store.Revision{Hash: snap.Hash, Path: snap.Config.Path, Files: files, CreatedAt: snap.LoadedAt}
+}
+
+// minSecretLen is the shortest secret replaced in a stored revision (the
+// redactor does not replace shorter ones in free text either).
+const minSecretLen = 4
+
+func sortedSecrets(all []string) []string {
+	var out []string
+	for _, v := range all {
+		if len(v) >= minSecretLen {
+			out = append(out, v)
+		}
+	}
+	// Longest first, so a secret inside another is not split.
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+func secretPlaceholder(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return "[REDACTED:" + hex.EncodeToString(sum[:8]) + "]"
+}
+
+var placeholderRE = regexp.MustCompile(`\[REDACTED:[0-9a-f]{16}\]`)
+
+// restoreSecrets puts secret values back into a stored revision's text from
+// known (the secrets of the configs this process has loaded).
+func restoreSecrets(text string, known []string) (string, error) {
+	byPlaceholder := map[string]string{}
+	for _, v := range known {
+		byPlaceholder[secretPlaceholder(v)] = v
+	}
+	var missing []string
+	out := placeholderRE.ReplaceAllStringFunc(text, func(ph string) string {
+		if v, ok := byPlaceholder[ph]; ok {
+			return v
+		}
+		missing = append(missing, ph)
+		return ph
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("it holds secrets the config in force no longer has (%s): put them back to run its queued runs", strings.Join(missing, ", "))
+	}
+	return out, nil
 }
 
 // RecordRevision durably stores snap's revision. It is called before snap
@@ -81,8 +138,13 @@ func (e *Engine) snapshotFor(ctx context.Context, hash string) (*Snapshot, error
 	if err != nil {
 		return nil, err
 	}
+	known := e.Snapshot().Config.Secrets
 	files := make(map[string][]byte, len(rev.Files))
 	for name, text := range rev.Files {
+		text, err := restoreSecrets(text, known)
+		if err != nil {
+			return nil, fmt.Errorf("config revision %s: %s: %w", hash, name, err)
+		}
 		files[name] = []byte(text)
 	}
 	cfg, err := config.ParseRevision(rev.Path, files, os.LookupEnv)
