@@ -77,10 +77,10 @@ func TestPublishedVectors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := mustNew(t, tt.provider, tt.settings)
-			if err := p.Verify(req(tt.headers, tt.body, tt.now)); err != nil {
+			if _, err := p.Verify(req(tt.headers, tt.body, tt.now)); err != nil {
 				t.Fatalf("published vector rejected: %v", err)
 			}
-			if err := p.Verify(req(tt.headers, tt.body+" ", tt.now)); err == nil {
+			if _, err := p.Verify(req(tt.headers, tt.body+" ", tt.now)); err == nil {
 				t.Fatal("tampered body accepted")
 			}
 		})
@@ -96,17 +96,17 @@ func TestTwilioVector(t *testing.T) {
 	p := mustNew(t, "twilio", providers.Settings{Secrets: []string{"12345"}})
 	u, _ := url.Parse("https://mycompany.com/myapp.php?foo=1&bar=2")
 	r := &providers.Request{URL: u, Form: params, Header: http.Header{"X-Twilio-Signature": {"RSOYDt4T1cUTdK1PDd93/VVr8B8="}}, Body: []byte(params.Encode())}
-	if err := p.Verify(r); err != nil {
+	if _, err := p.Verify(r); err != nil {
 		t.Fatal(err)
 	}
 	// With the default port added, as a proxy may present it.
 	u2, _ := url.Parse("https://mycompany.com:443/myapp.php?foo=1&bar=2")
 	r.URL = u2
-	if err := p.Verify(r); err != nil {
+	if _, err := p.Verify(r); err != nil {
 		t.Fatalf("port variant: %v", err)
 	}
 	r.Form = url.Values{"CallSid": {"CA1234567890ABCDE"}, "Digits": {"9999"}}
-	if err := p.Verify(r); err == nil {
+	if _, err := p.Verify(r); err == nil {
 		t.Fatal("tampered params accepted")
 	}
 }
@@ -147,7 +147,7 @@ func TestSharedReplaySpecs(t *testing.T) {
 			}
 			p := mustNew(t, want.provider, providers.Settings{Secrets: []string{want.secret}})
 			r := req(s.Headers, string(body), time.Now())
-			if err := p.Verify(r); err != nil {
+			if _, err := p.Verify(r); err != nil {
 				t.Fatalf("real delivery rejected: %v", err)
 			}
 			var payload any
@@ -156,7 +156,7 @@ func TestSharedReplaySpecs(t *testing.T) {
 				t.Errorf("event = %q, want %q", got, want.event)
 			}
 			wrong := mustNew(t, want.provider, providers.Settings{Secrets: []string{"not-the-secret"}})
-			if err := wrong.Verify(r); !errors.Is(err, providers.ErrUnauthorized) {
+			if _, err := wrong.Verify(r); !errors.Is(err, providers.ErrUnauthorized) {
 				t.Fatalf("wrong secret: %v", err)
 			}
 		})
@@ -214,10 +214,10 @@ func TestRoundTripAndRefusals(t *testing.T) {
 				return r
 			}
 			r := sign(good, now)
-			if err := good.Verify(r); err != nil {
+			if _, err := good.Verify(r); err != nil {
 				t.Fatalf("own signature rejected: %v", err)
 			}
-			if err := wrong.Verify(r); !errors.Is(err, providers.ErrUnauthorized) {
+			if _, err := wrong.Verify(r); !errors.Is(err, providers.ErrUnauthorized) {
 				t.Fatalf("wrong secret accepted: %v", err)
 			}
 			tampered := *r
@@ -226,17 +226,17 @@ func TestRoundTripAndRefusals(t *testing.T) {
 			}
 			tampered.Body = []byte(strings.Replace(body, "x", "y", 1))
 			if tt.provider != "gitlab" && tt.provider != "alertmanager" && tt.good.Verify != "token" && tt.good.Verify != "basic" {
-				if err := good.Verify(&tampered); !errors.Is(err, providers.ErrUnauthorized) {
+				if _, err := good.Verify(&tampered); !errors.Is(err, providers.ErrUnauthorized) {
 					t.Fatalf("tampered body accepted: %v", err)
 				}
 			}
 			bare := req(map[string]string{"Content-Type": ct}, body, now)
-			if err := good.Verify(bare); !errors.Is(err, providers.ErrUnauthorized) {
+			if _, err := good.Verify(bare); !errors.Is(err, providers.ErrUnauthorized) {
 				t.Fatalf("unsigned request accepted: %v", err)
 			}
 			if tt.timed {
 				stale := sign(good, now.Add(-10*time.Minute))
-				if err := good.Verify(stale); err == nil || !strings.Contains(err.Error(), "tolerance") {
+				if _, err := good.Verify(stale); err == nil || !strings.Contains(err.Error(), "tolerance") {
 					t.Fatalf("stale timestamp: %v", err)
 				}
 			}
@@ -257,11 +257,11 @@ func TestStripeRotationAndMultipleSignatures(t *testing.T) {
 		"t=" + itoa(now.Unix()) + ",v1=" + sig("whsec_old"),
 		"t=" + itoa(now.Unix()) + ",v1=" + sig("whsec_other") + ",v1=" + sig("whsec_new") + ",v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39",
 	} {
-		if err := p.Verify(req(map[string]string{"Stripe-Signature": h}, body, now)); err != nil {
+		if _, err := p.Verify(req(map[string]string{"Stripe-Signature": h}, body, now)); err != nil {
 			t.Errorf("%s: %v", h, err)
 		}
 	}
-	if err := p.Verify(req(map[string]string{"Stripe-Signature": "t=" + itoa(now.Unix()) + ",v0=" + sig("whsec_new")}, body, now)); err == nil {
+	if _, err := p.Verify(req(map[string]string{"Stripe-Signature": "t=" + itoa(now.Unix()) + ",v0=" + sig("whsec_new")}, body, now)); err == nil {
 		t.Error("a v0-only signature was accepted")
 	}
 	id := p.Identify(nil, map[string]any{"id": "evt_1", "type": "customer.created"})
@@ -330,11 +330,11 @@ func TestTwilioJSONBody(t *testing.T) {
 	if r.URL.Query().Get("bodySHA256") == "" {
 		t.Fatal("no bodySHA256 in the signed URL")
 	}
-	if err := p.Verify(r); err != nil {
+	if _, err := p.Verify(r); err != nil {
 		t.Fatalf("signed JSON body: %v", err)
 	}
 	r.Body = []byte(`{"CallSid":"CA1","Status":"failed"}`)
-	if err := p.Verify(r); err == nil || !strings.Contains(err.Error(), "bodySHA256") {
+	if _, err := p.Verify(r); err == nil || !strings.Contains(err.Error(), "bodySHA256") {
 		t.Fatalf("tampered JSON body: %v", err)
 	}
 }
