@@ -338,3 +338,70 @@ func TestTwilioJSONBody(t *testing.T) {
 		t.Fatalf("tampered JSON body: %v", err)
 	}
 }
+
+// Every provider says what its verification covered; the ingress decodes
+// the payload from exactly that. A form post signed over one field (Gitea,
+// Gogs) covers that field only; whole-body signatures cover every field.
+func TestCoverage(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	const form = "application/x-www-form-urlencoded"
+	body := providers.Coverage{Scope: providers.ScopeBody}
+	payloadField := providers.Coverage{Scope: providers.ScopeFormField, Field: "payload"}
+	withQuery := providers.Coverage{Scope: providers.ScopeBody, Query: true}
+	nothing := providers.Coverage{Scope: providers.ScopeNone}
+	tests := []struct {
+		name, provider string
+		settings       providers.Settings
+		ct, body       string
+		want           providers.Coverage
+	}{
+		{"github json", "github", providers.Settings{Secrets: []string{"a"}}, "application/json", `{"ref":"x"}`, body},
+		{"github form signs the whole form", "github", providers.Settings{Secrets: []string{"a"}}, form, `payload=%7B%22ref%22%3A%22x%22%7D`, body},
+		{"gitea json", "gitea", providers.Settings{Secrets: []string{"a"}}, "application/json", `{"ref":"x"}`, body},
+		{"gitea form signs only payload=", "gitea", providers.Settings{Secrets: []string{"a"}}, form, `payload=%7B%22ref%22%3A%22x%22%7D`, payloadField},
+		{"gogs form signs only payload=", "gogs", providers.Settings{Secrets: []string{"a"}}, form, `payload=%7B%22ref%22%3A%22x%22%7D`, payloadField},
+		{"gitea form without payload= is signed whole", "gitea", providers.Settings{Secrets: []string{"a"}}, form, `ref=x`, body},
+		{"gitlab token", "gitlab", providers.Settings{Secrets: []string{"a"}}, "application/json", `{}`, body},
+		{"gitlab signing token", "gitlab", providers.Settings{SigningToken: "whsec_c2VjcmV0"}, "application/json", `{}`, body},
+		{"bitbucket", "bitbucket", providers.Settings{Secrets: []string{"a"}}, "application/json", `{}`, body},
+		{"shopify", "shopify", providers.Settings{Secrets: []string{"a"}}, "application/json", `{}`, body},
+		{"stripe", "stripe", providers.Settings{Secrets: []string{"whsec_a"}}, "application/json", `{}`, body},
+		{"slack slash command", "slack", providers.Settings{Secrets: []string{"a"}}, form, `command=%2Fdeploy&text=prod`, body},
+		{"slack interactivity", "slack", providers.Settings{Secrets: []string{"a"}}, form, `payload=%7B%22type%22%3A%22block_actions%22%7D`, body},
+		{"discord", "discord", providers.Settings{Secrets: []string{hex.EncodeToString(priv)}}, "application/json", `{"type":2}`, body},
+		{"standardwebhooks", "standardwebhooks", providers.Settings{Secrets: []string{"whsec_c2VjcmV0"}}, "application/json", `{}`, body},
+		{"twilio form signs the URL and every parameter", "twilio", providers.Settings{Secrets: []string{"a"}}, form, `From=%2B1555&Body=hi`, withQuery},
+		{"twilio json signs the URL with bodySHA256", "twilio", providers.Settings{Secrets: []string{"a"}}, "application/json", `{}`, withQuery},
+		{"alertmanager bearer", "alertmanager", providers.Settings{Bearer: "t"}, "application/json", `{}`, body},
+		{"alertmanager none", "alertmanager", providers.Settings{Verify: "none"}, "application/json", `{}`, nothing},
+		{"grafana hmac", "grafana", providers.Settings{Secrets: []string{"a"}}, "application/json", `{}`, body},
+		{"grafana none", "grafana", providers.Settings{Verify: "none"}, "application/json", `{}`, nothing},
+		{"generic hmac", "generic", providers.Settings{Verify: "hmac", Header: "X-Sig", Secrets: []string{"a"}}, form, `a=1&b=2`, body},
+		{"generic token header", "generic", providers.Settings{Verify: "token", Header: "X-Token", Secrets: []string{"a"}}, "application/json", `{}`, body},
+		{"generic token query", "generic", providers.Settings{Verify: "token", QueryParam: "token", Secrets: []string{"a"}}, "application/json", `{}`, withQuery},
+		{"generic basic", "generic", providers.Settings{Verify: "basic", Username: "u", Password: "p"}, "application/json", `{}`, body},
+		{"generic none", "generic", providers.Settings{Verify: "none"}, form, `a=1`, nothing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustNew(t, tt.provider, tt.settings)
+			r := req(map[string]string{"Content-Type": tt.ct}, tt.body, time.Now())
+			p.(providers.Signer).Sign(r)
+			got, err := p.Verify(r)
+			if err != nil {
+				t.Fatalf("own signature rejected: %v", err)
+			}
+			if got != tt.want {
+				t.Fatalf("coverage = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// A refusal vouches for nothing.
+	p := mustNew(t, "gitea", providers.Settings{Secrets: []string{"a"}})
+	if c, err := p.Verify(req(map[string]string{"Content-Type": form}, "payload=%7B%7D", time.Now())); err == nil || c != (providers.Coverage{}) {
+		t.Fatalf("unsigned: coverage %v, err %v", c, err)
+	}
+	if _, err := mustNew(t, "poll", providers.Settings{}).Verify(req(nil, "{}", time.Now())); !errors.Is(err, providers.ErrUnauthorized) {
+		t.Fatalf("poll: %v", err)
+	}
+}
