@@ -7,21 +7,96 @@ import (
 	"fmt"
 	"mime"
 	"net/url"
+	"sort"
 	"strings"
+
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // MaxJSONDepth is the safety net on the nesting of a JSON payload; the
 // ingress enforces the configured (lower) server.max_json_depth first.
 const MaxJSONDepth = 10000
 
-// ErrTooDeep is returned for JSON nested deeper than MaxJSONDepth.
+// ErrTooDeep is returned for JSON nested deeper than the limit.
 var ErrTooDeep = errors.New("JSON nested too deeply")
+
+// ErrUncovered is returned by DecodeVerified for a body holding something the
+// verification did not cover (an extra form field beside a signed one).
+var ErrUncovered = errors.New("body holds content the signature does not cover")
+
+// Limits bound every JSON document the decoder decodes, wherever it sits:
+// the body, or the payload= field of a form post.
+type Limits struct {
+	// MaxJSONDepth caps nesting; 0 (or more than the MaxJSONDepth safety
+	// net) means the safety net.
+	MaxJSONDepth int
+}
+
+// Depth is the nesting limit in force.
+func (l Limits) Depth() int {
+	if l.MaxJSONDepth <= 0 || l.MaxJSONDepth > MaxJSONDepth {
+		return MaxJSONDepth
+	}
+	return l.MaxJSONDepth
+}
 
 // DecodePayload decodes a body once for every rule: JSON to its value, a
 // form post to a map of its fields (single values as strings), a form
 // holding only payload=<JSON> (Slack interactivity, Gitea) to that JSON,
-// anything else to the body as a string. The form is returned for providers that sign it.
+// anything else to the body as a string. The form is returned for providers
+// that sign it. Stored events are decoded with it (runs, replay, explain,
+// console); the ingress decodes with DecodeVerified, which refuses what this
+// function would decode from bytes nobody signed, so both see one payload.
 func DecodePayload(contentType string, body []byte) (any, url.Values, error) {
+	return decode(contentType, body, MaxJSONDepth)
+}
+
+// DecodeVerified decodes a received body from exactly what its verification
+// covered. The whole body (signed, or from an authenticated sender, or
+// verify: none) decodes as DecodePayload does. A single signed form field
+// (Gitea, Gogs) must be the only field of the form, once: a body with
+// anything else is refused with ErrUncovered, so the payload, the stored body
+// and every later decode of it hold signed bytes only. lim applies to
+// whatever JSON is decoded.
+func DecodeVerified(contentType string, body []byte, c providers.Coverage, lim Limits) (any, url.Values, error) {
+	switch c.Scope {
+	case providers.ScopeBody, providers.ScopeNone:
+	case providers.ScopeFormField:
+		if err := onlyField(contentType, body, c.Field); err != nil {
+			return nil, nil, err
+		}
+	default:
+		return nil, nil, fmt.Errorf("%w: the verification did not say what it covered", ErrUncovered)
+	}
+	return decode(contentType, body, lim.Depth())
+}
+
+// onlyField checks a form body is field=<value> and nothing else.
+func onlyField(contentType string, body []byte, field string) error {
+	if mt, _, _ := mime.ParseMediaType(contentType); mt != "application/x-www-form-urlencoded" {
+		return fmt.Errorf("%w: the signature covers form field %q but the body is %q", ErrUncovered, field, mt)
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return fmt.Errorf("invalid form body: %w", err)
+	}
+	keys := make([]string, 0, len(form))
+	for k := range form {
+		if k != field {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) > 0 {
+		sort.Strings(keys)
+		return fmt.Errorf("%w: form fields %q beside the signed %q field", ErrUncovered, keys, field)
+	}
+	if n := len(form[field]); n != 1 {
+		return fmt.Errorf("%w: the signed form field %q appears %d times", ErrUncovered, field, n)
+	}
+	return nil
+}
+
+func decode(contentType string, body []byte, maxDepth int) (any, url.Values, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch {
 	case mt == "application/x-www-form-urlencoded":
@@ -42,8 +117,12 @@ func DecodePayload(contentType string, body []byte) (any, url.Values, error) {
 			m[k] = vals
 		}
 		// A form whose only field is payload=<JSON> (Slack interactivity,
-		// GitHub/Gitea/Gogs "form" content type) is that JSON document.
+		// GitHub/Gitea/Gogs "form" content type) is that JSON document,
+		// under the same limits as a JSON body.
 		if p, ok := m["payload"].(string); ok && len(m) == 1 && strings.HasPrefix(strings.TrimSpace(p), "{") {
+			if err := CheckJSONDepth([]byte(p), maxDepth); err != nil {
+				return nil, nil, fmt.Errorf("form field payload: %w", err)
+			}
 			var inner any
 			if err := json.Unmarshal([]byte(p), &inner); err == nil {
 				return inner, form, nil
@@ -54,7 +133,7 @@ func DecodePayload(contentType string, body []byte) (any, url.Values, error) {
 		if len(bytes.TrimSpace(body)) == 0 {
 			return nil, nil, nil
 		}
-		if err := CheckJSONDepth(body, MaxJSONDepth); err != nil {
+		if err := CheckJSONDepth(body, maxDepth); err != nil {
 			return nil, nil, err
 		}
 		var v any

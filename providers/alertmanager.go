@@ -46,11 +46,11 @@ func newAlertmanager(s Settings) (Provider, error) {
 }
 
 // Verify implements Provider.
-func (p *Alertmanager) Verify(r *Request) error {
+func (p *Alertmanager) Verify(r *Request) (Coverage, error) {
 	if p.none {
-		return nil
+		return coversNothing, nil
 	}
-	return p.auth.verify(r)
+	return vouch(coversBody, p.auth.verify(r))
 }
 
 // Identify implements Provider.

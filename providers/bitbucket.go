@@ -26,8 +26,8 @@ func newBitbucket(s Settings) (Provider, error) {
 }
 
 // Verify implements Provider.
-func (b *Bitbucket) Verify(r *Request) error {
-	return verifyHexHMAC(r.Header.Get("X-Hub-Signature"), "sha256=", b.secrets, r.Body, "X-Hub-Signature")
+func (b *Bitbucket) Verify(r *Request) (Coverage, error) {
+	return vouch(coversBody, verifyHexHMAC(r.Header.Get("X-Hub-Signature"), "sha256=", b.secrets, r.Body, "X-Hub-Signature"))
 }
 
 // Identify implements Provider.

@@ -47,7 +47,11 @@ func newDiscord(s Settings) (Provider, error) {
 }
 
 // Verify implements Provider.
-func (d *Discord) Verify(r *Request) error {
+func (d *Discord) Verify(r *Request) (Coverage, error) {
+	return vouch(coversBody, d.verify(r))
+}
+
+func (d *Discord) verify(r *Request) error {
 	ts := r.Header.Get("X-Signature-Timestamp")
 	if _, err := checkTimestamp(ts, r.Now, d.s.Tolerance); err != nil {
 		return err

@@ -88,8 +88,20 @@ func (g *Generic) decode(s string) ([]byte, error) {
 	return hex.DecodeString(strings.ToLower(s))
 }
 
-// Verify implements Provider.
-func (g *Generic) Verify(r *Request) error {
+// Verify implements Provider: hmac covers the body; a token, basic
+// credentials or a bearer prove the sender, so the whole body is its (and
+// the query too when the token travels in it); none covers nothing.
+func (g *Generic) Verify(r *Request) (Coverage, error) {
+	switch g.s.Verify {
+	case "none":
+		return coversNothing, nil
+	case "token":
+		return vouch(Coverage{Scope: ScopeBody, Query: g.s.QueryParam != ""}, g.verify(r))
+	}
+	return vouch(coversBody, g.verify(r))
+}
+
+func (g *Generic) verify(r *Request) error {
 	switch g.s.Verify {
 	case "hmac":
 		got := r.Header.Get(g.s.Header)
@@ -131,7 +143,7 @@ func (g *Generic) Verify(r *Request) error {
 	case "basic":
 		return g.auth.verify(r)
 	}
-	return nil // verify: none, written out in the config
+	return deny("unknown verify method %q", g.s.Verify)
 }
 
 // Identify implements Provider.

@@ -35,19 +35,22 @@ func (g *Gitea) header(name string) string {
 	return "X-" + g.prefix + "-" + name
 }
 
-// signedBytes is what Gitea signs: the JSON document, which for a form post
-// is the payload= field.
-func (g *Gitea) signedBytes(r *Request) []byte {
+// signed is what Gitea signs and what that covers: for a form post, the
+// JSON in the payload= field and nothing around it; otherwise the body.
+func (g *Gitea) signed(r *Request) ([]byte, Coverage) {
 	if r.Form != nil && r.Form.Get("payload") != "" {
-		return []byte(r.Form.Get("payload"))
+		return []byte(r.Form.Get("payload")), Coverage{Scope: ScopeFormField, Field: "payload"}
 	}
-	return r.Body
+	return r.Body, coversBody
 }
 
-// Verify implements Provider.
-func (g *Gitea) Verify(r *Request) error {
+// Verify implements Provider. For a form post only the payload= field is
+// covered: the ingress refuses a form carrying any other field, or the
+// payload field twice, since an attacker replaying a delivery could add them.
+func (g *Gitea) Verify(r *Request) (Coverage, error) {
 	h := g.header("Signature")
-	return verifyHexHMAC(r.Header.Get(h), "", g.secrets, g.signedBytes(r), h)
+	b, c := g.signed(r)
+	return vouch(c, verifyHexHMAC(r.Header.Get(h), "", g.secrets, b, h))
 }
 
 // Identify implements Provider.
@@ -57,5 +60,6 @@ func (g *Gitea) Identify(r *Request, _ any) Identity {
 
 // Sign implements Signer.
 func (g *Gitea) Sign(r *Request) {
-	r.Header.Set(g.header("Signature"), hex.EncodeToString(mac(sha256.New, []byte(g.secrets[0]), g.signedBytes(r))))
+	b, _ := g.signed(r)
+	r.Header.Set(g.header("Signature"), hex.EncodeToString(mac(sha256.New, []byte(g.secrets[0]), b)))
 }

@@ -25,8 +25,10 @@ func newGitHub(s Settings) (Provider, error) {
 }
 
 // Verify implements Provider.
-func (g *GitHub) Verify(r *Request) error {
-	return verifyHexHMAC(r.Header.Get("X-Hub-Signature-256"), "sha256=", g.secrets, r.Body, "X-Hub-Signature-256")
+func (g *GitHub) Verify(r *Request) (Coverage, error) {
+	// A form-encoded delivery (content type "form") is signed over the
+	// whole form body, so every field is covered.
+	return vouch(coversBody, verifyHexHMAC(r.Header.Get("X-Hub-Signature-256"), "sha256=", g.secrets, r.Body, "X-Hub-Signature-256"))
 }
 
 // Identify implements Provider.

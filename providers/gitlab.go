@@ -44,7 +44,11 @@ func newGitLab(s Settings) (Provider, error) {
 }
 
 // Verify implements Provider.
-func (g *GitLab) Verify(r *Request) error {
+func (g *GitLab) Verify(r *Request) (Coverage, error) {
+	return vouch(coversBody, g.verify(r))
+}
+
+func (g *GitLab) verify(r *Request) error {
 	if len(g.secrets) > 0 {
 		tok := r.Header.Get("X-Gitlab-Token")
 		if tok == "" {

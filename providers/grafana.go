@@ -60,10 +60,14 @@ func (g *Grafana) signed(r *Request) []byte {
 }
 
 // Verify implements Provider.
-func (g *Grafana) Verify(r *Request) error {
+func (g *Grafana) Verify(r *Request) (Coverage, error) {
 	if g.none {
-		return nil
+		return coversNothing, nil
 	}
+	return vouch(coversBody, g.verify(r))
+}
+
+func (g *Grafana) verify(r *Request) error {
 	if g.auth.configured() {
 		if err := g.auth.verify(r); err != nil {
 			return err

@@ -9,8 +9,8 @@ var _ Provider = Poll{}
 func init() { Register("poll", func(Settings) (Provider, error) { return Poll{}, nil }) }
 
 // Verify implements Provider: a poll source refuses every pushed request.
-func (Poll) Verify(*Request) error {
-	return deny("this source is polled; it accepts no pushed requests")
+func (Poll) Verify(*Request) (Coverage, error) {
+	return Coverage{}, deny("this source is polled; it accepts no pushed requests")
 }
 
 // Identify implements Provider.

@@ -42,11 +42,75 @@ type Identity struct {
 	DeliveryID string
 }
 
+// Scope is how much of a request's body a verification vouches for.
+type Scope int
+
+const (
+	// ScopeUnknown is the zero value: a provider that returns it has not
+	// said what it verified, and the ingress refuses the request.
+	ScopeUnknown Scope = iota
+	// ScopeNone: nothing was verified (verify: none, written out in the
+	// config). The body is taken as sent, and stored as unverified.
+	ScopeNone
+	// ScopeBody: everything the body holds, either signed (HMAC or
+	// public-key signature over the body, or over every form parameter) or
+	// sent by a sender that proved a secret (token, bearer, basic).
+	ScopeBody
+	// ScopeFormField: only the value of one field of a form body (Gitea and
+	// Gogs sign the payload= field of their form posts, nothing around it).
+	ScopeFormField
+)
+
+func (s Scope) String() string {
+	switch s {
+	case ScopeNone:
+		return "nothing (verify: none)"
+	case ScopeBody:
+		return "the whole body"
+	case ScopeFormField:
+		return "one form field"
+	}
+	return "unknown"
+}
+
+// Coverage is what a successful Verify vouched for. The ingress decodes the
+// payload rules and templates see from exactly that, and refuses a request
+// whose body holds anything else.
+type Coverage struct {
+	Scope Scope
+	// Field is the form field covered, with ScopeFormField.
+	Field string
+	// Query is true when the URL's query string was covered too (Twilio
+	// signs the full URL; a token in a query parameter authenticates it).
+	// Otherwise `query` in rules is the operator's own URL as the client
+	// sent it, unsigned: never merged into the payload.
+	Query bool
+}
+
+func (c Coverage) String() string {
+	s := c.Scope.String()
+	if c.Scope == ScopeFormField {
+		s += " " + strconv.Quote(c.Field)
+	}
+	if c.Query {
+		s += " and the query string"
+	}
+	return s
+}
+
+// Covered values providers return.
+var (
+	coversNothing = Coverage{Scope: ScopeNone}
+	coversBody    = Coverage{Scope: ScopeBody}
+)
+
 // Provider verifies and identifies requests from one kind of sender.
 type Provider interface {
-	// Verify returns nil when the request is authentic, or an error saying
-	// why it is not (the server answers 401 and keeps nothing).
-	Verify(r *Request) error
+	// Verify says what of the request it vouched for when the request is
+	// authentic, or returns an error saying why it is not (the server
+	// answers 401 and keeps nothing). Only what the Coverage names reaches
+	// rules, templates, the store and the console.
+	Verify(r *Request) (Coverage, error)
 	// Identify returns the event type and delivery id of a verified
 	// request; payload is the decoded body (JSON value, or the form as a
 	// map for form posts).
@@ -84,6 +148,14 @@ type Settings struct {
 	TimestampHeader string
 	PublicURL       string
 	SigningToken    string
+}
+
+// vouch is the result of a check covering c: c when err is nil.
+func vouch(c Coverage, err error) (Coverage, error) {
+	if err != nil {
+		return Coverage{}, err
+	}
+	return c, nil
 }
 
 // FieldError is a settings problem tied to one config key of the source.

@@ -77,10 +77,10 @@ func TestPublishedVectors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := mustNew(t, tt.provider, tt.settings)
-			if err := p.Verify(req(tt.headers, tt.body, tt.now)); err != nil {
+			if _, err := p.Verify(req(tt.headers, tt.body, tt.now)); err != nil {
 				t.Fatalf("published vector rejected: %v", err)
 			}
-			if err := p.Verify(req(tt.headers, tt.body+" ", tt.now)); err == nil {
+			if _, err := p.Verify(req(tt.headers, tt.body+" ", tt.now)); err == nil {
 				t.Fatal("tampered body accepted")
 			}
 		})
@@ -96,17 +96,17 @@ func TestTwilioVector(t *testing.T) {
 	p := mustNew(t, "twilio", providers.Settings{Secrets: []string{"12345"}})
 	u, _ := url.Parse("https://mycompany.com/myapp.php?foo=1&bar=2")
 	r := &providers.Request{URL: u, Form: params, Header: http.Header{"X-Twilio-Signature": {"RSOYDt4T1cUTdK1PDd93/VVr8B8="}}, Body: []byte(params.Encode())}
-	if err := p.Verify(r); err != nil {
+	if _, err := p.Verify(r); err != nil {
 		t.Fatal(err)
 	}
 	// With the default port added, as a proxy may present it.
 	u2, _ := url.Parse("https://mycompany.com:443/myapp.php?foo=1&bar=2")
 	r.URL = u2
-	if err := p.Verify(r); err != nil {
+	if _, err := p.Verify(r); err != nil {
 		t.Fatalf("port variant: %v", err)
 	}
 	r.Form = url.Values{"CallSid": {"CA1234567890ABCDE"}, "Digits": {"9999"}}
-	if err := p.Verify(r); err == nil {
+	if _, err := p.Verify(r); err == nil {
 		t.Fatal("tampered params accepted")
 	}
 }
@@ -147,7 +147,7 @@ func TestSharedReplaySpecs(t *testing.T) {
 			}
 			p := mustNew(t, want.provider, providers.Settings{Secrets: []string{want.secret}})
 			r := req(s.Headers, string(body), time.Now())
-			if err := p.Verify(r); err != nil {
+			if _, err := p.Verify(r); err != nil {
 				t.Fatalf("real delivery rejected: %v", err)
 			}
 			var payload any
@@ -156,7 +156,7 @@ func TestSharedReplaySpecs(t *testing.T) {
 				t.Errorf("event = %q, want %q", got, want.event)
 			}
 			wrong := mustNew(t, want.provider, providers.Settings{Secrets: []string{"not-the-secret"}})
-			if err := wrong.Verify(r); !errors.Is(err, providers.ErrUnauthorized) {
+			if _, err := wrong.Verify(r); !errors.Is(err, providers.ErrUnauthorized) {
 				t.Fatalf("wrong secret: %v", err)
 			}
 		})
@@ -214,10 +214,10 @@ func TestRoundTripAndRefusals(t *testing.T) {
 				return r
 			}
 			r := sign(good, now)
-			if err := good.Verify(r); err != nil {
+			if _, err := good.Verify(r); err != nil {
 				t.Fatalf("own signature rejected: %v", err)
 			}
-			if err := wrong.Verify(r); !errors.Is(err, providers.ErrUnauthorized) {
+			if _, err := wrong.Verify(r); !errors.Is(err, providers.ErrUnauthorized) {
 				t.Fatalf("wrong secret accepted: %v", err)
 			}
 			tampered := *r
@@ -226,17 +226,17 @@ func TestRoundTripAndRefusals(t *testing.T) {
 			}
 			tampered.Body = []byte(strings.Replace(body, "x", "y", 1))
 			if tt.provider != "gitlab" && tt.provider != "alertmanager" && tt.good.Verify != "token" && tt.good.Verify != "basic" {
-				if err := good.Verify(&tampered); !errors.Is(err, providers.ErrUnauthorized) {
+				if _, err := good.Verify(&tampered); !errors.Is(err, providers.ErrUnauthorized) {
 					t.Fatalf("tampered body accepted: %v", err)
 				}
 			}
 			bare := req(map[string]string{"Content-Type": ct}, body, now)
-			if err := good.Verify(bare); !errors.Is(err, providers.ErrUnauthorized) {
+			if _, err := good.Verify(bare); !errors.Is(err, providers.ErrUnauthorized) {
 				t.Fatalf("unsigned request accepted: %v", err)
 			}
 			if tt.timed {
 				stale := sign(good, now.Add(-10*time.Minute))
-				if err := good.Verify(stale); err == nil || !strings.Contains(err.Error(), "tolerance") {
+				if _, err := good.Verify(stale); err == nil || !strings.Contains(err.Error(), "tolerance") {
 					t.Fatalf("stale timestamp: %v", err)
 				}
 			}
@@ -257,11 +257,11 @@ func TestStripeRotationAndMultipleSignatures(t *testing.T) {
 		"t=" + itoa(now.Unix()) + ",v1=" + sig("whsec_old"),
 		"t=" + itoa(now.Unix()) + ",v1=" + sig("whsec_other") + ",v1=" + sig("whsec_new") + ",v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39",
 	} {
-		if err := p.Verify(req(map[string]string{"Stripe-Signature": h}, body, now)); err != nil {
+		if _, err := p.Verify(req(map[string]string{"Stripe-Signature": h}, body, now)); err != nil {
 			t.Errorf("%s: %v", h, err)
 		}
 	}
-	if err := p.Verify(req(map[string]string{"Stripe-Signature": "t=" + itoa(now.Unix()) + ",v0=" + sig("whsec_new")}, body, now)); err == nil {
+	if _, err := p.Verify(req(map[string]string{"Stripe-Signature": "t=" + itoa(now.Unix()) + ",v0=" + sig("whsec_new")}, body, now)); err == nil {
 		t.Error("a v0-only signature was accepted")
 	}
 	id := p.Identify(nil, map[string]any{"id": "evt_1", "type": "customer.created"})
@@ -330,11 +330,78 @@ func TestTwilioJSONBody(t *testing.T) {
 	if r.URL.Query().Get("bodySHA256") == "" {
 		t.Fatal("no bodySHA256 in the signed URL")
 	}
-	if err := p.Verify(r); err != nil {
+	if _, err := p.Verify(r); err != nil {
 		t.Fatalf("signed JSON body: %v", err)
 	}
 	r.Body = []byte(`{"CallSid":"CA1","Status":"failed"}`)
-	if err := p.Verify(r); err == nil || !strings.Contains(err.Error(), "bodySHA256") {
+	if _, err := p.Verify(r); err == nil || !strings.Contains(err.Error(), "bodySHA256") {
 		t.Fatalf("tampered JSON body: %v", err)
+	}
+}
+
+// Every provider says what its verification covered; the ingress decodes
+// the payload from exactly that. A form post signed over one field (Gitea,
+// Gogs) covers that field only; whole-body signatures cover every field.
+func TestCoverage(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	const form = "application/x-www-form-urlencoded"
+	body := providers.Coverage{Scope: providers.ScopeBody}
+	payloadField := providers.Coverage{Scope: providers.ScopeFormField, Field: "payload"}
+	withQuery := providers.Coverage{Scope: providers.ScopeBody, Query: true}
+	nothing := providers.Coverage{Scope: providers.ScopeNone}
+	tests := []struct {
+		name, provider string
+		settings       providers.Settings
+		ct, body       string
+		want           providers.Coverage
+	}{
+		{"github json", "github", providers.Settings{Secrets: []string{"a"}}, "application/json", `{"ref":"x"}`, body},
+		{"github form signs the whole form", "github", providers.Settings{Secrets: []string{"a"}}, form, `payload=%7B%22ref%22%3A%22x%22%7D`, body},
+		{"gitea json", "gitea", providers.Settings{Secrets: []string{"a"}}, "application/json", `{"ref":"x"}`, body},
+		{"gitea form signs only payload=", "gitea", providers.Settings{Secrets: []string{"a"}}, form, `payload=%7B%22ref%22%3A%22x%22%7D`, payloadField},
+		{"gogs form signs only payload=", "gogs", providers.Settings{Secrets: []string{"a"}}, form, `payload=%7B%22ref%22%3A%22x%22%7D`, payloadField},
+		{"gitea form without payload= is signed whole", "gitea", providers.Settings{Secrets: []string{"a"}}, form, `ref=x`, body},
+		{"gitlab token", "gitlab", providers.Settings{Secrets: []string{"a"}}, "application/json", `{}`, body},
+		{"gitlab signing token", "gitlab", providers.Settings{SigningToken: "whsec_c2VjcmV0"}, "application/json", `{}`, body},
+		{"bitbucket", "bitbucket", providers.Settings{Secrets: []string{"a"}}, "application/json", `{}`, body},
+		{"shopify", "shopify", providers.Settings{Secrets: []string{"a"}}, "application/json", `{}`, body},
+		{"stripe", "stripe", providers.Settings{Secrets: []string{"whsec_a"}}, "application/json", `{}`, body},
+		{"slack slash command", "slack", providers.Settings{Secrets: []string{"a"}}, form, `command=%2Fdeploy&text=prod`, body},
+		{"slack interactivity", "slack", providers.Settings{Secrets: []string{"a"}}, form, `payload=%7B%22type%22%3A%22block_actions%22%7D`, body},
+		{"discord", "discord", providers.Settings{Secrets: []string{hex.EncodeToString(priv)}}, "application/json", `{"type":2}`, body},
+		{"standardwebhooks", "standardwebhooks", providers.Settings{Secrets: []string{"whsec_c2VjcmV0"}}, "application/json", `{}`, body},
+		{"twilio form signs the URL and every parameter", "twilio", providers.Settings{Secrets: []string{"a"}}, form, `From=%2B1555&Body=hi`, withQuery},
+		{"twilio json signs the URL with bodySHA256", "twilio", providers.Settings{Secrets: []string{"a"}}, "application/json", `{}`, withQuery},
+		{"alertmanager bearer", "alertmanager", providers.Settings{Bearer: "t"}, "application/json", `{}`, body},
+		{"alertmanager none", "alertmanager", providers.Settings{Verify: "none"}, "application/json", `{}`, nothing},
+		{"grafana hmac", "grafana", providers.Settings{Secrets: []string{"a"}}, "application/json", `{}`, body},
+		{"grafana none", "grafana", providers.Settings{Verify: "none"}, "application/json", `{}`, nothing},
+		{"generic hmac", "generic", providers.Settings{Verify: "hmac", Header: "X-Sig", Secrets: []string{"a"}}, form, `a=1&b=2`, body},
+		{"generic token header", "generic", providers.Settings{Verify: "token", Header: "X-Token", Secrets: []string{"a"}}, "application/json", `{}`, body},
+		{"generic token query", "generic", providers.Settings{Verify: "token", QueryParam: "token", Secrets: []string{"a"}}, "application/json", `{}`, withQuery},
+		{"generic basic", "generic", providers.Settings{Verify: "basic", Username: "u", Password: "p"}, "application/json", `{}`, body},
+		{"generic none", "generic", providers.Settings{Verify: "none"}, form, `a=1`, nothing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustNew(t, tt.provider, tt.settings)
+			r := req(map[string]string{"Content-Type": tt.ct}, tt.body, time.Now())
+			p.(providers.Signer).Sign(r)
+			got, err := p.Verify(r)
+			if err != nil {
+				t.Fatalf("own signature rejected: %v", err)
+			}
+			if got != tt.want {
+				t.Fatalf("coverage = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// A refusal vouches for nothing.
+	p := mustNew(t, "gitea", providers.Settings{Secrets: []string{"a"}})
+	if c, err := p.Verify(req(map[string]string{"Content-Type": form}, "payload=%7B%7D", time.Now())); err == nil || c != (providers.Coverage{}) {
+		t.Fatalf("unsigned: coverage %v, err %v", c, err)
+	}
+	if _, err := mustNew(t, "poll", providers.Settings{}).Verify(req(nil, "{}", time.Now())); !errors.Is(err, providers.ErrUnauthorized) {
+		t.Fatalf("poll: %v", err)
 	}
 }

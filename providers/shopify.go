@@ -25,7 +25,11 @@ func newShopify(s Settings) (Provider, error) {
 }
 
 // Verify implements Provider.
-func (p *Shopify) Verify(r *Request) error {
+func (p *Shopify) Verify(r *Request) (Coverage, error) {
+	return vouch(coversBody, p.verify(r))
+}
+
+func (p *Shopify) verify(r *Request) error {
 	h := r.Header.Get("X-Shopify-Hmac-Sha256")
 	if h == "" {
 		return deny("missing X-Shopify-Hmac-Sha256 header")

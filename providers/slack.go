@@ -32,8 +32,13 @@ func newSlack(s Settings) (Provider, error) {
 	return &Slack{secrets: s.Secrets, s: s}, nil
 }
 
-// Verify implements Provider.
-func (p *Slack) Verify(r *Request) error {
+// Verify implements Provider: the signature covers the whole body, so every
+// field of a slash command's or an interaction's form is covered.
+func (p *Slack) Verify(r *Request) (Coverage, error) {
+	return vouch(coversBody, p.verify(r))
+}
+
+func (p *Slack) verify(r *Request) error {
 	ts := r.Header.Get("X-Slack-Request-Timestamp")
 	if _, err := checkTimestamp(ts, r.Now, p.s.Tolerance); err != nil {
 		return err

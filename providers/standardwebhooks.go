@@ -52,7 +52,11 @@ func StandardWebhooksKey(secret string) ([]byte, error) {
 }
 
 // Verify implements Provider.
-func (p *StandardWebhooks) Verify(r *Request) error {
+func (p *StandardWebhooks) Verify(r *Request) (Coverage, error) {
+	return vouch(coversBody, p.verify(r))
+}
+
+func (p *StandardWebhooks) verify(r *Request) error {
 	id := r.Header.Get("webhook-id")
 	ts := r.Header.Get("webhook-timestamp")
 	if id == "" {

@@ -31,7 +31,11 @@ func newStripe(s Settings) (Provider, error) {
 }
 
 // Verify implements Provider.
-func (p *Stripe) Verify(r *Request) error {
+func (p *Stripe) Verify(r *Request) (Coverage, error) {
+	return vouch(coversBody, p.verify(r))
+}
+
+func (p *Stripe) verify(r *Request) error {
 	h := r.Header.Get("Stripe-Signature")
 	if h == "" {
 		return deny("missing Stripe-Signature header")

@@ -67,8 +67,14 @@ func urlVariants(u *url.URL) []string {
 	return out
 }
 
-// Verify implements Provider.
-func (p *Twilio) Verify(r *Request) error {
+// Verify implements Provider: the signature covers the full URL, query
+// included, and every form parameter with every value (or, with
+// bodySHA256, every byte of the body).
+func (p *Twilio) Verify(r *Request) (Coverage, error) {
+	return vouch(Coverage{Scope: ScopeBody, Query: true}, p.verify(r))
+}
+
+func (p *Twilio) verify(r *Request) error {
 	got := r.Header.Get("X-Twilio-Signature")
 	if got == "" {
 		return deny("missing X-Twilio-Signature header")

@@ -31,7 +31,8 @@ type Ingress struct {
 	// MaxPending is the number of unfinished runs past which requests are
 	// answered 503 with Retry-After (backpressure) instead of queued.
 	MaxPending int64
-	// MaxJSONDepth bounds JSON nesting (400 beyond it).
+	// MaxJSONDepth bounds the nesting of every JSON document decoded from a
+	// request, the body or the JSON in a form's payload= field (400 beyond it).
 	MaxJSONDepth int
 	// Trusted are the proxies whose X-Forwarded-For is believed.
 	Trusted   []netip.Prefix
@@ -154,6 +155,14 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "could not read body")
 		return
 	}
+	// One Content-Type, read once: verification, the decode here and every
+	// later decode of the stored event must read the body the same way.
+	if len(r.Header.Values("Content-Type")) > 1 {
+		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
+		log.Warn("request refused: more than one Content-Type header")
+		fail(w, http.StatusBadRequest, "more than one Content-Type header")
+		return
+	}
 	ct := r.Header.Get("Content-Type")
 	preq := &providers.Request{Method: r.Method, URL: publicURL(r, src), Header: r.Header, Body: body, Now: received}
 	if mt, _, _ := mime.ParseMediaType(ct); mt == "application/x-www-form-urlencoded" {
@@ -161,21 +170,29 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 			preq.Form = f
 		}
 	}
-	if err := src.P.Verify(preq); err != nil {
+	covered, err := src.P.Verify(preq)
+	if err != nil {
 		m.WithLabelValues(name, src.Provider, "unauthorized").Inc()
 		log.Warn("request refused: verification failed", "reason", err)
 		fail(w, http.StatusUnauthorized, "unauthorized")
 		return
 	}
-	if in.MaxJSONDepth > 0 {
-		if err := engine.CheckJSONDepth(body, in.MaxJSONDepth); err != nil {
-			m.WithLabelValues(name, src.Provider, "bad_request").Inc()
-			fail(w, http.StatusBadRequest, fmt.Sprintf("JSON nested deeper than %d levels", in.MaxJSONDepth))
-			return
-		}
-	}
-	payload, _, err := engine.DecodePayload(ct, body)
-	if err != nil {
+	// What rules, templates, the store and the console see is decoded from
+	// what the verification covered, and nothing else.
+	lim := engine.Limits{MaxJSONDepth: in.MaxJSONDepth}
+	payload, _, err := engine.DecodeVerified(ct, body, covered, lim)
+	switch {
+	case errors.Is(err, engine.ErrTooDeep):
+		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
+		log.Warn("request refused: JSON nested too deeply", "error", err, "max_json_depth", lim.Depth())
+		fail(w, http.StatusBadRequest, fmt.Sprintf("JSON nested deeper than %d levels", lim.Depth()))
+		return
+	case errors.Is(err, engine.ErrUncovered):
+		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
+		log.Warn("request refused: body holds unsigned content", "reason", err, "covered", covered.String())
+		fail(w, http.StatusBadRequest, "the body holds content the signature does not cover")
+		return
+	case err != nil:
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		log.Warn("request refused: undecodable body", "error", err)
 		fail(w, http.StatusBadRequest, err.Error())
