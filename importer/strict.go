@@ -159,6 +159,7 @@ func check(n *yaml.Node, s *shape, path string) []problem {
 		}
 		sort.Strings(known)
 		seen := map[string]bool{}
+		unknown := false
 		present := map[string]*yaml.Node{}
 		for i, kv := range append(pairs, merged...) {
 			k, v := kv[0], kv[1]
@@ -174,12 +175,18 @@ func check(n *yaml.Node, s *shape, path string) []problem {
 			fs, ok := s.fields[k.Value]
 			if !ok {
 				out = append(out, problem{path, fmt.Sprintf("unknown key %q", k.Value) + hint(k.Value, known), k.Line})
+				unknown = true
 				continue
 			}
 			if !isNull(resolve(v)) {
 				present[k.Value] = k
 			}
 			out = append(out, check(v, fs, join(path, k.Value))...)
+		}
+		if unknown {
+			// What the mapping lacks follows from the unknown key; say
+			// that one only.
+			return out
 		}
 		out = append(out, s.checkVariant(n, present, path)...)
 		if s.exactlyOne && len(present) != 1 {
@@ -223,6 +230,12 @@ func (s *shape) checkVariant(n *yaml.Node, present map[string]*yaml.Node, path s
 		return nil // an unknown tag value is reported by the tag's own shape
 	}
 	var out []problem
+	var missing []string
+	for _, r := range v.required {
+		if _, ok := present[r]; !ok {
+			missing = append(missing, r)
+		}
+	}
 	if v.keys != nil {
 		keys := make([]string, 0, len(present))
 		for k := range present {
@@ -231,15 +244,17 @@ func (s *shape) checkVariant(n *yaml.Node, present map[string]*yaml.Node, path s
 		sort.Strings(keys)
 		for _, k := range keys {
 			if k != s.tag && !slices.Contains(v.keys, k) {
-				out = append(out, problem{path, fmt.Sprintf("key %q is not used by %s %q", k, s.fields[s.tag].what, tagValue) +
-					hint(k, v.keys), present[k].Line})
+				h := hint(k, v.keys)
+				if len(missing) == 1 {
+					// Most likely the value meant for the missing key.
+					h = fmt.Sprintf(" (did you mean %q?)", missing[0])
+				}
+				out = append(out, problem{path, fmt.Sprintf("key %q is not used by %s %q", k, s.fields[s.tag].what, tagValue) + h, present[k].Line})
 			}
 		}
 	}
-	for _, r := range v.required {
-		if _, ok := present[r]; !ok {
-			out = append(out, problem{path, fmt.Sprintf("%s %q needs key %q", s.fields[s.tag].what, tagValue, r), n.Line})
-		}
+	for _, r := range missing {
+		out = append(out, problem{path, fmt.Sprintf("%s %q needs key %q", s.fields[s.tag].what, tagValue, r), n.Line})
 	}
 	return out
 }

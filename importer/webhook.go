@@ -67,8 +67,8 @@ type whMatch struct {
 type Result struct {
 	YAML     string
 	Warnings []string
-	// Unverified names the hooks whose source was written with verify:
-	// none; each also has a warning that says why.
+	// Unverified holds the warnings (also in Warnings) about sources
+	// written with verify: none, for whoever prints them to shout.
 	Unverified []string
 }
 
@@ -219,6 +219,13 @@ func (c *conv) warn(format string, args ...any) {
 	c.res.Warnings = append(c.res.Warnings, fmt.Sprintf("hook %q: ", c.hook.ID)+fmt.Sprintf(format, args...))
 }
 
+// loud records a warning about a source written with verify: none.
+func (c *conv) loud(format string, args ...any) {
+	w := fmt.Sprintf(format, args...)
+	c.res.Warnings = append(c.res.Warnings, w)
+	c.res.Unverified = append(c.res.Unverified, w)
+}
+
 func q(s string) string { return strconv.Quote(s) }
 
 // plan is what a hook's trigger rule becomes: the source's verification
@@ -278,8 +285,7 @@ func (c *conv) planRule() (*plan, error) {
 	p := &plan{}
 	if c.hook.TriggerRule == nil {
 		p.provider, p.lines = "generic", []string{"verify: none"}
-		c.res.Unverified = append(c.res.Unverified, c.hook.ID)
-		c.warn("UNVERIFIED: hook %q had no trigger rule in adnanh/webhook either: anyone who knows the URL can run it; add a secret (the source is written with verify: none)", c.hook.ID)
+		c.loud("hook %q had no trigger rule in adnanh/webhook either: anyone who knows the URL can run it; add a secret (its source is written with verify: none)", c.hook.ID)
 		return p, nil
 	}
 	var parts []conjunct
@@ -356,12 +362,14 @@ func (c *conv) planRule() (*plan, error) {
 	}
 	if p.provider == "" {
 		p.provider, p.lines = "generic", []string{"verify: none"}
-		c.res.Unverified = append(c.res.Unverified, c.hook.ID)
-		guard := "its if: condition"
+		var guards []string
 		if len(p.allowIPs) > 0 {
-			guard = "allow_ips and its if: condition"
+			guards = append(guards, "allow_ips")
 		}
-		c.warn("UNVERIFIED: hook %q had no signature or header/URL token check in adnanh/webhook either: the source accepts unsigned requests (verify: none), guarded only by %s; anyone who can reach the URL and satisfy it can run the command; add a secret", c.hook.ID, guard)
+		if len(p.conds) > 0 {
+			guards = append(guards, "the rule's if: condition")
+		}
+		c.loud("hook %q had no signature or header/URL token check in adnanh/webhook either: its source accepts unsigned requests (verify: none), guarded only by %s; anyone who can reach the URL and satisfy that can run the command; add a secret", c.hook.ID, strings.Join(guards, " and "))
 	}
 	if c.hook.SoftFailures {
 		c.warn("trigger-signature-soft-failures has no effect: hookrunner verifies the source's signature on every request")
