@@ -5,6 +5,7 @@ package importer
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"sort"
@@ -213,6 +214,9 @@ type conv struct {
 	// stripPayload: parse-parameters-as-json on "payload" (Travis): the
 	// payload in hookrunner is already that JSON document.
 	stripPayload bool
+	// tokenConds: header or URL token checks kept in the condition
+	// because they sit inside or/not.
+	tokenConds []string
 }
 
 func (c *conv) warn(format string, args ...any) {
@@ -356,6 +360,13 @@ func (c *conv) planRule() (*plan, error) {
 		if len(p.allowIPs) == 0 {
 			errs = append(errs, fmt.Errorf("%s.match: ip-range is empty", ip.path))
 		}
+		for _, r := range p.allowIPs {
+			if _, err := netip.ParsePrefix(r); err != nil {
+				if _, err := netip.ParseAddr(r); err != nil {
+					errs = append(errs, fmt.Errorf("%s.match.ip-range: %q is neither an IP address nor a CIDR range", ip.path, r))
+				}
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -369,7 +380,11 @@ func (c *conv) planRule() (*plan, error) {
 		if len(p.conds) > 0 {
 			guards = append(guards, "the rule's if: condition")
 		}
-		c.loud("hook %q had no signature or header/URL token check in adnanh/webhook either: its source accepts unsigned requests (verify: none), guarded only by %s; anyone who can reach the URL and satisfy that can run the command; add a secret", c.hook.ID, strings.Join(guards, " and "))
+		if len(c.tokenConds) > 0 {
+			c.loud("hook %q: its token check (%s) sits inside or/not, so it stays in the rule's if: condition, compared exactly; the source itself accepts unsigned requests (verify: none); move the token to the top level of the trigger-rule or add a secret", c.hook.ID, strings.Join(c.tokenConds, ", "))
+		} else {
+			c.loud("hook %q had no signature or header/URL token check in adnanh/webhook either: its source accepts unsigned requests (verify: none), guarded only by %s; anyone who can reach the URL and satisfy that can run the command; add a secret", c.hook.ID, strings.Join(guards, " and "))
+		}
 	}
 	if c.hook.SoftFailures {
 		c.warn("trigger-signature-soft-failures has no effect: hookrunner verifies the source's signature on every request")
@@ -636,6 +651,9 @@ func (c *conv) expr(r whRule, path string) (string, error) {
 			return "false", fmt.Errorf("%s: %s inside or/not cannot be converted: hookrunner verifies the signature on the source for every request, so it cannot be optional or negated; move it to the top level of the trigger-rule (an and)", mpath, m.Type)
 		case kindIP:
 			return "false", fmt.Errorf("%s: ip-whitelist inside or/not cannot be converted: use allow_ips on the source (a top-level ip-whitelist becomes one)", mpath)
+		}
+		if matchKind(m) == kindToken {
+			c.tokenConds = append(c.tokenConds, fmt.Sprintf("%s %q", m.Parameter.Source, m.Parameter.Name))
 		}
 		return c.matchExpr(m, mpath)
 	}
