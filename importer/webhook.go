@@ -3,8 +3,11 @@
 package importer
 
 import (
+	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// whHook is one adnanh/webhook hook; every key is in whHookShape too.
 type whHook struct {
 	ID                   string   `yaml:"id"`
 	ExecuteCommand       string   `yaml:"execute-command"`
@@ -26,14 +30,10 @@ type whHook struct {
 	ParseJSON            []whArg  `yaml:"parse-parameters-as-json"`
 	TriggerRule          *whRule  `yaml:"trigger-rule"`
 	MismatchCode         int      `yaml:"trigger-rule-mismatch-http-response-code"`
+	SoftFailures         bool     `yaml:"trigger-signature-soft-failures"`
 	HTTPMethods          []string `yaml:"http-methods"`
 	IncomingContentType  string   `yaml:"incoming-payload-content-type"`
 	SuccessCode          int      `yaml:"success-http-response-code"`
-	CaptureCommandOutput bool     `yaml:"capture-command-output"`
-	StreamCommandOutput  bool     `yaml:"stream-command-output"`
-	JSONStringParameters []whArg  `yaml:"json-string-parameters"`
-	KeepFileEnvironment  bool     `yaml:"keep-file-environment"`
-	PassArgsPrefix       string   `yaml:"pass-arguments-prefix"`
 }
 
 type whKV struct {
@@ -68,31 +68,94 @@ type whMatch struct {
 type Result struct {
 	YAML     string
 	Warnings []string
+	// Unverified holds the warnings (also in Warnings) about sources
+	// written with verify: none, for whoever prints them to shout.
+	Unverified []string
+}
+
+// Refusal is the error FromWebhook returns when a hook cannot be converted
+// without losing a check: an unknown key, an unknown match type or source,
+// or an auth check hookrunner cannot express exactly. Nothing is converted.
+type Refusal struct {
+	Problems []string // each names the hook, the key path and the reason
+}
+
+func (r *Refusal) Error() string {
+	return "import refused, nothing was converted:\n  " + strings.Join(r.Problems, "\n  ")
 }
 
 var getenvTmpl = regexp.MustCompile(`^\{\{\s*getenv\s+"([A-Za-z_][A-Za-z0-9_]*)"\s*(\|\s*js\s*)?\}\}$`)
 
+var anyTmpl = regexp.MustCompile(`\{\{.*\}\}`)
+
+// esc keeps a literal from being read as ${ENV} when hooks.yaml loads.
+func esc(s string) string { return strings.ReplaceAll(s, "${", "$${") }
+
 // secretValue turns a literal or a `{{ getenv "X" }}` template into a
-// hooks.yaml value (${X} for environment variables).
-func secretValue(s string) string {
+// hooks.yaml value (${X} for environment variables). Any other template
+// (cat, credential, ...) cannot be resolved here.
+func secretValue(s, path string) (string, error) {
 	if m := getenvTmpl.FindStringSubmatch(strings.TrimSpace(s)); m != nil {
-		return "${" + m[1] + "}"
+		return "${" + m[1] + "}", nil
 	}
-	return strings.ReplaceAll(s, "${", "$${")
+	if anyTmpl.MatchString(s) {
+		return "", fmt.Errorf("%s: the secret %q is a template the importer cannot resolve; write it as {{ getenv \"NAME\" }} or as the literal value", path, s)
+	}
+	if s == "" {
+		return "", fmt.Errorf("%s: the secret is empty", path)
+	}
+	return esc(s), nil
+}
+
+// literal is a value compared in a condition: conditions cannot read the
+// environment, so a template there cannot be converted exactly.
+func literal(s, path string) (string, error) {
+	if anyTmpl.MatchString(s) {
+		return "", fmt.Errorf("%s: %q is a template; a hookrunner condition compares literal values only (a token in a header or query parameter can become the source's secret instead)", path, s)
+	}
+	return q(esc(s)), nil
 }
 
 var nonName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
-// FromWebhook converts an adnanh/webhook hooks file (JSON or YAML).
+// FromWebhook converts an adnanh/webhook hooks file (JSON or YAML). Every
+// key is checked against the keys adnanh/webhook knows, at every depth; a
+// hook that cannot be converted without losing a check refuses the whole
+// import with a *Refusal.
 func FromWebhook(data []byte) (*Result, error) {
-	var hooks []whHook
-	if err := yaml.Unmarshal(data, &hooks); err != nil {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("read adnanh/webhook hooks: %w", err)
 	}
+	var hookNodes []*yaml.Node
+	if len(doc.Content) > 0 {
+		root := resolve(doc.Content[0])
+		switch {
+		case isNull(root):
+		case root.Kind == yaml.SequenceNode:
+			hookNodes = root.Content
+		default:
+			return nil, fmt.Errorf("read adnanh/webhook hooks: expected a list of hooks, got %s [line %d]", kindName(root.Kind), root.Line)
+		}
+	}
 	res := &Result{}
+	refusal := &Refusal{}
 	var sources, rules strings.Builder
 	used := map[string]bool{}
-	for i, h := range hooks {
+	for i, hn := range hookNodes {
+		hn = resolve(hn)
+		label := hookLabel(hn, i)
+		if probs := check(hn, whHookShape, ""); len(probs) > 0 {
+			for _, p := range probs {
+				refusal.Problems = append(refusal.Problems, label+": "+p.String())
+			}
+			continue
+		}
+		var h whHook
+		if err := hn.Decode(&h); err != nil {
+			refusal.Problems = append(refusal.Problems, fmt.Sprintf("%s: %v", label, err))
+			continue
+		}
 		c := &conv{hook: h, res: res}
 		if h.ID == "" {
 			c.warn("hook %d has no id; skipped", i)
@@ -107,7 +170,14 @@ func FromWebhook(data []byte) (*Result, error) {
 			c.warn("no execute-command; skipped")
 			continue
 		}
-		c.convert(name, &sources, &rules)
+		if err := c.convert(name, &sources, &rules); err != nil {
+			for _, e := range strings.Split(err.Error(), "\n") {
+				refusal.Problems = append(refusal.Problems, label+": "+e)
+			}
+		}
+	}
+	if len(refusal.Problems) > 0 {
+		return nil, refusal
 	}
 	var b strings.Builder
 	b.WriteString("# yaml-language-server: $schema=hooks.schema.json\n# Converted from adnanh/webhook by `hookrunner import --from webhook`.\n")
@@ -125,84 +195,288 @@ func FromWebhook(data []byte) (*Result, error) {
 	return res, nil
 }
 
+// hookLabel names a hook in errors by its id, before it is decoded.
+func hookLabel(n *yaml.Node, i int) string {
+	if n != nil && n.Kind == yaml.MappingNode {
+		pairs, merged := mappingPairs(n)
+		for _, kv := range append(pairs, merged...) {
+			if v := resolve(kv[1]); kv[0].Value == "id" && v != nil && v.Kind == yaml.ScalarNode && v.Value != "" {
+				return fmt.Sprintf("hook %q", v.Value)
+			}
+		}
+	}
+	return fmt.Sprintf("hook #%d (no id)", i+1)
+}
+
 type conv struct {
 	hook whHook
 	res  *Result
 	// stripPayload: parse-parameters-as-json on "payload" (Travis): the
 	// payload in hookrunner is already that JSON document.
 	stripPayload bool
+	// tokenConds: header or URL token checks kept in the condition
+	// because they sit inside or/not.
+	tokenConds []string
 }
 
 func (c *conv) warn(format string, args ...any) {
 	c.res.Warnings = append(c.res.Warnings, fmt.Sprintf("hook %q: ", c.hook.ID)+fmt.Sprintf(format, args...))
 }
 
-func q(s string) string { return strconv.Quote(s) }
-
-// auth is what a hook's trigger rule says about verification.
-type auth struct {
-	lines    []string // source keys
-	provider string
+// loud records a warning about a source written with verify: none.
+func (c *conv) loud(format string, args ...any) {
+	w := fmt.Sprintf(format, args...)
+	c.res.Warnings = append(c.res.Warnings, w)
+	c.res.Unverified = append(c.res.Unverified, w)
 }
 
-func (c *conv) convert(name string, sources, rules *strings.Builder) {
+func q(s string) string { return strconv.Quote(s) }
+
+// plan is what a hook's trigger rule becomes: the source's verification
+// and the rule's condition.
+type plan struct {
+	provider string
+	lines    []string // source keys
+	allowIPs []string
+	conds    []string
+}
+
+// check kinds of a match rule.
+const (
+	kindCondition = iota // value or regex on anything: a condition
+	kindToken            // value on a header or URL parameter: a token check
+	kindSignature        // payload-hmac-* / payload-hash-*
+	kindIP               // ip-whitelist
+	kindScalr            // scalr-signature
+)
+
+func matchKind(m *whMatch) int {
+	switch {
+	case strings.HasPrefix(m.Type, hmacTypePfx), strings.HasPrefix(m.Type, hashTypePfx):
+		return kindSignature
+	case m.Type == matchIP:
+		return kindIP
+	case m.Type == matchScalr:
+		return kindScalr
+	case m.Type == matchValue && (m.Parameter.Source == sourceHeader || m.Parameter.Source == "url" || m.Parameter.Source == "query"):
+		return kindToken
+	}
+	return kindCondition
+}
+
+// conjunct is one part of a trigger rule's top-level and, with its path.
+type conjunct struct {
+	rule whRule
+	path string
+}
+
+// conjuncts flattens nested ands: every element must hold, so each can
+// become the source's verification or one part of the condition.
+func conjuncts(r whRule, path string, out *[]conjunct) {
+	if len(r.And) > 0 {
+		for i, x := range r.And {
+			conjuncts(x, fmt.Sprintf("%s.and[%d]", path, i), out)
+		}
+		return
+	}
+	*out = append(*out, conjunct{r, path})
+}
+
+// planRule turns the trigger rule into verification and a condition. Every
+// check of the rule is kept: one that hookrunner cannot express exactly is
+// an error, never dropped.
+func (c *conv) planRule() (*plan, error) {
+	p := &plan{}
+	if c.hook.TriggerRule == nil {
+		p.provider, p.lines = "generic", []string{"verify: none"}
+		c.loud("hook %q had no trigger rule in adnanh/webhook either: anyone who knows the URL can run it; add a secret (its source is written with verify: none)", c.hook.ID)
+		return p, nil
+	}
+	var parts []conjunct
+	conjuncts(*c.hook.TriggerRule, "trigger-rule", &parts)
+	var errs []error
+	var sig, ip *conjunct
+	var tokens []conjunct
+	for i := range parts {
+		part := &parts[i]
+		m := part.rule.Match
+		if m == nil {
+			e, err := c.expr(part.rule, part.path)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			p.conds = append(p.conds, e)
+			continue
+		}
+		mpath := part.path + ".match"
+		switch matchKind(m) {
+		case kindSignature:
+			if sig != nil {
+				errs = append(errs, fmt.Errorf("%s: a second signature check (%s) cannot be converted: a hookrunner source verifies one signature (first one at %s.match)", mpath, m.Type, sig.path))
+				continue
+			}
+			sig = part
+		case kindIP:
+			if ip != nil {
+				errs = append(errs, fmt.Errorf("%s: a second ip-whitelist that must hold too cannot be converted: allow_ips accepts any one of its ranges (first one at %s.match)", mpath, ip.path))
+				continue
+			}
+			ip = part
+		case kindScalr:
+			errs = append(errs, fmt.Errorf("%s: scalr-signature cannot be converted: no hookrunner provider checks Scalr's signature, and the hook would accept unsigned requests", mpath))
+		case kindToken:
+			tokens = append(tokens, *part)
+		default:
+			e, err := c.matchExpr(m, mpath)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			p.conds = append(p.conds, e)
+		}
+	}
+	if sig != nil {
+		if err := c.signatureSource(sig.rule.Match, sig.path+".match", p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for i, t := range tokens {
+		tpath := t.path + ".match"
+		if i == 0 && sig == nil {
+			if err := c.tokenSource(t.rule.Match, tpath, p); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		// The source verifies something else already: the token check
+		// stays, as an exact comparison in the condition.
+		e, err := c.matchExpr(t.rule.Match, tpath)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		p.conds = append(p.conds, e)
+	}
+	if ip != nil {
+		p.allowIPs = strings.Fields(ip.rule.Match.IPRange)
+		if len(p.allowIPs) == 0 {
+			errs = append(errs, fmt.Errorf("%s.match: ip-range is empty", ip.path))
+		}
+		for _, r := range p.allowIPs {
+			if _, err := netip.ParsePrefix(r); err != nil {
+				if _, err := netip.ParseAddr(r); err != nil {
+					errs = append(errs, fmt.Errorf("%s.match.ip-range: %q is neither an IP address nor a CIDR range", ip.path, r))
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if p.provider == "" {
+		p.provider, p.lines = "generic", []string{"verify: none"}
+		var guards []string
+		if len(p.allowIPs) > 0 {
+			guards = append(guards, "allow_ips")
+		}
+		if len(p.conds) > 0 {
+			guards = append(guards, "the rule's if: condition")
+		}
+		if len(c.tokenConds) > 0 {
+			c.loud("hook %q: its token check (%s) sits inside or/not, so it stays in the rule's if: condition, compared exactly; the source itself accepts unsigned requests (verify: none); move the token to the top level of the trigger-rule or add a secret", c.hook.ID, strings.Join(c.tokenConds, ", "))
+		} else {
+			c.loud("hook %q had no signature or header/URL token check in adnanh/webhook either: its source accepts unsigned requests (verify: none), guarded only by %s; anyone who can reach the URL and satisfy that can run the command; add a secret", c.hook.ID, strings.Join(guards, " and "))
+		}
+	}
+	if c.hook.SoftFailures {
+		c.warn("trigger-signature-soft-failures has no effect: hookrunner verifies the source's signature on every request")
+	}
+	return p, nil
+}
+
+// signatureSource turns a top-level payload-hmac-* match into the source's
+// verification.
+func (c *conv) signatureSource(m *whMatch, path string, pl *plan) error {
+	p := m.Parameter
+	if p.Source != sourceHeader {
+		return fmt.Errorf("%s: %s reads the signature from %s %q; hookrunner reads signatures from a header only", path, m.Type, p.Source, p.Name)
+	}
+	sv, err := secretValue(m.Secret, path+".secret")
+	if err != nil {
+		return err
+	}
+	alg := m.Type[strings.LastIndex(m.Type, "-")+1:]
+	secret := "secret: " + q(sv)
+	header := strings.ToLower(p.Name)
+	switch {
+	case header == "x-hub-signature" || header == "x-hub-signature-256":
+		// GitHub sends both headers; the github provider checks the
+		// SHA-256 one.
+		pl.provider, pl.lines = "github", []string{secret}
+	case header == "x-gogs-signature" && alg == "sha256":
+		pl.provider, pl.lines = "gogs", []string{secret}
+	case header == "x-gitea-signature" && alg == "sha256":
+		pl.provider, pl.lines = "gitea", []string{secret}
+	default:
+		pl.provider = "generic"
+		pl.lines = []string{"verify: hmac", "header: " + q(esc(p.Name)), "algorithm: " + alg, "encoding: hex", secret}
+	}
+	return nil
+}
+
+// tokenSource turns a top-level value match on a header or URL parameter
+// into a token-verifying source.
+func (c *conv) tokenSource(m *whMatch, path string, pl *plan) error {
+	p := m.Parameter
+	sv, err := secretValue(m.Value, path+".value")
+	if err != nil {
+		return err
+	}
+	secret := "secret: " + q(sv)
+	switch {
+	case p.Source == sourceHeader && strings.EqualFold(p.Name, "X-Gitlab-Token"):
+		pl.provider, pl.lines = "gitlab", []string{secret}
+	case p.Source == sourceHeader:
+		pl.provider, pl.lines = "generic", []string{"verify: token", "header: " + q(esc(p.Name)), secret}
+	default: // url, query
+		pl.provider, pl.lines = "generic", []string{"verify: token", "query_param: " + q(esc(p.Name)), secret}
+	}
+	c.warn("its token check (%s %q) became a %s source's secret; prefer a signing scheme where the sender offers one", p.Source, p.Name, pl.provider)
+	return nil
+}
+
+func (c *conv) convert(name string, sources, rules *strings.Builder) error {
 	h := c.hook
 	for _, p := range h.ParseJSON {
-		if p.Source == "payload" && p.Name == "payload" {
+		if p.Source == sourcePayload && p.Name == "payload" {
 			c.stripPayload = true
 		} else {
 			c.warn("parse-parameters-as-json on %s %q is not needed or supported: JSON bodies and payload=<JSON> forms are decoded already", p.Source, p.Name)
 		}
 	}
-	var conjuncts []whRule
-	if r := h.TriggerRule; r != nil {
-		if len(r.And) > 0 && r.Match == nil && r.Not == nil && len(r.Or) == 0 {
-			conjuncts = r.And
-		} else {
-			conjuncts = []whRule{*r}
-		}
+	pl, err := c.planRule()
+	if err != nil {
+		return err
 	}
-	var a auth
-	var conds []string
-	var allowIPs []string
-	for _, r := range conjuncts {
-		if m := r.Match; m != nil && len(r.And) == 0 && len(r.Or) == 0 && r.Not == nil {
-			if a.provider == "" && c.authFrom(m, &a) {
-				continue
-			}
-			if m.Type == "ip-whitelist" {
-				allowIPs = append(allowIPs, m.IPRange)
-				continue
-			}
-		}
-		conds = append(conds, c.expr(r))
+	if pl.provider == "generic" && slices.Contains(pl.lines, "verify: none") {
+		fmt.Fprintf(sources, "  # WARNING: %s is not verified: anyone who can reach its URL can run it; add a secret\n", name)
 	}
-	if a.provider == "" {
-		a.provider = "generic"
-		a.lines = []string{"verify: none"}
-		c.warn("no signature or token check was found at the top level of its trigger-rule: the source accepts unsigned requests (verify: none); add a secret")
-	}
-	fmt.Fprintf(sources, "  %s:\n    provider: %s\n", name, a.provider)
-	for _, l := range a.lines {
+	fmt.Fprintf(sources, "  %s:\n    provider: %s\n", name, pl.provider)
+	for _, l := range pl.lines {
 		fmt.Fprintf(sources, "    %s\n", l)
 	}
-	if len(allowIPs) > 0 {
-		quoted := make([]string, len(allowIPs))
-		for i, ip := range allowIPs {
-			quoted[i] = q(ip)
+	if len(pl.allowIPs) > 0 {
+		quoted := make([]string, len(pl.allowIPs))
+		for i, ip := range pl.allowIPs {
+			quoted[i] = q(esc(ip))
 		}
 		fmt.Fprintf(sources, "    allow_ips: [%s]\n", strings.Join(quoted, ", "))
 	}
 
 	fmt.Fprintf(rules, "  - name: %s\n    source: %s\n", name, name)
-	if len(conds) > 0 {
-		fmt.Fprintf(rules, "    if: %s\n", q(strings.Join(conds, " && ")))
+	if len(pl.conds) > 0 {
+		fmt.Fprintf(rules, "    if: %s\n", q(strings.Join(pl.conds, " && ")))
 	}
-	if h.IncludeOutput || h.IncludeOutputOnError || h.StreamCommandOutput {
+	if h.IncludeOutput || h.IncludeOutputOnError {
 		fmt.Fprintf(rules, "    respond: sync\n")
-		if h.StreamCommandOutput {
-			c.warn("stream-command-output became respond: sync (the whole output, once the command ends)")
-		}
 	} else if h.ResponseMessage != "" {
 		c.warn("response-message %q: hookrunner answers 202 with the event id instead (use respond: sync to answer with the command's output)", h.ResponseMessage)
 	}
@@ -227,18 +501,15 @@ func (c *conv) convert(name string, sources, rules *strings.Builder) {
 	if h.IncomingContentType != "" && !strings.Contains(h.IncomingContentType, "json") && !strings.Contains(h.IncomingContentType, "form") {
 		c.warn("incoming-payload-content-type %s: hookrunner decodes JSON and urlencoded forms; other bodies are the raw text in payload", h.IncomingContentType)
 	}
-	if h.PassArgsPrefix != "" {
-		c.warn("pass-arguments-prefix is not supported")
-	}
 
 	rules.WriteString("    actions:\n      - shell:\n")
-	argv := []string{q(h.ExecuteCommand)}
+	argv := []string{q(esc(h.ExecuteCommand))}
 	for _, arg := range h.Args {
 		argv = append(argv, q(c.template(arg)))
 	}
 	fmt.Fprintf(rules, "          command: [%s]\n", strings.Join(argv, ", "))
 	if h.WorkingDirectory != "" {
-		fmt.Fprintf(rules, "          dir: %s\n", q(h.WorkingDirectory))
+		fmt.Fprintf(rules, "          dir: %s\n", q(esc(h.WorkingDirectory)))
 	}
 	env := map[string]string{}
 	for _, e := range h.Env {
@@ -270,57 +541,16 @@ func (c *conv) convert(name string, sources, rules *strings.Builder) {
 			fmt.Fprintf(rules, "            %s: %s\n", k, q(env[k]))
 		}
 	}
+	return nil
 }
 
-// authFrom turns a top-level match into the source's verification.
-func (c *conv) authFrom(m *whMatch, a *auth) bool {
-	p := m.Parameter
-	switch m.Type {
-	case "payload-hmac-sha1", "payload-hash-sha1", "payload-hmac-sha256", "payload-hash-sha256", "payload-hmac-sha512", "payload-hash-sha512":
-		alg := m.Type[strings.LastIndex(m.Type, "-")+1:]
-		secret := "secret: " + q(secretValue(m.Secret))
-		header := strings.ToLower(p.Name)
-		switch {
-		case p.Source != "header":
-			c.warn("%s on %s %q: hookrunner reads signatures from headers only", m.Type, p.Source, p.Name)
-			return false
-		case header == "x-hub-signature" || header == "x-hub-signature-256":
-			// GitHub sends both headers; the github provider checks the
-			// SHA-256 one.
-			a.provider, a.lines = "github", []string{secret}
-		case header == "x-gogs-signature" && alg == "sha256":
-			a.provider, a.lines = "gogs", []string{secret}
-		case header == "x-gitea-signature" && alg == "sha256":
-			a.provider, a.lines = "gitea", []string{secret}
-		default:
-			a.provider = "generic"
-			a.lines = []string{"verify: hmac", "header: " + q(p.Name), "algorithm: " + alg, "encoding: hex", secret}
-		}
-		return true
-	case "value":
-		secret := "secret: " + q(secretValue(m.Value))
-		switch {
-		case p.Source == "header" && strings.EqualFold(p.Name, "X-Gitlab-Token"):
-			a.provider, a.lines = "gitlab", []string{secret}
-		case p.Source == "header":
-			a.provider, a.lines = "generic", []string{"verify: token", "header: " + q(p.Name), secret}
-		case p.Source == "url" || p.Source == "query":
-			a.provider, a.lines = "generic", []string{"verify: token", "query_param: " + q(p.Name), secret}
-		default:
-			return false // a value in the payload stays a condition
-		}
-		c.warn("its token check (%s %q) became a %s source's secret; prefer a signing scheme where the sender offers one", p.Source, p.Name, a.provider)
-		return true
-	case "scalr-signature":
-		c.warn("scalr-signature has no hookrunner provider: the source accepts unsigned requests until you add one (generic hmac cannot express Scalr's date-in-signature scheme)")
-	}
-	return false
-}
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// param renders a webhook parameter as an expression.
-func (c *conv) param(p whArg) string {
+// param renders a webhook parameter as an expression; ok is false when
+// hookrunner has no equivalent.
+func (c *conv) param(p whArg) (string, bool) {
 	switch p.Source {
-	case "payload":
+	case sourcePayload:
 		name := p.Name
 		if c.stripPayload {
 			name = strings.TrimPrefix(name, "payload.")
@@ -329,75 +559,104 @@ func (c *conv) param(p whArg) string {
 		for _, part := range strings.Split(name, ".") {
 			if n, err := strconv.Atoi(part); err == nil {
 				e += "[" + strconv.Itoa(n) + "]"
-			} else if regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(part) {
+			} else if identifier.MatchString(part) {
 				e += "?." + part
 			} else {
 				e += "[" + q(part) + "]"
 			}
 		}
-		return strings.Replace(e, "payload?.", "payload.", 1)
-	case "header":
-		return "headers[" + q(strings.ToLower(p.Name)) + "]"
+		return strings.Replace(e, "payload?.", "payload.", 1), true
+	case sourceHeader:
+		return "headers[" + q(strings.ToLower(p.Name)) + "]", true
 	case "url", "query":
-		return "query[" + q(p.Name) + "]"
+		return "query[" + q(p.Name) + "]", true
 	case "string":
-		return q(p.Name)
+		return q(p.Name), true
 	case "entire-payload":
-		return "toJSON(payload)"
+		return "toJSON(payload)", true
 	case "entire-headers":
-		return "toJSON(headers)"
+		return "toJSON(headers)", true
 	case "entire-query":
-		return "toJSON(query)"
+		return "toJSON(query)", true
 	case "request":
 		switch strings.ToLower(p.Name) {
 		case "remote-addr":
-			return "remote_ip"
+			return "remote_ip", true
 		case "method":
-			return `"POST"`
+			return `"POST"`, true
 		}
 	}
-	c.warn("parameter source %q (%s) is not supported", p.Source, p.Name)
-	return `""`
+	return "", false
 }
 
+// template renders a command argument or environment value. What has no
+// equivalent is a warning: it changes the command's input, not who may run it.
 func (c *conv) template(p whArg) string {
 	if p.Source == "string" {
-		return strings.ReplaceAll(p.Name, "{{", "{ {")
+		return esc(strings.ReplaceAll(p.Name, "{{", "{ {"))
 	}
-	return "{{ " + c.param(p) + " }}"
+	e, ok := c.param(p)
+	if !ok {
+		c.warn("parameter source %q (%s) is not supported; the value is empty", p.Source, p.Name)
+		return ""
+	}
+	return esc("{{ " + e + " }}")
 }
 
-// expr converts a rule tree to an expr condition.
-func (c *conv) expr(r whRule) string {
+// matchExpr converts a value or regex match to an exact condition.
+func (c *conv) matchExpr(m *whMatch, path string) (string, error) {
+	e, ok := c.param(m.Parameter)
+	if !ok {
+		return "false", fmt.Errorf("%s.parameter: source %q (name %q) has no hookrunner equivalent in a condition", path, m.Parameter.Source, m.Parameter.Name)
+	}
+	switch m.Type {
+	case matchValue:
+		v, err := literal(m.Value, path+".value")
+		return e + " == " + v, err
+	case matchRegex:
+		v, err := literal(m.Regex, path+".regex")
+		return e + " matches " + v, err
+	}
+	return "false", fmt.Errorf("%s: match type %q cannot be a condition", path, m.Type)
+}
+
+// expr converts an and/or/not tree to an exact condition. Signature, IP
+// and Scalr checks cannot stand inside or/not: hookrunner verifies on the
+// source, for every request, so such a check is refused, never dropped.
+func (c *conv) expr(r whRule, path string) (string, error) {
+	join := func(rs []whRule, key, op string) (string, error) {
+		parts := make([]string, len(rs))
+		var errs []error
+		for i, x := range rs {
+			e, err := c.expr(x, fmt.Sprintf("%s.%s[%d]", path, key, i))
+			parts[i] = e
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return "(" + strings.Join(parts, op) + ")", errors.Join(errs...)
+	}
 	switch {
 	case len(r.And) > 0:
-		parts := make([]string, len(r.And))
-		for i, x := range r.And {
-			parts[i] = c.expr(x)
-		}
-		return "(" + strings.Join(parts, " && ") + ")"
+		return join(r.And, "and", " && ")
 	case len(r.Or) > 0:
-		parts := make([]string, len(r.Or))
-		for i, x := range r.Or {
-			parts[i] = c.expr(x)
-		}
-		return "(" + strings.Join(parts, " || ") + ")"
+		return join(r.Or, "or", " || ")
 	case r.Not != nil:
-		return "!(" + c.expr(*r.Not) + ")"
+		e, err := c.expr(*r.Not, path+".not")
+		return "!(" + e + ")", err
 	case r.Match != nil:
-		m := r.Match
-		switch m.Type {
-		case "value":
-			return c.param(m.Parameter) + " == " + q(m.Value)
-		case "regex":
-			return c.param(m.Parameter) + " matches " + q(m.Regex)
-		case "ip-whitelist":
-			c.warn("ip-whitelist %s inside and/or/not cannot be expressed; use allow_ips on the source", m.IPRange)
-			return "false"
-		default:
-			c.warn("%s inside and/or/not cannot be converted (verification is not optional in hookrunner); the condition is false until fixed", m.Type)
-			return "false"
+		m, mpath := r.Match, path+".match"
+		switch matchKind(m) {
+		case kindSignature, kindScalr:
+			return "false", fmt.Errorf("%s: %s inside or/not cannot be converted: hookrunner verifies the signature on the source for every request, so it cannot be optional or negated; move it to the top level of the trigger-rule (an and)", mpath, m.Type)
+		case kindIP:
+			return "false", fmt.Errorf("%s: ip-whitelist inside or/not cannot be converted: use allow_ips on the source (a top-level ip-whitelist becomes one)", mpath)
 		}
+		if matchKind(m) == kindToken {
+			c.tokenConds = append(c.tokenConds, fmt.Sprintf("%s %q", m.Parameter.Source, m.Parameter.Name))
+		}
+		return c.matchExpr(m, mpath)
 	}
-	return "true"
+	// Refused by the shape check (a rule needs exactly one key).
+	return "false", fmt.Errorf("%s: empty rule", path)
 }

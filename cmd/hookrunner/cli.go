@@ -546,13 +546,23 @@ func importCmd(args []string, out, errOut io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
+	// A refused import writes nothing to out: no partial hooks.yaml that
+	// could be redirected into place and loaded.
 	res, err := importer.FromWebhook(data)
 	if err != nil {
-		return err
+		return fmt.Errorf("import %s: %w", fs.Arg(0), err)
 	}
 	fmt.Fprint(out, res.YAML)
+	loud := map[string]bool{}
+	for _, w := range res.Unverified {
+		loud[w] = true
+	}
 	for _, w := range res.Warnings {
-		fmt.Fprintln(errOut, "warning:", w)
+		if loud[w] {
+			fmt.Fprintln(errOut, "WARNING: UNVERIFIED SOURCE:", w)
+		} else {
+			fmt.Fprintln(errOut, "warning:", w)
+		}
 	}
 	return nil
 }
