@@ -42,7 +42,7 @@ func TestReopenKeepsDataAndMigrationsOnce(t *testing.T) {
 		t.Fatalf("event lost across reopen: %v", err)
 	}
 	v, err := s.SchemaVersion(ctx)
-	if err != nil || v != 2 {
+	if err != nil || v != 3 {
 		t.Fatalf("schema version = %d, %v", v, err)
 	}
 	if _, err := sqlite.Open(ctx, path, sqlite.Options{Synchronous: "sometimes"}); err == nil {
