@@ -153,7 +153,6 @@ func TestHelperRunsShell(t *testing.T) {
 		os.Rename(pgFile+".tmp", pgFile)
 		return nil
 	}
-	// Keep the goroutines that Run uses busy on other threads meanwhile.
 	a.Run(context.Background(), in)
 }
 
