@@ -34,7 +34,9 @@ func startEngine(t *testing.T, st store.Store, cfg string, grace time.Duration) 
 	e := engine.New(build(t, []byte(cfg)), engine.Options{Store: st, RecoverOnStart: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx, engine.RunOptions{Workers: 4, PollInterval: 20 * time.Millisecond, Grace: grace}) }()
+	go func() {
+		done <- e.Run(ctx, engine.RunOptions{Workers: 4, PollInterval: 20 * time.Millisecond, Grace: grace})
+	}()
 	stopped := false
 	stop = func() {
 		if stopped {
