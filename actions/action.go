@@ -24,6 +24,10 @@ type Invocation struct {
 	// Stream, when set, receives standard output as it is produced
 	// (`respond: stream`).
 	Stream io.Writer
+	// Started, when set, is called by actions that start processes (shell)
+	// once the process group exists; the engine records it with the run
+	// so a restart after a crash can kill it before the run is retried.
+	Started ProcessStarted
 }
 
 // IdempotencyKey is stable for an event and rule, across attempts and

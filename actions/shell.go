@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -51,7 +50,7 @@ type Shell struct {
 	env   map[string]*rules.Template
 	stdin *rules.Template
 	dir   string
-	cred  *syscall.Credential
+	cred  *procCred
 	home  string
 }
 
@@ -201,9 +200,18 @@ func (s *Shell) Describe(env *rules.Env) (string, error) {
 	return "shell [" + strings.Join(q, " ") + "] in " + s.dir, nil
 }
 
-// Run implements Action. The command runs in its own process group; on
-// timeout or cancellation the group gets SIGTERM, then SIGKILL after
-// kill_grace, so no child outlives it.
+// pipeWaitDelay bounds how long Wait keeps reading output after the
+// command and its process group are gone, for a process that left the group
+// (setsid) while holding the pipes.
+const pipeWaitDelay = time.Second
+
+// Run implements Action. The command runs as the leader of its own process
+// group, which on Linux gets SIGKILL if hookrunner dies (Pdeathsig). The run
+// ends when the command exits: whatever it left running in the background
+// is then killed with its group, and the command's own exit status is the
+// result. On timeout or cancellation the group gets SIGTERM, then SIGKILL
+// after kill_grace. inv.Started learns the group when it starts and when
+// it is gone, so a restart can kill a group a crash left behind.
 func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
 	argv, vars, err := s.render(inv.Env)
 	if err != nil {
@@ -219,7 +227,9 @@ func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = s.dir
 	cmd.Env = vars
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: s.cred}
+	// The run ends when the command exits, even if something it left in
+	// the background still holds its output pipes.
+	cmd.WaitDelay = pipeWaitDelay
 	out := newTailBuffer(limit)
 	stdout := &headBuffer{max: limit}
 	cmd.Stdout = io.MultiWriter(out, stdout)
@@ -237,28 +247,55 @@ func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
 		}
 		cmd.Stdin = strings.NewReader(in)
 	}
-	if err := cmd.Start(); err != nil {
+	unlock, err := startGroup(cmd, s.cred)
+	if err != nil {
 		return Result{Output: err.Error()}, fmt.Errorf("start %s: %w", argv[0], err)
 	}
+	defer unlock() // only after the leader is reaped (Pdeathsig is per thread)
 	pgid := cmd.Process.Pid
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	if inv.Started != nil {
+		pg, _ := identify(pgid)
+		if ended := inv.Started(pg); ended != nil {
+			defer ended()
+		}
+	}
 
-	var waitErr error
+	// exited is closed when the command has exited. On Linux it is not
+	// reaped yet, so its pid, and with it the group id, cannot be reused
+	// while the rest of the group is killed.
+	exited := make(chan struct{})
+	var reaped chan error
+	if canWaitExited {
+		go func() { waitExited(pgid); close(exited) }()
+	} else {
+		reaped = make(chan error, 1)
+		go func() { reaped <- cmd.Wait(); close(exited) }()
+	}
 	timedOut := false
 	select {
-	case waitErr = <-done:
+	case <-exited:
 	case <-ctx.Done():
 		timedOut = true
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		killGroup(pgid, syscall.SIGTERM)
 		select {
-		case waitErr = <-done:
+		case <-exited:
 		case <-time.After(s.cfg.KillGrace):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			waitErr = <-done
 		}
-		// Children that ignored SIGTERM die with the group.
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	// Children that ignored SIGTERM, or that the command left in the
+	// background, die with the group.
+	killGroup(pgid, syscall.SIGKILL)
+	if timedOut {
+		_ = cmd.Process.Kill() // in case it left its own group
+	}
+	var waitErr error
+	if reaped != nil {
+		waitErr = <-reaped
+	} else {
+		waitErr = cmd.Wait()
+	}
+	if errors.Is(waitErr, exec.ErrWaitDelay) {
+		waitErr = nil // the command exited 0; only a stray holder of its pipes was left
 	}
 	res := Result{Output: out.String(), Stdout: stdout.buf}
 	code := cmd.ProcessState.ExitCode()
@@ -305,32 +342,4 @@ func (s *Shell) homeDir() string {
 		return s.home
 	}
 	return os.Getenv("HOME")
-}
-
-// credential resolves user/group for running a command as another
-// account, which only root may do.
-func credential(userName, groupName string) (*syscall.Credential, string, error) {
-	if os.Geteuid() != 0 {
-		return nil, "", errors.New("user/group: allowed only when hookrunner runs as root (it is running as uid " + strconv.Itoa(os.Geteuid()) + ")")
-	}
-	cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), Groups: []uint32{}}
-	home := ""
-	if userName != "" {
-		u, err := user.Lookup(userName)
-		if err != nil {
-			return nil, "", fmt.Errorf("user: %w", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		cred.Uid, cred.Gid, home = uint32(uid), uint32(gid), u.HomeDir
-	}
-	if groupName != "" {
-		g, err := user.LookupGroup(groupName)
-		if err != nil {
-			return nil, "", fmt.Errorf("group: %w", err)
-		}
-		gid, _ := strconv.Atoi(g.Gid)
-		cred.Gid = uint32(gid)
-	}
-	return cred, home, nil
 }

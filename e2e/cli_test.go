@@ -127,10 +127,11 @@ rules:
 	if !strings.Contains(p.logs.String(), "grace period over") {
 		t.Errorf("logs do not mention the grace period:\n%s", p.logs)
 	}
-	// The interrupted run is kept for the next start.
+	// The interrupted run is kept for the next start, pending, without
+	// having spent an attempt.
 	out, _ := runCLI(t, dir, "runs", "--config", "hooks.yaml")
-	if !strings.Contains(out, "retrying") {
-		t.Errorf("interrupted run not kept as retrying:\n%s", out)
+	if !strings.Contains(out, "pending") || !strings.Contains(out, "interrupted by shutdown") {
+		t.Errorf("interrupted run not kept as pending (interrupted by shutdown):\n%s", out)
 	}
 }
 

@@ -56,6 +56,11 @@ type Engine struct {
 	mu       sync.Mutex
 	inflight map[string]context.CancelFunc
 
+	// host and self identify this process in the records of the process
+	// groups its actions start (see killLeftovers).
+	host string
+	self actions.ProcessGroup
+
 	// recovered is closed once Run has recovered the store (pollers wait
 	// for it, so recovery cannot free a lease they just took).
 	recovered chan struct{}
@@ -85,6 +90,8 @@ func New(snap *Snapshot, o Options) *Engine {
 	e := &Engine{st: o.Store, log: o.Logger, owner: o.Owner, now: o.Now, wake: make(chan struct{}, 1),
 		recover: o.RecoverOnStart, inflight: map[string]context.CancelFunc{}, recovered: make(chan struct{})}
 	e.metrics = newMetrics(o.Store)
+	e.host, _ = os.Hostname()
+	e.self = actions.Self()
 	e.snap.Store(snap)
 	e.reloadAt = snap.LoadedAt
 	e.metrics.ConfigInfo.WithLabelValues(snap.Hash).Set(1)
@@ -392,6 +399,11 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 		o.StoreCheck = 250 * time.Millisecond
 	}
 	go e.watchStore(ctx, o.StoreCheck)
+	// Before any run can be claimed again: a run whose process group an
+	// earlier hookrunner left running must not start a second copy.
+	if err := e.killLeftovers(ctx); err != nil {
+		return err
+	}
 	if e.recover {
 		n, err := e.st.RecoverAll(ctx, e.now())
 		if err != nil {
@@ -406,8 +418,8 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 		e.outstanding.Store(int64(counts[store.Pending] + counts[store.Running] + counts[store.Retrying]))
 	}
 
-	execCtx, cancelExec := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelExec()
+	execCtx, cancelExec := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelExec(errShutdown)
 	var wg sync.WaitGroup
 	free := make(chan struct{}, o.Workers)
 	for i := 0; i < o.Workers; i++ {
@@ -472,7 +484,9 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 	case <-done:
 	case <-time.After(o.Grace):
 		e.log.Warn("grace period over: cancelling running actions", "runs", len(e.inflightIDs()))
-		cancelExec()
+		// Each action kills and reaps its process group before its run
+		// is recorded as interrupted, so none outlives Run.
+		cancelExec(errShutdown)
 		<-done
 	}
 	return nil
@@ -589,13 +603,18 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 	id := providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}
 	env := NewEnv(ev.Source, ev.Provider, id, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
 	env.Rule, env.RunID, env.Attempt = rule.Name, run.ID, run.Attempt
-	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream}
+	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream,
+		Started: e.processStarted(run, log)}
 
 	var res actions.Result
 	var runErr error
 	step := run.Step
 	var details []string
 	for ; step < len(rule.Steps); step++ {
+		if errors.Is(context.Cause(ctx), errShutdown) {
+			runErr = fmt.Errorf("actions[%d] (%s): not started: %w", step, rule.Steps[step].Kind, errShutdown)
+			break
+		}
 		res, runErr = rule.Steps[step].Action.Run(ctx, inv)
 		if res.Detail != "" {
 			details = append(details, res.Detail)
@@ -620,18 +639,27 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		return SyncResult{Result: &res, State: store.Succeeded}
 	}
 	att.Error = red.String(runErr.Error())
+	if errors.Is(context.Cause(ctx), errShutdown) {
+		// Stopped by us, not failed: back to pending, due at once, and the
+		// attempt does not count against the rule's retry attempts.
+		att.Error = "interrupted by shutdown: " + att.Error
+		att.Interrupted = true
+		finish(store.Outcome{State: store.Pending, Step: step, NextAttemptAt: e.now(), Attempt: att})
+		log.Warn("run interrupted by shutdown: it resumes at the next start without spending an attempt", "error", runErr)
+		return SyncResult{Result: &res, Err: runErr, State: store.Pending}
+	}
 	state, next := store.Retrying, time.Time{}
 	switch {
 	case actions.IsPermanent(runErr):
 		state = store.Dead
 		att.Error += " (permanent: not retried)"
-	case run.Attempt >= rule.Retry.Attempts:
+	case run.Spent() >= rule.Retry.Attempts:
 		state = store.Dead
 	case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled):
 		// Shutdown: try again as soon as the service is back.
 		next = e.now()
 	default:
-		d := Backoff(run.Attempt, rule.Retry.Backoff.D(), rule.Retry.MaxBackoff.D())
+		d := Backoff(run.Spent(), rule.Retry.Backoff.D(), rule.Retry.MaxBackoff.D())
 		if res.RetryAfter > d {
 			d = min(res.RetryAfter, rule.Retry.MaxBackoff.D())
 		}

@@ -74,7 +74,13 @@ type Run struct {
 	UpdatedAt     time.Time  `json:"updated_at"`
 	FinishedAt    *time.Time `json:"finished_at,omitempty"`
 	ReplayOf      string     `json:"replay_of,omitempty"`
+	// Interrupted counts the attempts that a shutdown interrupted: they
+	// do not count against the rule's retry attempts.
+	Interrupted int `json:"interrupted,omitempty"`
 }
+
+// Spent is the number of attempts that count against the retry limit.
+func (r *Run) Spent() int { return r.Attempt - r.Interrupted }
 
 // Attempt records one attempt of a run.
 type Attempt struct {
@@ -89,6 +95,30 @@ type Attempt struct {
 	HTTPStatus int           `json:"http_status,omitempty"`
 	Output     string        `json:"output,omitempty"`
 	Detail     string        `json:"detail,omitempty"`
+	// Interrupted marks an attempt cut short by hookrunner's shutdown; it
+	// is retried without counting against the retry limit.
+	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+// Process is a process group an action started for a run, recorded while
+// it runs so that a restart after a crash can kill it before the run is
+// retried (see actions.ProcessGroup).
+type Process struct {
+	RunID string `json:"run_id"`
+	// PGID, StartTicks and BootID identify the group's leader: its pid,
+	// its start time in clock ticks since boot, and the kernel's boot id.
+	PGID       int    `json:"pgid"`
+	StartTicks uint64 `json:"start_ticks"`
+	BootID     string `json:"boot_id"`
+	// Host is the machine's hostname; only a process on the same host can
+	// check or kill the group.
+	Host string `json:"host"`
+	// Owner is the lease owner that started it, and OwnerPID and
+	// OwnerStartTicks identify that hookrunner process.
+	Owner           string    `json:"owner"`
+	OwnerPID        int       `json:"owner_pid"`
+	OwnerStartTicks uint64    `json:"owner_start_ticks"`
+	StartedAt       time.Time `json:"started_at"`
 }
 
 // IngestResult tells whether an event was stored or was a duplicate.
@@ -112,7 +142,8 @@ type ClaimOptions struct {
 // Outcome is the result of an attempt, written by Finish.
 type Outcome struct {
 	Attempt Attempt
-	// State is the run's next state: Succeeded, Retrying or Dead.
+	// State is the run's next state: Succeeded, Retrying or Dead; or
+	// Pending for an attempt interrupted by shutdown (Attempt.Interrupted).
 	State State
 	// NextAttemptAt is when a Retrying run is due.
 	NextAttemptAt time.Time
@@ -265,6 +296,13 @@ type Store interface {
 	ReleasePoll(ctx context.Context, source, owner string) error
 	// PollFailed records a failed poll (kept for the console and metrics).
 	PollFailed(ctx context.Context, source, msg string, at time.Time) error
+	// RecordProcess records a process group started for a run (replacing a
+	// record of the same group).
+	RecordProcess(ctx context.Context, p Process) error
+	// ForgetProcess deletes the record of a process group that is gone.
+	ForgetProcess(ctx context.Context, p Process) error
+	// Processes lists every recorded process group, oldest first.
+	Processes(ctx context.Context) ([]Process, error)
 	// Prune deletes events received before olderThan whose runs all
 	// succeeded (or that matched nothing), and delivery records older than
 	// dedupeBefore. Dead runs are kept.

@@ -85,5 +85,22 @@ func Migrations(blobType string) []string {
 		files TEXT NOT NULL,
 		created_at BIGINT NOT NULL
 	)`,
+		// 4: process groups of running actions (killed at the next start if a
+		// crash left them behind) and attempts interrupted by shutdown.
+		`CREATE TABLE processes (
+		boot_id TEXT NOT NULL,
+		pgid INTEGER NOT NULL,
+		start_ticks BIGINT NOT NULL,
+		run_id TEXT NOT NULL,
+		host TEXT NOT NULL,
+		owner TEXT NOT NULL,
+		owner_pid INTEGER NOT NULL,
+		owner_start_ticks BIGINT NOT NULL,
+		started_at BIGINT NOT NULL,
+		PRIMARY KEY (boot_id, pgid, start_ticks)
+	);
+	CREATE INDEX processes_run ON processes (run_id);
+	ALTER TABLE runs ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE attempts ADD COLUMN interrupted BOOLEAN NOT NULL DEFAULT FALSE`,
 	}
 }

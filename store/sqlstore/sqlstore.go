@@ -404,7 +404,7 @@ type queries struct {
 	pruneEvents, pruneDeliveries                                                string
 }
 
-const runCols = `id, event_id, rule, config_hash, state, attempt, step, next_attempt_at, claimed_by, last_error, exit_code, http_status, output, detail, created_at, updated_at, finished_at, replay_of`
+const runCols = `id, event_id, rule, config_hash, state, attempt, step, next_attempt_at, claimed_by, last_error, exit_code, http_status, output, detail, created_at, updated_at, finished_at, replay_of, interrupted`
 const eventCols = `id, source, provider, event, delivery_id, headers, query, body, remote_ip, received_at, verification, matched, config_hash`
 
 func buildQueries(d Dialect) queries {
@@ -419,25 +419,25 @@ func buildQueries(d Dialect) queries {
 			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
 		seenDelivery: r(`SELECT event_id FROM deliveries WHERE source = ? AND delivery_id = ? AND received_at >= ?`),
 		insertEvent:  r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		insertRun:    r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		insertRun:    r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		due: r(`SELECT id, rule FROM runs WHERE state IN ('pending', 'retrying', 'running') AND next_attempt_at <= ?
 			ORDER BY next_attempt_at, id LIMIT ?`),
 		runningCounts: r(`SELECT rule, COUNT(*) FROM runs WHERE state = 'running' AND next_attempt_at > ? GROUP BY rule`),
 		extend:        r(`UPDATE runs SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
 		progress:      r(`UPDATE runs SET step = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
 		finish: r(`UPDATE runs SET state = ?, step = ?, next_attempt_at = ?, last_error = ?, exit_code = ?, http_status = ?, output = ?, detail = ?,
-			updated_at = ?, finished_at = ?, claimed_by = ''
+			updated_at = ?, finished_at = ?, claimed_by = '', interrupted = interrupted + ?
 			WHERE id = ? AND claimed_by = ? AND state = 'running'`),
-		insertAttempt: r(`INSERT INTO attempts (run_id, n, step, started_at, duration_ns, ok, error, exit_code, http_status, output, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		insertAttempt: r(`INSERT INTO attempts (run_id, n, step, started_at, duration_ns, ok, error, exit_code, http_status, output, detail, interrupted)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (run_id, n) DO UPDATE SET step = excluded.step, started_at = excluded.started_at, duration_ns = excluded.duration_ns,
 			ok = excluded.ok, error = excluded.error, exit_code = excluded.exit_code, http_status = excluded.http_status,
-			output = excluded.output, detail = excluded.detail`),
+			output = excluded.output, detail = excluded.detail, interrupted = excluded.interrupted`),
 		release:      r(`UPDATE runs SET state = 'pending', attempt = attempt - 1, claimed_by = '', next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
 		recover:      r(`UPDATE runs SET next_attempt_at = ?, updated_at = ? WHERE state = 'running'`),
 		getEvent:     r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
 		getRun:       r(`SELECT ` + runCols + ` FROM runs WHERE id = ?`),
-		attempts:     r(`SELECT run_id, n, step, started_at, duration_ns, ok, error, exit_code, http_status, output, detail FROM attempts WHERE run_id = ? ORDER BY n`),
+		attempts:     r(`SELECT run_id, n, step, started_at, duration_ns, ok, error, exit_code, http_status, output, detail, interrupted FROM attempts WHERE run_id = ? ORDER BY n`),
 		markReplayed: r(`UPDATE runs SET state = 'replayed', updated_at = ? WHERE id = ? AND state = 'dead'`),
 		countStates:  `SELECT state, COUNT(*) FROM runs GROUP BY state`,
 		countRules: r(`SELECT e.source, r.rule, r.state, COUNT(*) FROM runs r JOIN events e ON e.id = r.event_id
@@ -479,7 +479,7 @@ func nullTime(t *time.Time) any {
 func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r *store.Run) error {
 	_, err := s.exec(ctx, tx, s.q.insertRun, r.ID, r.EventID, r.Rule, r.ConfigHash, string(r.State), r.Attempt, r.Step,
 		nanos(r.NextAttemptAt), r.ClaimedBy, r.LastError, nullInt(r.ExitCode), r.HTTPStatus, r.Output, r.Detail,
-		nanos(r.CreatedAt), nanos(r.UpdatedAt), nullTime(r.FinishedAt), r.ReplayOf)
+		nanos(r.CreatedAt), nanos(r.UpdatedAt), nullTime(r.FinishedAt), r.ReplayOf, r.Interrupted)
 	if err != nil {
 		return fmt.Errorf("insert run %s: %w", r.ID, err)
 	}
@@ -823,9 +823,13 @@ func (s *Store) Finish(ctx context.Context, owner, runID string, o store.Outcome
 	if o.State.Terminal() {
 		finished = &now
 	}
+	interrupted := 0
+	if a.Interrupted {
+		interrupted = 1
+	}
 	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, s.q.finish, string(o.State), o.Step, nanos(o.NextAttemptAt), a.Error, nullInt(a.ExitCode), a.HTTPStatus,
-			a.Output, a.Detail, nanos(now), nullTime(finished), runID, owner)
+			a.Output, a.Detail, nanos(now), nullTime(finished), interrupted, runID, owner)
 		if err != nil {
 			return fmt.Errorf("finish run %s: %w", runID, err)
 		}
@@ -833,7 +837,7 @@ func (s *Store) Finish(ctx context.Context, owner, runID string, o store.Outcome
 			return store.ErrLeaseLost
 		}
 		if _, err := s.exec(ctx, tx, s.q.insertAttempt, runID, a.N, a.Step, nanos(a.StartedAt), int64(a.Duration), a.OK, a.Error,
-			nullInt(a.ExitCode), a.HTTPStatus, a.Output, a.Detail); err != nil {
+			nullInt(a.ExitCode), a.HTTPStatus, a.Output, a.Detail, a.Interrupted); err != nil {
 			return fmt.Errorf("record attempt of %s: %w", runID, err)
 		}
 		return nil
@@ -955,7 +959,7 @@ func scanRun(sc scanner) (*store.Run, error) {
 	var next, created, updated int64
 	var exit, finished sql.NullInt64
 	if err := sc.Scan(&r.ID, &r.EventID, &r.Rule, &r.ConfigHash, &state, &r.Attempt, &r.Step, &next, &r.ClaimedBy, &r.LastError,
-		&exit, &r.HTTPStatus, &r.Output, &r.Detail, &created, &updated, &finished, &r.ReplayOf); err != nil {
+		&exit, &r.HTTPStatus, &r.Output, &r.Detail, &created, &updated, &finished, &r.ReplayOf, &r.Interrupted); err != nil {
 		return nil, err
 	}
 	r.State = store.State(state)
@@ -1057,7 +1061,7 @@ func (s *Store) GetRun(ctx context.Context, id string) (*store.Run, []*store.Att
 		var a store.Attempt
 		var started, dur int64
 		var exit sql.NullInt64
-		if err := rows.Scan(&a.RunID, &a.N, &a.Step, &started, &dur, &a.OK, &a.Error, &exit, &a.HTTPStatus, &a.Output, &a.Detail); err != nil {
+		if err := rows.Scan(&a.RunID, &a.N, &a.Step, &started, &dur, &a.OK, &a.Error, &exit, &a.HTTPStatus, &a.Output, &a.Detail, &a.Interrupted); err != nil {
 			return nil, nil, err
 		}
 		a.StartedAt, a.Duration = fromNanos(started), time.Duration(dur)
@@ -1171,4 +1175,53 @@ func (s *Store) Prune(ctx context.Context, olderThan, dedupeBefore time.Time) (i
 		return nil
 	})
 	return int(n), err
+}
+
+const processCols = `boot_id, pgid, start_ticks, run_id, host, owner, owner_pid, owner_start_ticks, started_at`
+
+// RecordProcess implements store.Store. Relaxed like other run-state
+// changes: in WAL mode it survives a process crash, the case it is for.
+func (s *Store) RecordProcess(ctx context.Context, p store.Process) error {
+	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.Rebind(`INSERT INTO processes (`+processCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (boot_id, pgid, start_ticks) DO UPDATE SET run_id = excluded.run_id, host = excluded.host, owner = excluded.owner,
+			owner_pid = excluded.owner_pid, owner_start_ticks = excluded.owner_start_ticks, started_at = excluded.started_at`),
+			p.BootID, p.PGID, int64(p.StartTicks), p.RunID, p.Host, p.Owner, p.OwnerPID, int64(p.OwnerStartTicks), nanos(p.StartedAt))
+		if err != nil {
+			return fmt.Errorf("record process group %d of run %s: %w", p.PGID, p.RunID, err)
+		}
+		return nil
+	})
+}
+
+// ForgetProcess implements store.Store.
+func (s *Store) ForgetProcess(ctx context.Context, p store.Process) error {
+	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.Rebind(`DELETE FROM processes WHERE boot_id = ? AND pgid = ? AND start_ticks = ?`),
+			p.BootID, p.PGID, int64(p.StartTicks))
+		if err != nil {
+			return fmt.Errorf("forget process group %d of run %s: %w", p.PGID, p.RunID, err)
+		}
+		return nil
+	})
+}
+
+// Processes implements store.Store.
+func (s *Store) Processes(ctx context.Context) ([]store.Process, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+processCols+` FROM processes ORDER BY started_at, pgid`)
+	if err != nil {
+		return nil, fmt.Errorf("list process groups: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Process
+	for rows.Next() {
+		var p store.Process
+		var start, ownerStart, at int64
+		if err := rows.Scan(&p.BootID, &p.PGID, &start, &p.RunID, &p.Host, &p.Owner, &p.OwnerPID, &ownerStart, &at); err != nil {
+			return nil, fmt.Errorf("list process groups: %w", err)
+		}
+		p.StartTicks, p.OwnerStartTicks, p.StartedAt = uint64(start), uint64(ownerStart), fromNanos(at)
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }

@@ -497,6 +497,76 @@ func Run(t *testing.T, newStore Factory) {
 		}
 	})
 
+	t.Run("InterruptedAttemptIsNotSpent", func(t *testing.T) {
+		s := newStore(t)
+		ev := event("gh", "", t0)
+		r := run(ev, "deploy", t0)
+		ingest(t, s, ev, r)
+		claim(t, s, "w1", 1, t0, nil)
+		o := store.Outcome{State: store.Pending, Step: 1, NextAttemptAt: t0,
+			Attempt: store.Attempt{N: 1, Step: 1, Error: "interrupted by shutdown", Interrupted: true}}
+		if err := s.Finish(ctx, "w1", r.ID, o); err != nil {
+			t.Fatal(err)
+		}
+		gr, atts, err := s.GetRun(ctx, r.ID)
+		if err != nil || gr.State != store.Pending || gr.Attempt != 1 || gr.Interrupted != 1 || gr.Spent() != 0 || gr.Step != 1 || gr.FinishedAt != nil {
+			t.Fatalf("interrupted run = %+v, %v", gr, err)
+		}
+		if len(atts) != 1 || !atts[0].Interrupted || atts[0].Error != "interrupted by shutdown" {
+			t.Fatalf("attempts = %+v", atts)
+		}
+		got := claim(t, s, "w2", 1, t0.Add(time.Second), nil)
+		if len(got) != 1 || got[0].Attempt != 2 || got[0].Interrupted != 1 || got[0].Spent() != 1 {
+			t.Fatalf("reclaimed = %+v", got)
+		}
+		if err := s.Finish(ctx, "w2", r.ID, store.Outcome{State: store.Succeeded, Step: 1, Attempt: store.Attempt{N: 2, Step: 1, OK: true}}); err != nil {
+			t.Fatal(err)
+		}
+		gr, atts, _ = s.GetRun(ctx, r.ID)
+		if gr.State != store.Succeeded || gr.Interrupted != 1 || len(atts) != 2 || atts[1].Interrupted || !atts[0].Interrupted {
+			t.Fatalf("after success: %+v %+v", gr, atts)
+		}
+	})
+
+	t.Run("ProcessRecords", func(t *testing.T) {
+		s := newStore(t)
+		if ps, err := s.Processes(ctx); err != nil || len(ps) != 0 {
+			t.Fatalf("empty store: %v, %v", ps, err)
+		}
+		a := store.Process{RunID: "r1", PGID: 4242, StartTicks: 1 << 40, BootID: "boot-a", Host: "h1", Owner: "h1-1-x",
+			OwnerPID: 7, OwnerStartTicks: 99, StartedAt: t0}
+		b := a
+		b.RunID, b.PGID, b.StartTicks, b.StartedAt = "r2", 4243, 5, t0.Add(time.Second)
+		for _, p := range []store.Process{a, b} {
+			if err := s.RecordProcess(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Recording the same group again replaces it.
+		if err := s.RecordProcess(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := s.Processes(ctx)
+		if err != nil || len(ps) != 2 || ps[0] != a || ps[1] != b {
+			t.Fatalf("processes = %+v, %v; want %+v, %+v", ps, err, a, b)
+		}
+		// The same pgid with another start time is another process.
+		other := a
+		other.StartTicks++
+		if err := s.ForgetProcess(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		if ps, _ := s.Processes(ctx); len(ps) != 2 {
+			t.Fatalf("forgetting a recycled pid removed a record: %+v", ps)
+		}
+		if err := s.ForgetProcess(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if ps, _ := s.Processes(ctx); len(ps) != 1 || ps[0] != b {
+			t.Fatalf("after forget: %+v", ps)
+		}
+	})
+
 	t.Run("GroupCommitManyWriters", func(t *testing.T) {
 		s := newStore(t)
 		var wg sync.WaitGroup

@@ -1,0 +1,193 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+var osGetpid = os.Getpid
+
+// procStat is what hookrunner reads from /proc/<pid>/stat.
+type procStat struct {
+	state      byte
+	pgrp       int
+	startTicks uint64
+}
+
+// readStat parses /proc/<pid>/stat. The command name (field 2) may hold
+// spaces and parentheses, so fields are counted from the last ')'.
+func readStat(pid int) (procStat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procStat{}, err
+	}
+	return parseStat(string(b))
+}
+
+func parseStat(s string) (procStat, error) {
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return procStat{}, errors.New("malformed /proc stat")
+	}
+	// After ") ": field 3 (state) is f[0], field 5 (pgrp) f[2], field 22
+	// (starttime) f[19].
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 || len(f[0]) != 1 {
+		return procStat{}, errors.New("malformed /proc stat")
+	}
+	pgrp, err := strconv.Atoi(f[2])
+	if err != nil {
+		return procStat{}, fmt.Errorf("/proc stat pgrp: %w", err)
+	}
+	start, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return procStat{}, fmt.Errorf("/proc stat starttime: %w", err)
+	}
+	return procStat{state: f[0][0], pgrp: pgrp, startTicks: start}, nil
+}
+
+func (s procStat) dead() bool { return s.state == 'Z' || s.state == 'X' || s.state == 'x' }
+
+var bootIDOnce = sync.OnceValue(func() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+})
+
+func identify(pid int) (ProcessGroup, error) {
+	st, err := readStat(pid)
+	if err != nil {
+		return ProcessGroup{PGID: pid}, err
+	}
+	return ProcessGroup{PGID: pid, StartTicks: st.startTicks, BootID: bootIDOnce()}, nil
+}
+
+func processAlive(pg ProcessGroup) bool {
+	if !pg.Identified() || pg.BootID != bootIDOnce() {
+		return false
+	}
+	st, err := readStat(pg.PGID)
+	return err == nil && !st.dead() && st.startTicks == pg.StartTicks
+}
+
+// groupMembers lists the live processes whose process group is pgid.
+func groupMembers(pgid int) ([]procStat, error) {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	var out []procStat
+	for _, n := range names {
+		pid, err := strconv.Atoi(n)
+		if err != nil {
+			continue
+		}
+		st, err := readStat(pid)
+		if err != nil || st.pgrp != pgid || st.dead() {
+			continue
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func killStaleGroup(ctx context.Context, pg ProcessGroup) (bool, error) {
+	if !pg.Identified() || pg.BootID != bootIDOnce() {
+		return false, nil // another boot: that group died with the machine
+	}
+	if leader, err := readStat(pg.PGID); err == nil && !leader.dead() {
+		if leader.startTicks != pg.StartTicks {
+			// The pid was reused, so the recorded group is gone.
+			return false, nil
+		}
+	} else {
+		members, err := groupMembers(pg.PGID)
+		if err != nil {
+			return false, fmt.Errorf("scan /proc for group %d: %w", pg.PGID, err)
+		}
+		if len(members) == 0 {
+			return false, nil
+		}
+		for _, m := range members {
+			if m.startTicks < pg.StartTicks {
+				return false, nil // older than the recorded leader: not that group
+			}
+		}
+	}
+	if err := syscall.Kill(-pg.PGID, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return false, fmt.Errorf("kill process group %d: %w", pg.PGID, err)
+	}
+	t := time.NewTicker(groupWaitTick)
+	defer t.Stop()
+	for {
+		members, err := groupMembers(pg.PGID)
+		if err != nil {
+			return true, fmt.Errorf("scan /proc for group %d: %w", pg.PGID, err)
+		}
+		if len(members) == 0 {
+			return true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return true, fmt.Errorf("process group %d still has %d live member(s) after SIGKILL: %w", pg.PGID, len(members), ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// startGroup starts cmd as the leader of a new process group that gets
+// SIGKILL when hookrunner dies (Pdeathsig).
+//
+// The kernel sends the parent-death signal when the *thread* that forked
+// the child exits, not the process (golang/go#27505), and the Go runtime
+// ends a thread when a goroutine locked to it returns without unlocking.
+// So the calling goroutine is locked to its thread from the fork until the
+// returned unlock is called, which the caller does only after the leader
+// has been reaped: no other goroutine can end that thread meanwhile.
+func startGroup(cmd *exec.Cmd, cred *procCred) (unlock func(), err error) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred, Pdeathsig: syscall.SIGKILL}
+	runtime.LockOSThread()
+	if err := cmd.Start(); err != nil {
+		runtime.UnlockOSThread()
+		return nil, err
+	}
+	return runtime.UnlockOSThread, nil
+}
+
+// waitExited blocks until process pid has exited without reaping it, so
+// its pid (and the group id) stays reserved while the rest of its group is
+// killed.
+func waitExited(pid int) bool {
+	for {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err == nil {
+			return true
+		}
+		if !errors.Is(err, syscall.EINTR) {
+			return false
+		}
+	}
+}
+
+func killGroup(pgid int, sig syscall.Signal) { _ = syscall.Kill(-pgid, sig) }
+
+const canWaitExited = true

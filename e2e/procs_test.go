@@ -1,0 +1,140 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// liveGroupMembers lists the pids of live (not zombie) processes in
+// process group pgid.
+func liveGroupMembers(pgid int) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 2 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" && f[0] != "X" {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// TestKill9LeavesNoActionRunning kills hookrunner with SIGKILL while a long
+// action (a shell that left a child in the background) runs under
+// `concurrency: 1`. The action's leader dies with hookrunner (Pdeathsig);
+// the next start kills the rest of its group before the run is retried, so
+// the retry never overlaps the first copy (the action holds a flock and
+// records any overlap), and no process of the group is left.
+func TestKill9LeavesNoActionRunning(t *testing.T) {
+	dir := t.TempDir()
+	addr := freePort(t)
+	script := filepath.Join(dir, "deploy.sh")
+	os.WriteFile(script, []byte(`#!/bin/sh
+D="$(dirname "$0")"
+exec 9>>"$D/lock"
+if ! flock -n 9; then echo "$HOOKRUNNER_RUN_ID" >> "$D/overlaps"; exit 1; fi
+echo "$HOOKRUNNER_RUN_ID $HOOKRUNNER_ATTEMPT $$" >> "$D/started"
+if [ ! -e "$D/killed" ]; then sleep 300 & wait; fi
+`), 0o755)
+	cfg := fmt.Sprintf(`
+server: { listen: %q, shutdown_grace: 1s }
+admin: { listen: %q }
+store: { dsn: hr.db }
+runner: { poll_interval: 50ms }
+sources:
+  hook: { provider: generic, verify: none }
+rules:
+  - name: deploy
+    source: hook
+    concurrency: 1
+    retry: { attempts: 3, backoff: 100ms }
+    actions:
+      - shell: { command: [%q] }
+`, addr, freePort(t), script)
+	os.WriteFile(filepath.Join(dir, "hooks.yaml"), []byte(cfg), 0o600)
+	p := startProc(t, dir, "hooks.yaml", addr)
+	for i := 0; i < 2; i++ {
+		resp, err := http.Post("http://"+addr+"/hooks/hook", "application/json", strings.NewReader(fmt.Sprintf(`{"n": %d}`, i)))
+		if err != nil || resp.StatusCode != 202 {
+			t.Fatalf("post: %v", err)
+		}
+		drain(resp)
+	}
+	started := filepath.Join(dir, "started")
+	deadline := time.Now().Add(20 * time.Second)
+	for len(readLines(started)) == 0 {
+		if time.Now().After(deadline) {
+			p.kill()
+			t.Fatalf("action did not start:\n%s", p.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	f := strings.Fields(readLines(started)[0])
+	pgid, _ := strconv.Atoi(f[2])
+	defer syscall.Kill(-pgid, syscall.SIGKILL) // whatever happens, leave nothing behind
+	deadline = time.Now().Add(10 * time.Second)
+	for len(liveGroupMembers(pgid)) < 2 { // the shell and its background sleep
+		if time.Now().After(deadline) {
+			t.Fatalf("group %d members: %v", pgid, liveGroupMembers(pgid))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	p.kill()
+	os.WriteFile(filepath.Join(dir, "killed"), nil, 0o600)
+	// The leader (the shell, hookrunner's child) dies with hookrunner.
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pgid) + "/stat")
+		if err != nil || strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+1:])[0] == "Z" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the action's leader outlived hookrunner's SIGKILL (no parent-death signal)")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	p = startProc(t, dir, "hooks.yaml", addr)
+	defer p.term(t)
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		out, _ := runCLI(t, dir, "runs", "--config", "hooks.yaml", "--state", "succeeded")
+		if strings.Count(out, "deploy") == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			all, _ := runCLI(t, dir, "runs", "--config", "hooks.yaml")
+			t.Fatalf("runs did not both succeed after the restart:\n%s\n%s", all, p.logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if o := readLines(filepath.Join(dir, "overlaps")); len(o) > 0 {
+		t.Fatalf("two copies ran at once across the restart (runs %v):\n%s", o, p.logs)
+	}
+	if m := liveGroupMembers(pgid); len(m) > 0 {
+		t.Fatalf("processes %v of the killed action's group are still alive", m)
+	}
+	if !strings.Contains(p.logs.String(), "killed an action process group left running") {
+		t.Errorf("the restart did not report killing the leftover group:\n%s", p.logs)
+	}
+	if n := len(readLines(started)); n != 3 {
+		t.Errorf("started %d times, want 3 (two runs, one retried once):\n%s", n, strings.Join(readLines(started), "\n"))
+	}
+}
