@@ -318,7 +318,7 @@ func (a *Admin) getRun(w http.ResponseWriter, r *http.Request) {
 	if atts == nil {
 		atts = []*store.Attempt{}
 	}
-	rr, _, err := RevisionOf(r.Context(), a.Engine, run.ConfigHash)
+	rr, err := RevisionOf(r.Context(), a.Engine, run.ConfigHash)
 	if err != nil {
 		storeFail(w, err)
 		return

@@ -58,15 +58,25 @@ func short(hash string) string {
 	return hash
 }
 
-// RevisionOf describes the revision hash against the config in force of
-// e: every file text and the diff pass through the engine's redactor and
-// the secrets found in the files themselves (a revision may hold literal
+// RevisionOf describes the config revision hash against the config in
+// force of e. The diff passes through the engine's redactor and the
+// secrets found in the files themselves (a revision may hold literal
 // secrets the config in force no longer knows).
-func RevisionOf(ctx context.Context, e *engine.Engine, hash string) (*RunRevision, *store.Revision, error) {
+func RevisionOf(ctx context.Context, e *engine.Engine, hash string) (*RunRevision, error) {
+	rr, _, err := revisionOf(ctx, e, hash, false)
+	return rr, err
+}
+
+// revisionOf is RevisionOf that also returns the revision, redacted the
+// same way, when withFiles (nil when the store does not hold it).
+func revisionOf(ctx context.Context, e *engine.Engine, hash string, withFiles bool) (*RunRevision, *store.Revision, error) {
 	cur := engine.Revision(e.Snapshot())
 	rr := &RunRevision{Hash: hash, Current: cur.Hash, InForce: hash == cur.Hash}
 	if hash == "" {
 		rr.Note = "recorded before config revisions were kept; it runs under the config in force"
+		return rr, nil, nil
+	}
+	if rr.InForce && !withFiles {
 		return rr, nil, nil
 	}
 	old := cur
@@ -82,8 +92,9 @@ func RevisionOf(ctx context.Context, e *engine.Engine, hash string) (*RunRevisio
 		}
 	}
 	red := revisionRedactor(e.Redactor(), old, cur)
-	oldR, curR := redactRevision(red, old), redactRevision(red, cur)
+	oldR := redactRevision(red, old)
 	if !rr.InForce {
+		curR := redactRevision(red, cur)
 		rr.Diff = textdiff.Files(short(hash)+"/", short(cur.Hash)+"/", oldR.Files, curR.Files, diffContext)
 		if rr.Diff == "" {
 			rr.Note = "the files are the same; a secret file or the environment they refer to changed"
@@ -176,7 +187,7 @@ func revisionDetail(ctx context.Context, e *engine.Engine, hash string) (*Revisi
 	if hash == "" {
 		return nil, fmt.Errorf("revision: %w", store.ErrNotFound)
 	}
-	rr, rev, err := RevisionOf(ctx, e, hash)
+	rr, rev, err := revisionOf(ctx, e, hash, true)
 	if err != nil {
 		return nil, err
 	}

@@ -383,7 +383,7 @@ func (u *ui) run(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
-	rr, _, err := RevisionOf(r.Context(), u.a.Engine, run.ConfigHash)
+	rr, err := RevisionOf(r.Context(), u.a.Engine, run.ConfigHash)
 	if err != nil {
 		http.Error(w, u.a.Engine.Redactor().String(err.Error()), http.StatusInternalServerError)
 		return

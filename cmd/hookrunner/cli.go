@@ -436,7 +436,7 @@ func runs(args []string, out io.Writer) error {
 			err = c.api("GET", "/api/runs/"+url.PathEscape(rest[0]), nil, &d)
 		} else if d.Run, d.Attempts, err = c.st.GetRun(ctx, rest[0]); err == nil {
 			// The config read from --config is the one in force here.
-			d.Revision, _, err = server.RevisionOf(ctx, c.eng, d.Run.ConfigHash)
+			d.Revision, err = server.RevisionOf(ctx, c.eng, d.Run.ConfigHash)
 		}
 		if err != nil {
 			return err
