@@ -87,6 +87,8 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("GET /api/runs/{id}", a.auth(http.HandlerFunc(a.getRun)))
 	mux.Handle("POST /api/runs/{id}/replay", a.auth(http.HandlerFunc(a.replayRun)))
 	mux.Handle("POST /api/replay", a.auth(http.HandlerFunc(a.replayRule)))
+	mux.Handle("GET /api/revisions", a.auth(http.HandlerFunc(a.listRevisions)))
+	mux.Handle("GET /api/revisions/{hash}", a.auth(http.HandlerFunc(a.getRevision)))
 	// Profiling, behind the same auth (the admin listener is loopback by default).
 	mux.Handle("GET /debug/pprof/", a.auth(http.HandlerFunc(pprof.Index)))
 	mux.Handle("GET /debug/pprof/profile", a.auth(http.HandlerFunc(pprof.Profile)))
@@ -298,10 +300,13 @@ func (a *Admin) listRuns(w http.ResponseWriter, r *http.Request) {
 	writeList(w, http.StatusOK, redactRuns(a.Engine.Redactor(), runs), err)
 }
 
-// RunDetail is a run with its attempts.
+// RunDetail is a run with its attempts and its config revision.
 type RunDetail struct {
 	Run      *store.Run       `json:"run"`
 	Attempts []*store.Attempt `json:"attempts"`
+	// Revision is the config revision the run was matched under, against
+	// the config in force.
+	Revision *RunRevision `json:"revision,omitempty"`
 }
 
 func (a *Admin) getRun(w http.ResponseWriter, r *http.Request) {
@@ -313,8 +318,13 @@ func (a *Admin) getRun(w http.ResponseWriter, r *http.Request) {
 	if atts == nil {
 		atts = []*store.Attempt{}
 	}
+	rr, err := RevisionOf(r.Context(), a.Engine, run.ConfigHash)
+	if err != nil {
+		storeFail(w, err)
+		return
+	}
 	red := a.Engine.Redactor()
-	writeJSON(w, http.StatusOK, RunDetail{Run: redactRun(red, run), Attempts: redactAttempts(red, atts)})
+	writeJSON(w, http.StatusOK, RunDetail{Run: redactRun(red, run), Attempts: redactAttempts(red, atts), Revision: rr})
 }
 
 func (a *Admin) replayRun(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/internal/textdiff"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -39,7 +41,36 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
-	"dur": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"dur":       func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"shorthash": short,
+	"difflines": diffLines,
+}
+
+// diffLine is one line of a unified diff with the CSS class it is shown
+// with (the CSP allows no inline styles).
+type diffLine struct{ Class, Text string }
+
+// diffLines splits a unified diff into classed lines; html/template
+// escapes their text.
+func diffLines(diff string) []diffLine {
+	var out []diffLine
+	for _, l := range textdiff.Lines(diff) {
+		c := "diff-ctx"
+		switch {
+		case strings.HasPrefix(l, "--- "), strings.HasPrefix(l, "+++ "), strings.HasPrefix(l, "Files "):
+			c = "diff-file"
+		case strings.HasPrefix(l, "@@"):
+			c = "diff-hunk"
+		case strings.HasPrefix(l, "+"):
+			c = "diff-add"
+		case strings.HasPrefix(l, "-"):
+			c = "diff-del"
+		case strings.HasPrefix(l, "\\"):
+			c = "diff-note"
+		}
+		out = append(out, diffLine{c, strings.TrimSuffix(l, "\n")}) // each a block: one line
+	}
+	return out
 }
 
 // ui renders the web console; it shares auth with the admin API.
@@ -50,7 +81,7 @@ type ui struct {
 
 func newUI(a *Admin) *ui {
 	u := &ui{a: a, pages: map[string]*template.Template{}}
-	for _, p := range []string{"overview", "events", "event", "runs", "run", "config", "login"} {
+	for _, p := range []string{"overview", "events", "event", "runs", "run", "config", "revision", "login"} {
 		files := []string{"ui/layout.html", "ui/" + p + ".html"}
 		if p == "event" || p == "run" {
 			// runs.html brings the run table; the page's own content is
@@ -75,6 +106,7 @@ func (u *ui) routes(mux *routeMux) {
 	mux.Handle("GET /ui/runs", u.page(u.runs))
 	mux.Handle("GET /ui/runs/{id}", u.page(u.run))
 	mux.Handle("GET /ui/config", u.page(u.config))
+	mux.Handle("GET /ui/revisions/{hash}", u.page(u.revision))
 	mux.Handle("POST /ui/runs/{id}/replay", u.action(u.replayRun))
 	mux.Handle("POST /ui/events/{id}/replay", u.action(u.replayEvent))
 }
@@ -351,10 +383,40 @@ func (u *ui) run(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
+	rr, err := RevisionOf(r.Context(), u.a.Engine, run.ConfigHash)
+	if err != nil {
+		http.Error(w, u.a.Engine.Redactor().String(err.Error()), http.StatusInternalServerError)
+		return
+	}
 	red := u.a.Engine.Redactor()
 	u.render(w, r, "run", "Run "+run.ID, "runs", map[string]any{
 		"Run": redactRun(red, run), "Attempts": redactAttempts(red, atts), "Replayable": run.State == store.Dead || run.State == store.Succeeded,
+		"Revision": rr,
 	})
+}
+
+// revision shows a stored config revision's files (redacted) and what
+// changed from it to the config in force.
+func (u *ui) revision(w http.ResponseWriter, r *http.Request) {
+	d, err := revisionDetail(r.Context(), u.a.Engine, r.PathValue("hash"))
+	if errors.Is(err, store.ErrNotFound) {
+		http.Error(w, "no such config revision", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		http.Error(w, u.a.Engine.Redactor().String(err.Error()), http.StatusInternalServerError)
+		return
+	}
+	names := make([]string, 0, len(d.Files))
+	for n := range d.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	files := make([]kv, 0, len(names))
+	for _, n := range names {
+		files = append(files, kv{n, d.Files[n]})
+	}
+	u.render(w, r, "revision", "Config revision "+short(d.Hash), "config", map[string]any{"Rev": d, "Files": files})
 }
 
 func (u *ui) config(w http.ResponseWriter, r *http.Request) {

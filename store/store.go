@@ -182,7 +182,7 @@ type RuleCount struct {
 type Revision struct {
 	Hash      string            `json:"hash"`
 	Path      string            `json:"path"`
-	Files     map[string]string `json:"files"`
+	Files     map[string]string `json:"files,omitempty"`
 	CreatedAt time.Time         `json:"created_at"`
 }
 
@@ -276,6 +276,9 @@ type Store interface {
 	SaveRevision(ctx context.Context, rev *Revision) error
 	// GetRevision returns the revision with hash, or ErrNotFound.
 	GetRevision(ctx context.Context, hash string) (*Revision, error)
+	// ListRevisions returns up to limit revisions (a default when <= 0),
+	// newest first, without their files (Hash, Path and CreatedAt only).
+	ListRevisions(ctx context.Context, limit int) ([]*Revision, error)
 	// Writable reports whether a durable write succeeds right now (nil),
 	// or why not: the last write failed (disk full, database down), or the
 	// database is no longer the store's (its file deleted or replaced).

@@ -415,24 +415,33 @@ func runs(args []string, out io.Writer) error {
 	eventID := fs.String("event-id", "", "only runs of this event")
 	sinceF := fs.String("since", "", "only runs created within this duration")
 	limit := fs.Int("limit", 50, "at most this many")
+	diff := fs.Bool("diff", false, "with ID: print the diff from the run's config revision to the one in force")
 	c, rest, err := openClient(fs, args)
 	if err != nil {
 		return err
 	}
 	defer c.close()
+	if len(rest) > 1 { // flags after the ID: runs ID --diff
+		id := rest[0]
+		if err := fs.Parse(rest[1:]); err != nil {
+			return err
+		}
+		rest = append([]string{id}, fs.Args()...)
+	}
 	useRedactor(out, c.red)
 	ctx := context.Background()
 	if len(rest) == 1 {
 		var d server.RunDetail
 		if c.server != "" {
 			err = c.api("GET", "/api/runs/"+url.PathEscape(rest[0]), nil, &d)
-		} else {
-			d.Run, d.Attempts, err = c.st.GetRun(ctx, rest[0])
+		} else if d.Run, d.Attempts, err = c.st.GetRun(ctx, rest[0]); err == nil {
+			// The config read from --config is the one in force here.
+			d.Revision, err = server.RevisionOf(ctx, c.eng, d.Run.ConfigHash)
 		}
 		if err != nil {
 			return err
 		}
-		return printJSON(out, c.red.JSON(d))
+		return printRun(out, c, d, *diff)
 	}
 	var rs []*store.Run
 	if c.server != "" {
@@ -454,6 +463,38 @@ func runs(args []string, out io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.CreatedAt.Local().Format("2006-01-02 15:04:05"), r.ID, r.EventID, r.Rule, r.State, r.Attempt, oneLine(r.LastError, 60))
 	}
 	return tw.Flush()
+}
+
+// printRun prints a run's config revision ("config revision H (in
+// force)" or "(config changed since)"), the run as JSON, and with --diff
+// the diff from its revision to the config in force.
+func printRun(out io.Writer, c *client, d server.RunDetail, withDiff bool) error {
+	rv := d.Revision
+	var diff string
+	if rv != nil {
+		switch {
+		case rv.Hash == "":
+			fmt.Fprintf(out, "config revision none (%s)\n", rv.Note)
+		case rv.InForce:
+			fmt.Fprintf(out, "config revision %s (in force)\n", rv.Hash)
+		case rv.Note != "":
+			fmt.Fprintf(out, "config revision %s (config changed since: %s; in force: %s)\n", rv.Hash, rv.Note, rv.Current)
+		default:
+			fmt.Fprintf(out, "config revision %s (config changed since; in force: %s)\n", rv.Hash, rv.Current)
+		}
+		// The diff is printed as text (--diff), not as an escaped string.
+		r := *rv
+		diff, r.Diff = r.Diff, ""
+		d.Revision = &r
+	}
+	if err := printJSON(out, c.red.JSON(d)); err != nil {
+		return err
+	}
+	if withDiff && diff != "" {
+		_, err := io.WriteString(out, diff)
+		return err
+	}
+	return nil
 }
 
 func oneLine(s string, max int) string {

@@ -33,7 +33,7 @@ Usage:
   hookrunner explain  --config hooks.yaml --source S [--event E] --payload P.json [--header K:V]... | --event-id ID
   hookrunner send     --config hooks.yaml --source S [--event E] [--payload P.json] [--url URL]
   hookrunner events   --config hooks.yaml [--source S] [--event E] [--since 1h] [--limit N] [ID]
-  hookrunner runs     --config hooks.yaml [--rule R] [--state dead] [--event-id ID] [--since 1h] [ID]
+  hookrunner runs     --config hooks.yaml [--rule R] [--state dead] [--event-id ID] [--since 1h] [ID [--diff]]
   hookrunner replay   --config hooks.yaml RUN_ID | --rule R [--state dead] | --event-id ID
   hookrunner import   --from webhook hooks.json > hooks.yaml   (convert an adnanh/webhook config)
   hookrunner health   [--url http://127.0.0.1:8081/readyz]   (exit 0 when ready; for HEALTHCHECK)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -40,4 +41,27 @@ func (s *Store) GetRevision(ctx context.Context, hash string) (*store.Revision, 
 	}
 	rev.CreatedAt = fromNanos(at)
 	return rev, nil
+}
+
+// ListRevisions implements store.Store.
+func (s *Store) ListRevisions(ctx context.Context, n int) ([]*store.Revision, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT hash, path, created_at FROM revisions ORDER BY created_at DESC, hash LIMIT `+strconv.Itoa(limit(n)))
+	if err != nil {
+		return nil, fmt.Errorf("list revisions: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Revision
+	for rows.Next() {
+		rev := &store.Revision{}
+		var at int64
+		if err := rows.Scan(&rev.Hash, &rev.Path, &at); err != nil {
+			return nil, fmt.Errorf("list revisions: %w", err)
+		}
+		rev.CreatedAt = fromNanos(at)
+		out = append(out, rev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list revisions: %w", err)
+	}
+	return out, nil
 }
