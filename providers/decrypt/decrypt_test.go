@@ -275,3 +275,23 @@ func TestNewRefuses(t *testing.T) {
 		})
 	}
 }
+
+// FuzzOpen: any body either opens or gives ErrOpen; never a panic.
+func FuzzOpen(f *testing.F) {
+	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	gcm, _ := New(Spec{Algorithm: AES256GCM, Key: key})
+	jwe, _ := New(Spec{Algorithm: JWE, Key: key})
+	sealed, _, _ := gcm.Seal([]byte(`{"a":1}`))
+	tok, _, _ := jwe.Seal([]byte(`{"a":1}`))
+	f.Add(sealed)
+	f.Add(tok)
+	f.Add([]byte("===="))
+	f.Add([]byte(b64url(`{"alg":"dir","enc":"A256GCM","zip":"DEF"}`) + "...."))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, o := range []*Opener{gcm, jwe} {
+			if _, err := o.Open(body); err != nil && !errors.Is(err, ErrOpen) {
+				t.Fatalf("%s: error without ErrOpen: %v", o.Algorithm(), err)
+			}
+		}
+	})
+}
