@@ -61,6 +61,8 @@ func schemaOf(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "description": "a secret; use ${ENV_VAR} rather than writing it here"}
 	}
 	switch t.Kind() {
+	case reflect.Pointer: // optional blocks: poll:, decrypt:
+		return schemaOf(t.Elem())
 	case reflect.Struct:
 		props := map[string]any{}
 		for i := 0; i < t.NumField(); i++ {

@@ -24,7 +24,9 @@ var eventHeaders = map[string][2]string{
 }
 
 // BuildSignedRequest builds the request a real sender would send for the
-// source: content type, event and delivery headers, and the signature.
+// source: content type, event and delivery headers, and the signature. For
+// a source with decrypt: the body is encrypted with the source's key first
+// and the signature covers the ciphertext; send r.Body, not body.
 func BuildSignedRequest(src *Source, event string, body []byte, now time.Time) (*providers.Request, error) {
 	s, ok := src.P.(providers.Signer)
 	if !ok {
@@ -42,6 +44,14 @@ func BuildSignedRequest(src *Source, event string, body []byte, now time.Time) (
 		if f, err := url.ParseQuery(t); err == nil {
 			r.Form = f
 		}
+	}
+	if src.Decrypt != nil {
+		// An encrypting sender encrypts the payload and signs the ciphertext.
+		sealed, sct, err := src.Decrypt.Seal(body)
+		if err != nil {
+			return nil, fmt.Errorf("encrypt the payload (decrypt: %s): %w", src.Decrypt.Algorithm(), err)
+		}
+		r.Body, r.Form, ct = sealed, nil, sct
 	}
 	r.Header.Set("Content-Type", ct)
 	r.Header.Set("User-Agent", "hookrunner-send")

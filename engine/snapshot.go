@@ -14,6 +14,7 @@ import (
 	"github.com/hookrunner/hookrunner/engine/rules"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/providers/decrypt"
 )
 
 // Snapshot is an immutable, fully compiled config: every provider built,
@@ -49,7 +50,10 @@ type Source struct {
 	// MatchBudget is the steps the conditions of one event share
 	// (server.match_budget; rules.DefaultBudget when 0).
 	MatchBudget int64
-	settings    providers.Settings
+	// Decrypt opens the body after verification (decrypt:); nil when the
+	// source's bodies are plain.
+	Decrypt  *decrypt.Opener
+	settings providers.Settings
 
 	rules   []*Rule            // every rule of the source, file order
 	byEvent map[string][]*Rule // exact event names
@@ -113,6 +117,13 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		}
 		src.P = p
 		src.NoVerify = sc.Verify == "none"
+		if sc.Decrypt != nil {
+			o, err := decrypt.New(sc.Decrypt.Spec())
+			if err != nil {
+				errs.Add(path+".decrypt", "%v", err)
+			}
+			src.Decrypt = o
+		}
 		if sc.Poll != nil {
 			ps, err := compilePoll(sc.Poll)
 			if err != nil {

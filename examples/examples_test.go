@@ -72,7 +72,7 @@ func send(t *testing.T, dir, pub, source, event string, body []byte) *http.Respo
 	if err != nil {
 		t.Fatal(err)
 	}
-	hreq, _ := http.NewRequest("POST", pub+"/hooks/"+source, bytes.NewReader(body))
+	hreq, _ := http.NewRequest("POST", pub+"/hooks/"+source, bytes.NewReader(req.Body)) // encrypted for a source with decrypt:
 	hreq.Header = req.Header
 	resp, err := http.DefaultClient.Do(hreq)
 	if err != nil {
@@ -320,5 +320,57 @@ func TestPollOrders(t *testing.T) {
 	})
 	if name != "Ada L." {
 		t.Fatalf("customer = %s %s", name, last)
+	}
+}
+
+// The encrypted-orders example: signed, encrypted deliveries (aes-256-gcm
+// and JWE) run rules that read decrypted fields, and the event is stored
+// decrypted, so its payload decodes again from the store.
+func TestEncryptedOrders(t *testing.T) {
+	dir, pub, adm := serve(t, "encrypted-orders", nil)
+	order, _ := os.ReadFile("encrypted-orders/order.json")
+	refund, _ := os.ReadFile("encrypted-orders/refund.json")
+	var orderID string
+	for _, d := range []struct {
+		source, event string
+		body          []byte
+	}{
+		{"orders", "order.paid", order}, {"refunds", "refund.created", refund},
+	} {
+		resp := send(t, dir, pub, d.source, d.event, d.body)
+		var ans struct{ ID string }
+		json.NewDecoder(resp.Body).Decode(&ans)
+		resp.Body.Close()
+		if resp.StatusCode != 202 {
+			t.Fatalf("%s: %d", d.source, resp.StatusCode)
+		}
+		if d.source == "orders" {
+			orderID = ans.ID
+		}
+	}
+	log := filepath.Join(dir, "shipments.log")
+	waitFor(t, "both shipments", func() bool {
+		b, _ := os.ReadFile(log)
+		return strings.Count(string(b), "\n") == 2
+	})
+	b, _ := os.ReadFile(log)
+	for _, want := range []string{"ord_7Hq2 ada@example.com\n", "refund-ord_7Hq2 29.90\n"} {
+		if !strings.Contains(string(b), want) {
+			t.Fatalf("shipments.log = %q, want a line %q", b, want)
+		}
+	}
+	r, err := http.Get(adm + "/api/events/" + orderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Payload struct {
+			Customer struct{ Email string }
+		}
+	}
+	json.NewDecoder(r.Body).Decode(&ev)
+	r.Body.Close()
+	if ev.Payload.Customer.Email != "ada@example.com" {
+		t.Fatalf("the stored event does not decode to the decrypted payload: %+v", ev)
 	}
 }

@@ -177,6 +177,13 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnauthorized, "unauthorized")
 		return
 	}
+	// decrypt: the signature covered the ciphertext; from here on the body is the plaintext.
+	if body, ct, err = src.Open(preq, body, ct); err != nil {
+		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
+		log.Warn("request refused: body does not decrypt", "reason", err)
+		fail(w, http.StatusBadRequest, "body does not decrypt")
+		return
+	}
 	// What rules, templates, the store and the console see is decoded from
 	// what the verification covered, and nothing else.
 	lim := engine.Limits{MaxJSONDepth: in.MaxJSONDepth}

@@ -244,7 +244,7 @@ func send(args []string, out io.Writer) error {
 		src.P.(providers.Signer).Sign(req)
 		pu = req.URL
 	}
-	hreq, err := http.NewRequest(http.MethodPost, pu.String(), bytes.NewReader(body))
+	hreq, err := http.NewRequest(http.MethodPost, pu.String(), bytes.NewReader(req.Body)) // encrypted when the source decrypts
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func send(args []string, out io.Writer) error {
 	}
 	defer resp.Body.Close()
 	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	fmt.Fprintf(out, "POST %s (%s, %d bytes)\n%s\n%s\n", pu.Redacted(), src.Provider, len(body), resp.Status, strings.TrimSpace(string(rb)))
+	fmt.Fprintf(out, "POST %s (%s, %d bytes)\n%s\n%s\n", pu.Redacted(), src.Provider, len(req.Body), resp.Status, strings.TrimSpace(string(rb)))
 	if resp.StatusCode >= 300 {
 		return exitCode(1)
 	}

@@ -441,6 +441,10 @@ func (c *Config) resolveSecrets(h interface{ Write([]byte) (int, error) }, errs 
 		resolve(p+".secret", &src.Secret, src.SecretFile, "secret")
 		resolve(p+".bearer", &src.Bearer, src.BearerFile, "bearer")
 		resolve(p+".password", &src.Password, src.PasswordFile, "password")
+		if d := src.Decrypt; d != nil {
+			resolve(p+".decrypt.key", &d.Key, d.KeyFile, "key")
+			resolve(p+".decrypt.private_key", &d.PrivateKey, d.PrivateKeyFile, "private_key")
+		}
 		c.Sources[name] = src
 	}
 }
@@ -575,6 +579,9 @@ func (c *Config) validate(errs *Errors) {
 			if s == "" {
 				errs.Add(fmt.Sprintf("%s.secrets[%d]", p, i), "empty secret")
 			}
+		}
+		if src.Decrypt != nil {
+			validateDecrypt(p+".decrypt", src, errs)
 		}
 	}
 	seen := map[string]int{}

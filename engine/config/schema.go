@@ -145,6 +145,24 @@ type Source struct {
 
 	// Poll turns an API without webhooks into events (provider: poll).
 	Poll *Poll `koanf:"poll" json:"poll,omitempty"`
+
+	// Decrypt opens an encrypted body after verification and before the
+	// rules; what is decrypted is what is decoded and stored.
+	Decrypt *Decrypt `koanf:"decrypt" json:"decrypt,omitempty"`
+}
+
+// Decrypt is a source's decrypt: block.
+type Decrypt struct {
+	// Algorithm is aes-256-gcm (12-byte nonce, ciphertext, 16-byte tag;
+	// raw or base64) or jwe (compact JWE, enc A256GCM; alg dir with key,
+	// RSA-OAEP-256 with private_key).
+	Algorithm string `koanf:"algorithm" json:"algorithm"`
+	// Key is the standard base64 of a 32-byte key.
+	Key     Secret `koanf:"key" json:"key,omitempty"`
+	KeyFile string `koanf:"key_file" json:"key_file,omitempty"`
+	// PrivateKey is a PEM RSA private key (jwe, RSA-OAEP-256).
+	PrivateKey     Secret `koanf:"private_key" json:"private_key,omitempty"`
+	PrivateKeyFile string `koanf:"private_key_file" json:"private_key_file,omitempty"`
 }
 
 // Poll is a polled source: GET url every interval, one event per new item.
