@@ -155,7 +155,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ct := r.Header.Get("Content-Type")
-	preq := &providers.Request{Method: r.Method, URL: publicURL(r, src), Header: r.Header, Body: body, Now: received}
+	preq := &providers.Request{Method: r.Method, URL: publicURL(r, src, in.Trusted), Header: r.Header, Body: body, Now: received}
 	if mt, _, _ := mime.ParseMediaType(ct); mt == "application/x-www-form-urlencoded" {
 		if f, err := url.ParseQuery(string(body)); err == nil {
 			preq.Form = f
@@ -292,17 +292,16 @@ func (in *Ingress) respondStream(w http.ResponseWriter, ctx context.Context, acc
 	w.Header().Set("X-Hookrunner-Run-State", string(res.State))
 }
 
-// publicURL is the URL the sender called: public_url when configured (for
-// proxies), else rebuilt from the request.
-func publicURL(r *http.Request, src *engine.Source) *url.URL {
+// publicURL is the URL the sender called: the source's public_url when
+// configured (with the request's query), else rebuilt from the scheme and
+// Host the client used, as requestOrigin finds them (proxy headers only from
+// trusted proxies), and the path and query as received.
+func publicURL(r *http.Request, src *engine.Source, trusted []netip.Prefix) *url.URL {
 	if src.PublicURL != nil {
 		u := *src.PublicURL
 		u.RawQuery = r.URL.RawQuery
 		return &u
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return &url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery}
+	o := requestOrigin(r, trusted)
+	return &url.URL{Scheme: o.Proto, Host: o.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
 }
