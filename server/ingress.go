@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"mime"
@@ -136,22 +135,19 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, "busy: too many runs queued, retry later")
 		return
 	}
-	if r.ContentLength > src.MaxBody {
-		m.WithLabelValues(name, src.Provider, "too_large").Inc()
-		w.Header().Set("Connection", "close")
-		fail(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(src.MaxBody, 10)+" bytes")
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, src.MaxBody))
+	body, err := readBody(w, r, src.MaxBody)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		be := &bodyError{Status: http.StatusBadRequest, Msg: "could not read body"}
+		errors.As(err, &be)
+		switch be.Status {
+		case http.StatusRequestEntityTooLarge:
 			m.WithLabelValues(name, src.Provider, "too_large").Inc()
-			fail(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(src.MaxBody, 10)+" bytes")
-			return
+			w.Header().Set("Connection", "close")
+		default:
+			m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		}
-		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
-		fail(w, http.StatusBadRequest, "could not read body")
+		log.Warn("request refused: body not taken", "status", be.Status, "reason", be.Msg)
+		fail(w, be.Status, be.Msg)
 		return
 	}
 	ct := r.Header.Get("Content-Type")
