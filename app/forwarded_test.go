@@ -113,7 +113,7 @@ rules:
 			headers: hdr("https://hooks.example.com/hooks/twilio", map[string]string{"X-Forwarded-Host": "hooks.example.com", "X-Forwarded-Proto": "https"}), status: 401},
 		{name: "untrusted peer: the URL it really called", client: untrusted, target: in.pub + "/hooks/twilio",
 			headers: hdr(direct, map[string]string{"X-Forwarded-Host": "evil.example", "X-Forwarded-For": "198.51.100.99", "Forwarded": "for=198.51.100.98;host=evil.example"}),
-			status: 202, remoteIP: "127.0.0.2"},
+			status:  202, remoteIP: "127.0.0.2"},
 		{name: "public_url beats forwarded headers", client: trusted, target: in.pub + "/hooks/pinned",
 			headers: hdr("https://pinned.example.com/hooks/pinned", xf), status: 202},
 		{name: "public_url: the forwarded URL is not it", client: trusted, target: in.pub + "/hooks/pinned",

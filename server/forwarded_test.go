@@ -184,3 +184,31 @@ func TestSecureRequestFollowsForwarded(t *testing.T) {
 		t.Fatal("proto from an untrusted peer believed")
 	}
 }
+
+// Whatever the headers say, parsing does not panic, an untrusted peer is
+// taken as it is, and a trusted peer yields a clean scheme and host.
+func FuzzRequestOrigin(f *testing.F) {
+	f.Add(`for="[2001:db8::1]:4711";proto=https;host=a.example, for=10.0.0.1`, "198.51.100.1, 10.0.0.2", "https", "a.example", "8443")
+	f.Add(`for=unknown;ext="x,y;z"`, "", "", "", "")
+	f.Add(`for="\"`, "garbage", "ftp, https", "evil/x", "0")
+	trusted := ParsePrefixes([]string{"10.0.0.0/8"})
+	f.Fuzz(func(t *testing.T, fwd, xff, xfp, xfh, xfport string) {
+		r := httptest.NewRequest("POST", "/hooks/x", nil)
+		r.Host = "hookrunner"
+		for k, v := range map[string]string{"Forwarded": fwd, "X-Forwarded-For": xff, "X-Forwarded-Proto": xfp, "X-Forwarded-Host": xfh, "X-Forwarded-Port": xfport} {
+			r.Header.Set(k, v)
+		}
+		r.RemoteAddr = "192.0.2.1:1"
+		if o := requestOrigin(r, trusted); o != (origin{IP: netip.MustParseAddr("192.0.2.1"), Proto: "http", Host: "hookrunner"}) {
+			t.Fatalf("untrusted peer: %+v", o)
+		}
+		r.RemoteAddr = "10.0.0.5:1"
+		o := requestOrigin(r, trusted)
+		if o.Proto != "http" && o.Proto != "https" || !o.IP.IsValid() {
+			t.Fatalf("trusted peer: %+v", o)
+		}
+		if o.Host != "hookrunner" && cleanHost(o.Host) != o.Host {
+			t.Fatalf("unclean host %q", o.Host)
+		}
+	})
+}
