@@ -26,7 +26,8 @@ type Request struct {
 	Method string
 	// URL is the URL the sender called as best known: the configured
 	// public_url of the source (plus the request's query), or one rebuilt
-	// from Host and X-Forwarded-Proto.
+	// from the scheme and host the client used (Forwarded / X-Forwarded-*
+	// from trusted proxies only).
 	URL    *url.URL
 	Header http.Header
 	Body   []byte

@@ -1,20 +1,35 @@
 package providers
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 )
 
-// StandardWebhooks implements standardwebhooks.com: webhook-signature is a
-// space-separated list of "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>";
-// a "whsec_" secret is base64-decoded to the key (other secrets are used as
-// raw bytes); the timestamp must be within the tolerance. Event: the body's
-// "type"; delivery: webhook-id.
+// StandardWebhooks implements the Standard Webhooks specification
+// (standardwebhooks.com): webhook-signature is a space-separated list of
+// "<version>,<base64 signature>" over "<webhook-id>.<webhook-timestamp>.<body>".
+// Symmetric keys ("whsec_" + base64, the prefix optional, padding optional
+// as in the reference libraries) give "v1" signatures, HMAC-SHA256; an
+// ed25519 public key ("whpk_" + base64) checks "v1a" signatures, and a
+// "whsk_" secret key both signs and checks them. Versions a key does not
+// use are ignored. The timestamp must be within the tolerance (5m by
+// default) either way. Event: the body's "type"; delivery: webhook-id.
 type StandardWebhooks struct {
-	keys [][]byte
-	s    Settings
+	keys   []swKey
+	signer *swKey
+	s      Settings
+}
+
+// swKey is one configured key: an HMAC key (v1) or an ed25519 key (v1a).
+type swKey struct {
+	hmac []byte
+	pub  ed25519.PublicKey
+	priv ed25519.PrivateKey
 }
 
 var (
@@ -30,25 +45,63 @@ func newStandardWebhooks(s Settings) (Provider, error) {
 	}
 	p := &StandardWebhooks{s: s}
 	for _, sec := range s.Secrets {
-		k, err := StandardWebhooksKey(sec)
+		k, err := parseSWKey(sec)
 		if err != nil {
 			return nil, fieldErr("secret", "%v", err)
 		}
 		p.keys = append(p.keys, k)
 	}
+	for i := range p.keys {
+		if p.keys[i].hmac != nil || p.keys[i].priv != nil {
+			p.signer = &p.keys[i]
+			break
+		}
+	}
 	return p, nil
 }
 
-// StandardWebhooksKey decodes a whsec_ secret.
-func StandardWebhooksKey(secret string) ([]byte, error) {
-	if rest, ok := strings.CutPrefix(secret, "whsec_"); ok {
-		k, err := base64.StdEncoding.DecodeString(rest)
-		if err != nil {
-			return nil, err
+func parseSWKey(secret string) (swKey, error) {
+	switch {
+	case strings.HasPrefix(secret, "whpk_"):
+		b, err := decodeSWBase64(strings.TrimPrefix(secret, "whpk_"))
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return swKey{}, errors.New("a whpk_ key must be the base64 of a 32-byte ed25519 public key")
 		}
-		return k, nil
+		return swKey{pub: ed25519.PublicKey(b)}, nil
+	case strings.HasPrefix(secret, "whsk_"):
+		b, err := decodeSWBase64(strings.TrimPrefix(secret, "whsk_"))
+		var priv ed25519.PrivateKey
+		switch {
+		case err == nil && len(b) == ed25519.SeedSize:
+			priv = ed25519.NewKeyFromSeed(b)
+		case err == nil && len(b) == ed25519.PrivateKeySize:
+			priv = ed25519.NewKeyFromSeed(b[:ed25519.SeedSize])
+		default:
+			return swKey{}, errors.New("a whsk_ key must be the base64 of an ed25519 seed (32 bytes) or private key (64 bytes)")
+		}
+		return swKey{priv: priv, pub: priv.Public().(ed25519.PublicKey)}, nil
 	}
-	return []byte(secret), nil
+	k, err := StandardWebhooksKey(secret)
+	return swKey{hmac: k}, err
+}
+
+// StandardWebhooksKey decodes a symmetric signing secret: base64 (padded
+// or not), with or without the "whsec_" prefix, as the reference libraries
+// read it.
+func StandardWebhooksKey(secret string) ([]byte, error) {
+	k, err := decodeSWBase64(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		return nil, fmt.Errorf("the secret must be base64, optionally prefixed with whsec_: %w", err)
+	}
+	if len(k) == 0 {
+		return nil, errors.New("the secret decodes to an empty key")
+	}
+	return k, nil
+}
+
+// decodeSWBase64 reads standard base64 with its padding optional.
+func decodeSWBase64(s string) ([]byte, error) {
+	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
 }
 
 // Verify implements Provider.
@@ -58,35 +111,44 @@ func (p *StandardWebhooks) Verify(r *Request) (Coverage, error) {
 
 func (p *StandardWebhooks) verify(r *Request) error {
 	id := r.Header.Get("webhook-id")
-	ts := r.Header.Get("webhook-timestamp")
 	if id == "" {
 		return deny("missing webhook-id header")
 	}
-	if _, err := checkTimestamp(ts, r.Now, p.s.Tolerance); err != nil {
+	sec, err := checkTimestamp(r.Header.Get("webhook-timestamp"), r.Now, p.s.Tolerance)
+	if err != nil {
 		return err
 	}
-	var sigs [][]byte
+	// The signed content uses the timestamp as an integer, as the
+	// reference libraries format it.
+	signed := []byte(id + "." + strconv.FormatInt(sec, 10) + ".")
+	found := false
 	for _, item := range strings.Fields(r.Header.Get("webhook-signature")) {
-		v, sig, ok := strings.Cut(item, ",")
-		if !ok || v != "v1" {
+		v, enc, ok := strings.Cut(item, ",")
+		if !ok || v != "v1" && v != "v1a" {
 			continue
 		}
-		if b, err := base64.StdEncoding.DecodeString(sig); err == nil {
-			sigs = append(sigs, b)
+		sig, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil {
+			continue
 		}
-	}
-	if len(sigs) == 0 {
-		return deny("webhook-signature has no v1 signature")
-	}
-	for _, k := range p.keys {
-		want := mac(sha256.New, k, []byte(id+"."+ts+"."), r.Body)
-		for _, s := range sigs {
-			if equal(s, want) {
-				return nil
+		found = true
+		for _, k := range p.keys {
+			switch {
+			case v == "v1" && k.hmac != nil:
+				if equal(sig, mac(sha256.New, k.hmac, signed, r.Body)) {
+					return nil
+				}
+			case v == "v1a" && k.pub != nil:
+				if ed25519.Verify(k.pub, append(signed[:len(signed):len(signed)], r.Body...), sig) {
+					return nil
+				}
 			}
 		}
 	}
-	return deny("no v1 signature in webhook-signature matches")
+	if !found {
+		return deny("webhook-signature has no v1 or v1a signature")
+	}
+	return deny("no signature in webhook-signature matches a configured key")
 }
 
 // Identify implements Provider.
@@ -94,8 +156,12 @@ func (p *StandardWebhooks) Identify(r *Request, payload any) Identity {
 	return Identity{Event: field(payload, "type"), DeliveryID: r.Header.Get("webhook-id")}
 }
 
-// Sign implements Signer; webhook-id is kept when set.
+// Sign implements Signer with the first key that can sign (a whsk_ key
+// signs v1a, a symmetric one v1); webhook-id is kept when set.
 func (p *StandardWebhooks) Sign(r *Request) {
+	if p.signer == nil {
+		return
+	}
 	id := r.Header.Get("webhook-id")
 	if id == "" {
 		id = "msg_" + strconv.FormatInt(r.Now.UnixNano(), 36)
@@ -103,5 +169,10 @@ func (p *StandardWebhooks) Sign(r *Request) {
 	}
 	ts := strconv.FormatInt(r.Now.Unix(), 10)
 	r.Header.Set("webhook-timestamp", ts)
-	r.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac(sha256.New, p.keys[0], []byte(id+"."+ts+"."), r.Body)))
+	content := append([]byte(id+"."+ts+"."), r.Body...)
+	if p.signer.priv != nil {
+		r.Header.Set("webhook-signature", "v1a,"+base64.StdEncoding.EncodeToString(ed25519.Sign(p.signer.priv, content)))
+		return
+	}
+	r.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac(sha256.New, p.signer.hmac, content)))
 }

@@ -11,10 +11,15 @@ import (
 )
 
 // Twilio verifies X-Twilio-Signature: base64(HMAC-SHA1(auth token, the full
-// URL Twilio called + every POST parameter as key+value, sorted by key)). For
-// JSON bodies the URL carries bodySHA256=hex(sha256(body)) and the signature
-// covers the URL alone. Set public_url when a proxy changes the URL. Like
-// Twilio's SDKs, the URL is also tried with the default port added/removed.
+// URL Twilio called + every POST parameter as key+value, keys sorted, the
+// values of a repeated key sorted and de-duplicated)), as twilio-python and
+// twilio-node compute it. For JSON bodies the URL carries
+// bodySHA256=hex(sha256(body)) and the signature covers the URL alone. Like
+// the SDKs, the URL is tried without its port and with it (the given port,
+// or the scheme's default added), since Twilio's own signing is
+// inconsistent about ports; and, like twilio-node, with an apostrophe in
+// the query both percent-encoded and not. Set public_url when a proxy
+// changes the URL and does not say so in Forwarded / X-Forwarded-*.
 type Twilio struct{ secrets []string }
 
 var (
@@ -43,7 +48,10 @@ func TwilioSignature(token, fullURL string, params url.Values) string {
 	for _, k := range keys {
 		vals := append([]string(nil), params[k]...)
 		sort.Strings(vals)
-		for _, v := range vals {
+		for i, v := range vals {
+			if i > 0 && v == vals[i-1] {
+				continue // twilio-python sorted(set(values)), twilio-node new Set
+			}
 			b.WriteString(k)
 			b.WriteString(v)
 		}
@@ -51,21 +59,43 @@ func TwilioSignature(token, fullURL string, params url.Values) string {
 	return base64.StdEncoding.EncodeToString(mac(sha1.New, []byte(token), []byte(b.String())))
 }
 
+// urlVariants lists the URLs the SDKs accept a signature for: without the
+// port and with it (as given, or the default port of the scheme added),
+// each with the query as received, with an apostrophe percent-encoded (as
+// a WHATWG URL serializes it) and with %27 decoded (twilio-node's legacy
+// querystring form).
 func urlVariants(u *url.URL) []string {
-	out := []string{u.String()}
-	c := *u
-	host, port := c.Hostname(), c.Port()
-	def := map[string]string{"https": "443", "http": "80"}[c.Scheme]
-	switch {
-	case port == "" && def != "":
-		c.Host = host + ":" + def
-		out = append(out, c.String())
-	case port != "" && port == def:
-		c.Host = host
-		out = append(out, c.String())
+	var out []string
+	seen := map[string]bool{}
+	add := func(c url.URL) {
+		for _, q := range []string{c.RawQuery, strings.ReplaceAll(c.RawQuery, "'", "%27"), decodeApostrophe(c.RawQuery)} {
+			c.RawQuery = q
+			if s := c.String(); !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
 	}
+	host, port := u.Hostname(), u.Port()
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	without := *u
+	without.Host = host
+	add(without)
+	with := *u
+	if port == "" {
+		def := map[string]string{"https": "443", "http": "80"}[strings.ToLower(u.Scheme)]
+		if def == "" {
+			def = "80"
+		}
+		with.Host = host + ":" + def
+	}
+	add(with)
 	return out
 }
+
+func decodeApostrophe(q string) string { return strings.ReplaceAll(q, "%27", "'") }
 
 // Verify implements Provider: the signature covers the full URL, query
 // included, and every form parameter with every value (or, with

@@ -103,13 +103,10 @@ func tokenMatches(got, want string) bool {
 }
 
 // secureRequest reports whether the client reached us over HTTPS: TLS on
-// this listener, or X-Forwarded-Proto https set by a trusted proxy.
+// this listener, or https as reported by trusted proxies (Forwarded proto=
+// or X-Forwarded-Proto, read by requestOrigin).
 func (a *Admin) secureRequest(r *http.Request) bool {
-	if r.TLS != nil {
-		return true
-	}
-	return len(a.Trusted) > 0 && inAny(remoteIP(r), a.Trusted) &&
-		strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
+	return r.TLS != nil || requestOrigin(r, a.Trusted).Proto == "https"
 }
 
 // failLimiter counts failed sign-ins per client address in a fixed window.

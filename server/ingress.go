@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"mime"
@@ -137,22 +136,19 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, "busy: too many runs queued, retry later")
 		return
 	}
-	if r.ContentLength > src.MaxBody {
-		m.WithLabelValues(name, src.Provider, "too_large").Inc()
-		w.Header().Set("Connection", "close")
-		fail(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(src.MaxBody, 10)+" bytes")
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, src.MaxBody))
+	body, err := readBody(w, r, src.MaxBody)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		be := &bodyError{Status: http.StatusBadRequest, Msg: "could not read body"}
+		errors.As(err, &be)
+		switch be.Status {
+		case http.StatusRequestEntityTooLarge:
 			m.WithLabelValues(name, src.Provider, "too_large").Inc()
-			fail(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(src.MaxBody, 10)+" bytes")
-			return
+			w.Header().Set("Connection", "close")
+		default:
+			m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		}
-		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
-		fail(w, http.StatusBadRequest, "could not read body")
+		log.Warn("request refused: body not taken", "status", be.Status, "reason", be.Msg)
+		fail(w, be.Status, be.Msg)
 		return
 	}
 	// One Content-Type, read once: verification, the decode here and every
@@ -164,7 +160,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ct := r.Header.Get("Content-Type")
-	preq := &providers.Request{Method: r.Method, URL: publicURL(r, src), Header: r.Header, Body: body, Now: received}
+	preq := &providers.Request{Method: r.Method, URL: publicURL(r, src, in.Trusted), Header: r.Header, Body: body, Now: received}
 	if mt, _, _ := mime.ParseMediaType(ct); mt == "application/x-www-form-urlencoded" {
 		if f, err := url.ParseQuery(string(body)); err == nil {
 			preq.Form = f
@@ -316,17 +312,16 @@ func (in *Ingress) respondStream(w http.ResponseWriter, ctx context.Context, acc
 	w.Header().Set("X-Hookrunner-Run-State", string(res.State))
 }
 
-// publicURL is the URL the sender called: public_url when configured (for
-// proxies), else rebuilt from the request.
-func publicURL(r *http.Request, src *engine.Source) *url.URL {
+// publicURL is the URL the sender called: the source's public_url when
+// configured (with the request's query), else rebuilt from the scheme and
+// Host the client used, as requestOrigin finds them (proxy headers only from
+// trusted proxies), and the path and query as received.
+func publicURL(r *http.Request, src *engine.Source, trusted []netip.Prefix) *url.URL {
 	if src.PublicURL != nil {
 		u := *src.PublicURL
 		u.RawQuery = r.URL.RawQuery
 		return &u
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return &url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery}
+	o := requestOrigin(r, trusted)
+	return &url.URL{Scheme: o.Proto, Host: o.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
 }

@@ -2,9 +2,7 @@ package server
 
 import (
 	"net"
-	"net/http"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -176,26 +174,4 @@ func inAny(a netip.Addr, ps []netip.Prefix) bool {
 		}
 	}
 	return false
-}
-
-// clientIP is the caller's address: the TCP peer, or — only when the peer
-// is a trusted proxy — the right-most X-Forwarded-For entry that is not
-// itself a trusted proxy.
-func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
-	peer := remoteIP(r)
-	if len(trusted) == 0 || !inAny(peer, trusted) {
-		return peer
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			return peer
-		}
-		a = a.Unmap()
-		if !inAny(a, trusted) {
-			return a
-		}
-	}
-	return peer
 }

@@ -1,0 +1,118 @@
+package server
+
+import (
+	"bufio"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// bodyError is a body that cannot be taken, with the status that says why:
+// 413 (over max_body, on the wire or once decoded), 415 (a Content-Encoding
+// hookrunner does not decode) or 400 (a corrupt or truncated encoding).
+type bodyError struct {
+	Status int
+	Msg    string
+}
+
+func (e *bodyError) Error() string { return e.Msg }
+
+// maxEncodings bounds stacked Content-Encodings ("gzip, gzip").
+const maxEncodings = 2
+
+// readBody reads r's body, undoing its Content-Encoding (gzip, x-gzip,
+// deflate; identity is nothing) so that what providers verify, rules match
+// and the store keeps is the representation the sender signed. limit bounds
+// both the bytes on the wire and the decoded bytes; decoding streams
+// through a reader capped at limit+1, so a compression bomb costs at most
+// limit bytes of memory and is refused with 413. A decoded body no longer
+// carries Content-Encoding or Content-Length in r.Header.
+//
+// "deflate" is the zlib format (RFC 9110 section 8.4.1.2); like browsers,
+// a raw DEFLATE stream without the zlib wrapper is accepted too.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	tooLarge := &bodyError{Status: http.StatusRequestEntityTooLarge, Msg: "body larger than " + strconv.FormatInt(limit, 10) + " bytes"}
+	encs, err := contentEncodings(r.Header)
+	if err != nil {
+		return nil, err
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	var rd io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	for i := len(encs) - 1; i >= 0; i-- {
+		if rd, err = decoder(encs[i], rd); err != nil {
+			return nil, readErr(err, tooLarge, encs[i])
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(rd, limit+1))
+	if err != nil {
+		return nil, readErr(err, tooLarge, strings.Join(encs, ", "))
+	}
+	if int64(len(body)) > limit {
+		return nil, tooLarge
+	}
+	r.Header.Del("Content-Encoding")
+	if len(encs) > 0 {
+		r.Header.Del("Content-Length")
+	}
+	return body, nil
+}
+
+func readErr(err error, tooLarge *bodyError, enc string) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge
+	}
+	if enc == "" {
+		return &bodyError{Status: http.StatusBadRequest, Msg: "could not read body"}
+	}
+	return &bodyError{Status: http.StatusBadRequest, Msg: fmt.Sprintf("could not decode %s body: %v", enc, err)}
+}
+
+// contentEncodings lists the codings applied to the body, in the order
+// they were applied, without identity; unknown codings are a 415.
+func contentEncodings(h http.Header) ([]string, error) {
+	var encs []string
+	for _, line := range h.Values("Content-Encoding") {
+		for _, e := range strings.Split(line, ",") {
+			switch e = strings.ToLower(strings.TrimSpace(e)); e {
+			case "", "identity":
+			case "gzip", "x-gzip", "deflate":
+				encs = append(encs, e)
+			default:
+				return nil, &bodyError{Status: http.StatusUnsupportedMediaType,
+					Msg: fmt.Sprintf("unsupported Content-Encoding %q (gzip and deflate are decoded)", e)}
+			}
+		}
+	}
+	if len(encs) > maxEncodings {
+		return nil, &bodyError{Status: http.StatusUnsupportedMediaType, Msg: "too many stacked Content-Encodings"}
+	}
+	return encs, nil
+}
+
+// decoder wraps rd in a streaming decoder for enc. An empty stream decodes
+// to an empty body.
+func decoder(enc string, rd io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(rd)
+	head, err := br.Peek(2)
+	if len(head) == 0 && errors.Is(err, io.EOF) {
+		return br, nil
+	}
+	switch enc {
+	case "gzip", "x-gzip":
+		return gzip.NewReader(br)
+	default: // deflate
+		if len(head) == 2 && head[0]&0x0f == 8 && head[0]>>4 <= 7 && (uint16(head[0])<<8|uint16(head[1]))%31 == 0 {
+			return zlib.NewReader(br)
+		}
+		return flate.NewReader(br), nil
+	}
+}
