@@ -19,7 +19,7 @@ var ErrBudgetExceeded = errors.New("evaluation budget exceeded")
 // DefaultBudget is the number of steps the conditions of one event may use
 // together when the config does not say (server.match_budget). A step is
 // about one VM instruction's worth of work: one loop iteration times the
-// size of its body, one array element an `in` compares against, 64 bytes
+// size of its body, one array element an `in` compares against, 16 bytes
 // of a string an operator reads, one element of a value a builtin walks.
 const DefaultBudget = 100_000
 
@@ -109,7 +109,7 @@ func toInt(v any) (int, bool) {
 // Charge modes: what the size of a value is.
 const (
 	chargeLoop   = iota // elements iterated (the body's steps are the factor)
-	chargeDeep          // every element and 64 bytes of string, recursively
+	chargeDeep          // every element and 16 bytes of string, recursively
 	chargeIn            // deep for arrays, one step for a map lookup
 	chargeSort          // deep size times log2 of the length
 	chargeSquare        // length squared (uniq compares every pair)
@@ -180,7 +180,7 @@ func length(v any) int {
 	return 0
 }
 
-// deepSize counts v's elements recursively and its strings by 64 bytes,
+// deepSize counts v's elements recursively and its strings by 16 bytes,
 // stopping once the count passes max (the walk costs no more than it
 // charges).
 func deepSize(v any, max int64) int64 {
