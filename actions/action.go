@@ -11,12 +11,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 // Invocation is one execution of one action for one run.
 type Invocation struct {
-	Env *rules.Env
+	Env *expression.Env
 	// Body is the raw request body of the event.
 	Body []byte
 	// OutputLimit caps the captured output, in bytes.
@@ -63,7 +63,7 @@ type Action interface {
 	// with Permanent when retrying cannot help.
 	Run(ctx context.Context, inv *Invocation) (Result, error)
 	// Describe renders what the action would do for env (explain).
-	Describe(env *rules.Env) (string, error)
+	Describe(env *expression.Env) (string, error)
 }
 
 // PermanentError marks a failure that retrying cannot fix (a 4xx answer, a
@@ -159,10 +159,10 @@ func Names() []string {
 }
 
 // compileTemplates compiles a list of templates, naming the failing entry.
-func compileTemplates(field string, srcs []string) ([]*rules.Template, error) {
-	out := make([]*rules.Template, len(srcs))
+func compileTemplates(field string, srcs []string) ([]*expression.Template, error) {
+	out := make([]*expression.Template, len(srcs))
 	for i, s := range srcs {
-		t, err := rules.CompileTemplate(s)
+		t, err := expression.CompileTemplate(s)
 		if err != nil {
 			return nil, fmt.Errorf("%s[%d]: %w", field, i, err)
 		}
@@ -172,10 +172,10 @@ func compileTemplates(field string, srcs []string) ([]*rules.Template, error) {
 }
 
 // compileTemplateMap compiles a map of templates, naming the failing key.
-func compileTemplateMap(field string, m map[string]string) (map[string]*rules.Template, error) {
-	out := make(map[string]*rules.Template, len(m))
+func compileTemplateMap(field string, m map[string]string) (map[string]*expression.Template, error) {
+	out := make(map[string]*expression.Template, len(m))
 	for k, s := range m {
-		t, err := rules.CompileTemplate(s)
+		t, err := expression.CompileTemplate(s)
 		if err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", field, k, err)
 		}

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/engine/config"
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/config"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 func build(t *testing.T, kind string, raw map[string]any) actions.Action {
@@ -28,7 +28,7 @@ func build(t *testing.T, kind string, raw map[string]any) actions.Action {
 }
 
 func inv(payload map[string]any) *actions.Invocation {
-	return &actions.Invocation{Env: &rules.Env{ID: "ev1", Source: "github", Event: "push", Rule: "r", RunID: "run1", Attempt: 1, Payload: payload,
+	return &actions.Invocation{Env: &expression.Env{ID: "ev1", Source: "github", Event: "push", Rule: "r", RunID: "run1", Attempt: 1, Payload: payload,
 		Headers: map[string]string{"content-type": "application/json"}}, Body: []byte(`{"raw":true}`), OutputLimit: 1024}
 }
 

@@ -15,7 +15,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 	"github.com/hookrunner/hookrunner/internal/redact"
 )
 
@@ -43,9 +43,9 @@ type HTTPConfig struct {
 // HTTP calls a URL with a templated request.
 type HTTP struct {
 	cfg     HTTPConfig
-	url     *rules.Template
-	headers map[string]*rules.Template
-	body    *rules.Template
+	url     *expression.Template
+	headers map[string]*expression.Template
+	body    *expression.Template
 	client  *retryablehttp.Client
 	// jsonCT: no Content-Type is configured and the body is JSON (or a text
 	// body renders to valid JSON): send application/json.
@@ -82,11 +82,11 @@ func newHTTP(bc BuildContext) (Action, error) {
 	}
 	h := &HTTP{cfg: cfg}
 	var err error
-	urlCtx := rules.URL
+	urlCtx := expression.URL
 	if cfg.TrustedURL {
-		urlCtx = rules.TrustedURL
+		urlCtx = expression.TrustedURL
 	}
-	if h.url, err = rules.CompileTemplateFor(urlCtx, cfg.URL); err != nil {
+	if h.url, err = expression.CompileTemplateFor(urlCtx, cfg.URL); err != nil {
 		if !cfg.TrustedURL && strings.Contains(cfg.URL, "{{") {
 			return nil, fmt.Errorf("url: %w (to take the whole URL from the event, make url a single {{ }} and set trusted_url: true)", err)
 		}
@@ -105,12 +105,12 @@ func newHTTP(bc BuildContext) (Action, error) {
 		if ctTemplated {
 			return nil, errors.New("headers.Content-Type: must not be a template when body is set (it decides how the body is escaped)")
 		}
-		bodyCtx, err := rules.BodyContext(ct, cfg.Body)
+		bodyCtx, err := expression.BodyContext(ct, cfg.Body)
 		if err != nil {
 			return nil, fmt.Errorf("headers.Content-Type: %w", err)
 		}
-		if h.body, err = rules.CompileTemplateFor(bodyCtx, cfg.Body); err != nil {
-			if bodyCtx == rules.JSON && ct == "" {
+		if h.body, err = expression.CompileTemplateFor(bodyCtx, cfg.Body); err != nil {
+			if bodyCtx == expression.JSON && ct == "" {
 				return nil, fmt.Errorf("body: %w (a body starting with { or [ is JSON; for text set headers: {Content-Type: text/plain})", err)
 			}
 			return nil, fmt.Errorf("body: %w", err)
@@ -174,7 +174,7 @@ type renderedRequest struct {
 	body    []byte
 }
 
-func (h *HTTP) render(env *rules.Env, raw []byte) (*renderedRequest, error) {
+func (h *HTTP) render(env *expression.Env, raw []byte) (*renderedRequest, error) {
 	u, err := h.url.Render(env)
 	if err != nil {
 		return nil, fmt.Errorf("url: %w", err)
@@ -198,7 +198,7 @@ func (h *HTTP) render(env *rules.Env, raw []byte) (*renderedRequest, error) {
 }
 
 // Describe implements Action.
-func (h *HTTP) Describe(env *rules.Env) (string, error) {
+func (h *HTTP) Describe(env *expression.Env) (string, error) {
 	r, err := h.render(env, nil)
 	if err != nil {
 		return "", err
@@ -252,7 +252,7 @@ func (h *HTTP) Run(ctx context.Context, inv *Invocation) (Result, error) {
 		if ct := inv.Env.Headers["content-type"]; ct != "" {
 			req.Header.Set("Content-Type", ct)
 		}
-	} else if h.jsonCT && (h.body.Context() == rules.JSON || looksJSON(r.body)) {
+	} else if h.jsonCT && (h.body.Context() == expression.JSON || looksJSON(r.body)) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("User-Agent", "hookrunner")
@@ -271,13 +271,13 @@ func looksJSON(b []byte) bool {
 // compileHeaders compiles header values for the header context (a value
 // with CR/LF fails the run, never sent); a template in a header name is
 // refused.
-func compileHeaders(m map[string]string) (map[string]*rules.Template, error) {
-	out := make(map[string]*rules.Template, len(m))
+func compileHeaders(m map[string]string) (map[string]*expression.Template, error) {
+	out := make(map[string]*expression.Template, len(m))
 	for k, s := range m {
 		if strings.Contains(k, "{{") || !validHeaderName(k) {
 			return nil, fmt.Errorf("headers: %q is not a header name (names cannot be templates)", k)
 		}
-		t, err := rules.CompileTemplateFor(rules.Header, s)
+		t, err := expression.CompileTemplateFor(expression.Header, s)
 		if err != nil {
 			return nil, fmt.Errorf("headers.%s: %w", k, err)
 		}

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/config"
 )
 
 // seen is one request as it arrived at the target.

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 // ShellConfig is the YAML of a shell action. There is no shell: command is
@@ -46,9 +46,9 @@ type ShellConfig struct {
 // Shell runs a command with a clean environment, in its own process group.
 type Shell struct {
 	cfg   ShellConfig
-	argv  []*rules.Template
-	env   map[string]*rules.Template
-	stdin *rules.Template
+	argv  []*expression.Template
+	env   map[string]*expression.Template
+	stdin *expression.Template
 	dir   string
 	cred  *procCred
 	home  string
@@ -116,7 +116,7 @@ func newShell(bc BuildContext) (Action, error) {
 		return nil, err
 	}
 	if cfg.Stdin != "" && cfg.Stdin != "body" {
-		if s.stdin, err = rules.CompileTemplate(cfg.Stdin); err != nil {
+		if s.stdin, err = expression.CompileTemplate(cfg.Stdin); err != nil {
 			return nil, fmt.Errorf("stdin: %w", err)
 		}
 	}
@@ -135,7 +135,7 @@ func validEnvName(k string) bool {
 	return true
 }
 
-func (s *Shell) render(env *rules.Env) ([]string, []string, error) {
+func (s *Shell) render(env *expression.Env) ([]string, []string, error) {
 	argv := make([]string, len(s.argv))
 	for i, t := range s.argv {
 		v, err := t.Render(env)
@@ -188,7 +188,7 @@ func homeOr(h string) string {
 }
 
 // Describe implements Action.
-func (s *Shell) Describe(env *rules.Env) (string, error) {
+func (s *Shell) Describe(env *expression.Env) (string, error) {
 	argv, _, err := s.render(env)
 	if err != nil {
 		return "", err

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
-	"github.com/hookrunner/hookrunner/engine/config"
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 // manyRules returns a config with n rules spread over 100 sources; every
@@ -50,7 +50,7 @@ func BenchmarkMatch(b *testing.B) {
 			var payload any
 			_ = json.Unmarshal([]byte(pushJSON), &payload)
 			src := snap.Sources["src0"]
-			env := &rules.Env{Source: "src0", Provider: "github", Event: "push", Payload: payload}
+			env := &expression.Env{Source: "src0", Provider: "github", Event: "push", Payload: payload}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -88,7 +88,7 @@ func TestMatchUsesIndexAndConditions(t *testing.T) {
 	snap := build(t, manyRules(1000))
 	var payload any
 	_ = json.Unmarshal([]byte(strings.Replace(pushJSON, "svc-4200", "svc-300", 1)), &payload)
-	env := &rules.Env{Source: "src0", Event: "push", Payload: payload}
+	env := &expression.Env{Source: "src0", Event: "push", Payload: payload}
 	got := snap.Sources["src0"].Match(env)
 	if len(got) != 1 || got[0].Name != "rule-300" {
 		t.Fatalf("matched %v", got)
@@ -126,7 +126,7 @@ rules:
 		var payload any
 		_ = json.Unmarshal([]byte(p), &payload)
 		for _, ev := range []string{"push", "pull", "release"} {
-			env := &rules.Env{Source: "s", Event: ev, Payload: payload}
+			env := &expression.Env{Source: "s", Event: ev, Payload: payload}
 			var want []string
 			for _, r := range src.Rules() {
 				if ok, _ := r.Cond.Eval(env); ok && r.MatchesEvent(ev) {

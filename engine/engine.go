@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/engine/config"
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/config"
+	"github.com/hookrunner/hookrunner/expression"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
@@ -220,14 +220,14 @@ type Accepted struct {
 func StoredHeaders(r *redact.Redactor, h http.Header) map[string]string { return r.Headers(h) }
 
 // NewEnv builds the expression environment of an event.
-func NewEnv(source, provider string, id providers.Identity, eventID string, headers map[string]string, query string, payload any, remoteIP string, at time.Time) *rules.Env {
+func NewEnv(source, provider string, id providers.Identity, eventID string, headers map[string]string, query string, payload any, remoteIP string, at time.Time) *expression.Env {
 	q := map[string]string{}
 	if vals, err := url.ParseQuery(query); err == nil {
 		for k, v := range vals {
 			q[k] = strings.Join(v, ",")
 		}
 	}
-	return &rules.Env{Source: source, Provider: provider, Event: id.Event, ID: eventID, DeliveryID: id.DeliveryID,
+	return &expression.Env{Source: source, Provider: provider, Event: id.Event, ID: eventID, DeliveryID: id.DeliveryID,
 		Payload: payload, Headers: headers, Query: q, RemoteIP: remoteIP, ReceivedAt: at}
 }
 

@@ -4,16 +4,16 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 	"github.com/hookrunner/hookrunner/internal/redact"
 )
 
 // Decision says whether a rule matches an event and why.
 type Decision struct {
-	Rule    string       `json:"rule"`
-	Matched bool         `json:"matched"`
-	Reason  string       `json:"reason"`
-	Terms   []rules.Term `json:"terms,omitempty"`
+	Rule    string            `json:"rule"`
+	Matched bool              `json:"matched"`
+	Reason  string            `json:"reason"`
+	Terms   []expression.Term `json:"terms,omitempty"`
 	// Actions are the actions that would run, fully rendered.
 	Actions []string `json:"actions,omitempty"`
 }
@@ -24,15 +24,15 @@ type Decision struct {
 // with "evaluation budget exceeded" is explained so here too (the steps
 // do not depend on time or load). Rules the index rules out are evaluated
 // alone, on a budget of their own, to show their terms.
-func (src *Source) Explain(env *rules.Env) []Decision {
+func (src *Source) Explain(env *expression.Env) []Decision {
 	type result struct {
 		ok     bool
 		err    error
 		before bool // the budget was spent before this rule's turn
 	}
-	budget := rules.NewBudget(src.MatchBudget)
+	budget := expression.NewBudget(src.MatchBudget)
 	results := map[*Rule]result{}
-	menv := rules.WithBudget(env, budget)
+	menv := expression.WithBudget(env, budget)
 	for _, r := range src.candidates(menv, budget) {
 		before := budget.Exceeded()
 		ok, err := r.Cond.EvalBudget(menv, budget)
@@ -48,22 +48,22 @@ func (src *Source) Explain(env *rules.Env) []Decision {
 		}
 		res, evaluated := results[r]
 		if !evaluated {
-			res.ok, res.err = r.Cond.EvalBudget(env, rules.NewBudget(src.MatchBudget))
+			res.ok, res.err = r.Cond.EvalBudget(env, expression.NewBudget(src.MatchBudget))
 		}
 		switch {
-		case errors.Is(res.err, rules.ErrBudgetExceeded):
+		case errors.Is(res.err, expression.ErrBudgetExceeded):
 			d.Reason = fmt.Sprintf("%v: the if conditions of one event may use %d steps together (server.match_budget)",
-				rules.ErrBudgetExceeded, rules.NewBudget(src.MatchBudget).Left())
+				expression.ErrBudgetExceeded, expression.NewBudget(src.MatchBudget).Left())
 			if res.before {
 				d.Reason += "; the conditions of the rules before this one used them all"
 			}
-			d.Terms = r.Cond.Explain(env, rules.NewBudget(src.MatchBudget))
+			d.Terms = r.Cond.Explain(env, expression.NewBudget(src.MatchBudget))
 		case res.err != nil:
 			d.Reason = "the if expression failed: " + res.err.Error()
-			d.Terms = r.Cond.Explain(env, rules.NewBudget(src.MatchBudget))
+			d.Terms = r.Cond.Explain(env, expression.NewBudget(src.MatchBudget))
 		case !res.ok:
 			d.Reason = "the if expression is false"
-			d.Terms = r.Cond.Explain(env, rules.NewBudget(src.MatchBudget))
+			d.Terms = r.Cond.Explain(env, expression.NewBudget(src.MatchBudget))
 		default:
 			d.Matched = true
 			d.Reason = "matched"
@@ -95,7 +95,7 @@ func Redacted(r *redact.Redactor, ds []Decision) []Decision {
 	for i, d := range ds {
 		d.Reason = r.String(d.Reason)
 		if d.Terms != nil {
-			terms := make([]rules.Term, len(d.Terms))
+			terms := make([]expression.Term, len(d.Terms))
 			for j, t := range d.Terms {
 				t.Expr, t.Result = r.String(t.Expr), r.String(t.Result)
 				if t.Operands != nil {

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
-	"github.com/hookrunner/hookrunner/engine/config"
 )
 
 // A shell action that hands a payload value to a program as code is

@@ -6,7 +6,7 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
 
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 // bucket holds the rules of one (source, event type), indexed by an
@@ -22,7 +22,7 @@ type bucket struct {
 }
 
 type keyGroup struct {
-	path  *rules.Value
+	path  *expression.Value
 	byLit map[string][]*Rule
 }
 
@@ -108,7 +108,7 @@ func newBucket(rs []*Rule) *bucket {
 		}
 		g := groups[best.path]
 		if g == nil {
-			v, err := rules.CompileValue(best.path)
+			v, err := expression.CompileValue(best.path)
 			if err != nil {
 				b.rest = append(b.rest, r)
 				continue
@@ -126,7 +126,7 @@ func newBucket(rs []*Rule) *bucket {
 }
 
 // candidates returns the rules of the bucket that may match env.
-func (b *bucket) candidates(env *rules.Env, budget *rules.Budget, out []*Rule) []*Rule {
+func (b *bucket) candidates(env *expression.Env, budget *expression.Budget, out []*Rule) []*Rule {
 	for _, g := range b.groups {
 		v, err := g.path.EvalBudget(env, budget) // a plain path: no steps
 		if err != nil {

@@ -15,8 +15,8 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/engine/config"
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/config"
+	"github.com/hookrunner/hookrunner/expression"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -25,29 +25,29 @@ import (
 type PollSpec struct {
 	cfg     config.Poll
 	hash    string
-	url     *rules.Template
-	headers map[string]*rules.Template
-	body    *rules.Template
-	items   *rules.Value
-	id      *rules.Value
-	cursor  *rules.Value
-	event   *rules.Template
+	url     *expression.Template
+	headers map[string]*expression.Template
+	body    *expression.Template
+	items   *expression.Value
+	id      *expression.Value
+	cursor  *expression.Value
+	event   *expression.Template
 	client  *retryablehttp.Client
 }
 
 func compilePoll(pc *config.Poll) (*PollSpec, error) {
 	var errs config.Errors
-	p := &PollSpec{cfg: *pc, headers: map[string]*rules.Template{}}
+	p := &PollSpec{cfg: *pc, headers: map[string]*expression.Template{}}
 	b, _ := json.Marshal(pc)
 	p.hash = string(b)
 	var err error
 	// The cursor comes from the polled API's answer: escaped for where it
 	// stands in the URL, headers and body like an http action's templates.
-	if p.url, err = rules.CompileTemplateFor(rules.URL, pc.URL); err != nil {
+	if p.url, err = expression.CompileTemplateFor(expression.URL, pc.URL); err != nil {
 		errs.Add("url", "%v", err)
 	}
 	for k, v := range pc.Headers {
-		if p.headers[k], err = rules.CompileTemplateFor(rules.Header, v); err != nil {
+		if p.headers[k], err = expression.CompileTemplateFor(expression.Header, v); err != nil {
 			errs.Add("headers."+k, "%v", err)
 		}
 	}
@@ -58,26 +58,26 @@ func compilePoll(pc *config.Poll) (*PollSpec, error) {
 				ct = v
 			}
 		}
-		bodyCtx, err := rules.BodyContext(ct, pc.Body)
+		bodyCtx, err := expression.BodyContext(ct, pc.Body)
 		if err != nil {
 			errs.Add("headers.Content-Type", "%v", err)
-		} else if p.body, err = rules.CompileTemplateFor(bodyCtx, pc.Body); err != nil {
+		} else if p.body, err = expression.CompileTemplateFor(bodyCtx, pc.Body); err != nil {
 			errs.Add("body", "%v", err)
 		}
 	}
-	if p.items, err = rules.CompileValue(pc.Items); err != nil {
+	if p.items, err = expression.CompileValue(pc.Items); err != nil {
 		errs.Add("items", "%v", err)
 	}
-	if p.id, err = rules.CompileValue(pc.ID); err != nil {
+	if p.id, err = expression.CompileValue(pc.ID); err != nil {
 		errs.Add("id", "%v", err)
 	}
 	if pc.Cursor != "" {
-		if p.cursor, err = rules.CompileValue(pc.Cursor); err != nil {
+		if p.cursor, err = expression.CompileValue(pc.Cursor); err != nil {
 			errs.Add("cursor", "%v", err)
 		}
 	}
 	if pc.Event != "" {
-		if p.event, err = rules.CompileTemplate(pc.Event); err != nil {
+		if p.event, err = expression.CompileTemplate(pc.Event); err != nil {
 			errs.Add("event", "%v", err)
 		}
 	}
@@ -207,7 +207,7 @@ func (e *Engine) PollOnce(ctx context.Context, src *Source) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("poll state: %w", err)
 	}
-	env := &rules.Env{Source: src.Name, Provider: "poll", Cursor: state.Cursor, ReceivedAt: e.now()}
+	env := &expression.Env{Source: src.Name, Provider: "poll", Cursor: state.Cursor, ReceivedAt: e.now()}
 	u, err := spec.url.Render(env)
 	if err != nil {
 		return 0, fmt.Errorf("url: %w", err)
@@ -268,12 +268,12 @@ func (e *Engine) PollOnce(ctx context.Context, src *Source) (int, error) {
 		DedupeSince: now.Add(-snap.Config.Store.DedupeWindow.D())}
 	var ids []string
 	for i, item := range list {
-		ienv := &rules.Env{Source: src.Name, Provider: "poll", Payload: item, Cursor: state.Cursor, ReceivedAt: now}
+		ienv := &expression.Env{Source: src.Name, Provider: "poll", Payload: item, Cursor: state.Cursor, ReceivedAt: now}
 		idv, err := spec.id.Eval(ienv)
 		if err != nil {
 			return 0, fmt.Errorf("id of item %d: %w", i, err)
 		}
-		id := rules.Stringify(idv)
+		id := expression.Stringify(idv)
 		if id == "" {
 			return 0, fmt.Errorf("id of item %d is empty", i)
 		}
@@ -291,11 +291,11 @@ func (e *Engine) PollOnce(ctx context.Context, src *Source) (int, error) {
 		batch.Items = append(batch.Items, store.PollItem{Event: ev, Runs: runs})
 	}
 	if spec.cursor != nil && len(list) > 0 {
-		cv, err := spec.cursor.Eval(&rules.Env{Source: src.Name, Payload: list[len(list)-1], Cursor: state.Cursor})
+		cv, err := spec.cursor.Eval(&expression.Env{Source: src.Name, Payload: list[len(list)-1], Cursor: state.Cursor})
 		if err != nil {
 			return 0, fmt.Errorf("cursor: %w", err)
 		}
-		c := rules.Stringify(cv)
+		c := expression.Stringify(cv)
 		batch.Cursor = &c
 	}
 	if !state.Initialized && spec.cfg.Initial == "skip" {

@@ -4,8 +4,8 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine/config"
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/config"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 // The cursor comes from the polled API's answer: it is escaped for where it
@@ -18,7 +18,7 @@ func TestPollCursorEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := p.url.Render(&rules.Env{Cursor: "1&limit=100000"})
+	out, err := p.url.Render(&expression.Env{Cursor: "1&limit=100000"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/store"
 )
 

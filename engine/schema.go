@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/providers"
 )
 

@@ -10,8 +10,8 @@ import (
 
 	"github.com/hookrunner/hookrunner/actions"
 	_ "github.com/hookrunner/hookrunner/actions/crm" // registers the crm action
-	"github.com/hookrunner/hookrunner/engine/config"
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/config"
+	"github.com/hookrunner/hookrunner/expression"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/providers/decrypt"
@@ -48,7 +48,7 @@ type Source struct {
 	// Poll is set for a polled source.
 	Poll *PollSpec
 	// MatchBudget is the steps the conditions of one event share
-	// (server.match_budget; rules.DefaultBudget when 0).
+	// (server.match_budget; expression.DefaultBudget when 0).
 	MatchBudget int64
 	// Decrypt opens the body after verification (decrypt:); nil when the
 	// source's bodies are plain.
@@ -68,7 +68,7 @@ type Rule struct {
 	Index       int
 	Source      string
 	Events      []string
-	Cond        *rules.Condition
+	Cond        *expression.Condition
 	Steps       []Step
 	Concurrency int
 	Retry       config.Retry
@@ -154,7 +154,7 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		n := len(errs)
 		r := &Rule{Name: rc.Name, Index: i, Source: rc.Source, Events: rc.Events, Concurrency: rc.Concurrency,
 			Retry: rc.Retry, Sync: rc.Respond == "sync" || rc.Respond == "stream", Stream: rc.Respond == "stream", SyncTimeout: rc.SyncTimeout.D()}
-		cond, err := rules.CompileCondition(rc.If)
+		cond, err := expression.CompileCondition(rc.If)
 		if err != nil {
 			errs.Add(path+".if", "%v", err)
 		}
@@ -244,7 +244,7 @@ func (src *Source) add(r *Rule) {
 	}
 	glob := false
 	for _, e := range r.Events {
-		if rules.IsGlob(e) {
+		if expression.IsGlob(e) {
 			glob = true
 			continue
 		}
@@ -306,7 +306,7 @@ func (r *Rule) MatchesEvent(event string) bool {
 		return true
 	}
 	for _, e := range r.Events {
-		if e == event || rules.IsGlob(e) && rules.Glob(e, event) {
+		if e == event || expression.IsGlob(e) && expression.Glob(e, event) {
 			return true
 		}
 	}
@@ -316,16 +316,16 @@ func (r *Rule) MatchesEvent(event string) bool {
 // Match returns the rules that fire for env, in file order. Only the
 // rules indexed under the event type (and, within those, under the values
 // their equalities require) are evaluated.
-func (src *Source) Match(env *rules.Env) []*Rule {
+func (src *Source) Match(env *expression.Env) []*Rule {
 	return src.MatchReporting(env, nil)
 }
 
 // MatchReporting is Match, calling onErr for each candidate whose
-// condition failed at run time (a missing field, or rules.ErrBudgetExceeded
+// condition failed at run time (a missing field, or expression.ErrBudgetExceeded
 // once the event's budget is spent): it does not match.
-func (src *Source) MatchReporting(env *rules.Env, onErr func(*Rule, error)) []*Rule {
-	budget := rules.NewBudget(src.MatchBudget)
-	env = rules.WithBudget(env, budget)
+func (src *Source) MatchReporting(env *expression.Env, onErr func(*Rule, error)) []*Rule {
+	budget := expression.NewBudget(src.MatchBudget)
+	env = expression.WithBudget(env, budget)
 	cands := src.candidates(env, budget)
 	out := cands[:0]
 	for _, r := range cands {
@@ -343,7 +343,7 @@ func (src *Source) MatchReporting(env *rules.Env, onErr func(*Rule, error)) []*R
 // candidates returns, in file order, the rules whose events select the
 // event type and that the index does not rule out: the rules Match
 // evaluates, in the order it evaluates them.
-func (src *Source) candidates(env *rules.Env, budget *rules.Budget) []*Rule {
+func (src *Source) candidates(env *expression.Env, budget *expression.Budget) []*Rule {
 	var cands []*Rule
 	if b := src.buckets[env.Event]; b != nil {
 		cands = b.candidates(env, budget, nil)

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
-	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/importer"
 )
 

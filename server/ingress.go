@@ -18,8 +18,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
-	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/providers"
 )
 

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 // Config is the YAML of a crm action.
@@ -68,7 +68,7 @@ type Record struct {
 func (r *Record) KeyString() string {
 	parts := make([]string, len(r.Key))
 	for i, k := range r.Key {
-		parts[i] = k + "=" + rules.Stringify(r.Values[k])
+		parts[i] = k + "=" + expression.Stringify(r.Values[k])
 	}
 	return strings.Join(parts, ",")
 }
@@ -82,8 +82,8 @@ type driver interface {
 // Action is the crm action.
 type Action struct {
 	cfg    Config
-	fields map[string]*rules.Value
-	newer  *rules.Value
+	fields map[string]*expression.Value
+	newer  *expression.Value
 	names  []string
 	d      driver
 }
@@ -108,9 +108,9 @@ func build(bc actions.BuildContext) (actions.Action, error) {
 	if len(cfg.Key) == 0 {
 		return nil, errors.New("key: required (the field or fields that identify the record, e.g. [email])")
 	}
-	a := &Action{cfg: cfg, fields: map[string]*rules.Value{}}
+	a := &Action{cfg: cfg, fields: map[string]*expression.Value{}}
 	for name, src := range cfg.Fields {
-		v, err := rules.CompileValue(src)
+		v, err := expression.CompileValue(src)
 		if err != nil {
 			return nil, fmt.Errorf("fields.%s: %w", name, err)
 		}
@@ -124,7 +124,7 @@ func build(bc actions.BuildContext) (actions.Action, error) {
 		}
 	}
 	if cfg.OnlyIfNewer != "" {
-		v, err := rules.CompileValue(cfg.OnlyIfNewer)
+		v, err := expression.CompileValue(cfg.OnlyIfNewer)
 		if err != nil {
 			return nil, fmt.Errorf("only_if_newer: %w", err)
 		}
@@ -149,7 +149,7 @@ func build(bc actions.BuildContext) (actions.Action, error) {
 	return a, nil
 }
 
-func (a *Action) render(env *rules.Env) (*Record, error) {
+func (a *Action) render(env *expression.Env) (*Record, error) {
 	rec := &Record{Key: a.cfg.Key, Values: map[string]any{}}
 	for _, name := range a.names {
 		v, err := a.fields[name].Eval(env)
@@ -159,7 +159,7 @@ func (a *Action) render(env *rules.Env) (*Record, error) {
 		rec.Values[name] = v
 	}
 	for _, k := range a.cfg.Key {
-		if rules.Stringify(rec.Values[k]) == "" {
+		if expression.Stringify(rec.Values[k]) == "" {
 			return nil, fmt.Errorf("key %s is empty for this event", k)
 		}
 	}
@@ -212,7 +212,7 @@ func (a *Action) Run(ctx context.Context, inv *actions.Invocation) (actions.Resu
 }
 
 // Describe implements actions.Action.
-func (a *Action) Describe(env *rules.Env) (string, error) {
+func (a *Action) Describe(env *expression.Env) (string, error) {
 	rec, err := a.render(env)
 	if err != nil {
 		return "", err
@@ -220,7 +220,7 @@ func (a *Action) Describe(env *rules.Env) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "crm upsert into %s by %s", a.d.describe(), rec.KeyString())
 	for _, n := range a.names {
-		fmt.Fprintf(&b, "\n    %s = %s", n, rules.Stringify(rec.Values[n]))
+		fmt.Fprintf(&b, "\n    %s = %s", n, expression.Stringify(rec.Values[n]))
 	}
 	return b.String(), nil
 }

@@ -17,8 +17,8 @@ import (
 
 	"github.com/hookrunner/hookrunner/actions"
 	_ "github.com/hookrunner/hookrunner/actions/crm"
-	"github.com/hookrunner/hookrunner/engine/config"
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/config"
+	"github.com/hookrunner/hookrunner/expression"
 	"github.com/hookrunner/hookrunner/internal/pgtest"
 )
 
@@ -33,7 +33,7 @@ func build(t *testing.T, raw map[string]any) actions.Action {
 
 // customer is a Stripe customer.* event payload.
 func customer(typ, email, name string, created float64) *actions.Invocation {
-	return &actions.Invocation{Env: &rules.Env{ID: "evt", Rule: "crm", Payload: map[string]any{
+	return &actions.Invocation{Env: &expression.Env{ID: "evt", Rule: "crm", Payload: map[string]any{
 		"type": typ, "created": created,
 		"data": map[string]any{"object": map[string]any{"id": "cus_123", "email": email, "name": name}},
 	}}, OutputLimit: 4096}

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/config"
 )
 
 type crmRequest struct{ method, path, rawQuery, body string }

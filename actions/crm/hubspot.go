@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 // hubspot upserts through the CRM objects API batch upsert:
@@ -38,7 +38,7 @@ func httpDefaults(cfg *Config, defaultBase string) error {
 	if cfg.Object == "" {
 		return errors.New("object: required (e.g. contacts, Contact)")
 	}
-	if _, err := rules.PathSegment(cfg.Object); err != nil || strings.ContainsAny(cfg.Object, "/?#%") {
+	if _, err := expression.PathSegment(cfg.Object); err != nil || strings.ContainsAny(cfg.Object, "/?#%") {
 		return fmt.Errorf("object: %q is not one path segment", cfg.Object)
 	}
 	if len(cfg.Key) != 1 {
@@ -69,15 +69,15 @@ func (h *hubspot) upsert(ctx context.Context, rec *Record, inv *actions.Invocati
 	props := map[string]string{}
 	for k, v := range rec.Values {
 		if v != nil {
-			props[k] = rules.Stringify(v)
+			props[k] = expression.Stringify(v)
 		}
 	}
 	body, _ := json.Marshal(map[string]any{"inputs": []any{map[string]any{
-		"idProperty": key, "id": rules.Stringify(rec.Values[key]), "properties": props,
+		"idProperty": key, "id": expression.Stringify(rec.Values[key]), "properties": props,
 	}}})
 	// The id travels in the JSON body (json.Marshal); the path holds only
 	// config values, escaped as one segment each all the same.
-	object, err := rules.PathSegment(h.cfg.Object)
+	object, err := expression.PathSegment(h.cfg.Object)
 	if err != nil {
 		return "", actions.Result{}, actions.Permanent(fmt.Errorf("object: %w", err))
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 // salesforce upserts by external id:
@@ -56,7 +56,7 @@ func (s *salesforce) upsert(ctx context.Context, rec *Record, inv *actions.Invoc
 	// one segment, and an id of "." or ".." is refused rather than sent.
 	var segs [3]string
 	for i, v := range []any{s.cfg.Object, key, rec.Values[key]} {
-		seg, err := rules.PathSegment(v)
+		seg, err := expression.PathSegment(v)
 		if err != nil {
 			return "", actions.Result{}, actions.Permanent(fmt.Errorf("salesforce path: %w", err))
 		}

@@ -14,7 +14,7 @@ import (
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 
 	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 // versionColumn holds only_if_newer's value in the table.
@@ -139,7 +139,7 @@ func sqlValue(v any) any {
 	if v == nil {
 		return nil
 	}
-	return rules.Stringify(v)
+	return expression.Stringify(v)
 }
 
 func (d *sqlDriver) upsert(ctx context.Context, rec *Record, _ *actions.Invocation) (Outcome, actions.Result, error) {
@@ -192,7 +192,7 @@ func (d *sqlDriver) upsert(ctx context.Context, rec *Record, _ *actions.Invocati
 		}
 		same := true
 		for i, c := range d.cols {
-			if rules.Stringify(bytesToString(cur[i])) != rules.Stringify(rec.Values[c]) {
+			if expression.Stringify(bytesToString(cur[i])) != expression.Stringify(rec.Values[c]) {
 				same = false
 				break
 			}

@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/app"
+	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
-	"github.com/hookrunner/hookrunner/engine/config"
 	"github.com/hookrunner/hookrunner/examples"
 	"github.com/hookrunner/hookrunner/importer"
 	"github.com/hookrunner/hookrunner/internal/redact"

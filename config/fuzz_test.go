@@ -3,7 +3,7 @@ package config_test
 import (
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/config"
 )
 
 // FuzzParse: any bytes either load or give problems; never a panic.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/config"
 )
 
 const base = `

@@ -1,4 +1,4 @@
-package rules_test
+package expression_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 // FuzzTemplate: any template either compiles or is refused; a compiled one
@@ -18,7 +18,7 @@ func FuzzTemplate(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		tpl, err := rules.CompileTemplate(src)
+		tpl, err := expression.CompileTemplate(src)
 		if err != nil {
 			return
 		}
@@ -33,14 +33,14 @@ func FuzzEscapedValue(f *testing.F) {
 	for _, s := range []string{"", "..", "../admin", "a/b?c=d#e", "1&admin=true", "\"}\\\n</script>", "\r\nX-Evil: 1", "%2e%2e", "\u2028é"} {
 		f.Add(s)
 	}
-	js, _ := rules.CompileTemplateFor(rules.JSON, `{"s": "x{{ payload.v }}", "v": {{ payload.v }}}`)
-	u, _ := rules.CompileTemplateFor(rules.URL, "https://h/a/{{ payload.v }}/b?q={{ payload.v }}&k=1")
-	h, _ := rules.CompileTemplateFor(rules.Header, "v {{ payload.v }}")
+	js, _ := expression.CompileTemplateFor(expression.JSON, `{"s": "x{{ payload.v }}", "v": {{ payload.v }}}`)
+	u, _ := expression.CompileTemplateFor(expression.URL, "https://h/a/{{ payload.v }}/b?q={{ payload.v }}&k=1")
+	h, _ := expression.CompileTemplateFor(expression.Header, "v {{ payload.v }}")
 	f.Fuzz(func(t *testing.T, v string) {
 		if !utf8.ValidString(v) {
 			return
 		}
-		e := &rules.Env{Payload: map[string]any{"v": v}}
+		e := &expression.Env{Payload: map[string]any{"v": v}}
 		out, err := js.Render(e)
 		var got struct{ S, V string }
 		if err != nil || json.Unmarshal([]byte(out), &got) != nil || got.S != "x"+v || got.V != v {

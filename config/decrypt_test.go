@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/config"
 )
 
 func decryptConfig(block string) string {

@@ -1,14 +1,14 @@
-package rules_test
+package expression_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
-func env() *rules.Env {
-	return &rules.Env{Source: "github", Event: "push", Payload: map[string]any{
+func env() *expression.Env {
+	return &expression.Env{Source: "github", Event: "push", Payload: map[string]any{
 		"ref": "refs/heads/main", "after": "abc123", "count": float64(42), "ratio": 0.5,
 		"repository": map[string]any{"full_name": "acme/api"},
 		"alerts":     []any{map[string]any{"labels": map[string]any{"alertname": "HighLoad"}}},
@@ -31,7 +31,7 @@ func TestConditions(t *testing.T) {
 		{`payload.missing.field == "x"`, false, "nil"},
 	}
 	for _, tt := range tests {
-		c, err := rules.CompileCondition(tt.src)
+		c, err := expression.CompileCondition(tt.src)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.src, err)
 		}
@@ -47,12 +47,12 @@ func TestConditions(t *testing.T) {
 
 func TestCompileErrors(t *testing.T) {
 	for _, src := range []string{`payload.ref ==`, `1 + `, `"str"`, `nosuchvar == 1`} {
-		if _, err := rules.CompileCondition(src); err == nil {
+		if _, err := expression.CompileCondition(src); err == nil {
 			t.Errorf("%q compiled", src)
 		}
 	}
 	for _, src := range []string{"{{ payload.ref ", "{{ }}", "{{ payload. }}"} {
-		if _, err := rules.CompileTemplate(src); err == nil {
+		if _, err := expression.CompileTemplate(src); err == nil {
 			t.Errorf("template %q compiled", src)
 		}
 	}
@@ -68,7 +68,7 @@ func TestTemplates(t *testing.T) {
 		"{{ upper(payload.repository.full_name) }}": "ACME/API",
 	}
 	for src, want := range tests {
-		tpl, err := rules.CompileTemplate(src)
+		tpl, err := expression.CompileTemplate(src)
 		if err != nil {
 			t.Fatalf("%s: %v", src, err)
 		}
@@ -95,15 +95,15 @@ func TestGlob(t *testing.T) {
 		{"*.paid", "invoice.failed", false},
 	}
 	for _, tt := range tests {
-		if got := rules.Glob(tt.p, tt.s); got != tt.want {
+		if got := expression.Glob(tt.p, tt.s); got != tt.want {
 			t.Errorf("Glob(%q, %q) = %v", tt.p, tt.s, got)
 		}
 	}
 }
 
 func TestExplainShowsDecidingValues(t *testing.T) {
-	c, _ := rules.CompileCondition(`payload.ref == "refs/heads/dev" && payload.repository.full_name == "acme/api"`)
-	terms := c.Explain(env(), rules.NewBudget(0))
+	c, _ := expression.CompileCondition(`payload.ref == "refs/heads/dev" && payload.repository.full_name == "acme/api"`)
+	terms := c.Explain(env(), expression.NewBudget(0))
 	if len(terms) != 2 {
 		t.Fatalf("terms = %+v", terms)
 	}

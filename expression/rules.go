@@ -1,7 +1,7 @@
 // Package rules compiles the expressions of hooks.yaml — `if:` conditions,
 // `{{ expr }}` templates and field mappings — once per config load, and
 // evaluates them against an event's environment.
-package rules
+package expression
 
 import (
 	"encoding/json"

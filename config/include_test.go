@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine/config"
+	"github.com/hookrunner/hookrunner/config"
 )
 
 func TestInclude(t *testing.T) {

@@ -1,4 +1,4 @@
-package rules_test
+package expression_test
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 type ctxCase struct {
@@ -17,15 +17,15 @@ type ctxCase struct {
 	wantErr string // a render error containing this
 }
 
-func runContext(t *testing.T, ctx rules.Context, cases []ctxCase) {
+func runContext(t *testing.T, ctx expression.Context, cases []ctxCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tpl, err := rules.CompileTemplateFor(ctx, c.src)
+			tpl, err := expression.CompileTemplateFor(ctx, c.src)
 			if err != nil {
 				t.Fatalf("compile %q: %v", c.src, err)
 			}
-			got, err := tpl.Render(&rules.Env{Payload: map[string]any{"v": c.v, "n": float64(7)}})
+			got, err := tpl.Render(&expression.Env{Payload: map[string]any{"v": c.v, "n": float64(7)}})
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("render = %q, %v; want error %q", got, err, c.wantErr)
@@ -41,7 +41,7 @@ func runContext(t *testing.T, ctx rules.Context, cases []ctxCase) {
 
 func TestTemplateURLPath(t *testing.T) {
 	base := "https://api.example.com/users/{{ payload.v }}/profile"
-	runContext(t, rules.URL, []ctxCase{
+	runContext(t, expression.URL, []ctxCase{
 		{"plain", base, "42", "https://api.example.com/users/42/profile", ""},
 		{"climb", base, "../admin", "https://api.example.com/users/..%2Fadmin/profile", ""},
 		{"slash", base, "a/b", "https://api.example.com/users/a%2Fb/profile", ""},
@@ -58,7 +58,7 @@ func TestTemplateURLPath(t *testing.T) {
 }
 
 func TestTemplateURLQueryAndFragment(t *testing.T) {
-	runContext(t, rules.URL, []ctxCase{
+	runContext(t, expression.URL, []ctxCase{
 		{"one value", "https://h/x?ref={{ payload.v }}&b=2", "1&admin=true", "https://h/x?ref=1%26admin%3Dtrue&b=2", ""},
 		{"equals", "https://h/x?ref={{ payload.v }}", "a=b", "https://h/x?ref=a%3Db", ""},
 		{"hash", "https://h/x?ref={{ payload.v }}", "#frag", "https://h/x?ref=%23frag", ""},
@@ -68,11 +68,11 @@ func TestTemplateURLQueryAndFragment(t *testing.T) {
 		{"fragment", "https://h/x#{{ payload.v }}", "a b#c", "https://h/x#a%20b%23c", ""},
 	})
 	// What a server parses: exactly the keys of the template.
-	tpl, err := rules.CompileTemplateFor(rules.URL, "https://h/x?ref={{ payload.v }}&b=2")
+	tpl, err := expression.CompileTemplateFor(expression.URL, "https://h/x?ref={{ payload.v }}&b=2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := tpl.Render(&rules.Env{Payload: map[string]any{"v": "1&admin=true#x"}})
+	out, err := tpl.Render(&expression.Env{Payload: map[string]any{"v": "1&admin=true#x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,18 +95,18 @@ func TestTemplateURLRefusedAtLoad(t *testing.T) {
 		"ftp://h/{{ payload.x }}",
 		"https:///{{ payload.x }}",
 	} {
-		if _, err := rules.CompileTemplateFor(rules.URL, src); err == nil {
+		if _, err := expression.CompileTemplateFor(expression.URL, src); err == nil {
 			t.Errorf("%q compiled for the URL context", src)
 		}
 	}
 }
 
 func TestTemplateTrustedURL(t *testing.T) {
-	tpl, err := rules.CompileTemplateFor(rules.TrustedURL, "{{ payload.v }}")
+	tpl, err := expression.CompileTemplateFor(expression.TrustedURL, "{{ payload.v }}")
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := func(v string) *rules.Env { return &rules.Env{Payload: map[string]any{"v": v}} }
+	env := func(v string) *expression.Env { return &expression.Env{Payload: map[string]any{"v": v}} }
 	if got, err := tpl.Render(env("https://other.example/a/../b?x=1&y=2")); err != nil || got != "https://other.example/a/../b?x=1&y=2" {
 		t.Fatalf("trusted = %q, %v", got, err)
 	}
@@ -116,7 +116,7 @@ func TestTemplateTrustedURL(t *testing.T) {
 		}
 	}
 	for _, src := range []string{"https://h/{{ payload.v }}", "{{ payload.a }}{{ payload.b }}", " {{ payload.v }}", "https://h/"} {
-		if _, err := rules.CompileTemplateFor(rules.TrustedURL, src); err == nil {
+		if _, err := expression.CompileTemplateFor(expression.TrustedURL, src); err == nil {
 			t.Errorf("trusted %q compiled: only a single {{ }} may be trusted", src)
 		}
 	}
@@ -125,7 +125,7 @@ func TestTemplateTrustedURL(t *testing.T) {
 func TestTemplateJSON(t *testing.T) {
 	str := `{"text": "New customer {{ payload.v }}"}`
 	val := `{"v": {{ payload.v }}}`
-	runContext(t, rules.JSON, []ctxCase{
+	runContext(t, expression.JSON, []ctxCase{
 		{"quote", str, `x", "admin": true, "y": "`, `{"text": "New customer x\", \"admin\": true, \"y\": \""}`, ""},
 		{"backslash", str, `a\`, `{"text": "New customer a\\"}`, ""},
 		{"newline", str, "a\nb\u2028", `{"text": "New customer a\nb\u2028"}`, ""},
@@ -160,42 +160,42 @@ func TestTemplateJSONRefusedAtLoad(t *testing.T) {
 		`{"a": 1`,
 		``,
 	} {
-		if _, err := rules.CompileTemplateFor(rules.JSON, src); err == nil {
+		if _, err := expression.CompileTemplateFor(expression.JSON, src); err == nil {
 			t.Errorf("%q compiled for the JSON context", src)
 		}
 	}
 }
 
 func TestTemplateHeader(t *testing.T) {
-	runContext(t, rules.Header, []ctxCase{
+	runContext(t, expression.Header, []ctxCase{
 		{"plain", "Bearer {{ payload.v }}", "abc", "Bearer abc", ""},
 		{"tab", "{{ payload.v }}", "a\tb", "a\tb", ""},
 		{"crlf", "x-{{ payload.v }}", "1\r\nX-Evil: 1", "", "control character"},
 		{"lf", "{{ payload.v }}", "1\nX-Evil: 1", "", "control character"},
 		{"nul", "{{ payload.v }}", "a\x00", "", "control character"},
 	})
-	if _, err := rules.CompileTemplateFor(rules.Header, "a\r\nX-Evil: 1 {{ payload.v }}"); err == nil {
+	if _, err := expression.CompileTemplateFor(expression.Header, "a\r\nX-Evil: 1 {{ payload.v }}"); err == nil {
 		t.Error("a literal CRLF in a header template compiled")
 	}
 }
 
 func TestTemplateFormAndText(t *testing.T) {
-	runContext(t, rules.Form, []ctxCase{
+	runContext(t, expression.Form, []ctxCase{
 		{"value", "ref={{ payload.v }}&b=2", "1&admin=true", "ref=1%26admin%3Dtrue&b=2", ""},
 	})
-	runContext(t, rules.Text, []ctxCase{
+	runContext(t, expression.Text, []ctxCase{
 		{"as is", "--ref={{ payload.v }}", "1&a=\"b\"\n../x", "--ref=1&a=\"b\"\n../x", ""},
 	})
 }
 
 func TestPathSegment(t *testing.T) {
 	for v, want := range map[string]string{"../../admin": "..%2F..%2Fadmin", "a/b?c=d#e": "a%2Fb%3Fc=d%23e", "a@b.com": "a@b.com"} {
-		if got, err := rules.PathSegment(v); err != nil || got != want {
+		if got, err := expression.PathSegment(v); err != nil || got != want {
 			t.Errorf("PathSegment(%q) = %q, %v; want %q", v, got, err, want)
 		}
 	}
 	for _, v := range []string{"", ".", ".."} {
-		if got, err := rules.PathSegment(v); err == nil {
+		if got, err := expression.PathSegment(v); err == nil {
 			t.Errorf("PathSegment(%q) = %q", v, got)
 		}
 	}
@@ -204,18 +204,18 @@ func TestPathSegment(t *testing.T) {
 func TestBodyContext(t *testing.T) {
 	for _, c := range []struct {
 		ct, src string
-		want    rules.Context
+		want    expression.Context
 	}{
-		{"", `{"a": 1}`, rules.JSON},
-		{"", "  [1]", rules.JSON},
-		{"", "{{ payload }}", rules.Text},
-		{"", "hello {{ x }}", rules.Text},
-		{"application/json; charset=utf-8", "{{ payload }}", rules.JSON},
-		{"application/cloudevents+json", "x", rules.JSON},
-		{"Application/x-www-form-urlencoded", "a=1", rules.Form},
-		{"text/plain", `{"a": 1}`, rules.Text},
+		{"", `{"a": 1}`, expression.JSON},
+		{"", "  [1]", expression.JSON},
+		{"", "{{ payload }}", expression.Text},
+		{"", "hello {{ x }}", expression.Text},
+		{"application/json; charset=utf-8", "{{ payload }}", expression.JSON},
+		{"application/cloudevents+json", "x", expression.JSON},
+		{"Application/x-www-form-urlencoded", "a=1", expression.Form},
+		{"text/plain", `{"a": 1}`, expression.Text},
 	} {
-		got, err := rules.BodyContext(c.ct, c.src)
+		got, err := expression.BodyContext(c.ct, c.src)
 		if err != nil || got != c.want {
 			t.Errorf("BodyContext(%q, %q) = %s, %v; want %s", c.ct, c.src, got, err, c.want)
 		}

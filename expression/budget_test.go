@@ -1,16 +1,16 @@
-package rules_test
+package expression_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 // pathological is a payload for the expressions below: two arrays of
 // 20,000 numbers, 20,000 strings, a 1 MB string, its JSON, a large count.
-func pathological() *rules.Env {
+func pathological() *expression.Env {
 	e := hostile(20000)
 	p := e.Payload.(map[string]any)
 	small, strs := make([]any, 200), make([]any, 20000)
@@ -62,21 +62,21 @@ func TestBudgetStopsPathologicalConditions(t *testing.T) {
 		`any(payload.small, len(concat(payload.a, payload.b)) < 0)`,                //
 	} {
 		t.Run(src, func(t *testing.T) {
-			c, err := rules.CompileCondition(src)
+			c, err := expression.CompileCondition(src)
 			if err != nil {
 				t.Fatal(err)
 			}
-			b := rules.NewBudget(rules.DefaultBudget)
+			b := expression.NewBudget(expression.DefaultBudget)
 			ok, err := c.EvalBudget(pathological(), b)
-			if ok || !errors.Is(err, rules.ErrBudgetExceeded) || !b.Exceeded() {
+			if ok || !errors.Is(err, expression.ErrBudgetExceeded) || !b.Exceeded() {
 				t.Fatalf("= %v, %v (exceeded %v); want evaluation budget exceeded", ok, err, b.Exceeded())
 			}
-			if b.Used() > rules.DefaultBudget {
-				t.Fatalf("used %d steps of %d", b.Used(), rules.DefaultBudget)
+			if b.Used() > expression.DefaultBudget {
+				t.Fatalf("used %d steps of %d", b.Used(), expression.DefaultBudget)
 			}
 			// A spent budget stops the next condition before it runs.
-			cheap, _ := rules.CompileCondition(`payload.n > 0`)
-			if _, err := cheap.EvalBudget(pathological(), b); !errors.Is(err, rules.ErrBudgetExceeded) {
+			cheap, _ := expression.CompileCondition(`payload.n > 0`)
+			if _, err := cheap.EvalBudget(pathological(), b); !errors.Is(err, expression.ErrBudgetExceeded) {
 				t.Fatalf("condition after the budget was spent: %v", err)
 			}
 		})
@@ -104,11 +104,11 @@ func TestBudgetLeavesOrdinaryConditions(t *testing.T) {
 		{`toJSON(payload.repository) contains "acme/api" && fromJSON("[1,2]")[1] == 2`, true},
 	}
 	for _, tt := range tests {
-		c, err := rules.CompileCondition(tt.src)
+		c, err := expression.CompileCondition(tt.src)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.src, err)
 		}
-		b := rules.NewBudget(rules.DefaultBudget)
+		b := expression.NewBudget(expression.DefaultBudget)
 		got, err := c.EvalBudget(env(), b)
 		if err != nil || got != tt.want {
 			t.Errorf("%s = %v, %v; want %v", tt.src, got, err, tt.want)
@@ -124,11 +124,11 @@ func TestBudgetLeavesOrdinaryConditions(t *testing.T) {
 // and conditions sharing a budget spend it together.
 func TestBudgetIsExactAndShared(t *testing.T) {
 	e := hostile(300)
-	c, err := rules.CompileCondition(`any(payload.a, # in payload.b)`)
+	c, err := expression.CompileCondition(`any(payload.a, # in payload.b)`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	probe := rules.NewBudget(1 << 40)
+	probe := expression.NewBudget(1 << 40)
 	if ok, err := c.EvalBudget(e, probe); ok || err != nil {
 		t.Fatalf("unbounded: %v, %v", ok, err)
 	}
@@ -136,17 +136,17 @@ func TestBudgetIsExactAndShared(t *testing.T) {
 	if n < 300*300 {
 		t.Fatalf("%d steps for 300×300 comparisons", n)
 	}
-	if _, err := c.EvalBudget(e, rules.NewBudget(n)); err != nil {
+	if _, err := c.EvalBudget(e, expression.NewBudget(n)); err != nil {
 		t.Fatalf("budget of %d: %v", n, err)
 	}
-	if _, err := c.EvalBudget(e, rules.NewBudget(n-1)); !errors.Is(err, rules.ErrBudgetExceeded) {
+	if _, err := c.EvalBudget(e, expression.NewBudget(n-1)); !errors.Is(err, expression.ErrBudgetExceeded) {
 		t.Fatalf("budget of %d: %v", n-1, err)
 	}
-	shared := rules.NewBudget(2*n - 1)
+	shared := expression.NewBudget(2*n - 1)
 	if _, err := c.EvalBudget(e, shared); err != nil {
 		t.Fatalf("first of two: %v", err)
 	}
-	if _, err := c.EvalBudget(e, shared); !errors.Is(err, rules.ErrBudgetExceeded) {
+	if _, err := c.EvalBudget(e, shared); !errors.Is(err, expression.ErrBudgetExceeded) {
 		t.Fatalf("second of two on one budget: %v", err)
 	}
 }
@@ -155,7 +155,7 @@ func TestBudgetIsExactAndShared(t *testing.T) {
 // metering hooks by name.
 func TestMeterCannotBeNamed(t *testing.T) {
 	for _, src := range []string{"budget meter", "`budget charge`(1)", "budget_meter == nil"} {
-		if _, err := rules.CompileCondition(src); err == nil {
+		if _, err := expression.CompileCondition(src); err == nil {
 			t.Errorf("%q compiled", src)
 		}
 	}
@@ -164,21 +164,21 @@ func TestMeterCannotBeNamed(t *testing.T) {
 // TestTemplatesAndValuesAreBounded checks that templates and values (action
 // arguments, CRM fields) run on a budget of their own.
 func TestTemplatesAndValuesAreBounded(t *testing.T) {
-	tpl, err := rules.CompileTemplate(`{{ any(payload.a, # in payload.b) }}`)
+	tpl, err := expression.CompileTemplate(`{{ any(payload.a, # in payload.b) }}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tpl.Render(hostile(20000)); !errors.Is(err, rules.ErrBudgetExceeded) {
+	if _, err := tpl.Render(hostile(20000)); !errors.Is(err, expression.ErrBudgetExceeded) {
 		t.Fatalf("render: %v", err)
 	}
-	v, err := rules.CompileValue(`filter(payload.a, # in payload.b)`)
+	v, err := expression.CompileValue(`filter(payload.a, # in payload.b)`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Eval(hostile(20000)); !errors.Is(err, rules.ErrBudgetExceeded) {
+	if _, err := v.Eval(hostile(20000)); !errors.Is(err, expression.ErrBudgetExceeded) {
 		t.Fatalf("value: %v", err)
 	}
-	ok, err := rules.CompileTemplate(`{{ payload.ref }}@{{ len(payload.alerts) }}`)
+	ok, err := expression.CompileTemplate(`{{ payload.ref }}@{{ len(payload.alerts) }}`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,21 +1,21 @@
-package rules_test
+package expression_test
 
 import (
 	"testing"
 
 	"github.com/expr-lang/expr"
 
-	"github.com/hookrunner/hookrunner/engine/rules"
+	"github.com/hookrunner/hookrunner/expression"
 )
 
 // hostile is the payload of the matching attack: two arrays of n numbers
 // with nothing in common.
-func hostile(n int) *rules.Env {
+func hostile(n int) *expression.Env {
 	a, b := make([]any, n), make([]any, n)
 	for i := range a {
 		a[i], b[i] = float64(i), float64(n+i)
 	}
-	return &rules.Env{Event: "push", Payload: map[string]any{"a": a, "b": b}}
+	return &expression.Env{Event: "push", Payload: map[string]any{"a": a, "b": b}}
 }
 
 const attack = `any(payload.a, # in payload.b)`
@@ -23,13 +23,13 @@ const attack = `any(payload.a, # in payload.b)`
 // BenchmarkAttackMetered is the attack as hookrunner evaluates it: stopped
 // by the default budget.
 func BenchmarkAttackMetered(b *testing.B) {
-	c, err := rules.CompileCondition(attack)
+	c, err := expression.CompileCondition(attack)
 	if err != nil {
 		b.Fatal(err)
 	}
 	env := hostile(20000)
 	for b.Loop() {
-		if _, err := c.EvalBudget(env, rules.NewBudget(rules.DefaultBudget)); err != rules.ErrBudgetExceeded {
+		if _, err := c.EvalBudget(env, expression.NewBudget(expression.DefaultBudget)); err != expression.ErrBudgetExceeded {
 			b.Fatalf("err = %v", err)
 		}
 	}
@@ -39,7 +39,7 @@ func BenchmarkAttackMetered(b *testing.B) {
 // the meter (what hookrunner did before), on arrays of 2,000: the cost
 // grows with the square of the length, so 20,000 costs 100 times this.
 func BenchmarkAttackUnmetered(b *testing.B) {
-	p, err := expr.Compile(attack, expr.Env(rules.Env{}), expr.AsBool())
+	p, err := expr.Compile(attack, expr.Env(expression.Env{}), expr.AsBool())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func BenchmarkAttackUnmetered(b *testing.B) {
 // BenchmarkOrdinaryCondition is a typical condition, to see the meter's
 // overhead where it should cost nothing.
 func BenchmarkOrdinaryCondition(b *testing.B) {
-	c, err := rules.CompileCondition(`payload.ref == "refs/heads/main" && any(payload.alerts, .labels.alertname == "HighLoad")`)
+	c, err := expression.CompileCondition(`payload.ref == "refs/heads/main" && any(payload.alerts, .labels.alertname == "HighLoad")`)
 	if err != nil {
 		b.Fatal(err)
 	}
