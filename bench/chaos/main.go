@@ -673,12 +673,12 @@ func markdown(o options, rs []*result, total time.Duration) string {
 		fmt.Fprintf(&b, " (-max-kills %d)", o.maxKills)
 	}
 	fmt.Fprintf(&b, "; %d senders, %d workers per process, one shell action per event that appends run id and attempt to a log. Total %s.\n\n", o.clients, o.workers, total.Round(time.Second))
-	b.WriteString("| store | processes | events sent | acked (2xx) | lost | runs | succeeded | not finished | re-run after a kill (bound) | unexplained re-runs | kills | sending | total |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| store | processes | events sent | acked (2xx) | lost | runs | succeeded | not finished | re-run after a kill (bound) | unexplained re-runs | kills | sending | acked/s | total |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | **%d** | %d | %d | **%d** | %d (≤ %d) | **%d** | %d | %s | %s |\n",
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | **%d** | %d | %d | **%d** | %d (≤ %d) | **%d** | %d | %s | %.0f | %s |\n",
 			r.Store, r.Replicas, r.Events, r.Acked, r.Lost, r.Runs, r.Succeeded, r.Unfinished, r.Reran, r.MaxReran, r.Unexplained+r.NeverRan, r.Kills,
-			r.Send.Round(time.Second), r.Total.Round(time.Second))
+			r.Send.Round(time.Second), float64(r.Acked)/r.Send.Seconds(), r.Total.Round(time.Second))
 	}
 	b.WriteString("\n")
 	for _, r := range rs {
