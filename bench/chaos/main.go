@@ -707,7 +707,7 @@ func record(path, summary string) error {
 		return err
 	}
 	doc := string(b)
-	const how = "\nReproduce: `bench/chaos.sh` runs the full chaos run (100,000 events at 500/s, SIGKILL every 30 s; SQLite, then two PostgreSQL replicas when `HOOKRUNNER_TEST_POSTGRES` is set; about 10 minutes per store on 2 vCPU, most of it the shell actions catching up). `bench/chaos.sh -events 20000 -kill-every 20s` is the reduced run recorded here; every flag of `go run ./bench/chaos -h` passes through.\n"
+	const how = "\nReproduce: `bench/chaos.sh` runs the full chaos run (100,000 events at 500/s, SIGKILL every 30 s; SQLite, then two PostgreSQL replicas when `HOOKRUNNER_TEST_POSTGRES` is set; at least 6 minutes per store on an idle 2 vCPU, most of it the shell actions catching up at fork speed, ~275 runs/s). `bench/chaos.sh -events 20000 -kill-every 10s -label \"reduced run: 20,000 events\"` is the reduced run; every flag of `go run ./bench/chaos -h` passes through (`-rate`, `-kill-every`, `-stores sqlite`, `-max-kills`). `TestChaosToolSmallest` (e2e) runs it with 2,000 events and 2 kills.\n"
 	section := summary + how
 	if i := strings.Index(doc, "\n## Chaos"); i >= 0 {
 		rest := doc[i+1:]
