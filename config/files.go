@@ -61,9 +61,11 @@ func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[\`) }
 const stableWait = 50 * time.Millisecond
 
 // ReadStable reads path until two reads a moment apart agree (and its size
-// and modification time did not move in between), so a file that an editor
-// or scp is still writing is not taken half-written. It gives up after a
-// few seconds of constant change.
+// and modification time did not move in between) and, on Linux, no process
+// holds it open for writing, so a file that an editor or scp is still
+// writing is not taken half-written, even when the writer pauses between
+// pieces for longer than any quiet period. It gives up after a few seconds
+// of constant change or of a writer holding the file open.
 func ReadStable(path string) ([]byte, error) {
 	prev, err := os.ReadFile(path)
 	if err != nil {
@@ -83,10 +85,10 @@ func ReadStable(path string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if bytes.Equal(prev, cur) && before.Size() == after.Size() && before.ModTime().Equal(after.ModTime()) && int64(len(cur)) == after.Size() {
+		if bytes.Equal(prev, cur) && before.Size() == after.Size() && before.ModTime().Equal(after.ModTime()) && int64(len(cur)) == after.Size() && !openForWriting(path) {
 			return cur, nil
 		}
 		prev = cur
 	}
-	return nil, fmt.Errorf("%s: still changing after %s; not loaded", path, 60*stableWait)
+	return nil, fmt.Errorf("%s: still changing or open for writing after %s; not loaded", path, 60*stableWait)
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMissingNamedIncludeRefused(t *testing.T) {
@@ -66,5 +67,65 @@ func TestParseRevisionRoundTrip(t *testing.T) {
 	}
 	if r.Hash != c.Hash || len(r.Rules) != 1 || r.Rules[0].File != "hooks.d/a.yaml" {
 		t.Fatalf("rebuilt hash %s rules %+v, want hash %s", r.Hash, r.Rules, c.Hash)
+	}
+}
+
+// TestReadStableWaitsForTheWriter: a save written in two pieces with a pause
+// longer than the stable-content wait between them (an editor or scp) is
+// read whole, because the file is still open for writing during the pause.
+func TestReadStableWaitsForTheWriter(t *testing.T) {
+	for _, pause := range []time.Duration{0, 4 * stableWait, 8 * stableWait} {
+		t.Run(pause.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "hooks.yaml")
+			whole := "sources:\n  gh: { provider: github, secret: s }\nrules:\n  - name: first\n  - name: second\n"
+			cut := strings.Index(whole, "  - name: second")
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteString(whole[:cut]); err != nil {
+				t.Fatal(err)
+			}
+			got := make(chan string, 1)
+			go func() {
+				b, err := ReadStable(path)
+				if err != nil {
+					t.Error(err)
+				}
+				got <- string(b)
+			}()
+			time.Sleep(pause) // the writer pauses between its pieces
+			if _, err := f.WriteString(whole[cut:]); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if s := <-got; s != whole {
+				t.Fatalf("read %q, want the whole file", s)
+			}
+		})
+	}
+}
+
+// TestReadStableGivesUpOnAWriterThatStays: a file held open for writing is
+// not loaded; the error says why.
+func TestReadStableGivesUpOnAWriterThatStays(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hooks.yaml")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString("rules: []\n")
+	if !openForWriting(path) {
+		t.Skip("this filesystem does not grant leases")
+	}
+	if _, err := ReadStable(path); err == nil || !strings.Contains(err.Error(), "open for writing") {
+		t.Fatalf("err = %v, want a refusal", err)
+	}
+	f.Close()
+	if b, err := ReadStable(path); err != nil || string(b) != "rules: []\n" {
+		t.Fatalf("after close: %q, %v", b, err)
 	}
 }
