@@ -109,6 +109,9 @@ func Run(ctx context.Context, o Options) (err error) {
 	if !server.IsLoopback(cfg.Admin.Listen) && cfg.Admin.Token == "" {
 		return fmt.Errorf("%s: admin.token: required when admin.listen (%s) is not a loopback address", o.ConfigPath, cfg.Admin.Listen)
 	}
+	for _, w := range snap.Warnings {
+		log.Warn("config warning", "warning", w)
+	}
 
 	st, singleNode, err := OpenStore(ctx, cfg.Store, log)
 	if err != nil {
@@ -303,6 +306,9 @@ func (r *reloader) reload(ctx context.Context) error {
 		r.eng.ReloadFailed(err)
 		r.log.Error("config reload failed; the running config stays", "hash", old.Hash, "error", err)
 		return err
+	}
+	for _, w := range snap.Warnings {
+		r.log.Warn("config warning", "warning", w)
 	}
 	r.eng.Swap(snap)
 	r.log.Info("config reloaded", "hash", snap.Hash, "previous", old.Hash, "sources", len(snap.Sources), "rules", len(snap.Ordered))

@@ -142,6 +142,9 @@ type Source struct {
 	IDHeader    string `koanf:"id_header" json:"id_header,omitempty"`
 	// Grafana: optional signature timestamp header.
 	TimestampHeader string `koanf:"timestamp_header" json:"timestamp_header,omitempty"`
+	// OrganizationID is the Salesforce organization (15 or 18 characters) a
+	// salesforce-outbound source accepts; another one is answered 403.
+	OrganizationID string `koanf:"organization_id" json:"organization_id,omitempty"`
 
 	// Poll turns an API without webhooks into events (provider: poll).
 	Poll *Poll `koanf:"poll" json:"poll,omitempty"`

@@ -221,6 +221,7 @@ func StoredHeaders(r *redact.Redactor, h http.Header) map[string]string { return
 
 // NewEnv builds the expression environment of an event.
 func NewEnv(source, provider string, id providers.Identity, eventID string, headers map[string]string, query string, payload any, remoteIP string, at time.Time) *expression.Env {
+	payload = providers.ShapePayload(provider, payload) // the provider's own shape (salesforce-outbound), everywhere
 	q := map[string]string{}
 	if vals, err := url.ParseQuery(query); err == nil {
 		for k, v := range vals {

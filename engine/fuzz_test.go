@@ -15,6 +15,9 @@ func FuzzDecodePayload(f *testing.F) {
 	f.Add("application/x-www-form-urlencoded", []byte("a=1&a=2&payload=%7B%7D"))
 	f.Add("", []byte(`[[[[`))
 	f.Add("text/plain", []byte("\xff\xfe"))
+	f.Add("application/xml", []byte(`<a x="1"><b>t</b><b/><!-- c --><![CDATA[d]]></a>`))
+	f.Add("text/xml", []byte(`<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>`))
+	f.Add("multipart/form-data; boundary=X", []byte("--X\r\nContent-Disposition: form-data; name=\"a\"; filename=\"f\"\r\n\r\nv\r\n--X--\r\n"))
 	f.Fuzz(func(t *testing.T, ct string, body []byte) {
 		_, _, _ = engine.DecodePayload(ct, body)
 		_ = engine.CheckJSONDepth(body, 64)

@@ -40,7 +40,8 @@ func (l Limits) Depth() int {
 	return l.MaxJSONDepth
 }
 
-// DecodePayload decodes a body once for every rule: JSON to its value, a
+// DecodePayload decodes a body once for every rule: JSON to its value, XML
+// and multipart/form-data to objects (payloadxml.go, payloadmultipart.go), a
 // form post to a map of its fields (single values as strings), a form
 // holding only payload=<JSON> (Slack interactivity, Gitea) to that JSON,
 // anything else to the body as a string. The form is returned for providers
@@ -141,6 +142,12 @@ func decode(contentType string, body []byte, maxDepth int) (any, url.Values, err
 			return nil, nil, fmt.Errorf("invalid JSON body: %w", err)
 		}
 		return v, nil, nil
+	case isXMLType(mt):
+		v, err := decodeXML(body, maxDepth)
+		return v, nil, err
+	case mt == "multipart/form-data":
+		v, err := decodeMultipart(contentType, body, maxDepth)
+		return v, nil, err
 	}
 	return string(body), nil, nil
 }

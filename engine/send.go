@@ -39,7 +39,9 @@ func BuildSignedRequest(src *Source, event string, body []byte, now time.Time) (
 		r.URL = &u
 	}
 	ct := "application/json"
-	if t := strings.TrimSpace(string(body)); t != "" && t[0] != '{' && t[0] != '[' {
+	if t := strings.TrimSpace(string(body)); strings.HasPrefix(t, "<") {
+		ct = "text/xml; charset=utf-8"
+	} else if t != "" && t[0] != '{' && t[0] != '[' {
 		ct = "application/x-www-form-urlencoded"
 		if f, err := url.ParseQuery(t); err == nil {
 			r.Form = f

@@ -28,6 +28,9 @@ type Snapshot struct {
 	Rules    map[string]*Rule
 	// Ordered lists the rules in file order.
 	Ordered []*Rule
+	// Warnings are what loading found risky but allowed (a source of an
+	// unsigned sender without allow_ips), each prefixed with its path.
+	Warnings []string
 	// Redactor knows every secret of the config (and, once swapped in by
 	// the engine, those of the configs it replaced): every way out passes
 	// through it.
@@ -103,6 +106,7 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 			Username: sc.Username, Password: sc.Password.Reveal(), Verify: sc.Verify, Header: sc.Header,
 			QueryParam: sc.QueryParam, Algorithm: sc.Algorithm, Encoding: sc.Encoding, Prefix: sc.Prefix,
 			EventHeader: sc.EventHeader, IDHeader: sc.IDHeader, TimestampHeader: sc.TimestampHeader, PublicURL: sc.PublicURL, SigningToken: sc.SigningToken.Reveal(),
+			OrganizationID: sc.OrganizationID,
 		}
 		p, err := providers.New(sc.Provider, src.settings)
 		if err != nil {
@@ -123,6 +127,9 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 				errs.Add(path+".decrypt", "%v", err)
 			}
 			src.Decrypt = o
+		}
+		if u, ok := p.(providers.Unsigned); ok && len(sc.AllowIPs) == 0 {
+			s.Warnings = append(s.Warnings, path+": "+u.UnsignedReason())
 		}
 		if sc.Poll != nil {
 			ps, err := compilePoll(sc.Poll)
@@ -191,6 +198,9 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		s.Rules[r.Name] = r
 		s.Ordered = append(s.Ordered, r)
 		if src := s.Sources[rc.Source]; src != nil {
+			if _, acks := src.P.(providers.Acknowledger); acks && r.Sync {
+				errs.Add(path+".respond", "%s: provider %s answers with its own acknowledgement once the event is stored; use respond: async", rc.Respond, src.Provider)
+			}
 			src.add(r)
 		}
 	}

@@ -19,7 +19,7 @@ var defaults = map[string]string{
 	"github": "push", "gitlab": "push", "gitea": "push", "gogs": "push", "bitbucket": "repo-push",
 	"stripe": "customer.created", "shopify": "orders-create", "alertmanager": "firing", "grafana": "firing",
 	"slack": "slash_command", "standardwebhooks": "invoice.paid", "generic": "event",
-	"twilio": "message", "discord": "application_command",
+	"twilio": "message", "discord": "application_command", "salesforce-outbound": "Opportunity",
 }
 
 // Payload returns the sample body for a provider and event ("" for the
@@ -31,7 +31,7 @@ func Payload(provider, event string) ([]byte, error) {
 	}
 	names := []string{event, strings.ReplaceAll(event, "/", "-"), strings.ToLower(strings.Fields(event + " x")[0])}
 	for _, n := range names {
-		for _, ext := range []string{".json", ".form"} {
+		for _, ext := range []string{".json", ".form", ".xml"} {
 			if b, err := payloads.ReadFile(path.Join("payloads", provider, n+ext)); err == nil {
 				return b, nil
 			}
@@ -46,7 +46,7 @@ func Samples(provider string) []string {
 	var out []string
 	for _, e := range entries {
 		n := e.Name()
-		out = append(out, strings.TrimSuffix(strings.TrimSuffix(n, ".json"), ".form"))
+		out = append(out, strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, ".json"), ".form"), ".xml"))
 	}
 	sort.Strings(out)
 	return out

@@ -44,7 +44,7 @@ type Env struct {
 const MaxNodes = 2000
 
 func options(extra ...expr.Option) []expr.Option {
-	return append(append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxNodes)}, meterOptions()...), extra...)
+	return append(append(append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxNodes)}, meterOptions()...), functionOptions()...), extra...)
 }
 
 // WithBudget returns a copy of env whose evaluations spend b: evaluating

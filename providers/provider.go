@@ -149,6 +149,9 @@ type Settings struct {
 	TimestampHeader string
 	PublicURL       string
 	SigningToken    string
+	// OrganizationID is the Salesforce organization a salesforce-outbound
+	// source accepts.
+	OrganizationID string
 }
 
 // vouch is the result of a check covering c: c when err is nil.

@@ -269,7 +269,7 @@ func (a *Admin) getEvent(w http.ResponseWriter, r *http.Request) {
 	red := a.Engine.Redactor()
 	d := EventDetail{Event: redactEvent(red, ev), Runs: redactRuns(red, runs)}
 	payload, _, _ := engine.DecodePayload(ev.Headers["content-type"], ev.Body)
-	d.Payload = red.Value(payload)
+	d.Payload = red.Value(providers.ShapePayload(ev.Provider, payload)) // as rules see it
 	if src := a.Engine.Snapshot().Sources[ev.Source]; src != nil {
 		env := engine.NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
 		d.Decisions = engine.Redacted(red, src.Explain(env))

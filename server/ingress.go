@@ -201,6 +201,18 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if pc, ok := src.P.(providers.PayloadChecker); ok {
+		if err := pc.CheckPayload(preq, payload); err != nil {
+			status, outcome := http.StatusBadRequest, "bad_request"
+			if errors.Is(err, providers.ErrForbidden) {
+				status, outcome = http.StatusForbidden, "forbidden"
+			}
+			m.WithLabelValues(name, src.Provider, outcome).Inc()
+			log.Warn("request refused: payload check failed", "reason", err)
+			fail(w, status, http.StatusText(status))
+			return
+		}
+	}
 	if hs, ok := src.P.(providers.Handshaker); ok {
 		if status, ctype, b, ok := hs.Handshake(preq, payload); ok {
 			m.WithLabelValues(name, src.Provider, "handshake").Inc()
@@ -224,14 +236,23 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, "could not store the event; retry later")
 		return
 	}
+	ack, acks := src.P.(providers.Acknowledger)
 	if acc.Duplicate {
 		m.WithLabelValues(name, src.Provider, "duplicate").Inc()
 		log.Info("duplicate delivery: nothing run again", "event_id", acc.EventID, "delivery_id", id.DeliveryID)
+		if acks { // acknowledged again, or the sender redelivers forever
+			writeAck(w, ack, preq, acc.EventID)
+			return
+		}
 		writeJSON(w, http.StatusOK, answer{ID: acc.EventID, Matched: []string{}, Duplicate: true})
 		return
 	}
 	m.WithLabelValues(name, src.Provider, "accepted").Inc()
 	log.Info("event received", "event_id", acc.EventID, "event", id.Event, "delivery_id", id.DeliveryID, "matched", acc.Matched)
+	if acks { // the event is durable: the sender's own acknowledgement (no sync rule on such a source)
+		writeAck(w, ack, preq, acc.EventID)
+		return
+	}
 	if acc.SyncRun != nil && acc.SyncRule.Stream {
 		in.respondStream(w, r.Context(), acc)
 		return
@@ -244,6 +265,16 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		acc.Matched = []string{}
 	}
 	writeJSON(w, http.StatusAccepted, answer{ID: acc.EventID, Matched: acc.Matched})
+}
+
+// writeAck answers in the sender's protocol (Salesforce's SOAP Ack).
+func writeAck(w http.ResponseWriter, ack providers.Acknowledger, r *providers.Request, eventID string) {
+	status, ctype, body := ack.Ack(r)
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Hookrunner-Event-Id", eventID)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 func (in *Ingress) limited(w http.ResponseWriter, c interface{ Inc() }, wait time.Duration) {

@@ -67,6 +67,9 @@ func validate(args []string, out io.Writer) error {
 	}
 	useRedactor(out, snap.Redactor)
 	fmt.Fprintf(out, "%s: OK (config hash %s)\n", *path, snap.Hash)
+	for _, w := range snap.Warnings {
+		fmt.Fprintf(out, "  warning: %s\n", w)
+	}
 	fmt.Fprintf(out, "  %d sources:\n", len(snap.Sources))
 	for _, name := range snap.Config.SourceNames() {
 		src := snap.Sources[name]

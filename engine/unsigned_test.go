@@ -1,0 +1,46 @@
+package engine_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hookrunner/hookrunner/engine"
+)
+
+// A source of a sender that signs nothing loads with a warning unless it
+// has allow_ips; a provider that answers with its own acknowledgement
+// cannot have a respond: sync rule (the sender would never get its Ack).
+func TestUnsignedSourceAndAckLoad(t *testing.T) {
+	const src = `
+sources:
+  sf: { provider: salesforce-outbound, organization_id: 00D5e000001N2XkEAK%s }
+rules:
+  - { name: r, source: sf, events: [Opportunity]%s, actions: [ { shell: { command: ["/bin/true"] } } ] }
+`
+	tests := []struct {
+		name, allow, respond string
+		warn                 bool
+		err                  string
+	}{
+		{"no allow_ips warns", "", "", true, ""},
+		{"allow_ips, no warning", ", allow_ips: [203.0.113.0/24]", "", false, ""},
+		{"respond: sync refused", ", allow_ips: [203.0.113.0/24]", ", respond: sync", false, "rules[0].respond"},
+	}
+	for _, tt := range tests {
+		snap, err := engine.ParseSnapshot("hooks.yaml", []byte(strings.ReplaceAll(fmt.Sprintf(src, tt.allow, tt.respond), "\t", "")))
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: err = %v, want %q", tt.name, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		warned := len(snap.Warnings) == 1 && strings.Contains(snap.Warnings[0], "sources.sf: Salesforce signs nothing")
+		if warned != tt.warn {
+			t.Errorf("%s: warnings = %q", tt.name, snap.Warnings)
+		}
+	}
+}
