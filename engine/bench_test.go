@@ -3,6 +3,8 @@ package engine_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,6 +70,46 @@ func BenchmarkDecodePayload(b *testing.B) {
 		if _, _, err := engine.DecodePayload("application/json", body); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDecodeNumbers compares the exact-number decode (DecodePayload)
+// with the float64 decode it replaced (depth check + json.Unmarshal into
+// any) on real provider bodies from HOOKRUNNER_PAYLOADS (default
+// /work/shared/payloads); skipped when they are absent.
+func BenchmarkDecodeNumbers(b *testing.B) {
+	dir := os.Getenv("HOOKRUNNER_PAYLOADS")
+	if dir == "" {
+		dir = "/work/shared/payloads"
+	}
+	for _, f := range []string{"stripe/stripe-mock.fixture.event.json", "shopify/orders-create.body.json", "stripe/stripe-mock.fixture.invoice.json", "github/push.go-playground.json"} {
+		body, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			b.Skipf("no shared payloads: %v", err)
+		}
+		name := fmt.Sprintf("%s_%dB", strings.TrimSuffix(filepath.Base(f), ".json"), len(body))
+		b.Run(name+"/exact", func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := engine.DecodePayload("application/json", body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/float64", func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := engine.CheckJSONDepth(body, engine.MaxJSONDepth); err != nil {
+					b.Fatal(err)
+				}
+				var v any
+				if err := json.Unmarshal(body, &v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -1,6 +1,9 @@
 package engine_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 
@@ -47,6 +50,41 @@ func FuzzDecodeVerified(f *testing.F) {
 		again, _, err := engine.DecodePayload(ct, body)
 		if err != nil || !reflect.DeepEqual(got, again) {
 			t.Fatalf("run-time decode %v (%v) != ingress %v", again, err, got)
+		}
+	})
+}
+
+// FuzzDecodeNumbers: the exact decoder accepts the JSON json.Unmarshal
+// accepts, and agrees with it on every value; each number it keeps writes
+// back (json.Marshal, as templates and toJSON do) as the same number.
+func FuzzDecodeNumbers(f *testing.F) {
+	for _, s := range []string{`{"id":820982911946154509,"p":10.50}`, `[18446744073709551615,18446744073709551616,-0,1e400,1E-2]`, `{"a":1} x`, `[-9223372036854775809]`, `0`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(bytes.TrimSpace(body)) == 0 || engine.CheckJSONDepth(body, 64) != nil {
+			return
+		}
+		exact, _, err := engine.DecodePayload("application/json", body)
+		var loose any
+		lerr := json.Unmarshal(body, &loose)
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(lerr, &typeErr) { // a number beyond float64: only the exact decoder keeps it
+			return
+		}
+		if (err == nil) != (lerr == nil) {
+			t.Fatalf("%q: exact err %v, json.Unmarshal err %v", body, err, lerr)
+		}
+		if err != nil {
+			return
+		}
+		out, merr := json.Marshal(exact)
+		if merr != nil {
+			t.Fatalf("%q: marshal %#v: %v", body, exact, merr)
+		}
+		var back any
+		if err := json.Unmarshal(out, &back); err != nil || !reflect.DeepEqual(back, loose) {
+			t.Fatalf("%q: exact decode writes back as %s (%v), want the value %#v", body, out, err, loose)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -40,8 +39,9 @@ func (l Limits) Depth() int {
 	return l.MaxJSONDepth
 }
 
-// DecodePayload decodes a body once for every rule: JSON to its value, XML
-// and multipart/form-data to objects (payloadxml.go, payloadmultipart.go), a
+// DecodePayload decodes a body once for every rule: JSON to its value
+// (numbers exact: see decodeJSON), XML and multipart/form-data to objects
+// (payloadxml.go, payloadmultipart.go), a
 // form post to a map of its fields (single values as strings), a form
 // holding only payload=<JSON> (Slack interactivity, Gitea) to that JSON,
 // anything else to the body as a string. The form is returned for providers
@@ -124,8 +124,7 @@ func decode(contentType string, body []byte, maxDepth int) (any, url.Values, err
 			if err := CheckJSONDepth([]byte(p), maxDepth); err != nil {
 				return nil, nil, fmt.Errorf("form field payload: %w", err)
 			}
-			var inner any
-			if err := json.Unmarshal([]byte(p), &inner); err == nil {
+			if inner, err := decodeJSON([]byte(p)); err == nil {
 				return inner, form, nil
 			}
 		}
@@ -137,8 +136,8 @@ func decode(contentType string, body []byte, maxDepth int) (any, url.Values, err
 		if err := CheckJSONDepth(body, maxDepth); err != nil {
 			return nil, nil, err
 		}
-		var v any
-		if err := json.Unmarshal(body, &v); err != nil {
+		v, err := decodeJSON(body)
+		if err != nil {
 			return nil, nil, fmt.Errorf("invalid JSON body: %w", err)
 		}
 		return v, nil, nil

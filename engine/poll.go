@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -248,9 +247,8 @@ func (e *Engine) PollOnce(ctx context.Context, src *Source) (int, error) {
 	if err := CheckJSONDepth(raw, 256); err != nil {
 		return 0, err
 	}
-	var doc any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&doc); err != nil {
+	doc, err := decodeJSON(raw) // numbers exact, like a received payload's
+	if err != nil {
 		return 0, fmt.Errorf("malformed JSON answer: %w", err)
 	}
 	env.Payload = doc

@@ -256,12 +256,14 @@ func TestSlackCommand(t *testing.T) {
 func TestShopifyOrder(t *testing.T) {
 	got := make(chan map[string]any, 1)
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
 		var v map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
+		if err := json.Unmarshal(raw, &v); err != nil {
 			http.Error(w, "bad json: "+err.Error(), 400)
 			return
 		}
 		v["_auth"] = r.Header.Get("Authorization")
+		v["_raw"] = string(raw)
 		got <- v
 	}))
 	defer target.Close()
@@ -277,6 +279,10 @@ func TestShopifyOrder(t *testing.T) {
 		if v["order"] != "#1001" || v["email"] != "jon@example.com" || v["total"] != "59.90 USD" ||
 			fmt.Sprint(v["skus"]) != "[SKU2006-001 SKU2006-020]" || v["_auth"] != "Bearer dev-fulfillment-token" {
 			t.Fatalf("fulfillment got %v", v)
+		}
+		// The order id (above 2^53) arrives exactly as Shopify sent it.
+		if raw, _ := v["_raw"].(string); !strings.Contains(raw, `"order_id": 820982911946154508,`) {
+			t.Fatalf("fulfillment body: %s", raw)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the fulfillment service was not called")

@@ -93,7 +93,7 @@ func repeat(params ...any) (any, error) {
 }
 
 func toInt(v any) (int, bool) {
-	switch x := v.(type) {
+	switch x := num(v).(type) {
 	case int:
 		return x, true
 	case int64:
@@ -192,7 +192,7 @@ func deepSize(v any, max int64) int64 {
 			return
 		}
 		switch x := v.(type) {
-		case nil, bool, float64, int, int64:
+		case nil, bool, float64, int, int64, uint64:
 		case string:
 			n += int64(len(x) / stringStep)
 		case []any:

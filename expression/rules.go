@@ -44,7 +44,8 @@ type Env struct {
 const MaxNodes = 2000
 
 func options(extra ...expr.Option) []expr.Option {
-	return append(append(append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxNodes)}, meterOptions()...), functionOptions()...), extra...)
+	opts := append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxNodes)}, meterOptions()...)
+	return append(append(append(opts, numberOptions()...), functionOptions()...), extra...)
 }
 
 // WithBudget returns a copy of env whose evaluations spend b: evaluating
@@ -155,7 +156,10 @@ func cleanErr(err error) error {
 	return errors.New(msg)
 }
 
-// Stringify formats a value the way templates insert it.
+// Stringify formats a value the way templates insert it: a payload's
+// numbers as they were sent (int64, uint64 and json.Number, see
+// numbers.go), a float64 computed by an expression in its shortest form
+// without exponent.
 func Stringify(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -170,6 +174,8 @@ func Stringify(v any) string {
 		return strconv.Itoa(x)
 	case int64:
 		return strconv.FormatInt(x, 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	case json.Number:

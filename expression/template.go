@@ -435,12 +435,24 @@ func PathSegment(v any) (string, error) {
 }
 
 // jsonValue writes v as one JSON value: null for nil, numbers with the
-// digits Stringify gives them (no exponent for float64), anything else as
+// digits Stringify gives them (a payload's as they were sent, no exponent
+// for a float64), anything else as
 // json.Marshal does (times as Stringify's RFC 3339 text).
 func jsonValue(v any) (string, error) {
 	switch x := v.(type) {
 	case nil:
 		return "null", nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case uint64:
+		return strconv.FormatUint(x, 10), nil
+	case json.Number:
+		// As sent; json.Marshal checks it is a JSON number.
+		b, err := json.Marshal(x)
+		if err != nil {
+			return "", fmt.Errorf("as JSON: %w", err)
+		}
+		return string(b), nil
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return "", fmt.Errorf("%v is not a JSON number", x)

@@ -69,7 +69,7 @@ func (d *Discord) verify(r *Request) error {
 	return deny("X-Signature-Ed25519 does not match")
 }
 
-var discordInteraction = map[float64]string{1: "ping", 2: "application_command", 3: "message_component", 4: "application_command_autocomplete", 5: "modal_submit"}
+var discordInteraction = map[int64]string{1: "ping", 2: "application_command", 3: "message_component", 4: "application_command_autocomplete", 5: "modal_submit"}
 
 // Identify implements Provider: interactions are named by their type,
 // webhook events by event.type ("ping" for the webhook-events PING).
@@ -78,21 +78,21 @@ func (d *Discord) Identify(_ *Request, payload any) Identity {
 	if ev, ok := m["event"].(map[string]any); ok {
 		return Identity{Event: field(ev, "type"), DeliveryID: field(ev, "timestamp") + "/" + field(m, "application_id")}
 	}
-	t, _ := m["type"].(float64)
+	t, _ := intField(m, "type")
 	if t == 0 { // webhook-events PING
 		return Identity{Event: "ping"}
 	}
 	if name, ok := discordInteraction[t]; ok {
 		return Identity{Event: name, DeliveryID: field(m, "id")}
 	}
-	return Identity{Event: "type_" + strconv.Itoa(int(t)), DeliveryID: field(m, "id")}
+	return Identity{Event: "type_" + strconv.FormatInt(t, 10), DeliveryID: field(m, "id")}
 }
 
 // Handshake answers PINGs: interactions (type 1) with {"type":1}, webhook
 // events (type 0) with 204.
 func (d *Discord) Handshake(_ *Request, payload any) (int, string, []byte, bool) {
 	m, _ := payload.(map[string]any)
-	t, ok := m["type"].(float64)
+	t, ok := intField(m, "type")
 	if !ok {
 		return 0, "", nil, false
 	}

@@ -10,9 +10,11 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -294,10 +296,30 @@ func field(payload any, keys ...string) string {
 	switch v := cur.(type) {
 	case string:
 		return v
+	case int64: // the decoder's integers: exact (see engine.DecodePayload)
+		return strconv.FormatInt(v, 10)
+	case uint64:
+		return strconv.FormatUint(v, 10)
+	case json.Number: // the decoder's other numbers, as sent
+		return v.String()
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	case bool:
 		return strconv.FormatBool(v)
 	}
 	return ""
+}
+
+// intField reads an integer field from a decoded JSON object: an int64 as
+// the payload decoder gives it, or an integral float64.
+func intField(m map[string]any, key string) (int64, bool) {
+	switch v := m[key].(type) {
+	case int64:
+		return v, true
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return int64(v), true
+		}
+	}
+	return 0, false
 }

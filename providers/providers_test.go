@@ -320,6 +320,37 @@ func TestHandshakes(t *testing.T) {
 	}
 }
 
+// TestDiscordDecodedNumbers: the payload decoder gives JSON integers as
+// int64 (exact), and Discord's numeric type field still drives the
+// handshake and the event type; a numeric id is the delivery id in full.
+func TestDiscordDecodedNumbers(t *testing.T) {
+	pub, _, _ := ed25519.GenerateKey(nil)
+	d := mustNew(t, "discord", providers.Settings{Secrets: []string{hex.EncodeToString(pub)}})
+	h := d.(providers.Handshaker)
+	if status, _, body, ok := h.Handshake(nil, map[string]any{"type": int64(1), "id": "1", "token": "t", "version": int64(1)}); !ok || status != 200 || string(body) != `{"type":1}` {
+		t.Fatalf("discord interactions ping: %d %s %v", status, body, ok)
+	}
+	if status, _, _, ok := h.Handshake(nil, map[string]any{"type": int64(0), "version": int64(1), "application_id": "a"}); !ok || status != 204 {
+		t.Fatalf("discord webhook-events ping: %d %v", status, ok)
+	}
+	if _, _, _, ok := h.Handshake(nil, map[string]any{"type": int64(2)}); ok {
+		t.Fatal("a command was answered as a ping")
+	}
+	for _, tc := range []struct {
+		payload   map[string]any
+		event, id string
+	}{
+		{map[string]any{"type": int64(2), "id": int64(820982911946154509)}, "application_command", "820982911946154509"},
+		{map[string]any{"type": int64(9), "id": uint64(18446744073709551615)}, "type_9", "18446744073709551615"},
+		{map[string]any{"type": int64(3), "id": json.Number("1.50")}, "message_component", "1.50"},
+	} {
+		got := d.Identify(nil, tc.payload)
+		if got.Event != tc.event || got.DeliveryID != tc.id {
+			t.Errorf("Identify(%v) = %+v, want %s / %s", tc.payload, got, tc.event, tc.id)
+		}
+	}
+}
+
 // Twilio signs JSON bodies through bodySHA256 in the URL.
 func TestTwilioJSONBody(t *testing.T) {
 	p := mustNew(t, "twilio", providers.Settings{Secrets: []string{"tok"}})

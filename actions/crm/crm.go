@@ -6,6 +6,7 @@ package crm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -185,6 +186,14 @@ func versionOf(v any) (float64, error) {
 		return float64(x), nil
 	case int64:
 		return float64(x), nil
+	case uint64:
+		return float64(x), nil
+	case json.Number: // a payload's decimal, as sent
+		f, err := x.Float64()
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number: %w", x, err)
+		}
+		return f, nil
 	case string:
 		t, err := time.Parse(time.RFC3339Nano, x)
 		if err != nil {

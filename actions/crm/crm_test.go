@@ -32,7 +32,7 @@ func build(t *testing.T, raw map[string]any) actions.Action {
 }
 
 // customer is a Stripe customer.* event payload.
-func customer(typ, email, name string, created float64) *actions.Invocation {
+func customer(typ, email, name string, created any) *actions.Invocation {
 	return &actions.Invocation{Env: &expression.Env{ID: "evt", Rule: "crm", Payload: map[string]any{
 		"type": typ, "created": created,
 		"data": map[string]any{"object": map[string]any{"id": "cus_123", "email": email, "name": name}},
@@ -82,6 +82,10 @@ func testSQL(t *testing.T, dsn string, db *sql.DB) {
 	}
 	if n, name := count(); n != 1 || name != "Jenny R. Rosen" {
 		t.Fatalf("after older replay: %d %q", n, name)
+	}
+	// A decimal version (a payload's json.Number, as sent) orders too.
+	if d := run(customer("customer.updated", "jenny@example.com", "Jenny Old", json.Number("1999.50"))); d != "skipped-older email=jenny@example.com" {
+		t.Fatalf("older decimal version: %s", d)
 	}
 	// A missing key field is a permanent failure.
 	if _, err := a.Run(ctx, customer("customer.created", "", "x", 3000)); !actions.IsPermanent(err) {
