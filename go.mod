@@ -20,24 +20,7 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
-require (
-	github.com/chromedp/chromedp v0.14.2
-	github.com/expr-lang/expr v1.17.8
-	github.com/fsnotify/fsnotify v1.10.1
-	github.com/go-jose/go-jose/v4 v4.1.9
-	github.com/go-viper/mapstructure/v2 v2.4.0
-	github.com/google/uuid v1.6.0
-	github.com/hashicorp/go-retryablehttp v0.7.8
-	github.com/jackc/pgx/v5 v5.12.0
-	github.com/knadh/koanf/parsers/yaml v1.1.1
-	github.com/knadh/koanf/providers/rawbytes v1.0.0
-	github.com/knadh/koanf/v2 v2.4.1
-	github.com/prometheus/client_golang v1.25.0
-	go.yaml.in/yaml/v3 v3.0.5
-	golang.org/x/sys v0.49.0
-	golang.org/x/time v0.16.0
-	modernc.org/sqlite v1.61.1
-)
+require github.com/go-jose/go-jose/v4 v4.1.9
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
