@@ -75,8 +75,8 @@ func buildQueries(d Dialect) queries {
 		// The probe row (source '' is no source's name) proves a durable write.
 		probe: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES ('', 'hookrunner-write-probe', '', ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
-		insertEvent: r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		getEvent:    r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
+		insertEvent:     r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		getEvent:        r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
 		pruneAttempts:   r(`DELETE FROM attempts WHERE run_id IN (SELECT id FROM runs WHERE event_id IN (SELECT id FROM events WHERE ` + prunable + `))`),
 		pruneRuns:       r(`DELETE FROM runs WHERE event_id IN (SELECT id FROM events WHERE ` + prunable + `)`),
 		pruneEvents:     r(`DELETE FROM events WHERE ` + prunable),
