@@ -32,6 +32,8 @@ const (
 	// keep their event.
 	prunable = `received_at < ? AND NOT EXISTS (
 			SELECT 1 FROM runs r WHERE r.event_id = events.id AND r.state NOT IN ('succeeded', 'replayed'))`
+	// deliveryEvent is the event a delivery id of a source was stored as.
+	deliveryEvent = `SELECT event_id FROM deliveries WHERE source = ? AND delivery_id = ?`
 	// clearPollLease frees poll leases (all of them, or one with a WHERE).
 	clearPollLease = `UPDATE poll_state SET lease_owner = '', lease_until = 0`
 )
@@ -70,8 +72,8 @@ func buildQueries(d Dialect) queries {
 		insertDelivery: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET event_id = excluded.event_id, received_at = excluded.received_at
 			WHERE deliveries.received_at < ? RETURNING event_id`),
-		existingDelivery: r(`SELECT event_id FROM deliveries WHERE source = ? AND delivery_id = ?`),
-		seenDelivery:     r(`SELECT event_id FROM deliveries WHERE source = ? AND delivery_id = ? AND received_at >= ?`),
+		existingDelivery: r(deliveryEvent),
+		seenDelivery:     r(deliveryEvent + ` AND received_at >= ?`),
 		// The probe row (source '' is no source's name) proves a durable write.
 		probe: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES ('', 'hookrunner-write-probe', '', ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
