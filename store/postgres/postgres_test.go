@@ -27,6 +27,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestNotifyWakesOtherReplicas(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -55,6 +56,7 @@ func TestNotifyWakesOtherReplicas(t *testing.T) {
 }
 
 func TestConcurrentMigrations(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	errs := make(chan error, 3)
 	for i := 0; i < 3; i++ {
@@ -77,6 +79,7 @@ func TestConcurrentMigrations(t *testing.T) {
 // waits the minimum delay (the backoff restarts after a good connection),
 // and notifications flow again after each.
 func TestListenBackoffResets(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

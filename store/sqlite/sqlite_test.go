@@ -24,6 +24,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestReopenKeepsDataAndMigrationsOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "x.db")
 	s, err := sqlite.Open(ctx, path, sqlite.Options{Synchronous: "normal"})
@@ -55,6 +56,7 @@ func TestReopenKeepsDataAndMigrationsOnce(t *testing.T) {
 // TestClockInjected: the store stamps its writes with Options.Now, so
 // tests can move time without sleeping.
 func TestClockInjected(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)}
 	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"), sqlite.Options{Options: sqlstore.Options{Now: clock.Now}})
