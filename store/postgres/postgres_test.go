@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestNotifyWakesOtherReplicas(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -42,22 +44,19 @@ func TestNotifyWakesOtherReplicas(t *testing.T) {
 	listening := make(chan uint32, 4)
 	postgres.SetListenHooks(b, func(pid uint32) { listening <- pid }, nil)
 	wake := b.Wakeups(ctx)
-	<-listening // LISTEN established
-	<-wake      // the wake-up every new LISTEN sends for what it may have missed
+	storetest.Await(t, "LISTEN", 5*time.Second, listening)
+	storetest.Await(t, "the wake-up every new LISTEN sends for what it may have missed", 5*time.Second, wake)
 	now := time.Now()
 	ev := &store.Event{ID: store.NewID(), Source: "s", Provider: "generic", Headers: map[string]string{}, Body: []byte("{}"), ReceivedAt: now}
 	run := &store.Run{ID: store.NewID(), EventID: ev.ID, Rule: "r", State: store.Pending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 	if _, err := a.Ingest(ctx, ev, []*store.Run{run}, now.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-wake:
-	case <-time.After(5 * time.Second):
-		t.Fatal("replica b was not notified of the new run")
-	}
+	storetest.Await(t, "replica b to be notified of the new run", 5*time.Second, wake)
 }
 
 func TestConcurrentMigrations(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	errs := make(chan error, 3)
 	for i := 0; i < 3; i++ {
@@ -80,6 +79,7 @@ func TestConcurrentMigrations(t *testing.T) {
 // waits the minimum delay (the backoff restarts after a good connection),
 // and notifications flow again after each.
 func TestListenBackoffResets(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -97,34 +97,21 @@ func TestListenBackoffResets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close(ctx)
-	timeout := time.After(30 * time.Second)
-	pid := <-listening
-	<-wake
+	const d = 10 * time.Second
+	pid := storetest.Await(t, "LISTEN", d, listening)
+	storetest.Await(t, "the first wake-up", d, wake)
 	var delays []time.Duration
 	for kill := 0; kill < 2; kill++ {
 		if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend($1)", int32(pid)); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case d := <-retries:
-			delays = append(delays, d)
-		case <-timeout:
-			t.Fatal("LISTEN connection loss not noticed")
-		}
-		select {
-		case pid = <-listening:
-		case <-timeout:
-			t.Fatal("LISTEN did not reconnect")
-		}
-		<-wake // the catch-up wake-up after a reconnect
+		delays = append(delays, storetest.Await(t, "the LISTEN connection loss to be noticed", d, retries))
+		pid = storetest.Await(t, "LISTEN to reconnect", d, listening)
+		storetest.Await(t, "the catch-up wake-up after a reconnect", d, wake)
 		if _, err := admin.Exec(ctx, "SELECT pg_notify($1, '')", postgres.Channel); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case <-wake:
-		case <-timeout:
-			t.Fatalf("no notification after reconnect %d", kill+1)
-		}
+		storetest.Await(t, fmt.Sprintf("a notification after reconnect %d", kill+1), d, wake)
 	}
 	if delays[0] != delays[1] {
 		t.Fatalf("reconnect delays %v: the backoff did not restart after a good connection", delays)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hookrunner/hookrunner/store"
 	"github.com/hookrunner/hookrunner/store/sqlite"
+	"github.com/hookrunner/hookrunner/store/sqlstore"
 	"github.com/hookrunner/hookrunner/store/storetest"
 )
 
@@ -22,6 +24,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestReopenKeepsDataAndMigrationsOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "x.db")
 	s, err := sqlite.Open(ctx, path, sqlite.Options{Synchronous: "normal"})
@@ -47,5 +50,39 @@ func TestReopenKeepsDataAndMigrationsOnce(t *testing.T) {
 	}
 	if _, err := sqlite.Open(ctx, path, sqlite.Options{Synchronous: "sometimes"}); err == nil {
 		t.Fatal("bad synchronous accepted")
+	}
+}
+
+// TestClockInjected: the store stamps its writes with Options.Now, so
+// tests can move time without sleeping.
+func TestClockInjected(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := &fakeClock{now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)}
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"), sqlite.Options{Options: sqlstore.Options{Now: clock.Now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	ev := &store.Event{ID: store.NewID(), Source: "s", Provider: "generic", Headers: map[string]string{}, Body: []byte("x"), ReceivedAt: now}
+	r := &store.Run{ID: store.NewID(), EventID: ev.ID, Rule: "r", State: store.Pending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+	if _, err := s.Ingest(ctx, ev, []*store.Run{r}, now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Claim(ctx, store.ClaimOptions{Owner: "w", Limit: 1, Lease: time.Minute, Now: now}); err != nil || len(got) != 1 {
+		t.Fatalf("claim = %v, %v", got, err)
+	}
+	clock.Advance(time.Hour)
+	if err := s.Finish(ctx, "w", r.ID, store.Outcome{State: store.Succeeded, Attempt: store.Attempt{N: 1, OK: true}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.GetRun(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := clock.Now()
+	if got.FinishedAt == nil || !got.FinishedAt.Equal(want) || !got.UpdatedAt.Equal(want) {
+		t.Fatalf("finished at %v, updated at %v; want the store clock's %v", got.FinishedAt, got.UpdatedAt, want)
 	}
 }

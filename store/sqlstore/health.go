@@ -90,14 +90,14 @@ func isFault(err error) bool {
 // has not committed for a while, so it also notices a disk that filled up
 // while the service was idle.
 func (s *Store) Writable(ctx context.Context) error {
-	err, probe := s.health.state(time.Now())
+	err, probe := s.health.state(s.now())
 	if err == nil && probe {
 		err = s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			_, err := s.exec(ctx, tx, s.q.probe, nanos(time.Now()))
+			_, err := s.exec(ctx, tx, s.q.probe, nanos(s.now()))
 			return err
 		})
 		if err == nil {
-			err, _ = s.health.state(time.Now())
+			err, _ = s.health.state(s.now())
 		}
 	}
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -18,8 +17,7 @@ func (s *Store) SaveRevision(ctx context.Context, rev *store.Revision) error {
 		return fmt.Errorf("encode revision: %w", err)
 	}
 	return s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.d.Rebind(`INSERT INTO revisions (hash, path, files, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (hash) DO NOTHING`), rev.Hash, rev.Path, string(files), nanos(rev.CreatedAt))
+		_, err := tx.ExecContext(ctx, s.q.saveRevision, rev.Hash, rev.Path, string(files), nanos(rev.CreatedAt))
 		return err
 	})
 }
@@ -29,7 +27,7 @@ func (s *Store) GetRevision(ctx context.Context, hash string) (*store.Revision, 
 	var files string
 	var at int64
 	rev := &store.Revision{Hash: hash}
-	err := s.read.QueryRowContext(ctx, s.d.Rebind(`SELECT path, files, created_at FROM revisions WHERE hash = ?`), hash).Scan(&rev.Path, &files, &at)
+	err := s.read.QueryRowContext(ctx, s.q.getRevision, hash).Scan(&rev.Path, &files, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -45,7 +43,7 @@ func (s *Store) GetRevision(ctx context.Context, hash string) (*store.Revision, 
 
 // ListRevisions implements store.Store.
 func (s *Store) ListRevisions(ctx context.Context, n int) ([]*store.Revision, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT hash, path, created_at FROM revisions ORDER BY created_at DESC, hash LIMIT `+strconv.Itoa(limit(n)))
+	rows, err := s.read.QueryContext(ctx, s.q.listRevisions(n))
 	if err != nil {
 		return nil, fmt.Errorf("list revisions: %w", err)
 	}

@@ -10,9 +10,10 @@ import (
 	"github.com/hookrunner/hookrunner/store"
 )
 
-// revisions: config revisions are kept by hash, idempotently, byte-exact.
-func revisions(t *testing.T, newStore Factory) {
+// revisionsFamily: config revisions are kept by hash, idempotently, byte-exact.
+func revisionsFamily(t *testing.T, newStore Factory) {
 	t.Run("Revisions", func(t *testing.T) {
+		t.Parallel()
 		s := newStore(t)
 		ctx := context.Background()
 		rev := &store.Revision{Hash: "abc123", Path: "/etc/hookrunner/hooks.yaml", CreatedAt: time.Unix(1700000000, 0),
@@ -34,6 +35,7 @@ func revisions(t *testing.T, newStore Factory) {
 		}
 	})
 	t.Run("ListRevisions", func(t *testing.T) {
+		t.Parallel()
 		s := newStore(t)
 		ctx := context.Background()
 		if got, err := s.ListRevisions(ctx, 0); err != nil || len(got) != 0 {

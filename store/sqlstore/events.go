@@ -1,0 +1,119 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookrunner/hookrunner/store"
+)
+
+// Ingest implements store.Store.
+func (s *Store) Ingest(ctx context.Context, ev *store.Event, runs []*store.Run, dedupeSince time.Time) (store.IngestResult, error) {
+	res := store.IngestResult{EventID: ev.ID}
+	args := eventArgs(ev) // encoded by the caller, not the writer
+	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		dup, existing, err := s.ingestTx(ctx, tx, ev, args, runs, dedupeSince)
+		if err != nil {
+			return err
+		}
+		res.Duplicate, res.EventID = dup, ev.ID
+		if dup {
+			res.EventID = existing
+			return nil
+		}
+		return s.notify(ctx, tx, len(runs))
+	})
+	return res, err
+}
+
+// ingestTx stores one event (args are its eventArgs) and its runs unless
+// its delivery id was seen since dedupeSince (then it returns the earlier
+// event's id).
+func (s *Store) ingestTx(ctx context.Context, tx *sql.Tx, ev *store.Event, args []any, runs []*store.Run, dedupeSince time.Time) (bool, string, error) {
+	if ev.DeliveryID != "" {
+		var got string
+		err := s.queryRow(ctx, tx, s.q.insertDelivery, ev.Source, ev.DeliveryID, ev.ID, nanos(ev.ReceivedAt), nanos(dedupeSince)).Scan(&got)
+		if errors.Is(err, sql.ErrNoRows) {
+			var existing string
+			if err := s.queryRow(ctx, tx, s.q.existingDelivery, ev.Source, ev.DeliveryID).Scan(&existing); err != nil {
+				return false, "", fmt.Errorf("read duplicate delivery: %w", err)
+			}
+			return true, existing, nil
+		}
+		if err != nil {
+			return false, "", fmt.Errorf("record delivery: %w", err)
+		}
+	}
+	if _, err := s.exec(ctx, tx, s.q.insertEvent, args...); err != nil {
+		return false, "", fmt.Errorf("insert event: %w", err)
+	}
+	for _, r := range runs {
+		if err := s.insertRun(ctx, tx, r); err != nil {
+			return false, "", err
+		}
+	}
+	return false, "", nil
+}
+
+// Seen implements store.Store: one primary-key lookup on the read pool.
+func (s *Store) Seen(ctx context.Context, source, deliveryID string, since time.Time) (string, bool, error) {
+	if deliveryID == "" {
+		return "", false, nil
+	}
+	var id string
+	err := s.read.QueryRowContext(ctx, s.q.seenDelivery, source, deliveryID, nanos(since)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("look up delivery %s/%s: %w", source, deliveryID, err)
+	}
+	return id, true, nil
+}
+
+// GetEvent implements store.Store.
+func (s *Store) GetEvent(ctx context.Context, id string) (*store.Event, error) {
+	e, err := scanEvent(s.read.QueryRowContext(ctx, s.q.getEvent, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("event %s: %w", id, store.ErrNotFound)
+	}
+	return e, err
+}
+
+// ListEvents implements store.Store.
+func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.Event, error) {
+	q, args := s.q.listEvents(f)
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return scanAll(rows, scanEvent)
+}
+
+// Prune implements store.Store.
+func (s *Store) Prune(ctx context.Context, olderThan, dedupeBefore time.Time) (int, error) {
+	var n int64
+	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Runs and attempts of the pruned events go first (no reliance on
+		// foreign-key cascades, which SQLite leaves off by default).
+		if _, err := tx.ExecContext(ctx, s.q.pruneAttempts, nanos(olderThan)); err != nil {
+			return fmt.Errorf("prune attempts: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q.pruneRuns, nanos(olderThan)); err != nil {
+			return fmt.Errorf("prune runs: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, s.q.pruneEvents, nanos(olderThan))
+		if err != nil {
+			return fmt.Errorf("prune events: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, s.q.pruneDeliveries, nanos(dedupeBefore)); err != nil {
+			return fmt.Errorf("prune deliveries: %w", err)
+		}
+		return nil
+	})
+	return int(n), err
+}

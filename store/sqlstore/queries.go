@@ -1,0 +1,232 @@
+package sqlstore
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/hookrunner/hookrunner/store"
+)
+
+// Every SQL statement the store runs is written here, once, with ?
+// placeholders. buildQueries rebinds the fixed ones for the dialect when
+// the store opens; the few whose text depends on the arguments (an IN list,
+// optional filters) are built by the methods below from the same pieces.
+
+// Column lists, in the order scan.go reads them.
+const (
+	runCols      = `id, event_id, rule, config_hash, state, attempt, step, next_attempt_at, claimed_by, last_error, exit_code, http_status, output, detail, created_at, updated_at, finished_at, replay_of, interrupted`
+	eventCols    = `id, source, provider, event, delivery_id, headers, query, body, remote_ip, received_at, verification, matched, config_hash`
+	attemptCols  = `run_id, n, step, started_at, duration_ns, ok, error, exit_code, http_status, output, detail, interrupted`
+	processCols  = `boot_id, pgid, start_ticks, run_id, host, owner, owner_pid, owner_start_ticks, started_at`
+	deliveryCols = `source, delivery_id, event_id, received_at`
+	pollCols     = `cursor, initialized, lease_owner, lease_until, last_poll_at, last_error`
+)
+
+const (
+	// dueRuns are runs a worker may claim: waiting, or running with an
+	// expired lease. dueOrder follows the optional rule filter.
+	dueRuns  = `SELECT id, rule FROM runs WHERE state IN ('pending', 'retrying', 'running') AND next_attempt_at <= ?`
+	dueOrder = ` ORDER BY next_attempt_at, id LIMIT ?`
+	// prunable is the condition on events old enough to prune whose runs
+	// have all finished (succeeded or replayed); dead and waiting runs
+	// keep their event.
+	prunable = `received_at < ? AND NOT EXISTS (
+			SELECT 1 FROM runs r WHERE r.event_id = events.id AND r.state NOT IN ('succeeded', 'replayed'))`
+	// deliveryEvent is the event a delivery id of a source was stored as.
+	deliveryEvent = `SELECT event_id FROM deliveries WHERE source = ? AND delivery_id = ?`
+	// clearPollLease frees poll leases (all of them, or one with a WHERE).
+	clearPollLease = `UPDATE poll_state SET lease_owner = '', lease_until = 0`
+)
+
+type queries struct {
+	rebind func(string) string
+
+	// migrate.go
+	createMigrations, migrationApplied, recordMigration, schemaVersion string
+	// events.go
+	insertDelivery, existingDelivery, seenDelivery, probe, insertEvent, getEvent string
+	pruneAttempts, pruneRuns, pruneEvents, pruneDeliveries                       string
+	// queue.go
+	insertRun, due, runningCounts, extend, progress, finish, insertAttempt, release string
+	recover, recoverPolls                                                           string
+	// runs.go
+	getRun, attempts, replaySources, markReplayed, countStates, countRules string
+	// poll.go
+	createPoll, acquirePoll, getPoll, pollOwner, seenOnly, releasePoll, pollFailed string
+	// processes.go
+	recordProcess, forgetProcess, processes string
+	// revisions.go
+	saveRevision, getRevision string
+}
+
+func buildQueries(d Dialect) queries {
+	r := d.Rebind
+	return queries{
+		rebind: r,
+
+		createMigrations: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
+		migrationApplied: r(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`),
+		recordMigration:  r(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`),
+		schemaVersion:    `SELECT COUNT(*) FROM schema_migrations`,
+
+		insertDelivery: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?)
+			ON CONFLICT (source, delivery_id) DO UPDATE SET event_id = excluded.event_id, received_at = excluded.received_at
+			WHERE deliveries.received_at < ? RETURNING event_id`),
+		existingDelivery: r(deliveryEvent),
+		seenDelivery:     r(deliveryEvent + ` AND received_at >= ?`),
+		// The probe row (source '' is no source's name) proves a durable write.
+		probe: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES ('', 'hookrunner-write-probe', '', ?)
+			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
+		insertEvent:     r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		getEvent:        r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
+		pruneAttempts:   r(`DELETE FROM attempts WHERE run_id IN (SELECT id FROM runs WHERE event_id IN (SELECT id FROM events WHERE ` + prunable + `))`),
+		pruneRuns:       r(`DELETE FROM runs WHERE event_id IN (SELECT id FROM events WHERE ` + prunable + `)`),
+		pruneEvents:     r(`DELETE FROM events WHERE ` + prunable),
+		pruneDeliveries: r(`DELETE FROM deliveries WHERE received_at < ?`),
+
+		insertRun:     r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		due:           r(dueRuns+dueOrder) + " " + d.ForUpdate,
+		runningCounts: r(`SELECT rule, COUNT(*) FROM runs WHERE state = 'running' AND next_attempt_at > ? GROUP BY rule`),
+		extend:        r(`UPDATE runs SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
+		progress:      r(`UPDATE runs SET step = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
+		finish: r(`UPDATE runs SET state = ?, step = ?, next_attempt_at = ?, last_error = ?, exit_code = ?, http_status = ?, output = ?, detail = ?,
+			updated_at = ?, finished_at = ?, claimed_by = '', interrupted = interrupted + ?
+			WHERE id = ? AND claimed_by = ? AND state = 'running'`),
+		insertAttempt: r(`INSERT INTO attempts (` + attemptCols + `)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (run_id, n) DO UPDATE SET step = excluded.step, started_at = excluded.started_at, duration_ns = excluded.duration_ns,
+			ok = excluded.ok, error = excluded.error, exit_code = excluded.exit_code, http_status = excluded.http_status,
+			output = excluded.output, detail = excluded.detail, interrupted = excluded.interrupted`),
+		release:      r(`UPDATE runs SET state = 'pending', attempt = attempt - 1, claimed_by = '', next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
+		recover:      r(`UPDATE runs SET next_attempt_at = ?, updated_at = ? WHERE state = 'running'`),
+		recoverPolls: clearPollLease,
+
+		getRun:        r(`SELECT ` + runCols + ` FROM runs WHERE id = ?`),
+		attempts:      r(`SELECT ` + attemptCols + ` FROM attempts WHERE run_id = ? ORDER BY n`),
+		replaySources: r(`SELECT ` + runCols + ` FROM runs WHERE rule = ? AND state = ? ORDER BY created_at LIMIT 10000`),
+		markReplayed:  r(`UPDATE runs SET state = 'replayed', updated_at = ? WHERE id = ? AND state = 'dead'`),
+		countStates:   `SELECT state, COUNT(*) FROM runs GROUP BY state`,
+		countRules: r(`SELECT e.source, r.rule, r.state, COUNT(*) FROM runs r JOIN events e ON e.id = r.event_id
+			WHERE r.created_at >= ? GROUP BY e.source, r.rule, r.state`),
+
+		createPoll: r(`INSERT INTO poll_state (source) VALUES (?) ON CONFLICT (source) DO NOTHING`),
+		acquirePoll: r(`UPDATE poll_state SET lease_owner = ?, lease_until = ?
+			WHERE source = ? AND (lease_owner = ? OR lease_owner = '' OR lease_until < ?)`),
+		getPoll:   r(`SELECT ` + pollCols + ` FROM poll_state WHERE source = ?`),
+		pollOwner: r(`SELECT lease_owner FROM poll_state WHERE source = ?`),
+		seenOnly: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, '', ?)
+			ON CONFLICT (source, delivery_id) DO NOTHING`),
+		releasePoll: r(clearPollLease + ` WHERE source = ? AND lease_owner = ?`),
+		pollFailed:  r(`UPDATE poll_state SET last_error = ?, last_poll_at = ? WHERE source = ?`),
+
+		recordProcess: r(`INSERT INTO processes (` + processCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (boot_id, pgid, start_ticks) DO UPDATE SET run_id = excluded.run_id, host = excluded.host, owner = excluded.owner,
+			owner_pid = excluded.owner_pid, owner_start_ticks = excluded.owner_start_ticks, started_at = excluded.started_at`),
+		forgetProcess: r(`DELETE FROM processes WHERE boot_id = ? AND pgid = ? AND start_ticks = ?`),
+		processes:     `SELECT ` + processCols + ` FROM processes ORDER BY started_at, pgid`,
+
+		saveRevision: r(`INSERT INTO revisions (hash, path, files, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (hash) DO NOTHING`),
+		getRevision: r(`SELECT path, files, created_at FROM revisions WHERE hash = ?`),
+	}
+}
+
+// hot are the statements prepared once on the write connection.
+func (q *queries) hot() []string {
+	return []string{q.insertDelivery, q.existingDelivery, q.insertEvent, q.insertRun, q.finish, q.insertAttempt, q.progress, q.extend}
+}
+
+// marks is n comma-separated placeholders.
+func marks(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// dueExcept is the due query leaving out n rules (those at their
+// concurrency limit), so one blocked rule's queue does not starve others.
+func (q *queries) dueExcept(n int, forUpdate string) string {
+	return q.rebind(dueRuns+` AND rule NOT IN (`+marks(n)+`)`+dueOrder) + " " + forUpdate
+}
+
+// claimRuns leases n runs by id and returns them.
+func (q *queries) claimRuns(n int) string {
+	return q.rebind(`UPDATE runs SET state = 'running', claimed_by = ?, next_attempt_at = ?, attempt = attempt + 1, updated_at = ?
+			WHERE id IN (` + marks(n) + `) RETURNING ` + runCols)
+}
+
+// filter collects the WHERE conditions of a list query.
+type filter struct {
+	where []string
+	args  []any
+}
+
+func (f *filter) add(cond string, arg any) {
+	f.where, f.args = append(f.where, cond), append(f.args, arg)
+}
+
+// list is a SELECT of cols from table with the filter, newest first.
+func (q *queries) list(cols, table string, f filter, order string, n int) string {
+	s := `SELECT ` + cols + ` FROM ` + table
+	if len(f.where) > 0 {
+		s += " WHERE " + strings.Join(f.where, " AND ")
+	}
+	return q.rebind(s + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit(n)))
+}
+
+func (q *queries) listEvents(f store.EventFilter) (string, []any) {
+	var w filter
+	if f.Source != "" {
+		w.add("source = ?", f.Source)
+	}
+	if f.Event != "" {
+		w.add("event = ?", f.Event)
+	}
+	if !f.Since.IsZero() {
+		w.add("received_at >= ?", nanos(f.Since))
+	}
+	if !f.Before.IsZero() {
+		w.add("received_at < ?", nanos(f.Before))
+	}
+	return q.list(eventCols, "events", w, "received_at DESC, id DESC", f.Limit), w.args
+}
+
+func (q *queries) listRuns(f store.RunFilter) (string, []any) {
+	var w filter
+	if f.EventID != "" {
+		w.add("event_id = ?", f.EventID)
+	}
+	if f.Rule != "" {
+		w.add("rule = ?", f.Rule)
+	}
+	if f.State != "" {
+		w.add("state = ?", string(f.State))
+	}
+	if !f.Since.IsZero() {
+		w.add("created_at >= ?", nanos(f.Since))
+	}
+	return q.list(runCols, "runs", w, "created_at DESC, id DESC", f.Limit), w.args
+}
+
+func (q *queries) listRevisions(n int) string {
+	return q.list("hash, path, created_at", "revisions", filter{}, "created_at DESC, hash", n)
+}
+
+// savePoll records a finished poll: its time, and the cursor and the
+// initialized flag when they change.
+func (q *queries) savePoll(cursor, initialize bool) string {
+	s := `UPDATE poll_state SET last_poll_at = ?, last_error = ''`
+	if cursor {
+		s += `, cursor = ?`
+	}
+	if initialize {
+		s += `, initialized = TRUE`
+	}
+	return q.rebind(s + ` WHERE source = ?`)
+}
+
+// limit is a list size: n, or 100 when n is unset or over 10,000.
+func limit(n int) int {
+	if n <= 0 || n > 10000 {
+		return 100
+	}
+	return n
+}

@@ -1,0 +1,236 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/hookrunner/hookrunner/store"
+)
+
+// The run queue: runs are inserted pending, claimed under a lease by one
+// owner, kept by extending the lease, and finished (or released) by that
+// owner only; an expired lease makes the run due again for anyone.
+
+func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r *store.Run) error {
+	if _, err := s.exec(ctx, tx, s.q.insertRun, runArgs(r)...); err != nil {
+		return fmt.Errorf("insert run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// AddRuns implements store.Store.
+func (s *Store) AddRuns(ctx context.Context, runs []*store.Run) error {
+	return s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, r := range runs {
+			if err := s.insertRun(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		return s.notify(ctx, tx, len(runs))
+	})
+}
+
+// Claim implements store.Store.
+func (s *Store) Claim(ctx context.Context, o store.ClaimOptions) ([]*store.Run, error) {
+	if o.Limit <= 0 {
+		return nil, nil
+	}
+	var out []*store.Run
+	err := s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		out = out[:0]
+		if s.d.ClaimLock != "" {
+			if _, err := tx.ExecContext(ctx, s.d.ClaimLock); err != nil {
+				return fmt.Errorf("claim lock: %w", err)
+			}
+		}
+		room, err := s.room(ctx, tx, o)
+		if err != nil {
+			return err
+		}
+		ids, err := s.due(ctx, tx, o, room)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		args := []any{o.Owner, nanos(o.Now.Add(o.Lease)), nanos(o.Now)}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		rows, err := tx.QueryContext(ctx, s.q.claimRuns(len(ids)), args...)
+		if err != nil {
+			return fmt.Errorf("claim runs: %w", err)
+		}
+		out, err = scanAll(rows, scanRun)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, nil
+}
+
+// room is how many more runs each rule with a concurrency limit may start.
+func (s *Store) room(ctx context.Context, tx *sql.Tx, o store.ClaimOptions) (map[string]int, error) {
+	room := map[string]int{}
+	if len(o.Concurrency) == 0 {
+		return room, nil
+	}
+	for rule, limit := range o.Concurrency {
+		room[rule] = limit
+	}
+	rows, err := tx.QueryContext(ctx, s.q.runningCounts, nanos(o.Now))
+	if err != nil {
+		return nil, fmt.Errorf("count running: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rule string
+		var n int
+		if err := rows.Scan(&rule, &n); err != nil {
+			return nil, err
+		}
+		if _, limited := room[rule]; limited {
+			room[rule] -= n
+		}
+	}
+	return room, rows.Err()
+}
+
+// due picks up to o.Limit due runs within each rule's room (which it
+// spends), oldest due first.
+func (s *Store) due(ctx context.Context, tx *sql.Tx, o store.ClaimOptions, room map[string]int) ([]string, error) {
+	now := nanos(o.Now)
+	// Rules at their limit are left out of the query so that a queue of
+	// one blocked rule does not starve the others.
+	q, args := s.q.due, []any{now, o.Limit * 4}
+	var blocked []string
+	for rule, left := range room {
+		if left <= 0 {
+			blocked = append(blocked, rule)
+		}
+	}
+	if len(blocked) > 0 {
+		sort.Strings(blocked)
+		q = s.q.dueExcept(len(blocked), s.d.ForUpdate)
+		args = []any{now}
+		for _, b := range blocked {
+			args = append(args, b)
+		}
+		args = append(args, o.Limit*4)
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select due runs: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() && len(ids) < o.Limit {
+		var id, rule string
+		if err := rows.Scan(&id, &rule); err != nil {
+			return nil, err
+		}
+		if left, limited := room[rule]; limited {
+			if left <= 0 {
+				continue
+			}
+			room[rule] = left - 1
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// Extend implements store.Store.
+func (s *Store) Extend(ctx context.Context, owner string, ids []string, until time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := s.now().UnixNano()
+	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := s.exec(ctx, tx, s.q.extend, nanos(until), now, id, owner); err != nil {
+				return fmt.Errorf("extend lease of %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Progress implements store.Store.
+func (s *Store) Progress(ctx context.Context, owner, runID string, step int) error {
+	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, s.q.progress, step, s.now().UnixNano(), runID, owner)
+		if err != nil {
+			return fmt.Errorf("record progress of %s: %w", runID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrLeaseLost
+		}
+		return nil
+	})
+}
+
+// Finish implements store.Store.
+func (s *Store) Finish(ctx context.Context, owner, runID string, o store.Outcome) error {
+	a := o.Attempt
+	now := s.now()
+	var finished *time.Time
+	if o.State.Terminal() {
+		finished = &now
+	}
+	interrupted := 0
+	if a.Interrupted {
+		interrupted = 1
+	}
+	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, s.q.finish, string(o.State), o.Step, nanos(o.NextAttemptAt), a.Error, nullInt(a.ExitCode), a.HTTPStatus,
+			a.Output, a.Detail, nanos(now), nullTime(finished), interrupted, runID, owner)
+		if err != nil {
+			return fmt.Errorf("finish run %s: %w", runID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrLeaseLost
+		}
+		if _, err := s.exec(ctx, tx, s.q.insertAttempt, attemptArgs(runID, a)...); err != nil {
+			return fmt.Errorf("record attempt of %s: %w", runID, err)
+		}
+		return nil
+	})
+}
+
+// Release implements store.Store.
+func (s *Store) Release(ctx context.Context, owner string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := s.now().UnixNano()
+	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, s.q.release, 0, now, id, owner); err != nil {
+				return fmt.Errorf("release %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// RecoverAll implements store.Store.
+func (s *Store) RecoverAll(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.recover, nanos(now), nanos(now))
+		if err != nil {
+			return fmt.Errorf("recover running runs: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		// The only process using this store polls again at once.
+		if _, err := tx.ExecContext(ctx, s.q.recoverPolls); err != nil {
+			return fmt.Errorf("recover poll leases: %w", err)
+		}
+		return nil
+	})
+	return int(n), err
+}

@@ -1,0 +1,236 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// op is one caller's write, run by a writer inside a shared transaction.
+type op struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	done chan error
+	// relaxed ops are run-state changes (claim, lease, progress, finish):
+	// losing one to a power cut only makes a run execute again, which
+	// at-least-once delivery allows, so they skip the fsync. Ingest,
+	// replays and new runs are always durable.
+	relaxed bool
+}
+
+// do runs fn inside a group-commit transaction and waits for the commit.
+func (s *Store) do(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.submit(&op{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// doRelaxed is do for run-state changes that need not be fsynced.
+func (s *Store) doRelaxed(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.submit(&op{ctx: ctx, fn: fn, done: make(chan error, 1), relaxed: true})
+}
+
+func (s *Store) submit(o *op) error {
+	ctx := o.ctx
+	select {
+	case s.ops <- o:
+	case <-s.stop:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-o.done:
+		return err
+	case <-s.stop:
+		// The writer may still finish it; wait for a bounded time.
+		select {
+		case err := <-o.done:
+			return err
+		case <-time.After(5 * time.Second):
+			return ErrClosed
+		}
+	}
+}
+
+func (s *Store) writer() {
+	batch := make([]*op, 0, s.opt.MaxBatch)
+	for {
+		select {
+		case <-s.stop:
+			// Drain what is queued so no caller waits forever.
+			for {
+				select {
+				case o := <-s.ops:
+					s.commit([]*op{o})
+				default:
+					return
+				}
+			}
+		case o := <-s.ops:
+			batch = append(batch[:0], o)
+		drain:
+			for len(batch) < s.opt.MaxBatch {
+				select {
+				case o := <-s.ops:
+					batch = append(batch, o)
+				default:
+					break drain
+				}
+			}
+			s.commit(batch)
+		}
+	}
+}
+
+func (s *Store) commit(batch []*op) {
+	live := batch[:0:0]
+	for _, o := range batch {
+		if err := o.ctx.Err(); err != nil {
+			o.done <- err
+			continue
+		}
+		live = append(live, o)
+	}
+	if len(live) == 0 {
+		return
+	}
+	// Fast path: the whole batch in one transaction, one commit (one fsync).
+	errs, err := s.runBatch(live)
+	if err == nil {
+		if s.opt.OnCommit != nil {
+			s.opt.OnCommit(len(live))
+		}
+		for i, o := range live {
+			o.done <- errs[i]
+		}
+		return
+	}
+	if len(live) == 1 {
+		live[0].done <- err
+		return
+	}
+	// Something in the batch failed: run each op alone so that one bad
+	// write fails only its own caller.
+	for _, o := range live {
+		errs, err := s.runBatch([]*op{o})
+		if err == nil {
+			err = errs[0]
+		}
+		o.done <- err
+	}
+}
+
+// runBatch runs ops in one transaction. It returns a nil error only when
+// every op succeeded and the transaction committed; the outcome is what
+// Writable reports.
+func (s *Store) runBatch(ops []*op) ([]error, error) {
+	errs, err := s.runBatchTx(ops)
+	now := s.now()
+	switch {
+	case err == nil:
+		if err = s.check(); err == nil {
+			s.health.ok(now)
+		}
+	case isFault(err):
+		s.health.fail(err, now, false)
+	}
+	return errs, err
+}
+
+// check asks the dialect whether the database is still the store's.
+func (s *Store) check() error {
+	if s.d.Check == nil {
+		return nil
+	}
+	if err := s.d.Check(); err != nil {
+		err = fmt.Errorf("%w: %w", ErrUnwritable, err)
+		s.health.fail(err, s.now(), true)
+		return err
+	}
+	return nil
+}
+
+func (s *Store) runBatchTx(ops []*op) ([]error, error) {
+	ctx := context.Background()
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	relaxed := true
+	for _, o := range ops {
+		relaxed = relaxed && o.relaxed
+	}
+	if s.d.Relax != nil && s.relaxedNow != relaxed {
+		// Outside the transaction (SQLite's synchronous pragma).
+		if err := s.d.Relax(ctx, s.write, nil, relaxed); err != nil {
+			return nil, fmt.Errorf("set durability: %w", err)
+		}
+		s.relaxedNow = relaxed
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	if s.d.RelaxInTx != "" && relaxed {
+		if _, err := tx.ExecContext(ctx, s.d.RelaxInTx); err != nil {
+			_ = tx.Rollback()
+			return nil, fmt.Errorf("set durability: %w", err)
+		}
+	}
+	errs := make([]error, len(ops))
+	for i, o := range ops {
+		if errs[i] = o.fn(ctx, tx); errs[i] != nil {
+			_ = tx.Rollback()
+			return nil, errs[i]
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return errs, nil
+}
+
+// prepare prepares the hot statements once on the write connection (before
+// any transaction holds it).
+func (s *Store) prepare(ctx context.Context) error {
+	for _, q := range s.q.hot() {
+		st, err := s.write.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		s.prepared.Store(q, st)
+	}
+	return nil
+}
+
+// stmt returns the prepared statement for query bound to tx, or nil.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	if v, ok := s.prepared.Load(query); ok {
+		return tx.StmtContext(ctx, v.(*sql.Stmt))
+	}
+	return nil
+}
+
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if st := s.stmt(ctx, tx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st := s.stmt(ctx, tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// notify wakes other processes when a transaction created n due runs.
+func (s *Store) notify(ctx context.Context, tx *sql.Tx, n int) error {
+	if s.d.Notify == "" || n == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, s.d.Notify); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	return nil
+}

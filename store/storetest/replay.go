@@ -1,0 +1,76 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hookrunner/hookrunner/store"
+)
+
+// replayFamily: replaying finished runs, one or all of a rule.
+func replayFamily(t *testing.T, newStore Factory) {
+	ctx := context.Background()
+
+	t.Run("ReplayDead", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		ev := event("gh", "", t0)
+		r := run(ev, "a", t0)
+		ingest(t, s, ev, r)
+		if _, err := s.Replay(ctx, r.ID, "abc", t0); !errors.Is(err, store.ErrNotReplayable) {
+			t.Fatalf("replaying a pending run: %v", err)
+		}
+		claim(t, s, "w1", 1, t0, nil)
+		if err := s.Finish(ctx, "w1", r.ID, store.Outcome{State: store.Dead, Attempt: store.Attempt{N: 1, Error: "boom"}}); err != nil {
+			t.Fatal(err)
+		}
+		dead, _ := s.ListRuns(ctx, store.RunFilter{State: store.Dead})
+		if len(dead) != 1 {
+			t.Fatalf("dead list = %d", len(dead))
+		}
+		nr, err := s.Replay(ctx, r.ID, "def", t0.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if nr.ReplayOf != r.ID || nr.State != store.Pending || nr.EventID != ev.ID || nr.ConfigHash != "def" {
+			t.Fatalf("replay run = %+v", nr)
+		}
+		old, _, _ := s.GetRun(ctx, r.ID)
+		if old.State != store.Replayed {
+			t.Fatalf("original state = %s", old.State)
+		}
+		if _, err := s.Replay(ctx, r.ID, "abc", t0); !errors.Is(err, store.ErrNotReplayable) {
+			t.Fatalf("replaying twice: %v", err)
+		}
+		if got := claim(t, s, "w1", 5, t0.Add(2*time.Minute), nil); len(got) != 1 || got[0].ID != nr.ID {
+			t.Fatalf("claim of replay = %+v", got)
+		}
+	})
+	t.Run("ReplayRule", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		for i := 0; i < 3; i++ {
+			ev := event("gh", "", t0)
+			r := run(ev, "flaky", t0)
+			ingest(t, s, ev, r, run(ev, "fine", t0))
+		}
+		for _, r := range claim(t, s, "w", 10, t0, nil) {
+			st := store.Succeeded
+			if r.Rule == "flaky" {
+				st = store.Dead
+			}
+			if err := s.Finish(ctx, "w", r.ID, store.Outcome{State: st, Attempt: store.Attempt{N: 1}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.ReplayRule(ctx, "flaky", "", "abc", t0)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("replay rule = %d, %v", len(got), err)
+		}
+		if dead, _ := s.ListRuns(ctx, store.RunFilter{Rule: "flaky", State: store.Dead}); len(dead) != 0 {
+			t.Fatalf("%d dead runs left", len(dead))
+		}
+	})
+}
