@@ -1,4 +1,4 @@
-package actions
+package shell
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hookrunner/hookrunner/config"
+	"github.com/hookrunner/hookrunner/actions"
 )
 
 // guardCommand refuses, at load, every templated element of the command
@@ -15,13 +15,13 @@ import (
 // problem carries its element path (command[3]) so the engine prefixes it
 // with the rule and action.
 func guardCommand(cfg ShellConfig) error {
-	var errs config.Errors
+	var errs actions.ConfigErrors
 	found, stdin := analyse(cfg.Command, cfg.AllowDash)
 	for _, f := range found {
-		errs = append(errs, config.Problem{Path: fmt.Sprintf("command[%d]", f.Index), Msg: describeFinding(cfg.Command, f)})
+		errs.Add(fmt.Sprintf("command[%d]", f.Index), "%s", describeFinding(cfg.Command, f))
 	}
 	if cfg.Stdin != "" && stdin != "" {
-		errs = append(errs, config.Problem{Path: "stdin", Msg: fmt.Sprintf("%s reads code from standard input, so the event's data there would run as code; give the program a fixed script and pass the data as an argument or through env:", stdin)})
+		errs.Add("stdin", "%s reads code from standard input, so the event's data there would run as code; give the program a fixed script and pass the data as an argument or through env:", stdin)
 	}
 	names := make([]string, 0, len(cfg.Env))
 	for k := range cfg.Env {
@@ -30,7 +30,7 @@ func guardCommand(cfg ShellConfig) error {
 	sort.Strings(names)
 	for _, k := range names {
 		if templated(cfg.Env[k]) && dangerousEnv(k) {
-			errs = append(errs, config.Problem{Path: "env." + k, Msg: fmt.Sprintf("%q: programs read %s as code or as a program to run or load; pass the value under another variable name", cfg.Env[k], k)})
+			errs.Add("env."+k, "%q: programs read %s as code or as a program to run or load; pass the value under another variable name", cfg.Env[k], k)
 		}
 	}
 	return errs.Err()
