@@ -1,5 +1,8 @@
-// Package actions holds the Action interface, its registry and the built-in
-// actions (shell, http). A new action is one file that registers a Factory.
+// Package actions holds the Action interface, its registry (Register,
+// Build), Invocation and Result, permanent errors and the helpers actions
+// share. It holds no action: those live in sub-packages (actions/shell,
+// actions/httpcall, actions/crm) that register themselves in init, and
+// cmd/hookrunner/imports.go blank-imports them.
 package actions
 
 import (
@@ -7,8 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/hookrunner/hookrunner/expression"
@@ -64,6 +66,12 @@ type Action interface {
 	Run(ctx context.Context, inv *Invocation) (Result, error)
 	// Describe renders what the action would do for env (explain).
 	Describe(env *expression.Env) (string, error)
+	// Close releases what the action holds (database pools, idle
+	// connections). The engine calls it once the config the action belongs
+	// to is no longer used (evicted from the kept revisions, or at
+	// shutdown). A run still in flight on a closed action must still
+	// complete (see actions/crm).
+	Close() error
 }
 
 // PermanentError marks a failure that retrying cannot fix (a 4xx answer, a
@@ -87,152 +95,53 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
-// BuildContext is what a factory may use to construct an action.
-type BuildContext struct {
-	// Decode strictly decodes the action's YAML into a struct pointer.
-	Decode func(target any) error
-	// Dir is the directory of the config file (relative paths).
-	Dir string
-	// Rule is the name of the rule the action belongs to.
-	Rule string
+// ConfigError is a problem with one field of an action's YAML. Path is
+// relative to the action ("command[3]", "env.LD_PRELOAD"); the config
+// loader prefixes the rule and action, as it does for its own problems.
+type ConfigError struct {
+	Path string
+	Msg  string
 }
 
-// Factory builds an action from its config.
-type Factory func(bc BuildContext) (Action, error)
+func (e *ConfigError) Error() string { return e.Path + ": " + e.Msg }
 
-var (
-	mu       sync.RWMutex
-	registry = map[string]Factory{}
-	configs  = map[string]any{}
-)
+// FieldPath returns the path of the field (read by config.Errors.AddErr).
+func (e *ConfigError) FieldPath() string { return e.Path }
 
-// RegisterConfig records the YAML shape of an action type (a zero value of
-// its config struct) for the JSON Schema of hooks.yaml.
-func RegisterConfig(name string, zero any) {
-	mu.Lock()
-	defer mu.Unlock()
-	configs[name] = zero
+// FieldMsg returns what is wrong with the field.
+func (e *ConfigError) FieldMsg() string { return e.Msg }
+
+// ConfigErrors collects every ConfigError of an action, so one load shows
+// them all.
+type ConfigErrors []*ConfigError
+
+// Add records a problem at path.
+func (e *ConfigErrors) Add(path, format string, args ...any) {
+	*e = append(*e, &ConfigError{Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-// ConfigTypes returns the registered config shapes by action type.
-func ConfigTypes() map[string]any {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make(map[string]any, len(configs))
-	for k, v := range configs {
-		out[k] = v
+// Err returns nil when there are no problems.
+func (e ConfigErrors) Err() error {
+	if len(e) == 0 {
+		return nil
+	}
+	return e
+}
+
+func (e ConfigErrors) Error() string {
+	lines := make([]string, len(e))
+	for i, p := range e {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns every problem (errors.Is/As and the config loader see
+// each one).
+func (e ConfigErrors) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, p := range e {
+		out[i] = p
 	}
 	return out
-}
-
-// Register adds an action type. A duplicate name panics at start-up.
-func Register(name string, f Factory) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic("actions: duplicate registration of " + name)
-	}
-	registry[name] = f
-}
-
-// Build constructs an action of the named type.
-func Build(kind string, bc BuildContext) (Action, error) {
-	mu.RLock()
-	f, ok := registry[kind]
-	mu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("unknown action type %q (known: %v)", kind, Names())
-	}
-	return f(bc)
-}
-
-// Names lists the registered action types.
-func Names() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// compileTemplates compiles a list of templates, naming the failing entry.
-func compileTemplates(field string, srcs []string) ([]*expression.Template, error) {
-	out := make([]*expression.Template, len(srcs))
-	for i, s := range srcs {
-		t, err := expression.CompileTemplate(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s[%d]: %w", field, i, err)
-		}
-		out[i] = t
-	}
-	return out, nil
-}
-
-// compileTemplateMap compiles a map of templates, naming the failing key.
-func compileTemplateMap(field string, m map[string]string) (map[string]*expression.Template, error) {
-	out := make(map[string]*expression.Template, len(m))
-	for k, s := range m {
-		t, err := expression.CompileTemplate(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s.%s: %w", field, k, err)
-		}
-		out[k] = t
-	}
-	return out, nil
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu    sync.Mutex
-	max   int
-	buf   []byte
-	total int64
-}
-
-func newTailBuffer(max int) *tailBuffer { return &tailBuffer{max: max} }
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.total += int64(len(p))
-	if len(p) >= t.max {
-		t.buf = append(t.buf[:0], p[len(p)-t.max:]...)
-		return len(p), nil
-	}
-	if over := len(t.buf) + len(p) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	t.buf = append(t.buf, p...)
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.total > int64(len(t.buf)) {
-		return fmt.Sprintf("[… %d bytes cut …]\n", t.total-int64(len(t.buf))) + string(t.buf)
-	}
-	return string(t.buf)
-}
-
-// headBuffer keeps the first max bytes written to it.
-type headBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (h *headBuffer) Write(p []byte) (int, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if room := h.max - len(h.buf); room > 0 {
-		if len(p) < room {
-			room = len(p)
-		}
-		h.buf = append(h.buf, p[:room]...)
-	}
-	return len(p), nil
 }

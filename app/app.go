@@ -123,6 +123,12 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	eng := engine.New(snap, engine.Options{Store: st, Logger: log, RecoverOnStart: singleNode})
 	engRef.Store(eng)
+	defer func() {
+		// The actions' database pools (crm) go with the engine.
+		if err := eng.CloseSnapshots(); err != nil {
+			log.Warn("closing actions", "error", err)
+		}
+	}()
 	if err := eng.RecordRevision(ctx, snap); err != nil {
 		return err
 	}
@@ -286,6 +292,7 @@ func (r *reloader) reload(ctx context.Context) error {
 	if !server.IsLoopback(r.adminListen) && snap.Config.Admin.Token == "" {
 		// The token follows reloads: never let one open a non-loopback admin.
 		err := fmt.Errorf("%s: admin.token: required when admin.listen (%s) is not a loopback address", r.path, r.adminListen)
+		_ = snap.Close()
 		r.eng.ReloadFailed(err)
 		r.log.Error("config reload failed; the running config stays", "hash", r.eng.Snapshot().Hash, "error", err)
 		return err
@@ -293,6 +300,7 @@ func (r *reloader) reload(ctx context.Context) error {
 	old := r.eng.Snapshot()
 	if snap.Hash == old.Hash {
 		// Same files (main and included) as in force: nothing to swap.
+		_ = snap.Close()
 		r.eng.ReloadSucceeded()
 		return nil
 	}
@@ -303,6 +311,7 @@ func (r *reloader) reload(ctx context.Context) error {
 		r.log.Info("admin token changed: console sessions opened under the old one are signed out")
 	}
 	if err := r.eng.RecordRevision(ctx, snap); err != nil {
+		_ = snap.Close()
 		r.eng.ReloadFailed(err)
 		r.log.Error("config reload failed; the running config stays", "hash", old.Hash, "error", err)
 		return err

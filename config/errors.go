@@ -50,6 +50,17 @@ func (e *Errors) AddErr(path string, err error) {
 		}
 		return
 	}
+	if m, ok := err.(interface{ Unwrap() []error }); ok && allFieldProblems(m.Unwrap()) {
+		for _, sub := range m.Unwrap() {
+			e.AddErr(path, sub)
+		}
+		return
+	}
+	var fp fieldProblem
+	if errors.As(err, &fp) {
+		*e = append(*e, Problem{Path: joinPath(path, fp.FieldPath()), Msg: fp.FieldMsg()})
+		return
+	}
 	var one Problem
 	if errors.As(err, &one) {
 		one.Path = joinPath(path, one.Path)
@@ -57,6 +68,23 @@ func (e *Errors) AddErr(path string, err error) {
 		return
 	}
 	*e = append(*e, Problem{Path: path, Msg: err.Error()})
+}
+
+// fieldProblem is a problem about a field below the path it is added at,
+// from a package that cannot import config (actions.ConfigError).
+type fieldProblem interface {
+	error
+	FieldPath() string
+	FieldMsg() string
+}
+
+func allFieldProblems(errs []error) bool {
+	for _, err := range errs {
+		if _, ok := err.(fieldProblem); !ok {
+			return false
+		}
+	}
+	return len(errs) > 0
 }
 
 func joinPath(a, b string) string {

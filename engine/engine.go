@@ -92,6 +92,7 @@ func New(snap *Snapshot, o Options) *Engine {
 	e.metrics = newMetrics(o.Store)
 	e.host, _ = os.Hostname()
 	e.self = actions.Self()
+	e.revs.inForce = e.Snapshot
 	e.snap.Store(snap)
 	e.reloadAt = snap.LoadedAt
 	e.metrics.ConfigInfo.WithLabelValues(snap.Hash).Set(1)

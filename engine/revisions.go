@@ -22,11 +22,14 @@ const maxKeptRevisions = 16
 
 // revisions keeps the compiled snapshots of earlier configs, so a run
 // executes under the rule definition it was matched with, whatever was
-// reloaded since.
+// reloaded since. A snapshot it drops (evicted, or replaced by another
+// object of the same hash) is closed, unless it is the one in force.
 type revisions struct {
 	mu    sync.Mutex
 	snaps map[string]*Snapshot
 	order []string // oldest first
+	// inForce returns the snapshot in force (never closed here).
+	inForce func() *Snapshot
 }
 
 func (r *revisions) get(hash string) *Snapshot {
@@ -36,20 +39,59 @@ func (r *revisions) get(hash string) *Snapshot {
 }
 
 func (r *revisions) put(s *Snapshot) {
+	var dropped []*Snapshot
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.snaps == nil {
 		r.snaps = map[string]*Snapshot{}
 	}
-	if _, ok := r.snaps[s.Hash]; ok {
+	switch kept, ok := r.snaps[s.Hash]; {
+	case kept == s:
+	case ok:
+		// The newer object of the same config replaces the kept one (a
+		// config reloaded back: the kept one was out of service longer).
+		r.snaps[s.Hash] = s
+		dropped = append(dropped, kept)
+	default:
+		r.snaps[s.Hash] = s
+		r.order = append(r.order, s.Hash)
+		if len(r.order) > maxKeptRevisions {
+			dropped = append(dropped, r.snaps[r.order[0]])
+			delete(r.snaps, r.order[0])
+			r.order = r.order[1:]
+		}
+	}
+	r.mu.Unlock()
+	for _, d := range dropped {
+		r.close(d)
+	}
+}
+
+// close closes a dropped snapshot unless it is in force. A run still in
+// flight on it completes (an action's Close does not break a run in
+// progress; see actions.Action).
+func (r *revisions) close(s *Snapshot) {
+	if r.inForce != nil && r.inForce() == s {
 		return
 	}
-	r.snaps[s.Hash] = s
-	r.order = append(r.order, s.Hash)
-	if len(r.order) > maxKeptRevisions {
-		delete(r.snaps, r.order[0])
-		r.order = r.order[1:]
+	_ = s.Close()
+}
+
+// CloseSnapshots closes the snapshot in force and every kept revision
+// (their actions' database pools). Call it at shutdown, once Run has
+// returned.
+func (e *Engine) CloseSnapshots() error {
+	e.revs.mu.Lock()
+	all := map[*Snapshot]bool{e.Snapshot(): true}
+	for _, s := range e.revs.snaps {
+		all[s] = true
 	}
+	e.revs.snaps, e.revs.order = nil, nil
+	e.revs.mu.Unlock()
+	var errs []error
+	for s := range all {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Revision is the store record of snap's config: the text of its files as

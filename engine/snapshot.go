@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -9,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
-	_ "github.com/hookrunner/hookrunner/actions/crm" // registers the crm action
 	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/expression"
 	"github.com/hookrunner/hookrunner/internal/redact"
@@ -205,6 +205,7 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		}
 	}
 	if len(errs) > 0 {
+		_ = s.Close() // the actions built before the problems were found
 		return nil, errs.Redacted(s.Redactor).WithFile(displayName(cfg))
 	}
 	for _, src := range s.Sources {
@@ -214,6 +215,22 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		}
 	}
 	return s, nil
+}
+
+// Close closes every action of the snapshot (database pools, idle
+// connections). Call it once the snapshot is no longer used: when it is
+// evicted from the kept revisions, when a built snapshot is not swapped in,
+// and at shutdown.
+func (s *Snapshot) Close() error {
+	var errs []error
+	for _, r := range s.Ordered {
+		for i, st := range r.Steps {
+			if err := st.Action.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("rule %s: actions[%d] (%s): close: %w", r.Name, i, st.Kind, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func displayName(cfg *config.Config) string {

@@ -78,6 +78,7 @@ func (r *Record) KeyString() string {
 type driver interface {
 	upsert(ctx context.Context, rec *Record, inv *actions.Invocation) (Outcome, actions.Result, error)
 	describe() string
+	close() error
 }
 
 // Action is the crm action.
@@ -92,17 +93,13 @@ type Action struct {
 var _ actions.Action = (*Action)(nil)
 
 func init() {
-	actions.Register("crm", build)
-	actions.RegisterConfig("crm", Config{})
+	actions.Register(actions.Info{Name: "crm", Config: Config{}, New: build})
 }
 
 var ident = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func build(bc actions.BuildContext) (actions.Action, error) {
-	var cfg Config
-	if err := bc.Decode(&cfg); err != nil {
-		return nil, err
-	}
+	cfg := bc.Config.(Config)
 	if len(cfg.Fields) == 0 {
 		return nil, errors.New("fields: at least one field is required")
 	}
@@ -219,6 +216,10 @@ func (a *Action) Run(ctx context.Context, inv *actions.Invocation) (actions.Resu
 	res.Detail = fmt.Sprintf("%s %s", out, rec.KeyString())
 	return res, nil
 }
+
+// Close implements actions.Action: it closes the action's database pool
+// (sql) or idle connections (hubspot, salesforce).
+func (a *Action) Close() error { return a.d.close() }
 
 // Describe implements actions.Action.
 func (a *Action) Describe(env *expression.Env) (string, error) {

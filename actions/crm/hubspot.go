@@ -60,6 +60,11 @@ func newHubSpot(cfg Config) (driver, error) {
 	return &hubspot{cfg: cfg, client: actions.NewHTTPClient(cfg.Retries, cfg.Timeout, cfg.MaxRetryAfter)}, nil
 }
 
+func (h *hubspot) close() error {
+	h.client.HTTPClient.CloseIdleConnections()
+	return nil
+}
+
 func (h *hubspot) describe() string {
 	return fmt.Sprintf("hubspot %s (%s)", h.cfg.Object, h.cfg.BaseURL)
 }

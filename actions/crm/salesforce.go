@@ -38,6 +38,11 @@ func newSalesforce(cfg Config) (driver, error) {
 	return &salesforce{cfg: cfg, client: actions.NewHTTPClient(cfg.Retries, cfg.Timeout, cfg.MaxRetryAfter)}, nil
 }
 
+func (s *salesforce) close() error {
+	s.client.HTTPClient.CloseIdleConnections()
+	return nil
+}
+
 func (s *salesforce) describe() string {
 	return fmt.Sprintf("salesforce %s by %s (%s)", s.cfg.Object, s.cfg.Key[0], s.cfg.BaseURL)
 }

@@ -26,8 +26,10 @@ type sqlDriver struct {
 	postgres bool
 	cols     []string
 	mu       sync.Mutex
-	db       *sql.DB
-	ready    bool
+	db       *sql.DB // the action's pool (nil until first use, and after close)
+	ready    bool    // create_table has run on db
+	users    int     // upserts using db
+	closed   bool
 }
 
 func newSQL(cfg Config, names []string, dir string) (driver, error) {
@@ -58,54 +60,86 @@ func (d *sqlDriver) describe() string {
 	return fmt.Sprintf("table %s (%s)", d.cfg.Table, kind)
 }
 
-// dbs shares connections across reloads: one pool per DSN.
-var (
-	dbsMu sync.Mutex
-	dbs   = map[string]*sql.DB{}
-)
-
-func (d *sqlDriver) open(ctx context.Context) (*sql.DB, error) {
+// open returns the pool for one upsert and the release to call after it.
+// The pool is the action's own: opened at first use, closed by close (when
+// the config the action belongs to is dropped, or at shutdown) once the
+// last upsert using it has released it. An upsert that starts after close
+// (a run still in flight on a dropped config) gets a pool of its own that
+// its release closes, so nothing outlives the action.
+func (d *sqlDriver) open(ctx context.Context) (*sql.DB, func(), error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.ready {
-		return d.db, nil
+	if d.closed {
+		db, err := d.dial()
+		if err != nil {
+			return nil, nil, err
+		}
+		if d.cfg.CreateTable {
+			if err := d.createTable(ctx, db); err != nil {
+				db.Close()
+				return nil, nil, err
+			}
+		}
+		return db, func() { db.Close() }, nil
 	}
 	if d.db == nil {
-		dbsMu.Lock()
-		db, ok := dbs[d.dsn]
-		if !ok {
-			var err error
-			if d.postgres {
-				db, err = sql.Open("pgx", d.dsn)
-			} else {
-				db, err = sql.Open("sqlite", "file:"+d.dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
-				if err == nil {
-					db.SetMaxOpenConns(1)
-				}
-			}
-			if err != nil {
-				dbsMu.Unlock()
-				return nil, err
-			}
-			dbs[d.dsn] = db
+		db, err := d.dial()
+		if err != nil {
+			return nil, nil, err
 		}
-		dbsMu.Unlock()
 		d.db = db
 	}
-	if d.cfg.CreateTable {
+	if !d.ready && d.cfg.CreateTable {
 		// A failure here is retried on the next attempt (the database may
 		// come back).
-		if err := d.createTable(ctx); err != nil {
-			return nil, err
+		if err := d.createTable(ctx, d.db); err != nil {
+			return nil, nil, err
 		}
 	}
 	d.ready = true
-	return d.db, nil
+	d.users++
+	return d.db, d.release, nil
+}
+
+func (d *sqlDriver) release() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.users--
+	if d.closed && d.users == 0 && d.db != nil {
+		d.db.Close()
+		d.db = nil
+	}
+}
+
+// close closes the pool now, or when the last upsert using it is done.
+func (d *sqlDriver) close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closed = true
+	if d.db == nil || d.users > 0 {
+		return nil
+	}
+	err := d.db.Close()
+	d.db = nil
+	return err
+}
+
+// dial opens a pool for the action's DSN.
+func (d *sqlDriver) dial() (*sql.DB, error) {
+	if d.postgres {
+		return sql.Open("pgx", d.dsn)
+	}
+	db, err := sql.Open("sqlite", "file:"+d.dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
 }
 
 func quote(id string) string { return `"` + id + `"` }
 
-func (d *sqlDriver) createTable(ctx context.Context) error {
+func (d *sqlDriver) createTable(ctx context.Context, db *sql.DB) error {
 	var cols []string
 	for _, c := range d.cols {
 		cols = append(cols, quote(c)+" TEXT")
@@ -122,7 +156,7 @@ func (d *sqlDriver) createTable(ctx context.Context) error {
 		keys[i] = quote(k)
 	}
 	q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s, PRIMARY KEY (%s))", quote(d.cfg.Table), strings.Join(cols, ", "), strings.Join(keys, ", "))
-	if _, err := d.db.ExecContext(ctx, q); err != nil {
+	if _, err := db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("create table %s: %w", d.cfg.Table, err)
 	}
 	return nil
@@ -143,10 +177,11 @@ func sqlValue(v any) any {
 }
 
 func (d *sqlDriver) upsert(ctx context.Context, rec *Record, _ *actions.Invocation) (Outcome, actions.Result, error) {
-	db, err := d.open(ctx)
+	db, release, err := d.open(ctx)
 	if err != nil {
 		return "", actions.Result{Output: err.Error()}, fmt.Errorf("crm sql: %w", err)
 	}
+	defer release()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return "", actions.Result{}, fmt.Errorf("crm sql: begin: %w", err)

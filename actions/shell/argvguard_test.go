@@ -1,4 +1,4 @@
-package actions
+package shell
 
 import (
 	"reflect"

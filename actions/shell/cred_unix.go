@@ -1,6 +1,6 @@
 //go:build unix
 
-package actions
+package shell
 
 import (
 	"errors"
@@ -8,19 +8,17 @@ import (
 	"os"
 	"os/user"
 	"strconv"
-	"syscall"
-)
 
-// procCred is the account a command runs as.
-type procCred = syscall.Credential
+	"github.com/hookrunner/hookrunner/internal/procgroup"
+)
 
 // credential resolves user/group for running a command as another
 // account, which only root may do.
-func credential(userName, groupName string) (*procCred, string, error) {
+func credential(userName, groupName string) (*procgroup.Cred, string, error) {
 	if os.Geteuid() != 0 {
 		return nil, "", errors.New("user/group: allowed only when hookrunner runs as root (it is running as uid " + strconv.Itoa(os.Geteuid()) + ")")
 	}
-	cred := &procCred{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), Groups: []uint32{}}
+	cred := &procgroup.Cred{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), Groups: []uint32{}}
 	home := ""
 	if userName != "" {
 		u, err := user.Lookup(userName)

@@ -1,4 +1,4 @@
-package actions
+package procgroup
 
 import (
 	"context"
@@ -67,15 +67,15 @@ var bootIDOnce = sync.OnceValue(func() string {
 	return strings.TrimSpace(string(b))
 })
 
-func identify(pid int) (ProcessGroup, error) {
+func identify(pid int) (Group, error) {
 	st, err := readStat(pid)
 	if err != nil {
-		return ProcessGroup{PGID: pid}, err
+		return Group{PGID: pid}, err
 	}
-	return ProcessGroup{PGID: pid, StartTicks: st.startTicks, BootID: bootIDOnce()}, nil
+	return Group{PGID: pid, StartTicks: st.startTicks, BootID: bootIDOnce()}, nil
 }
 
-func processAlive(pg ProcessGroup) bool {
+func processAlive(pg Group) bool {
 	if !pg.Identified() || pg.BootID != bootIDOnce() {
 		return false
 	}
@@ -109,7 +109,7 @@ func groupMembers(pgid int) ([]procStat, error) {
 	return out, nil
 }
 
-func killStaleGroup(ctx context.Context, pg ProcessGroup) (bool, error) {
+func killStaleGroup(ctx context.Context, pg Group) (bool, error) {
 	if !pg.Identified() || pg.BootID != bootIDOnce() {
 		return false, nil // another boot: that group died with the machine
 	}
@@ -153,7 +153,7 @@ func killStaleGroup(ctx context.Context, pg ProcessGroup) (bool, error) {
 	}
 }
 
-// startGroup starts cmd as the leader of a new process group that gets
+// Start starts cmd as the leader of a new process group that gets
 // SIGKILL when hookrunner dies (Pdeathsig).
 //
 // The kernel sends the parent-death signal when the *thread* that forked
@@ -162,7 +162,7 @@ func killStaleGroup(ctx context.Context, pg ProcessGroup) (bool, error) {
 // So the calling goroutine is locked to its thread from the fork until the
 // returned unlock is called, which the caller does only after the leader
 // has been reaped: no other goroutine can end that thread meanwhile.
-func startGroup(cmd *exec.Cmd, cred *procCred) (unlock func(), err error) {
+func Start(cmd *exec.Cmd, cred *Cred) (unlock func(), err error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred, Pdeathsig: syscall.SIGKILL}
 	runtime.LockOSThread()
 	if err := cmd.Start(); err != nil {
@@ -172,10 +172,10 @@ func startGroup(cmd *exec.Cmd, cred *procCred) (unlock func(), err error) {
 	return runtime.UnlockOSThread, nil
 }
 
-// waitExited blocks until process pid has exited without reaping it, so
+// WaitExited blocks until process pid has exited without reaping it, so
 // its pid (and the group id) stays reserved while the rest of its group is
 // killed.
-func waitExited(pid int) bool {
+func WaitExited(pid int) bool {
 	for {
 		var info unix.Siginfo
 		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
@@ -188,6 +188,9 @@ func waitExited(pid int) bool {
 	}
 }
 
-func killGroup(pgid int, sig syscall.Signal) { _ = syscall.Kill(-pgid, sig) }
+// Kill sends sig to every process of the group pgid.
+func Kill(pgid int, sig syscall.Signal) { _ = syscall.Kill(-pgid, sig) }
 
-const canWaitExited = true
+// CanWaitExited reports whether WaitExited can wait for the leader without
+// reaping it.
+const CanWaitExited = true

@@ -1,4 +1,4 @@
-package actions_test
+package httpcall_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/hookrunner/hookrunner/actions"
+	_ "github.com/hookrunner/hookrunner/actions/httpcall"
 	"github.com/hookrunner/hookrunner/config"
 )
 

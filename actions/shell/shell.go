@@ -1,4 +1,8 @@
-package actions
+// Package shell is the `shell` action: run a command (an argv list, no
+// shell) with a clean environment in its own process group. The argv guard
+// (argvguard*.go) refuses at load every templated element a program would
+// read as code.
+package shell
 
 import (
 	"bytes"
@@ -15,7 +19,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookrunner/hookrunner/actions"
 	"github.com/hookrunner/hookrunner/expression"
+	"github.com/hookrunner/hookrunner/internal/procgroup"
 )
 
 // ShellConfig is the YAML of a shell action. There is no shell: command is
@@ -50,22 +56,18 @@ type Shell struct {
 	env   map[string]*expression.Template
 	stdin *expression.Template
 	dir   string
-	cred  *procCred
+	cred  *procgroup.Cred
 	home  string
 }
 
-var _ Action = (*Shell)(nil)
+var _ actions.Action = (*Shell)(nil)
 
 func init() {
-	Register("shell", newShell)
-	RegisterConfig("shell", ShellConfig{})
+	actions.Register(actions.Info{Name: "shell", Config: ShellConfig{}, New: newShell})
 }
 
-func newShell(bc BuildContext) (Action, error) {
-	var cfg ShellConfig
-	if err := bc.Decode(&cfg); err != nil {
-		return nil, err
-	}
+func newShell(bc actions.BuildContext) (actions.Action, error) {
+	cfg := bc.Config.(ShellConfig)
 	if len(cfg.Command) == 0 {
 		return nil, errors.New("command: required, as a list: [\"/path/to/script\", \"{{ payload.after }}\"]")
 	}
@@ -101,7 +103,7 @@ func newShell(bc BuildContext) (Action, error) {
 		s.dir = filepath.Join(bc.Dir, s.dir)
 	}
 	var err error
-	if s.argv, err = compileTemplates("command", cfg.Command); err != nil {
+	if s.argv, err = actions.CompileTemplates("command", cfg.Command); err != nil {
 		return nil, err
 	}
 	for k := range cfg.Env {
@@ -112,7 +114,7 @@ func newShell(bc BuildContext) (Action, error) {
 			return nil, fmt.Errorf("env.%s: the HOOKRUNNER_ prefix is reserved", k)
 		}
 	}
-	if s.env, err = compileTemplateMap("env", cfg.Env); err != nil {
+	if s.env, err = actions.CompileTemplateMap("env", cfg.Env); err != nil {
 		return nil, err
 	}
 	if cfg.Stdin != "" && cfg.Stdin != "body" {
@@ -187,7 +189,7 @@ func homeOr(h string) string {
 	return h
 }
 
-// Describe implements Action.
+// Describe implements actions.Action.
 func (s *Shell) Describe(env *expression.Env) (string, error) {
 	argv, _, err := s.render(env)
 	if err != nil {
@@ -205,17 +207,17 @@ func (s *Shell) Describe(env *expression.Env) (string, error) {
 // (setsid) while holding the pipes.
 const pipeWaitDelay = time.Second
 
-// Run implements Action. The command runs as the leader of its own process
+// Run implements actions.Action. The command runs as the leader of its own process
 // group, which on Linux gets SIGKILL if hookrunner dies (Pdeathsig). The run
 // ends when the command exits: whatever it left running in the background
 // is then killed with its group, and the command's own exit status is the
 // result. On timeout or cancellation the group gets SIGTERM, then SIGKILL
 // after kill_grace. inv.Started learns the group when it starts and when
 // it is gone, so a restart can kill a group a crash left behind.
-func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
+func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Result, error) {
 	argv, vars, err := s.render(inv.Env)
 	if err != nil {
-		return Result{}, Permanent(err)
+		return actions.Result{}, actions.Permanent(err)
 	}
 	limit := inv.OutputLimit
 	if limit <= 0 {
@@ -230,8 +232,8 @@ func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
 	// The run ends when the command exits, even if something it left in
 	// the background still holds its output pipes.
 	cmd.WaitDelay = pipeWaitDelay
-	out := newTailBuffer(limit)
-	stdout := &headBuffer{max: limit}
+	out := actions.NewTailBuffer(limit)
+	stdout := actions.NewHeadBuffer(limit)
 	cmd.Stdout = io.MultiWriter(out, stdout)
 	if inv.Stream != nil {
 		cmd.Stdout = io.MultiWriter(out, stdout, inv.Stream)
@@ -243,18 +245,18 @@ func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
 	case s.stdin != nil:
 		in, err := s.stdin.Render(inv.Env)
 		if err != nil {
-			return Result{}, Permanent(fmt.Errorf("stdin: %w", err))
+			return actions.Result{}, actions.Permanent(fmt.Errorf("stdin: %w", err))
 		}
 		cmd.Stdin = strings.NewReader(in)
 	}
-	unlock, err := startGroup(cmd, s.cred)
+	unlock, err := procgroup.Start(cmd, s.cred)
 	if err != nil {
-		return Result{Output: err.Error()}, fmt.Errorf("start %s: %w", argv[0], err)
+		return actions.Result{Output: err.Error()}, fmt.Errorf("start %s: %w", argv[0], err)
 	}
 	defer unlock() // only after the leader is reaped (Pdeathsig is per thread)
 	pgid := cmd.Process.Pid
 	if inv.Started != nil {
-		pg, _ := identify(pgid)
+		pg, _ := procgroup.Identify(pgid)
 		if ended := inv.Started(pg); ended != nil {
 			defer ended()
 		}
@@ -265,8 +267,8 @@ func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
 	// while the rest of the group is killed.
 	exited := make(chan struct{})
 	var reaped chan error
-	if canWaitExited {
-		go func() { waitExited(pgid); close(exited) }()
+	if procgroup.CanWaitExited {
+		go func() { procgroup.WaitExited(pgid); close(exited) }()
 	} else {
 		reaped = make(chan error, 1)
 		go func() { reaped <- cmd.Wait(); close(exited) }()
@@ -276,7 +278,7 @@ func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
 	case <-exited:
 	case <-ctx.Done():
 		timedOut = true
-		killGroup(pgid, syscall.SIGTERM)
+		procgroup.Kill(pgid, syscall.SIGTERM)
 		select {
 		case <-exited:
 		case <-time.After(s.cfg.KillGrace):
@@ -284,7 +286,7 @@ func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
 	}
 	// Children that ignored SIGTERM, or that the command left in the
 	// background, die with the group.
-	killGroup(pgid, syscall.SIGKILL)
+	procgroup.Kill(pgid, syscall.SIGKILL)
 	if timedOut {
 		_ = cmd.Process.Kill() // in case it left its own group
 	}
@@ -297,10 +299,10 @@ func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
 	if errors.Is(waitErr, exec.ErrWaitDelay) {
 		waitErr = nil // the command exited 0; only a stray holder of its pipes was left
 	}
-	res := Result{Output: out.String(), Stdout: stdout.buf}
+	res := actions.Result{Output: out.String(), Stdout: stdout.Bytes()}
 	code := cmd.ProcessState.ExitCode()
 	res.ExitCode = &code
-	res.Response = s.response(code, stdout.buf)
+	res.Response = s.response(code, stdout.Bytes())
 	if timedOut {
 		if ctx.Err() == context.DeadlineExceeded {
 			return res, fmt.Errorf("timed out after %s; process group killed", s.cfg.Timeout)
@@ -317,7 +319,7 @@ func (s *Shell) Run(ctx context.Context, inv *Invocation) (Result, error) {
 	return res, nil
 }
 
-func (s *Shell) response(code int, stdout []byte) *Response {
+func (s *Shell) response(code int, stdout []byte) *actions.Response {
 	status := 200
 	if code != 0 {
 		status = 500
@@ -334,8 +336,12 @@ func (s *Shell) response(code int, stdout []byte) *Response {
 			ct = "application/json"
 		}
 	}
-	return &Response{Status: status, ContentType: ct, Body: stdout}
+	return &actions.Response{Status: status, ContentType: ct, Body: stdout}
 }
+
+// Close implements actions.Action; a shell action holds nothing between
+// runs.
+func (s *Shell) Close() error { return nil }
 
 func (s *Shell) homeDir() string {
 	if s.home != "" {

@@ -1,4 +1,4 @@
-package actions_test
+package shell_test
 
 import (
 	"context"

@@ -1,20 +1,20 @@
-package actions
+// Package httpcall is the `http` action: call a URL with a templated
+// request (named httpcall so it does not shadow net/http).
+package httpcall
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/hookrunner/hookrunner/actions"
 	"github.com/hookrunner/hookrunner/expression"
 	"github.com/hookrunner/hookrunner/internal/redact"
 )
@@ -52,18 +52,14 @@ type HTTP struct {
 	jsonCT bool
 }
 
-var _ Action = (*HTTP)(nil)
+var _ actions.Action = (*HTTP)(nil)
 
 func init() {
-	Register("http", newHTTP)
-	RegisterConfig("http", HTTPConfig{})
+	actions.Register(actions.Info{Name: "http", Config: HTTPConfig{}, New: newHTTP})
 }
 
-func newHTTP(bc BuildContext) (Action, error) {
-	var cfg HTTPConfig
-	if err := bc.Decode(&cfg); err != nil {
-		return nil, err
-	}
+func newHTTP(bc actions.BuildContext) (actions.Action, error) {
+	cfg := bc.Config.(HTTPConfig)
 	if cfg.URL == "" {
 		return nil, errors.New("url: required")
 	}
@@ -117,55 +113,8 @@ func newHTTP(bc BuildContext) (Action, error) {
 		}
 		h.jsonCT = ct == ""
 	}
-	h.client = NewHTTPClient(cfg.Retries, cfg.Timeout, cfg.MaxRetryAfter)
+	h.client = actions.NewHTTPClient(cfg.Retries, cfg.Timeout, cfg.MaxRetryAfter)
 	return h, nil
-}
-
-// NewHTTPClient returns a go-retryablehttp client that retries connection
-// errors, 429 and 5xx up to retries times, honouring Retry-After but never
-// waiting longer than maxWait (go-retryablehttp does not cap it itself).
-func NewHTTPClient(retries int, timeout, maxWait time.Duration) *retryablehttp.Client {
-	c := retryablehttp.NewClient()
-	c.Logger = nil
-	c.RetryMax = retries
-	c.RetryWaitMin = 200 * time.Millisecond
-	c.RetryWaitMax = 5 * time.Second
-	c.HTTPClient.Timeout = timeout
-	c.Backoff = func(min, max time.Duration, n int, resp *http.Response) time.Duration {
-		if d := RetryAfter(resp); d > 0 {
-			return min2(d, maxWait)
-		}
-		return retryablehttp.DefaultBackoff(min, max, n, nil)
-	}
-	c.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	return c
-}
-
-func min2(a, b time.Duration) time.Duration {
-	if a < b {
-		return a
-	}
-	return b
-}
-
-// RetryAfter parses a Retry-After header (seconds or HTTP date).
-func RetryAfter(resp *http.Response) time.Duration {
-	if resp == nil {
-		return 0
-	}
-	v := resp.Header.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 type renderedRequest struct {
@@ -197,7 +146,7 @@ func (h *HTTP) render(env *expression.Env, raw []byte) (*renderedRequest, error)
 	return r, nil
 }
 
-// Describe implements Action.
+// Describe implements actions.Action.
 func (h *HTTP) Describe(env *expression.Env) (string, error) {
 	r, err := h.render(env, nil)
 	if err != nil {
@@ -209,7 +158,7 @@ func (h *HTTP) Describe(env *expression.Env) (string, error) {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	fmt.Fprintf(&b, "http %s %s", h.cfg.Method, noSecrets.URL(r.url))
+	fmt.Fprintf(&b, "http %s %s", h.cfg.Method, actions.SafeURL(r.url))
 	for _, k := range keys {
 		v := r.headers[k]
 		if redact.IsSecretHeader(k) {
@@ -237,16 +186,16 @@ func (h *HTTP) success(code int) bool {
 	return false
 }
 
-// Run implements Action. 4xx answers other than 408 and 429 are permanent
+// Run implements actions.Action. 4xx answers other than 408 and 429 are permanent
 // failures; 5xx, 408, 429 and connection errors are retried.
-func (h *HTTP) Run(ctx context.Context, inv *Invocation) (Result, error) {
+func (h *HTTP) Run(ctx context.Context, inv *actions.Invocation) (actions.Result, error) {
 	r, err := h.render(inv.Env, inv.Body)
 	if err != nil {
-		return Result{}, Permanent(err)
+		return actions.Result{}, actions.Permanent(err)
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, h.cfg.Method, r.url, r.body)
 	if err != nil {
-		return Result{}, Permanent(fmt.Errorf("build request: %w", err))
+		return actions.Result{}, actions.Permanent(fmt.Errorf("build request: %w", err))
 	}
 	if h.body == nil {
 		if ct := inv.Env.Headers["content-type"]; ct != "" {
@@ -260,7 +209,13 @@ func (h *HTTP) Run(ctx context.Context, inv *Invocation) (Result, error) {
 	for k, v := range r.headers {
 		req.Header.Set(k, v)
 	}
-	return DoHTTP(h.client, req, inv.OutputLimit, h.success, h.cfg.MaxRetryAfter)
+	return actions.DoHTTP(h.client, req, inv.OutputLimit, h.success, h.cfg.MaxRetryAfter)
+}
+
+// Close implements actions.Action: it drops the client's idle connections.
+func (h *HTTP) Close() error {
+	h.client.HTTPClient.CloseIdleConnections()
+	return nil
 }
 
 // looksJSON reports whether a text body is a JSON object or array.
@@ -299,50 +254,3 @@ func validHeaderName(s string) bool {
 	}
 	return true
 }
-
-// DoHTTP sends req and turns the answer into a Result: success per ok,
-// permanent failure for 4xx other than 408/429, retryable otherwise, with
-// Retry-After (capped at maxWait) passed on to the retry schedule.
-func DoHTTP(c *retryablehttp.Client, req *retryablehttp.Request, limit int, ok func(int) bool, maxWait time.Duration) (Result, error) {
-	if limit <= 0 {
-		limit = 64 << 10
-	}
-	where := noSecrets.URL(req.URL.String())
-	resp, err := c.Do(req)
-	if err != nil {
-		// The client's error quotes the URL: its credentials go.
-		err = noSecrets.Error(err)
-		return Result{Output: err.Error()}, fmt.Errorf("%s %s: %w", req.Method, where, err)
-	}
-	defer resp.Body.Close()
-	out := newTailBuffer(limit)
-	_, _ = io.Copy(out, io.LimitReader(resp.Body, int64(limit)*4))
-	res := Result{HTTPStatus: resp.StatusCode, Output: out.String()}
-	res.Response = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: bytes.Clone([]byte(res.Output))}
-	if ok(resp.StatusCode) {
-		return res, nil
-	}
-	res.RetryAfter = min2(RetryAfter(resp), maxWait)
-	err = fmt.Errorf("%s %s: HTTP %d: %s", req.Method, where, resp.StatusCode, firstLine(res.Output, 300))
-	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != 408 && resp.StatusCode != 429 {
-		return res, Permanent(err)
-	}
-	return res, err
-}
-
-func firstLine(s string, max int) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
-}
-
-// noSecrets applies the redactor's structural rules (URL userinfo,
-// credential query parameters): an action's error never carries them. The
-// engine passes the error through the redactor that knows the config's
-// secret values before it is stored or logged.
-var noSecrets *redact.Redactor

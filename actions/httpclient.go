@@ -1,0 +1,113 @@
+package actions
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/hookrunner/hookrunner/internal/redact"
+)
+
+// NewHTTPClient returns a go-retryablehttp client that retries connection
+// errors, 429 and 5xx up to retries times, honouring Retry-After but never
+// waiting longer than maxWait (go-retryablehttp does not cap it itself).
+func NewHTTPClient(retries int, timeout, maxWait time.Duration) *retryablehttp.Client {
+	c := retryablehttp.NewClient()
+	c.Logger = nil
+	c.RetryMax = retries
+	c.RetryWaitMin = 200 * time.Millisecond
+	c.RetryWaitMax = 5 * time.Second
+	c.HTTPClient.Timeout = timeout
+	c.Backoff = func(min, max time.Duration, n int, resp *http.Response) time.Duration {
+		if d := RetryAfter(resp); d > 0 {
+			return min2(d, maxWait)
+		}
+		return retryablehttp.DefaultBackoff(min, max, n, nil)
+	}
+	c.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	return c
+}
+
+func min2(a, b time.Duration) time.Duration {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+// RetryAfter parses a Retry-After header (seconds or HTTP date).
+func RetryAfter(resp *http.Response) time.Duration {
+	if resp == nil {
+		return 0
+	}
+	v := resp.Header.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// DoHTTP sends req and turns the answer into a Result: success per ok,
+// permanent failure for 4xx other than 408/429, retryable otherwise, with
+// Retry-After (capped at maxWait) passed on to the retry schedule.
+func DoHTTP(c *retryablehttp.Client, req *retryablehttp.Request, limit int, ok func(int) bool, maxWait time.Duration) (Result, error) {
+	if limit <= 0 {
+		limit = 64 << 10
+	}
+	where := noSecrets.URL(req.URL.String())
+	resp, err := c.Do(req)
+	if err != nil {
+		// The client's error quotes the URL: its credentials go.
+		err = noSecrets.Error(err)
+		return Result{Output: err.Error()}, fmt.Errorf("%s %s: %w", req.Method, where, err)
+	}
+	defer resp.Body.Close()
+	out := NewTailBuffer(limit)
+	_, _ = io.Copy(out, io.LimitReader(resp.Body, int64(limit)*4))
+	res := Result{HTTPStatus: resp.StatusCode, Output: out.String()}
+	res.Response = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: bytes.Clone([]byte(res.Output))}
+	if ok(resp.StatusCode) {
+		return res, nil
+	}
+	res.RetryAfter = min2(RetryAfter(resp), maxWait)
+	err = fmt.Errorf("%s %s: HTTP %d: %s", req.Method, where, resp.StatusCode, firstLine(res.Output, 300))
+	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != 408 && resp.StatusCode != 429 {
+		return res, Permanent(err)
+	}
+	return res, err
+}
+
+func firstLine(s string, max int) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}
+
+// SafeURL drops the credentials of u (userinfo, credential query
+// parameters), for messages and explain output.
+func SafeURL(u string) string { return noSecrets.URL(u) }
+
+// noSecrets applies the redactor's structural rules (URL userinfo,
+// credential query parameters): an action's error never carries them. The
+// engine passes the error through the redactor that knows the config's
+// secret values before it is stored or logged.
+var noSecrets *redact.Redactor
