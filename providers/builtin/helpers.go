@@ -1,0 +1,149 @@
+// Package builtin holds the providers hookrunner ships, one file each: the
+// verifier, the event type and delivery id, the handshake, the signer for
+// `hookrunner send`, the embedded sample payloads (samples/<name>/) and the
+// README row (providers.Doc), registered from the file's init. Adding a
+// provider is one new file here (its init is its registry line) plus its
+// samples directory; nothing in cmd/ or engine/ names a provider.
+//
+// They share one package, not one each, because they share helpers that
+// are not part of the providers contract (HMAC over hex or base64, the
+// Authorization check of alertmanager/grafana/generic, the alert group id
+// of alertmanager/grafana, the Standard Webhooks key of gitlab): sub-packages
+// would have to export them. The package is registered by a blank import in
+// cmd/hookrunner/imports.go.
+package builtin
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/subtle"
+	"embed"
+	"fmt"
+	"hash"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hookrunner/hookrunner/providers"
+)
+
+// samples is every provider's sample payloads, samples/<provider>/<event>.json
+// (or .form): realistic bodies written for this project from the providers'
+// documentation, sent by `hookrunner send` and used by the tests.
+//
+//go:embed samples
+var samples embed.FS
+
+// samplesOf is the sample directory of one provider.
+func samplesOf(provider string) fs.FS {
+	sub, err := fs.Sub(samples, "samples/"+provider)
+	if err != nil {
+		panic(err) // a constant path: cannot fail
+	}
+	return sub
+}
+
+// Covered values providers return.
+var (
+	coversNothing = providers.Coverage{Scope: providers.ScopeNone}
+	coversBody    = providers.Coverage{Scope: providers.ScopeBody}
+)
+
+// vouch is the result of a check covering c: c when err is nil.
+func vouch(c providers.Coverage, err error) (providers.Coverage, error) {
+	if err != nil {
+		return providers.Coverage{}, err
+	}
+	return c, nil
+}
+
+func fieldErr(field, format string, args ...any) error {
+	return &providers.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func deny(format string, args ...any) error { return providers.Deny(format, args...) }
+
+// setIf sets a header when the value is not empty.
+func setIf(h http.Header, name, value string) {
+	if name != "" && value != "" {
+		h.Set(name, value)
+	}
+}
+
+func newHash(alg string) (func() hash.Hash, error) {
+	switch alg {
+	case "", "sha256":
+		return sha256.New, nil
+	case "sha1":
+		return sha1.New, nil
+	case "sha512":
+		return sha512.New, nil
+	}
+	return nil, fmt.Errorf("unknown algorithm %q (use sha1, sha256 or sha512)", alg)
+}
+
+func mac(h func() hash.Hash, key []byte, parts ...[]byte) []byte {
+	m := hmac.New(h, key)
+	for _, p := range parts {
+		m.Write(p)
+	}
+	return m.Sum(nil)
+}
+
+// equal compares in constant time (for equal lengths).
+func equal(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+
+func equalString(a, b string) bool { return equal([]byte(a), []byte(b)) }
+
+func requireSecret(s providers.Settings) error {
+	if len(s.Secrets) == 0 {
+		return fieldErr("secret", "required (set secret, secret_file or secrets)")
+	}
+	for _, v := range s.Secrets {
+		if v == "" {
+			return fieldErr("secret", "empty secret")
+		}
+	}
+	return nil
+}
+
+// checkTimestamp parses a unix-seconds timestamp and checks it is within tol
+// of now, in either direction.
+func checkTimestamp(ts string, now time.Time, tol time.Duration) (int64, error) {
+	if ts == "" {
+		return 0, deny("missing timestamp")
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return 0, deny("malformed timestamp %q", ts)
+	}
+	t := time.Unix(sec, 0)
+	if d := now.Sub(t); d > tol || d < -tol {
+		return 0, deny("timestamp %s is outside the %s tolerance", t.UTC().Format(time.RFC3339), tol)
+	}
+	return sec, nil
+}
+
+// field reads a string field from a decoded JSON object.
+func field(payload any, keys ...string) string {
+	cur := payload
+	for _, k := range keys {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return ""
+		}
+		cur = m[k]
+	}
+	switch v := cur.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return ""
+}
