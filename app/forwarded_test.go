@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/providers/builtin"
 )
 
 // startWithServer runs hookrunner with its own server: section (start's
@@ -85,7 +85,7 @@ rules:
 	direct := "http://" + strings.TrimPrefix(in.pub, "http://") + "/hooks/twilio"
 	hdr := func(signedURL string, extra map[string]string) map[string]string {
 		h := map[string]string{"Content-Type": "application/x-www-form-urlencoded",
-			"X-Twilio-Signature": providers.TwilioSignature("twilio-token", signedURL, params)}
+			"X-Twilio-Signature": builtin.TwilioSignature("twilio-token", signedURL, params)}
 		for k, v := range extra {
 			h[k] = v
 		}

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/importer"
-	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/providers/builtin"
 )
 
 func post(t *testing.T, u string, headers map[string]string, body []byte) (int, string) {
@@ -112,13 +112,13 @@ rules:
 	t.Run("twilio form behind a proxy", func(t *testing.T) {
 		params := url.Values{"From": {"+15551234567"}, "Body": {"hello"}, "MessageSid": {"SM123"}, "To": {"+15557654321"}}
 		// Twilio signs the public URL it called, not the one hookrunner sees.
-		sig := providers.TwilioSignature("twilio-token", "https://hooks.example.com/hooks/twilio", params)
+		sig := builtin.TwilioSignature("twilio-token", "https://hooks.example.com/hooks/twilio", params)
 		code, out := post(t, in.pub+"/hooks/twilio", map[string]string{"Content-Type": "application/x-www-form-urlencoded",
 			"X-Twilio-Signature": sig, "I-Twilio-Idempotency-Token": "tw-1"}, []byte(params.Encode()))
 		if code != 202 || !strings.Contains(out, `"sms"`) {
 			t.Fatalf("%d %s", code, out)
 		}
-		wrong := providers.TwilioSignature("twilio-token", in.pub+"/hooks/twilio", params)
+		wrong := builtin.TwilioSignature("twilio-token", in.pub+"/hooks/twilio", params)
 		code, _ = post(t, in.pub+"/hooks/twilio", map[string]string{"Content-Type": "application/x-www-form-urlencoded",
 			"X-Twilio-Signature": wrong}, []byte(params.Encode()))
 		if code != 401 {

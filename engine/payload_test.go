@@ -108,7 +108,7 @@ func TestDecodeVerified(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := request(tt.ct, tt.signed)
-			p.(providers.Signer).Sign(r)
+			p.(providers.Signer).Sign(r, providers.Identity{})
 			if tt.sent != "" {
 				sig := r.Header
 				r = request(tt.ct, tt.sent)

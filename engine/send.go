@@ -11,32 +11,29 @@ import (
 	"github.com/hookrunner/hookrunner/store"
 )
 
-// eventHeaders names the header each provider reads the event type from
-// and the one it reads the delivery id from.
-var eventHeaders = map[string][2]string{
-	"github":    {"X-GitHub-Event", "X-GitHub-Delivery"},
-	"gitlab":    {"X-Gitlab-Event", "X-Gitlab-Event-UUID"},
-	"gitea":     {"X-Gitea-Event", "X-Gitea-Delivery"},
-	"gogs":      {"X-Gogs-Event", "X-Gogs-Delivery"},
-	"bitbucket": {"X-Event-Key", "X-Request-UUID"},
-	"shopify":   {"X-Shopify-Topic", "X-Shopify-Event-Id"},
-	"twilio":    {"", "I-Twilio-Idempotency-Token"},
-}
-
 // BuildSignedRequest builds the request a real sender would send for the
-// source: content type, event and delivery headers, and the signature. For
-// a source with decrypt: the body is encrypted with the source's key first
-// and the signature covers the ciphertext; send r.Body, not body.
-func BuildSignedRequest(src *Source, event string, body []byte, now time.Time) (*providers.Request, error) {
+// source to target: content type, then the provider's Signer sets the event
+// type and delivery id headers and the signature. The URL the provider signs
+// (Twilio signs it) is the source's public_url, else target (nil:
+// http://127.0.0.1/hooks/<source>); the request is posted to target with
+// the query of r.URL. For a source with decrypt: the body is encrypted with
+// the source's key first and the signature covers the ciphertext; send
+// r.Body, not body.
+func BuildSignedRequest(src *Source, event string, body []byte, target *url.URL, now time.Time) (*providers.Request, error) {
 	s, ok := src.P.(providers.Signer)
 	if !ok {
 		return nil, fmt.Errorf("provider %s cannot sign requests", src.Provider)
 	}
 	r := &providers.Request{Method: http.MethodPost, Header: http.Header{}, Body: body, Now: now}
-	r.URL = &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/hooks/" + src.Name}
-	if src.PublicURL != nil {
+	switch {
+	case src.PublicURL != nil:
 		u := *src.PublicURL
 		r.URL = &u
+	case target != nil:
+		u := *target
+		r.URL = &u
+	default:
+		r.URL = &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/hooks/" + src.Name}
 	}
 	ct := "application/json"
 	if t := strings.TrimSpace(string(body)); strings.HasPrefix(t, "<") {
@@ -57,18 +54,7 @@ func BuildSignedRequest(src *Source, event string, body []byte, now time.Time) (
 	}
 	r.Header.Set("Content-Type", ct)
 	r.Header.Set("User-Agent", "hookrunner-send")
-	h := eventHeaders[src.Provider]
-	if src.Provider == "generic" {
-		cfg := src.settings
-		h = [2]string{cfg.EventHeader, cfg.IDHeader}
-	}
-	if h[0] != "" && event != "" {
-		r.Header.Set(h[0], event)
-	}
-	if h[1] != "" {
-		r.Header.Set(h[1], store.NewID())
-	}
-	s.Sign(r)
+	s.Sign(r, providers.Identity{Event: event, DeliveryID: store.NewID()})
 	return r, nil
 }
 

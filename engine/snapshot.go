@@ -55,8 +55,7 @@ type Source struct {
 	MatchBudget int64
 	// Decrypt opens the body after verification (decrypt:); nil when the
 	// source's bodies are plain.
-	Decrypt  *decrypt.Opener
-	settings providers.Settings
+	Decrypt *decrypt.Opener
 
 	rules   []*Rule            // every rule of the source, file order
 	byEvent map[string][]*Rule // exact event names
@@ -101,14 +100,14 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		if src.MaxBody == 0 {
 			src.MaxBody = int64(cfg.Server.MaxBody)
 		}
-		src.settings = providers.Settings{
+		settings := providers.Settings{
 			Secrets: sc.SecretValues(), Tolerance: sc.Tolerance.D(), Bearer: sc.Bearer.Reveal(),
 			Username: sc.Username, Password: sc.Password.Reveal(), Verify: sc.Verify, Header: sc.Header,
 			QueryParam: sc.QueryParam, Algorithm: sc.Algorithm, Encoding: sc.Encoding, Prefix: sc.Prefix,
 			EventHeader: sc.EventHeader, IDHeader: sc.IDHeader, TimestampHeader: sc.TimestampHeader, PublicURL: sc.PublicURL, SigningToken: sc.SigningToken.Reveal(),
 			OrganizationID: sc.OrganizationID,
 		}
-		p, err := providers.New(sc.Provider, src.settings)
+		p, err := providers.New(sc.Provider, settings)
 		if err != nil {
 			var fe *providers.FieldError
 			if ok := asFieldError(err, &fe); ok {

@@ -20,7 +20,7 @@ import (
 
 	"github.com/hookrunner/hookrunner/app"
 	"github.com/hookrunner/hookrunner/engine"
-	"github.com/hookrunner/hookrunner/examples"
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // serve runs an example's hooks.yaml (copied with its scripts into a temp
@@ -68,7 +68,7 @@ func send(t *testing.T, dir, pub, source, event string, body []byte) *http.Respo
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := engine.BuildSignedRequest(snap.Sources[source], event, body, time.Now())
+	req, err := engine.BuildSignedRequest(snap.Sources[source], event, body, nil, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestStripeCRM(t *testing.T) {
 
 func TestSlackCommand(t *testing.T) {
 	dir, pub, adm := serve(t, "slack-command", nil)
-	body, err := examples.Payload("slack", "slash_command")
+	body, err := providers.Sample("slack", "slash_command")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestShopifyOrder(t *testing.T) {
 	}))
 	defer target.Close()
 	dir, pub, _ := serve(t, "shopify-order", map[string]string{"FULFILLMENT_URL": target.URL + "/orders"})
-	body, _ := examples.Payload("shopify", "orders/create")
+	body, _ := providers.Sample("shopify", "orders/create")
 	resp := send(t, dir, pub, "shopify", "orders/create", body)
 	resp.Body.Close()
 	if resp.StatusCode != 202 {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrunner/hookrunner/examples"
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 const salesforceAck = `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound"><Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>`
@@ -60,7 +60,7 @@ func TestSalesforceOutbound(t *testing.T) {
 	}))
 	defer billing.Close()
 	_, pub, adm := serve(t, "salesforce-outbound", map[string]string{"BILLING_URL": billing.URL + "/won"})
-	body, err := examples.Payload("salesforce-outbound", "")
+	body, err := providers.Sample("salesforce-outbound", "")
 	if err != nil {
 		t.Fatal(err)
 	}

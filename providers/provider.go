@@ -1,25 +1,18 @@
-// Package providers verifies webhook requests the way each sender documents
-// it and extracts the event type and delivery id. One file per provider, each
-// registered by name; nothing here knows about HTTP servers, rules or the
-// store.
+// Package providers defines what a provider is — it verifies webhook
+// requests the way one sender documents it, extracts the event type and
+// delivery id, signs requests for `hookrunner send` — and the registry the
+// implementations add themselves to. It holds no provider: those live in
+// providers/builtin (one file each) and are registered by a blank import in
+// cmd/hookrunner/imports.go. Nothing here knows about HTTP servers, rules,
+// the engine or the store.
 package providers
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
-	"math"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -101,12 +94,6 @@ func (c Coverage) String() string {
 	return s
 }
 
-// Covered values providers return.
-var (
-	coversNothing = Coverage{Scope: ScopeNone}
-	coversBody    = Coverage{Scope: ScopeBody}
-)
-
 // Provider verifies and identifies requests from one kind of sender.
 type Provider interface {
 	// Verify says what of the request it vouched for when the request is
@@ -120,10 +107,14 @@ type Provider interface {
 	Identify(r *Request, payload any) Identity
 }
 
-// Signer builds the headers (and, for some providers, the URL query) a
-// real sender attaches; `hookrunner send` and the tests use it.
+// Signer builds what a real sender attaches to r: the event type and
+// delivery id headers (when the provider carries id's fields in headers and
+// they are not empty), the signature headers and, for some providers, the
+// URL query. r.URL is the URL the sender calls as the receiver will see it
+// (the source's public_url, else the URL posted to): providers that sign the
+// URL (Twilio) sign that one. `hookrunner send` and the tests use it.
 type Signer interface {
-	Sign(r *Request)
+	Sign(r *Request, id Identity)
 }
 
 // Handshaker answers a provider's own protocol messages (Slack's URL
@@ -156,14 +147,6 @@ type Settings struct {
 	OrganizationID string
 }
 
-// vouch is the result of a check covering c: c when err is nil.
-func vouch(c Coverage, err error) (Coverage, error) {
-	if err != nil {
-		return Coverage{}, err
-	}
-	return c, nil
-}
-
 // FieldError is a settings problem tied to one config key of the source.
 type FieldError struct {
 	Field string
@@ -172,154 +155,10 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
-func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
-}
-
 // ErrUnauthorized is wrapped by every verification failure.
 var ErrUnauthorized = errors.New("unauthorized")
 
-func deny(format string, args ...any) error {
+// Deny is a verification failure: it wraps ErrUnauthorized with why.
+func Deny(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrUnauthorized, fmt.Sprintf(format, args...))
-}
-
-// Factory builds a provider from settings, rejecting missing or wrong ones.
-type Factory func(Settings) (Provider, error)
-
-var (
-	mu       sync.RWMutex
-	registry = map[string]Factory{}
-)
-
-// Register adds a provider. Registering a name twice panics at start-up.
-func Register(name string, f Factory) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic("providers: duplicate registration of " + name)
-	}
-	registry[name] = f
-}
-
-// New builds the named provider.
-func New(name string, s Settings) (Provider, error) {
-	mu.RLock()
-	f, ok := registry[name]
-	mu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("unknown provider %q", name)
-	}
-	if s.Tolerance == 0 {
-		s.Tolerance = 5 * time.Minute
-	}
-	return f(s)
-}
-
-// Names lists the registered providers, sorted.
-func Names() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// --- helpers shared by the provider files ---
-
-func newHash(alg string) (func() hash.Hash, error) {
-	switch alg {
-	case "", "sha256":
-		return sha256.New, nil
-	case "sha1":
-		return sha1.New, nil
-	case "sha512":
-		return sha512.New, nil
-	}
-	return nil, fmt.Errorf("unknown algorithm %q (use sha1, sha256 or sha512)", alg)
-}
-
-func mac(h func() hash.Hash, key []byte, parts ...[]byte) []byte {
-	m := hmac.New(h, key)
-	for _, p := range parts {
-		m.Write(p)
-	}
-	return m.Sum(nil)
-}
-
-// equal compares in constant time (for equal lengths).
-func equal(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
-
-func equalString(a, b string) bool { return equal([]byte(a), []byte(b)) }
-
-func requireSecret(s Settings) error {
-	if len(s.Secrets) == 0 {
-		return fieldErr("secret", "required (set secret, secret_file or secrets)")
-	}
-	for _, v := range s.Secrets {
-		if v == "" {
-			return fieldErr("secret", "empty secret")
-		}
-	}
-	return nil
-}
-
-// checkTimestamp parses a unix-seconds timestamp and checks it is within tol
-// of now, in either direction.
-func checkTimestamp(ts string, now time.Time, tol time.Duration) (int64, error) {
-	if ts == "" {
-		return 0, deny("missing timestamp")
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return 0, deny("malformed timestamp %q", ts)
-	}
-	t := time.Unix(sec, 0)
-	if d := now.Sub(t); d > tol || d < -tol {
-		return 0, deny("timestamp %s is outside the %s tolerance", t.UTC().Format(time.RFC3339), tol)
-	}
-	return sec, nil
-}
-
-// field reads a string field from a decoded JSON object.
-func field(payload any, keys ...string) string {
-	cur := payload
-	for _, k := range keys {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return ""
-		}
-		cur = m[k]
-	}
-	switch v := cur.(type) {
-	case string:
-		return v
-	case int64: // the decoder's integers: exact (see engine.DecodePayload)
-		return strconv.FormatInt(v, 10)
-	case uint64:
-		return strconv.FormatUint(v, 10)
-	case json.Number: // the decoder's other numbers, as sent
-		return v.String()
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(v)
-	}
-	return ""
-}
-
-// intField reads an integer field from a decoded JSON object: an int64 as
-// the payload decoder gives it, or an integral float64.
-func intField(m map[string]any, key string) (int64, bool) {
-	switch v := m[key].(type) {
-	case int64:
-		return v, true
-	case float64:
-		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
-			return int64(v), true
-		}
-	}
-	return 0, false
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/hookrunner/hookrunner/app"
 	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
-	"github.com/hookrunner/hookrunner/examples"
 	"github.com/hookrunner/hookrunner/importer"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/providers"
@@ -217,7 +216,7 @@ func send(args []string, out io.Writer) error {
 			return fmt.Errorf("send: %w", err)
 		}
 	} else {
-		if body, err = examples.Payload(src.Provider, *event); err != nil {
+		if body, err = providers.Sample(src.Provider, *event); err != nil {
 			return fmt.Errorf("send: %w (use --payload)", err)
 		}
 	}
@@ -226,7 +225,11 @@ func send(args []string, out io.Writer) error {
 		_, port, _ := net.SplitHostPort(snap.Config.Server.Listen)
 		u = "http://127.0.0.1:" + port + "/hooks/" + *source
 	}
-	req, err := engine.BuildSignedRequest(src, *event, body, time.Now())
+	pu, err := url.Parse(u)
+	if err != nil {
+		return fmt.Errorf("send: --url: %w", err)
+	}
+	req, err := engine.BuildSignedRequest(src, *event, body, pu, time.Now())
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
@@ -234,18 +237,8 @@ func send(args []string, out io.Writer) error {
 		k, v, _ := strings.Cut(kv, ":")
 		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
-	pu, err := url.Parse(u)
-	if err != nil {
-		return fmt.Errorf("send: --url: %w", err)
-	}
 	if req.URL != nil && req.URL.RawQuery != "" {
-		pu.RawQuery = req.URL.RawQuery
-	}
-	if src.PublicURL == nil && req.URL != nil && (src.Provider == "twilio") {
-		// Twilio signs the URL: sign the one we actually call.
-		req.URL = pu
-		src.P.(providers.Signer).Sign(req)
-		pu = req.URL
+		pu.RawQuery = req.URL.RawQuery // what the provider signed (Twilio's bodySHA256, a query token)
 	}
 	hreq, err := http.NewRequest(http.MethodPost, pu.String(), bytes.NewReader(req.Body)) // encrypted when the source decrypts
 	if err != nil {

@@ -38,6 +38,7 @@ Usage:
   hookrunner import   --from webhook hooks.json > hooks.yaml   (convert an adnanh/webhook config)
   hookrunner health   [--url http://127.0.0.1:8081/readyz]   (exit 0 when ready; for HEALTHCHECK)
   hookrunner schema   (the JSON Schema of hooks.yaml)
+  hookrunner providers [--markdown]   (what each provider checks, and where event type and delivery id come from)
   hookrunner version
 
 events, runs and replay open the store directly, or talk to a running
@@ -81,6 +82,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = health(rest, stdout)
 	case "schema":
 		_, err = stdout.Write(engine.JSONSchema())
+	case "providers":
+		err = providersCmd(rest, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return 0

@@ -159,7 +159,7 @@ func TestSendEveryProvider(t *testing.T) {
 			if p, ok := payloads[name]; ok {
 				body = []byte(p)
 			}
-			req, err := engine.BuildSignedRequest(snap.Sources[name], "push", body, time.Now())
+			req, err := engine.BuildSignedRequest(snap.Sources[name], "push", body, nil, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,9 +1,11 @@
-package providers
+package builtin
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // Grafana's webhook contact point authenticates with basic auth or an
@@ -16,18 +18,31 @@ type Grafana struct {
 	secrets  []string
 	header   string
 	tsHeader string
-	s        Settings
+	s        providers.Settings
 	none     bool
 }
 
 var (
-	_ Provider = (*Grafana)(nil)
-	_ Signer   = (*Grafana)(nil)
+	_ providers.Provider = (*Grafana)(nil)
+	_ providers.Signer   = (*Grafana)(nil)
 )
 
-func init() { Register("grafana", newGrafana) }
+func init() {
+	providers.Register(providers.Info{
+		Name: "grafana", New: newGrafana,
+		Doc: providers.Doc{
+			Verification: "bearer or basic, and/or hex HMAC-SHA256 in `X-Grafana-Alerting-Signature` (`header`) — or `verify: none` written out",
+			Handshake:    "—",
+			Event:        "`status` (`firing`, `resolved`)",
+			DeliveryID:   "hash of groupKey, status, fingerprints, startsAt",
+			ReplayWindow: "`tolerance` (5m) with `timestamp_header`",
+			Link:         "https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/",
+		},
+		Samples: samplesOf("grafana"), DefaultEvent: "firing",
+	})
+}
 
-func newGrafana(s Settings) (Provider, error) {
+func newGrafana(s providers.Settings) (providers.Provider, error) {
 	a, err := newHTTPAuth(s)
 	if err != nil {
 		return nil, err
@@ -52,22 +67,22 @@ func newGrafana(s Settings) (Provider, error) {
 	return g, nil
 }
 
-func (g *Grafana) signed(r *Request) []byte {
+func (g *Grafana) signed(r *providers.Request) []byte {
 	if g.tsHeader != "" {
 		return append([]byte(r.Header.Get(g.tsHeader)+":"), r.Body...)
 	}
 	return r.Body
 }
 
-// Verify implements Provider.
-func (g *Grafana) Verify(r *Request) (Coverage, error) {
+// Verify implements providers.Provider.
+func (g *Grafana) Verify(r *providers.Request) (providers.Coverage, error) {
 	if g.none {
 		return coversNothing, nil
 	}
 	return vouch(coversBody, g.verify(r))
 }
 
-func (g *Grafana) verify(r *Request) error {
+func (g *Grafana) verify(r *providers.Request) error {
 	if g.auth.configured() {
 		if err := g.auth.verify(r); err != nil {
 			return err
@@ -93,13 +108,13 @@ func (g *Grafana) verify(r *Request) error {
 	return deny("%s does not match the body", g.header)
 }
 
-// Identify implements Provider.
-func (g *Grafana) Identify(_ *Request, payload any) Identity {
-	return Identity{Event: field(payload, "status"), DeliveryID: alertGroupID(payload)}
+// Identify implements providers.Provider.
+func (g *Grafana) Identify(_ *providers.Request, payload any) providers.Identity {
+	return providers.Identity{Event: field(payload, "status"), DeliveryID: alertGroupID(payload)}
 }
 
-// Sign implements Signer.
-func (g *Grafana) Sign(r *Request) {
+// Sign implements providers.Signer; the event type and id come from the body.
+func (g *Grafana) Sign(r *providers.Request, _ providers.Identity) {
 	g.auth.sign(r)
 	if len(g.secrets) > 0 {
 		if g.tsHeader != "" {

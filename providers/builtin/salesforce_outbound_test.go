@@ -1,4 +1,4 @@
-package providers_test
+package builtin_test
 
 import (
 	"errors"
@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/hookrunner/hookrunner/engine"
-	"github.com/hookrunner/hookrunner/examples"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -137,7 +136,7 @@ func TestSalesforceOutbound(t *testing.T) {
 	})
 
 	t.Run("shipped sample", func(t *testing.T) {
-		body, err := examples.Payload("salesforce-outbound", "")
+		body, err := providers.Sample("salesforce-outbound", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package providers
+package builtin
 
 import (
 	"crypto/ed25519"
@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // StandardWebhooks implements the Standard Webhooks specification
@@ -22,7 +24,7 @@ import (
 type StandardWebhooks struct {
 	keys   []swKey
 	signer *swKey
-	s      Settings
+	s      providers.Settings
 }
 
 // swKey is one configured key: an HMAC key (v1) or an ed25519 key (v1a).
@@ -33,13 +35,26 @@ type swKey struct {
 }
 
 var (
-	_ Provider = (*StandardWebhooks)(nil)
-	_ Signer   = (*StandardWebhooks)(nil)
+	_ providers.Provider = (*StandardWebhooks)(nil)
+	_ providers.Signer   = (*StandardWebhooks)(nil)
 )
 
-func init() { Register("standardwebhooks", newStandardWebhooks) }
+func init() {
+	providers.Register(providers.Info{
+		Name: "standardwebhooks", New: newStandardWebhooks,
+		Doc: providers.Doc{
+			Verification: "`webhook-signature` space-separated list: `v1,` HMAC-SHA256 with a base64 key (`whsec_` prefix and padding optional), `v1a,` Ed25519 with a `whpk_` public key (`whsk_` signs); other versions ignored",
+			Handshake:    "—",
+			Event:        "body `type`",
+			DeliveryID:   "`webhook-id`",
+			ReplayWindow: "`tolerance` (5m)",
+			Link:         "https://www.standardwebhooks.com/",
+		},
+		Samples: samplesOf("standardwebhooks"), DefaultEvent: "invoice.paid",
+	})
+}
 
-func newStandardWebhooks(s Settings) (Provider, error) {
+func newStandardWebhooks(s providers.Settings) (providers.Provider, error) {
 	if err := requireSecret(s); err != nil {
 		return nil, err
 	}
@@ -104,12 +119,12 @@ func decodeSWBase64(s string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
 }
 
-// Verify implements Provider.
-func (p *StandardWebhooks) Verify(r *Request) (Coverage, error) {
+// Verify implements providers.Provider.
+func (p *StandardWebhooks) Verify(r *providers.Request) (providers.Coverage, error) {
 	return vouch(coversBody, p.verify(r))
 }
 
-func (p *StandardWebhooks) verify(r *Request) error {
+func (p *StandardWebhooks) verify(r *providers.Request) error {
 	id := r.Header.Get("webhook-id")
 	if id == "" {
 		return deny("missing webhook-id header")
@@ -151,14 +166,14 @@ func (p *StandardWebhooks) verify(r *Request) error {
 	return deny("no signature in webhook-signature matches a configured key")
 }
 
-// Identify implements Provider.
-func (p *StandardWebhooks) Identify(r *Request, payload any) Identity {
-	return Identity{Event: field(payload, "type"), DeliveryID: r.Header.Get("webhook-id")}
+// Identify implements providers.Provider.
+func (p *StandardWebhooks) Identify(r *providers.Request, payload any) providers.Identity {
+	return providers.Identity{Event: field(payload, "type"), DeliveryID: r.Header.Get("webhook-id")}
 }
 
-// Sign implements Signer with the first key that can sign (a whsk_ key
+// Sign implements providers.Signer with the first key that can sign (a whsk_ key
 // signs v1a, a symmetric one v1); webhook-id is kept when set.
-func (p *StandardWebhooks) Sign(r *Request) {
+func (p *StandardWebhooks) Sign(r *providers.Request, _ providers.Identity) {
 	if p.signer == nil {
 		return
 	}

@@ -1,4 +1,4 @@
-package providers_test
+package builtin_test
 
 import (
 	"crypto/ed25519"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/providers/builtin"
 )
 
 func req(headers map[string]string, body string, now time.Time) *providers.Request {
@@ -90,7 +91,7 @@ func TestPublishedVectors(t *testing.T) {
 // Twilio's security docs example (as in its SDKs' tests).
 func TestTwilioVector(t *testing.T) {
 	params := url.Values{"CallSid": {"CA1234567890ABCDE"}, "Caller": {"+14158675309"}, "Digits": {"1234"}, "From": {"+14158675309"}, "To": {"+18005551212"}}
-	if got := providers.TwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params); got != "RSOYDt4T1cUTdK1PDd93/VVr8B8=" {
+	if got := builtin.TwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params); got != "RSOYDt4T1cUTdK1PDd93/VVr8B8=" {
 		t.Fatalf("signature = %s", got)
 	}
 	p := mustNew(t, "twilio", providers.Settings{Secrets: []string{"12345"}})
@@ -111,9 +112,9 @@ func TestTwilioVector(t *testing.T) {
 	}
 }
 
-// Real bodies and headers from ../shared/payloads (skipped when absent).
+// Real bodies and headers from ../../shared/payloads (skipped when absent).
 func TestSharedReplaySpecs(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "payloads")
+	dir := filepath.Join("..", "..", "..", "shared", "payloads")
 	raw, err := os.ReadFile(filepath.Join(dir, "REPLAY-SPECS.json"))
 	if err != nil {
 		t.Skip("shared payloads not present")
@@ -209,7 +210,7 @@ func TestRoundTripAndRefusals(t *testing.T) {
 			}
 			sign := func(p providers.Provider, at time.Time) *providers.Request {
 				r := req(map[string]string{"Content-Type": ct}, body, at)
-				p.(providers.Signer).Sign(r)
+				p.(providers.Signer).Sign(r, providers.Identity{})
 				r.Now = now
 				return r
 			}
@@ -357,7 +358,7 @@ func TestTwilioJSONBody(t *testing.T) {
 	body := []byte(`{"CallSid":"CA1","Status":"completed"}`)
 	u, _ := url.Parse("https://hooks.example.com/hooks/twilio")
 	r := &providers.Request{URL: u, Header: http.Header{}, Body: body}
-	p.(providers.Signer).Sign(r)
+	p.(providers.Signer).Sign(r, providers.Identity{})
 	if r.URL.Query().Get("bodySHA256") == "" {
 		t.Fatal("no bodySHA256 in the signed URL")
 	}
@@ -417,7 +418,7 @@ func TestCoverage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := mustNew(t, tt.provider, tt.settings)
 			r := req(map[string]string{"Content-Type": tt.ct}, tt.body, time.Now())
-			p.(providers.Signer).Sign(r)
+			p.(providers.Signer).Sign(r, providers.Identity{})
 			got, err := p.Verify(r)
 			if err != nil {
 				t.Fatalf("own signature rejected: %v", err)

@@ -1,4 +1,4 @@
-package providers_test
+package builtin_test
 
 import (
 	"crypto/ed25519"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/providers"
+	_ "github.com/hookrunner/hookrunner/providers/builtin"
 )
 
 // swSig is a v1 signature as the reference libraries compute it, from a
@@ -89,7 +90,7 @@ func TestStandardWebhooksReferenceVectors(t *testing.T) {
 func TestStandardWebhooksSignMatchesReference(t *testing.T) {
 	p := mustNew(t, "standardwebhooks", providers.Settings{Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}})
 	r := &providers.Request{Header: http.Header{"Webhook-Id": {"msg_p5jXN8AQM9LWM0D4loKWxJek"}}, Body: []byte(`{"test": 2432232314}`), Now: time.Unix(1614265330, 0)}
-	p.(providers.Signer).Sign(r)
+	p.(providers.Signer).Sign(r, providers.Identity{})
 	if got := r.Header.Get("webhook-signature"); got != "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" {
 		t.Fatalf("signature = %s", got)
 	}
@@ -111,7 +112,7 @@ func TestStandardWebhooksAsymmetric(t *testing.T) {
 	body := []byte(`{"type":"invoice.paid"}`)
 	signer := mustNew(t, "standardwebhooks", providers.Settings{Secrets: []string{"whsk_" + base64.StdEncoding.EncodeToString(priv.Seed())}})
 	r := &providers.Request{Header: http.Header{}, Body: body, Now: now}
-	signer.(providers.Signer).Sign(r)
+	signer.(providers.Signer).Sign(r, providers.Identity{})
 	if !strings.HasPrefix(r.Header.Get("webhook-signature"), "v1a,") {
 		t.Fatalf("signature %q", r.Header.Get("webhook-signature"))
 	}

@@ -1,10 +1,12 @@
-package providers
+package builtin
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
 	"strings"
+
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // Stripe verifies Stripe-Signature "t=<unix>,v1=<hex>[,v1=…][,v0=…]": any v1
@@ -13,29 +15,42 @@ import (
 // delivery id come from the body (type, id).
 type Stripe struct {
 	secrets []string
-	s       Settings
+	s       providers.Settings
 }
 
 var (
-	_ Provider = (*Stripe)(nil)
-	_ Signer   = (*Stripe)(nil)
+	_ providers.Provider = (*Stripe)(nil)
+	_ providers.Signer   = (*Stripe)(nil)
 )
 
-func init() { Register("stripe", newStripe) }
+func init() {
+	providers.Register(providers.Info{
+		Name: "stripe", New: newStripe,
+		Doc: providers.Doc{
+			Verification: "`Stripe-Signature` `t=…,v1=…` (any v1; v0 ignored)",
+			Handshake:    "—",
+			Event:        "body `type`",
+			DeliveryID:   "body `id`",
+			ReplayWindow: "`tolerance` (5m)",
+			Link:         "https://docs.stripe.com/webhooks",
+		},
+		Samples: samplesOf("stripe"), DefaultEvent: "customer.created",
+	})
+}
 
-func newStripe(s Settings) (Provider, error) {
+func newStripe(s providers.Settings) (providers.Provider, error) {
 	if err := requireSecret(s); err != nil {
 		return nil, err
 	}
 	return &Stripe{secrets: s.Secrets, s: s}, nil
 }
 
-// Verify implements Provider.
-func (p *Stripe) Verify(r *Request) (Coverage, error) {
+// Verify implements providers.Provider.
+func (p *Stripe) Verify(r *providers.Request) (providers.Coverage, error) {
 	return vouch(coversBody, p.verify(r))
 }
 
-func (p *Stripe) verify(r *Request) error {
+func (p *Stripe) verify(r *providers.Request) error {
 	h := r.Header.Get("Stripe-Signature")
 	if h == "" {
 		return deny("missing Stripe-Signature header")
@@ -73,13 +88,13 @@ func (p *Stripe) verify(r *Request) error {
 	return deny("no v1 signature in Stripe-Signature matches the body")
 }
 
-// Identify implements Provider.
-func (p *Stripe) Identify(_ *Request, payload any) Identity {
-	return Identity{Event: field(payload, "type"), DeliveryID: field(payload, "id")}
+// Identify implements providers.Provider.
+func (p *Stripe) Identify(_ *providers.Request, payload any) providers.Identity {
+	return providers.Identity{Event: field(payload, "type"), DeliveryID: field(payload, "id")}
 }
 
-// Sign implements Signer.
-func (p *Stripe) Sign(r *Request) {
+// Sign implements providers.Signer; the event type and id travel in the body.
+func (p *Stripe) Sign(r *providers.Request, _ providers.Identity) {
 	ts := strconv.FormatInt(r.Now.Unix(), 10)
 	sig := mac(sha256.New, []byte(p.secrets[0]), []byte(ts), []byte("."), r.Body)
 	r.Header.Set("Stripe-Signature", "t="+ts+",v1="+hex.EncodeToString(sig))

@@ -1,4 +1,4 @@
-package providers
+package builtin
 
 import (
 	"crypto/sha1"
@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // Twilio verifies X-Twilio-Signature: base64(HMAC-SHA1(auth token, the full
@@ -23,13 +25,26 @@ import (
 type Twilio struct{ secrets []string }
 
 var (
-	_ Provider = (*Twilio)(nil)
-	_ Signer   = (*Twilio)(nil)
+	_ providers.Provider = (*Twilio)(nil)
+	_ providers.Signer   = (*Twilio)(nil)
 )
 
-func init() { Register("twilio", newTwilio) }
+func init() {
+	providers.Register(providers.Info{
+		Name: "twilio", New: newTwilio,
+		Doc: providers.Doc{
+			Verification: "`X-Twilio-Signature` HMAC-SHA1 of URL + params sorted by key (a repeated key's values sorted, de-duplicated); URL tried with and without its port, as the SDKs do; `bodySHA256` for JSON; URL from `public_url:` or the proxy headers",
+			Handshake:    "—",
+			Event:        "`message`, `message.status`, `call`",
+			DeliveryID:   "`I-Twilio-Idempotency-Token`",
+			ReplayWindow: "—",
+			Link:         "https://www.twilio.com/docs/usage/webhooks/webhooks-security",
+		},
+		Samples: samplesOf("twilio"), DefaultEvent: "message",
+	})
+}
 
-func newTwilio(s Settings) (Provider, error) {
+func newTwilio(s providers.Settings) (providers.Provider, error) {
 	if err := requireSecret(s); err != nil {
 		return nil, err
 	}
@@ -97,14 +112,14 @@ func urlVariants(u *url.URL) []string {
 
 func decodeApostrophe(q string) string { return strings.ReplaceAll(q, "%27", "'") }
 
-// Verify implements Provider: the signature covers the full URL, query
+// Verify implements providers.Provider: the signature covers the full URL, query
 // included, and every form parameter with every value (or, with
 // bodySHA256, every byte of the body).
-func (p *Twilio) Verify(r *Request) (Coverage, error) {
-	return vouch(Coverage{Scope: ScopeBody, Query: true}, p.verify(r))
+func (p *Twilio) Verify(r *providers.Request) (providers.Coverage, error) {
+	return vouch(providers.Coverage{Scope: providers.ScopeBody, Query: true}, p.verify(r))
 }
 
-func (p *Twilio) verify(r *Request) error {
+func (p *Twilio) verify(r *providers.Request) error {
 	got := r.Header.Get("X-Twilio-Signature")
 	if got == "" {
 		return deny("missing X-Twilio-Signature header")
@@ -132,8 +147,8 @@ func (p *Twilio) verify(r *Request) error {
 	return deny("X-Twilio-Signature does not match (if a proxy rewrites the URL, set public_url)")
 }
 
-// Identify implements Provider.
-func (p *Twilio) Identify(r *Request, payload any) Identity {
+// Identify implements providers.Provider.
+func (p *Twilio) Identify(r *providers.Request, payload any) providers.Identity {
 	id := r.Header.Get("I-Twilio-Idempotency-Token")
 	f := r.Form
 	if f == nil {
@@ -141,18 +156,21 @@ func (p *Twilio) Identify(r *Request, payload any) Identity {
 	}
 	switch {
 	case f.Get("MessageStatus") != "" || f.Get("SmsStatus") != "" && f.Get("Body") == "":
-		return Identity{Event: "message.status", DeliveryID: id}
+		return providers.Identity{Event: "message.status", DeliveryID: id}
 	case f.Get("MessageSid") != "" || f.Get("SmsSid") != "":
-		return Identity{Event: "message", DeliveryID: id}
+		return providers.Identity{Event: "message", DeliveryID: id}
 	case f.Get("CallSid") != "":
-		return Identity{Event: "call", DeliveryID: id}
+		return providers.Identity{Event: "call", DeliveryID: id}
 	}
-	return Identity{Event: "request", DeliveryID: id}
+	return providers.Identity{Event: "request", DeliveryID: id}
 }
 
-// Sign implements Signer: form posts are signed over their parameters, other
-// bodies get bodySHA256 in the URL.
-func (p *Twilio) Sign(r *Request) {
+// Sign implements providers.Signer: form posts are signed over their parameters, other
+// bodies get bodySHA256 in the URL. The URL signed is r.URL: the source's
+// public_url, else the URL the request is sent to. The event type comes
+// from the form; the delivery id is the idempotency token.
+func (p *Twilio) Sign(r *providers.Request, id providers.Identity) {
+	setIf(r.Header, "I-Twilio-Idempotency-Token", id.DeliveryID)
 	if r.Form == nil && len(r.Body) > 0 {
 		sum := sha256.Sum256(r.Body)
 		q := r.URL.Query()

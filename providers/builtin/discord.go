@@ -1,9 +1,11 @@
-package providers
+package builtin
 
 import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"strconv"
+
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // Discord verifies X-Signature-Ed25519 (hex) over X-Signature-Timestamp +
@@ -12,18 +14,31 @@ import (
 type Discord struct {
 	keys []ed25519.PublicKey
 	priv ed25519.PrivateKey
-	s    Settings
+	s    providers.Settings
 }
 
 var (
-	_ Provider   = (*Discord)(nil)
-	_ Signer     = (*Discord)(nil)
-	_ Handshaker = (*Discord)(nil)
+	_ providers.Provider   = (*Discord)(nil)
+	_ providers.Signer     = (*Discord)(nil)
+	_ providers.Handshaker = (*Discord)(nil)
 )
 
-func init() { Register("discord", newDiscord) }
+func init() {
+	providers.Register(providers.Info{
+		Name: "discord", New: newDiscord,
+		Doc: providers.Doc{
+			Verification: "Ed25519 over timestamp + body (secret = public key hex)",
+			Handshake:    "answers PINGs",
+			Event:        "interaction type / event type",
+			DeliveryID:   "interaction id",
+			ReplayWindow: "`tolerance` (5m)",
+			Link:         "https://discord.com/developers/docs/interactions/overview",
+		},
+		Samples: samplesOf("discord"), DefaultEvent: "application_command",
+	})
+}
 
-func newDiscord(s Settings) (Provider, error) {
+func newDiscord(s providers.Settings) (providers.Provider, error) {
 	if err := requireSecret(s); err != nil {
 		return nil, err
 	}
@@ -46,12 +61,12 @@ func newDiscord(s Settings) (Provider, error) {
 	return d, nil
 }
 
-// Verify implements Provider.
-func (d *Discord) Verify(r *Request) (Coverage, error) {
+// Verify implements providers.Provider.
+func (d *Discord) Verify(r *providers.Request) (providers.Coverage, error) {
 	return vouch(coversBody, d.verify(r))
 }
 
-func (d *Discord) verify(r *Request) error {
+func (d *Discord) verify(r *providers.Request) error {
 	ts := r.Header.Get("X-Signature-Timestamp")
 	if _, err := checkTimestamp(ts, r.Now, d.s.Tolerance); err != nil {
 		return err
@@ -71,26 +86,26 @@ func (d *Discord) verify(r *Request) error {
 
 var discordInteraction = map[int64]string{1: "ping", 2: "application_command", 3: "message_component", 4: "application_command_autocomplete", 5: "modal_submit"}
 
-// Identify implements Provider: interactions are named by their type,
+// Identify implements providers.Provider: interactions are named by their type,
 // webhook events by event.type ("ping" for the webhook-events PING).
-func (d *Discord) Identify(_ *Request, payload any) Identity {
+func (d *Discord) Identify(_ *providers.Request, payload any) providers.Identity {
 	m, _ := payload.(map[string]any)
 	if ev, ok := m["event"].(map[string]any); ok {
-		return Identity{Event: field(ev, "type"), DeliveryID: field(ev, "timestamp") + "/" + field(m, "application_id")}
+		return providers.Identity{Event: field(ev, "type"), DeliveryID: field(ev, "timestamp") + "/" + field(m, "application_id")}
 	}
 	t, _ := intField(m, "type")
 	if t == 0 { // webhook-events PING
-		return Identity{Event: "ping"}
+		return providers.Identity{Event: "ping"}
 	}
 	if name, ok := discordInteraction[t]; ok {
-		return Identity{Event: name, DeliveryID: field(m, "id")}
+		return providers.Identity{Event: name, DeliveryID: field(m, "id")}
 	}
-	return Identity{Event: "type_" + strconv.FormatInt(t, 10), DeliveryID: field(m, "id")}
+	return providers.Identity{Event: "type_" + strconv.FormatInt(t, 10), DeliveryID: field(m, "id")}
 }
 
 // Handshake answers PINGs: interactions (type 1) with {"type":1}, webhook
 // events (type 0) with 204.
-func (d *Discord) Handshake(_ *Request, payload any) (int, string, []byte, bool) {
+func (d *Discord) Handshake(_ *providers.Request, payload any) (int, string, []byte, bool) {
 	m, _ := payload.(map[string]any)
 	t, ok := intField(m, "type")
 	if !ok {
@@ -108,8 +123,9 @@ func (d *Discord) Handshake(_ *Request, payload any) (int, string, []byte, bool)
 	return 0, "", nil, false
 }
 
-// Sign implements Signer (needs a private key as the secret).
-func (d *Discord) Sign(r *Request) {
+// Sign implements providers.Signer (needs a private key as the secret); the event
+// type and id travel in the body.
+func (d *Discord) Sign(r *providers.Request, _ providers.Identity) {
 	ts := strconv.FormatInt(r.Now.Unix(), 10)
 	r.Header.Set("X-Signature-Timestamp", ts)
 	if d.priv != nil {

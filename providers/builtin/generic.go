@@ -1,10 +1,12 @@
-package providers
+package builtin
 
 import (
 	"encoding/base64"
 	"encoding/hex"
 	"hash"
 	"strings"
+
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // Generic covers any other sender. verify: hmac (header, algorithm sha1 |
@@ -14,19 +16,31 @@ import (
 // no default. event_header and id_header name the event type and delivery id
 // headers.
 type Generic struct {
-	s       Settings
+	s       providers.Settings
 	newHash func() hash.Hash
 	auth    *httpAuth
 }
 
 var (
-	_ Provider = (*Generic)(nil)
-	_ Signer   = (*Generic)(nil)
+	_ providers.Provider = (*Generic)(nil)
+	_ providers.Signer   = (*Generic)(nil)
 )
 
-func init() { Register("generic", newGeneric) }
+func init() {
+	providers.Register(providers.Info{
+		Name: "generic", New: newGeneric,
+		Doc: providers.Doc{
+			Verification: "`verify: hmac` (header, algorithm, encoding, prefix), `token` (header or `query_param`), `basic`, `none`",
+			Handshake:    "—",
+			Event:        "`event_header`",
+			DeliveryID:   "`id_header`",
+			ReplayWindow: "—",
+		},
+		Samples: samplesOf("generic"), DefaultEvent: "event",
+	})
+}
 
-func newGeneric(s Settings) (Provider, error) {
+func newGeneric(s providers.Settings) (providers.Provider, error) {
 	g := &Generic{s: s}
 	switch s.Verify {
 	case "":
@@ -88,20 +102,20 @@ func (g *Generic) decode(s string) ([]byte, error) {
 	return hex.DecodeString(strings.ToLower(s))
 }
 
-// Verify implements Provider: hmac covers the body; a token, basic
+// Verify implements providers.Provider: hmac covers the body; a token, basic
 // credentials or a bearer prove the sender, so the whole body is its (and
 // the query too when the token travels in it); none covers nothing.
-func (g *Generic) Verify(r *Request) (Coverage, error) {
+func (g *Generic) Verify(r *providers.Request) (providers.Coverage, error) {
 	switch g.s.Verify {
 	case "none":
 		return coversNothing, nil
 	case "token":
-		return vouch(Coverage{Scope: ScopeBody, Query: g.s.QueryParam != ""}, g.verify(r))
+		return vouch(providers.Coverage{Scope: providers.ScopeBody, Query: g.s.QueryParam != ""}, g.verify(r))
 	}
 	return vouch(coversBody, g.verify(r))
 }
 
-func (g *Generic) verify(r *Request) error {
+func (g *Generic) verify(r *providers.Request) error {
 	switch g.s.Verify {
 	case "hmac":
 		got := r.Header.Get(g.s.Header)
@@ -146,9 +160,9 @@ func (g *Generic) verify(r *Request) error {
 	return deny("unknown verify method %q", g.s.Verify)
 }
 
-// Identify implements Provider.
-func (g *Generic) Identify(r *Request, _ any) Identity {
-	var id Identity
+// Identify implements providers.Provider.
+func (g *Generic) Identify(r *providers.Request, _ any) providers.Identity {
+	var id providers.Identity
 	if g.s.EventHeader != "" {
 		id.Event = r.Header.Get(g.s.EventHeader)
 	}
@@ -158,8 +172,10 @@ func (g *Generic) Identify(r *Request, _ any) Identity {
 	return id
 }
 
-// Sign implements Signer.
-func (g *Generic) Sign(r *Request) {
+// Sign implements providers.Signer.
+func (g *Generic) Sign(r *providers.Request, id providers.Identity) {
+	setIf(r.Header, g.s.EventHeader, id.Event)
+	setIf(r.Header, g.s.IDHeader, id.DeliveryID)
 	switch g.s.Verify {
 	case "hmac":
 		r.Header.Set(g.s.Header, g.s.Prefix+g.encode(mac(g.newHash, []byte(g.s.Secrets[0]), r.Body)))

@@ -1,8 +1,10 @@
-package providers
+package builtin
 
 import (
 	"encoding/base64"
 	"strings"
+
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // httpAuth checks an Authorization header: bearer token(s) or basic
@@ -13,7 +15,7 @@ type httpAuth struct {
 	password string
 }
 
-func newHTTPAuth(s Settings) (*httpAuth, error) {
+func newHTTPAuth(s providers.Settings) (*httpAuth, error) {
 	a := &httpAuth{username: s.Username, password: s.Password}
 	if s.Bearer != "" {
 		a.bearers = append(a.bearers, s.Bearer)
@@ -26,7 +28,7 @@ func newHTTPAuth(s Settings) (*httpAuth, error) {
 
 func (a *httpAuth) configured() bool { return len(a.bearers) > 0 || a.username != "" }
 
-func (a *httpAuth) verify(r *Request) error {
+func (a *httpAuth) verify(r *providers.Request) error {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return deny("missing Authorization header")
@@ -57,7 +59,7 @@ func (a *httpAuth) verify(r *Request) error {
 	return deny("unsupported Authorization scheme %q", scheme)
 }
 
-func (a *httpAuth) sign(r *Request) {
+func (a *httpAuth) sign(r *providers.Request) {
 	switch {
 	case len(a.bearers) > 0:
 		r.Header.Set("Authorization", "Bearer "+a.bearers[0])

@@ -1,10 +1,12 @@
-package providers
+package builtin
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"sort"
 	"strings"
+
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // Alertmanager authenticates with a bearer token or basic auth (its
@@ -18,13 +20,26 @@ type Alertmanager struct {
 }
 
 var (
-	_ Provider = (*Alertmanager)(nil)
-	_ Signer   = (*Alertmanager)(nil)
+	_ providers.Provider = (*Alertmanager)(nil)
+	_ providers.Signer   = (*Alertmanager)(nil)
 )
 
-func init() { Register("alertmanager", newAlertmanager) }
+func init() {
+	providers.Register(providers.Info{
+		Name: "alertmanager", New: newAlertmanager,
+		Doc: providers.Doc{
+			Verification: "bearer or basic — or `verify: none` written out",
+			Handshake:    "—",
+			Event:        "`status` (`firing`, `resolved`)",
+			DeliveryID:   "hash of groupKey, status, fingerprints, startsAt",
+			ReplayWindow: "—",
+			Link:         "https://prometheus.io/docs/alerting/latest/configuration/#webhook_config",
+		},
+		Samples: samplesOf("alertmanager"), DefaultEvent: "firing",
+	})
+}
 
-func newAlertmanager(s Settings) (Provider, error) {
+func newAlertmanager(s providers.Settings) (providers.Provider, error) {
 	a, err := newHTTPAuth(s)
 	if err != nil {
 		return nil, err
@@ -45,21 +60,21 @@ func newAlertmanager(s Settings) (Provider, error) {
 	return &Alertmanager{auth: a}, nil
 }
 
-// Verify implements Provider.
-func (p *Alertmanager) Verify(r *Request) (Coverage, error) {
+// Verify implements providers.Provider.
+func (p *Alertmanager) Verify(r *providers.Request) (providers.Coverage, error) {
 	if p.none {
 		return coversNothing, nil
 	}
 	return vouch(coversBody, p.auth.verify(r))
 }
 
-// Identify implements Provider.
-func (p *Alertmanager) Identify(_ *Request, payload any) Identity {
-	return Identity{Event: field(payload, "status"), DeliveryID: alertGroupID(payload)}
+// Identify implements providers.Provider.
+func (p *Alertmanager) Identify(_ *providers.Request, payload any) providers.Identity {
+	return providers.Identity{Event: field(payload, "status"), DeliveryID: alertGroupID(payload)}
 }
 
-// Sign implements Signer.
-func (p *Alertmanager) Sign(r *Request) { p.auth.sign(r) }
+// Sign implements providers.Signer; the event type and id come from the body.
+func (p *Alertmanager) Sign(r *providers.Request, _ providers.Identity) { p.auth.sign(r) }
 
 // alertGroupID derives a stable delivery id for an Alertmanager/Grafana
 // notification.

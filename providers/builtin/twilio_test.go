@@ -1,4 +1,4 @@
-package providers_test
+package builtin_test
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/providers/builtin"
 )
 
 // Vectors from Twilio's SDK test suites: twilio-python
@@ -56,9 +57,9 @@ func TestTwilioSDKVectors(t *testing.T) {
 		{name: "node: bodySHA256 of {}", url: base + "&bodySHA256=44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", body: "{}", sig: "Ldidvp12m26NI7eqEvxnEpkd9Hc=", ok: true},
 		{name: "bodySHA256 with another body", url: base + "&bodySHA256=" + bodyHash, body: `{"property": "other"}`, sig: "a9nBmqA0ju/hNViExpshrM61xv4=", ok: false},
 		{name: "JSON body without bodySHA256", url: base, body: jsonBody, sig: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", ok: false},
-		{name: "node s3cr3t: signed with :443, received without", token: "s3cr3t", url: "https://example.com/path?test=param", sig: providers.TwilioSignature("s3cr3t", "https://example.com:443/path?test=param", nil), ok: true},
-		{name: "node s3cr3t: escaped quote received, unescaped signed", token: "s3cr3t", url: "https://example.com/path?test=param%27WithQuote", sig: providers.TwilioSignature("s3cr3t", "https://example.com/path?test=param'WithQuote", nil), ok: true},
-		{name: "node s3cr3t: other query", token: "s3cr3t", url: "https://example.com/path?test=param2", sig: providers.TwilioSignature("s3cr3t", "https://example.com/path?test=param", nil), ok: false},
+		{name: "node s3cr3t: signed with :443, received without", token: "s3cr3t", url: "https://example.com/path?test=param", sig: builtin.TwilioSignature("s3cr3t", "https://example.com:443/path?test=param", nil), ok: true},
+		{name: "node s3cr3t: escaped quote received, unescaped signed", token: "s3cr3t", url: "https://example.com/path?test=param%27WithQuote", sig: builtin.TwilioSignature("s3cr3t", "https://example.com/path?test=param'WithQuote", nil), ok: true},
+		{name: "node s3cr3t: other query", token: "s3cr3t", url: "https://example.com/path?test=param2", sig: builtin.TwilioSignature("s3cr3t", "https://example.com/path?test=param", nil), ok: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,7 +92,7 @@ func TestTwilioSDKVectors(t *testing.T) {
 // The signature computed by hookrunner itself matches the SDKs'.
 func TestTwilioSignatureValues(t *testing.T) {
 	dup := url.Values{"Sid": {"CA123"}, "SidAccount": {"AC123"}, "Digits": {"5678", "1234", "1234"}}
-	if got := providers.TwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", dup); got != "IK+Dwps556ElfBT0I3Rgjkr1wJU=" {
+	if got := builtin.TwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", dup); got != "IK+Dwps556ElfBT0I3Rgjkr1wJU=" {
 		t.Fatalf("duplicate values: %s", got)
 	}
 }

@@ -1,10 +1,12 @@
-package providers
+package builtin
 
 import (
 	"crypto/sha256"
 	"encoding/base64"
 	"strconv"
 	"strings"
+
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // GitLab compares X-Gitlab-Token with the secret token in constant time.
@@ -16,17 +18,30 @@ import (
 type GitLab struct {
 	secrets []string
 	signing []byte
-	s       Settings
+	s       providers.Settings
 }
 
 var (
-	_ Provider = (*GitLab)(nil)
-	_ Signer   = (*GitLab)(nil)
+	_ providers.Provider = (*GitLab)(nil)
+	_ providers.Signer   = (*GitLab)(nil)
 )
 
-func init() { Register("gitlab", newGitLab) }
+func init() {
+	providers.Register(providers.Info{
+		Name: "gitlab", New: newGitLab,
+		Doc: providers.Doc{
+			Verification: "`X-Gitlab-Token` (constant-time); with `signing_token`, also `webhook-signature` `v1,` HMAC-SHA256 over id.timestamp.body",
+			Handshake:    "—",
+			Event:        "`X-Gitlab-Event` (`Push Hook`)",
+			DeliveryID:   "`X-Gitlab-Event-UUID`",
+			ReplayWindow: "`tolerance` (5m) with `signing_token`",
+			Link:         "https://docs.gitlab.com/user/project/integrations/webhooks/",
+		},
+		Samples: samplesOf("gitlab"), DefaultEvent: "push",
+	})
+}
 
-func newGitLab(s Settings) (Provider, error) {
+func newGitLab(s providers.Settings) (providers.Provider, error) {
 	g := &GitLab{secrets: s.Secrets, s: s}
 	if s.SigningToken != "" {
 		k, err := StandardWebhooksKey(s.SigningToken)
@@ -43,12 +58,12 @@ func newGitLab(s Settings) (Provider, error) {
 	return g, nil
 }
 
-// Verify implements Provider.
-func (g *GitLab) Verify(r *Request) (Coverage, error) {
+// Verify implements providers.Provider.
+func (g *GitLab) Verify(r *providers.Request) (providers.Coverage, error) {
 	return vouch(coversBody, g.verify(r))
 }
 
-func (g *GitLab) verify(r *Request) error {
+func (g *GitLab) verify(r *providers.Request) error {
 	if len(g.secrets) > 0 {
 		tok := r.Header.Get("X-Gitlab-Token")
 		if tok == "" {
@@ -85,8 +100,8 @@ func (g *GitLab) verify(r *Request) error {
 	return nil
 }
 
-// Identify implements Provider.
-func (g *GitLab) Identify(r *Request, _ any) Identity {
+// Identify implements providers.Provider.
+func (g *GitLab) Identify(r *providers.Request, _ any) providers.Identity {
 	id := r.Header.Get("X-Gitlab-Event-UUID")
 	if id == "" {
 		id = r.Header.Get("X-Gitlab-Webhook-UUID")
@@ -94,11 +109,13 @@ func (g *GitLab) Identify(r *Request, _ any) Identity {
 	if id == "" {
 		id = r.Header.Get("webhook-id")
 	}
-	return Identity{Event: r.Header.Get("X-Gitlab-Event"), DeliveryID: id}
+	return providers.Identity{Event: r.Header.Get("X-Gitlab-Event"), DeliveryID: id}
 }
 
-// Sign implements Signer.
-func (g *GitLab) Sign(r *Request) {
+// Sign implements providers.Signer.
+func (g *GitLab) Sign(r *providers.Request, ident providers.Identity) {
+	setIf(r.Header, "X-Gitlab-Event", ident.Event)
+	setIf(r.Header, "X-Gitlab-Event-UUID", ident.DeliveryID)
 	if len(g.secrets) > 0 {
 		r.Header.Set("X-Gitlab-Token", g.secrets[0])
 	}

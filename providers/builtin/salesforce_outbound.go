@@ -1,9 +1,10 @@
-package providers
+package builtin
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/hookrunner/hookrunner/providers"
 	"sort"
 	"strings"
 )
@@ -28,16 +29,27 @@ type SalesforceOutbound struct {
 }
 
 var (
-	_ Provider       = (*SalesforceOutbound)(nil)
-	_ PayloadChecker = (*SalesforceOutbound)(nil)
-	_ Acknowledger   = (*SalesforceOutbound)(nil)
-	_ Unsigned       = (*SalesforceOutbound)(nil)
-	_ Signer         = (*SalesforceOutbound)(nil)
+	_ providers.Provider       = (*SalesforceOutbound)(nil)
+	_ providers.PayloadChecker = (*SalesforceOutbound)(nil)
+	_ providers.Acknowledger   = (*SalesforceOutbound)(nil)
+	_ providers.Unsigned       = (*SalesforceOutbound)(nil)
+	_ providers.Signer         = (*SalesforceOutbound)(nil)
 )
 
 func init() {
-	Register("salesforce-outbound", newSalesforceOutbound)
-	RegisterShaper("salesforce-outbound", func(p any) any {
+	providers.Register(providers.Info{
+		Name: "salesforce-outbound", New: newSalesforceOutbound,
+		Doc: providers.Doc{
+			Verification: "nothing is signed (Salesforce offers TLS client certificates and IP ranges: set `allow_ips`, the load warns without it); `organization_id` must match the message's `OrganizationId` (first 15 characters, case-sensitive), else 403 and nothing stored",
+			Handshake:    "answers the SOAP `<Ack>true</Ack>` (200, `text/xml`) once the event is stored, and for a redelivery",
+			Event:        "the sObject type (`Opportunity`, from `xsi:type`)",
+			DeliveryID:   "the sorted `Notification` ids",
+			ReplayWindow: "—",
+			Link:         "https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_om_outboundmessaging_understanding.htm",
+		},
+		Samples: samplesOf("salesforce-outbound"), DefaultEvent: "Opportunity",
+	})
+	providers.RegisterShaper("salesforce-outbound", func(p any) any {
 		if n, ok := SalesforceNotifications(p); ok {
 			return n
 		}
@@ -45,7 +57,7 @@ func init() {
 	})
 }
 
-func newSalesforceOutbound(s Settings) (Provider, error) {
+func newSalesforceOutbound(s providers.Settings) (providers.Provider, error) {
 	if s.OrganizationID == "" {
 		return nil, fieldErr("organization_id", "required: the 15- or 18-character id of the Salesforce organization that sends (Setup > Company Information)")
 	}
@@ -99,18 +111,20 @@ func salesforceIDSuffix(id15 string) string {
 	return b.String()
 }
 
-// Verify implements Provider: there is nothing to verify before the body
+// Verify implements providers.Provider: there is nothing to verify before the body
 // is read; CheckPayload compares the organization once it is decoded.
-func (p *SalesforceOutbound) Verify(*Request) (Coverage, error) { return coversNothing, nil }
+func (p *SalesforceOutbound) Verify(*providers.Request) (providers.Coverage, error) {
+	return coversNothing, nil
+}
 
-// UnsignedReason implements Unsigned.
+// UnsignedReason implements providers.Unsigned.
 func (p *SalesforceOutbound) UnsignedReason() string {
 	return "Salesforce signs nothing and organization_id is not a secret: anyone who knows it can post; set allow_ips to Salesforce's published IP ranges (and/or require its TLS client certificate at the proxy)"
 }
 
-// CheckPayload implements PayloadChecker: the body is an outbound message
+// CheckPayload implements providers.PayloadChecker: the body is an outbound message
 // from the configured organization.
-func (p *SalesforceOutbound) CheckPayload(_ *Request, payload any) error {
+func (p *SalesforceOutbound) CheckPayload(_ *providers.Request, payload any) error {
 	n, ok := SalesforceNotifications(payload)
 	if !ok {
 		return fmt.Errorf("not a Salesforce outbound message (no soapenv:Envelope/soapenv:Body/notifications element)")
@@ -129,13 +143,13 @@ func (p *SalesforceOutbound) CheckPayload(_ *Request, payload any) error {
 	return nil
 }
 
-// Identify implements Provider.
-func (p *SalesforceOutbound) Identify(_ *Request, payload any) Identity {
+// Identify implements providers.Provider.
+func (p *SalesforceOutbound) Identify(_ *providers.Request, payload any) providers.Identity {
 	n, ok := SalesforceNotifications(payload)
 	if !ok {
-		return Identity{}
+		return providers.Identity{}
 	}
-	var id Identity
+	var id providers.Identity
 	var ids []string
 	for _, x := range n["Notification"].([]any) {
 		if v := field(x, "Id"); v != "" {
@@ -160,17 +174,17 @@ func (p *SalesforceOutbound) Identify(_ *Request, payload any) Identity {
 	return id
 }
 
-// Sign implements Signer for `hookrunner send`: Salesforce signs nothing;
+// Sign implements providers.Signer for `hookrunner send`: Salesforce signs nothing;
 // it sends the SOAPAction header of a SOAP 1.1 call.
-func (p *SalesforceOutbound) Sign(r *Request) {
+func (p *SalesforceOutbound) Sign(r *providers.Request, _ providers.Identity) {
 	r.Header.Set("SOAPAction", `""`)
 }
 
 // salesforceAck is the notificationsResponse Salesforce waits for.
 const salesforceAck = `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound"><Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>`
 
-// Ack implements Acknowledger.
-func (p *SalesforceOutbound) Ack(*Request) (int, string, []byte) {
+// Ack implements providers.Acknowledger.
+func (p *SalesforceOutbound) Ack(*providers.Request) (int, string, []byte) {
 	return 200, "text/xml; charset=utf-8", []byte(salesforceAck)
 }
 

@@ -1,4 +1,4 @@
-package providers_test
+package builtin_test
 
 import (
 	"crypto/ed25519"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/providers"
+	_ "github.com/hookrunner/hookrunner/providers/builtin"
 )
 
 // FuzzVerify feeds arbitrary headers and bodies to every provider: no

@@ -1,9 +1,11 @@
-package providers
+package builtin
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // GitHub verifies X-Hub-Signature-256: "sha256=" + hex(HMAC-SHA256(secret,
@@ -11,33 +13,48 @@ import (
 type GitHub struct{ secrets []string }
 
 var (
-	_ Provider = (*GitHub)(nil)
-	_ Signer   = (*GitHub)(nil)
+	_ providers.Provider = (*GitHub)(nil)
+	_ providers.Signer   = (*GitHub)(nil)
 )
 
-func init() { Register("github", newGitHub) }
+func init() {
+	providers.Register(providers.Info{
+		Name: "github", New: newGitHub,
+		Doc: providers.Doc{
+			Verification: "`X-Hub-Signature-256` HMAC-SHA256",
+			Handshake:    "—",
+			Event:        "`X-GitHub-Event`",
+			DeliveryID:   "`X-GitHub-Delivery`",
+			ReplayWindow: "—",
+			Link:         "https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
+		},
+		Samples: samplesOf("github"), DefaultEvent: "push",
+	})
+}
 
-func newGitHub(s Settings) (Provider, error) {
+func newGitHub(s providers.Settings) (providers.Provider, error) {
 	if err := requireSecret(s); err != nil {
 		return nil, err
 	}
 	return &GitHub{secrets: s.Secrets}, nil
 }
 
-// Verify implements Provider.
-func (g *GitHub) Verify(r *Request) (Coverage, error) {
+// Verify implements providers.Provider.
+func (g *GitHub) Verify(r *providers.Request) (providers.Coverage, error) {
 	// A form-encoded delivery (content type "form") is signed over the
 	// whole form body, so every field is covered.
 	return vouch(coversBody, verifyHexHMAC(r.Header.Get("X-Hub-Signature-256"), "sha256=", g.secrets, r.Body, "X-Hub-Signature-256"))
 }
 
-// Identify implements Provider.
-func (g *GitHub) Identify(r *Request, _ any) Identity {
-	return Identity{Event: r.Header.Get("X-GitHub-Event"), DeliveryID: r.Header.Get("X-GitHub-Delivery")}
+// Identify implements providers.Provider.
+func (g *GitHub) Identify(r *providers.Request, _ any) providers.Identity {
+	return providers.Identity{Event: r.Header.Get("X-GitHub-Event"), DeliveryID: r.Header.Get("X-GitHub-Delivery")}
 }
 
-// Sign implements Signer.
-func (g *GitHub) Sign(r *Request) {
+// Sign implements providers.Signer.
+func (g *GitHub) Sign(r *providers.Request, id providers.Identity) {
+	setIf(r.Header, "X-GitHub-Event", id.Event)
+	setIf(r.Header, "X-GitHub-Delivery", id.DeliveryID)
 	r.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac(sha256.New, []byte(g.secrets[0]), r.Body)))
 }
 

@@ -1,4 +1,4 @@
-package providers
+package builtin
 
 import (
 	"crypto/sha256"
@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // Slack verifies X-Slack-Signature: "v0=" + hex(HMAC-SHA256(signing secret,
@@ -14,31 +16,44 @@ import (
 // "slash_command" for slash commands, or the interactive payload's type.
 type Slack struct {
 	secrets []string
-	s       Settings
+	s       providers.Settings
 }
 
 var (
-	_ Provider   = (*Slack)(nil)
-	_ Signer     = (*Slack)(nil)
-	_ Handshaker = (*Slack)(nil)
+	_ providers.Provider   = (*Slack)(nil)
+	_ providers.Signer     = (*Slack)(nil)
+	_ providers.Handshaker = (*Slack)(nil)
 )
 
-func init() { Register("slack", newSlack) }
+func init() {
+	providers.Register(providers.Info{
+		Name: "slack", New: newSlack,
+		Doc: providers.Doc{
+			Verification: "`X-Slack-Signature` `v0=` over `v0:ts:body`",
+			Handshake:    "answers `url_verification`",
+			Event:        "event type / `slash_command`",
+			DeliveryID:   "`event_id` / `trigger_id`",
+			ReplayWindow: "`tolerance` (5m)",
+			Link:         "https://api.slack.com/authentication/verifying-requests-from-slack",
+		},
+		Samples: samplesOf("slack"), DefaultEvent: "slash_command",
+	})
+}
 
-func newSlack(s Settings) (Provider, error) {
+func newSlack(s providers.Settings) (providers.Provider, error) {
 	if err := requireSecret(s); err != nil {
 		return nil, err
 	}
 	return &Slack{secrets: s.Secrets, s: s}, nil
 }
 
-// Verify implements Provider: the signature covers the whole body, so every
+// Verify implements providers.Provider: the signature covers the whole body, so every
 // field of a slash command's or an interaction's form is covered.
-func (p *Slack) Verify(r *Request) (Coverage, error) {
+func (p *Slack) Verify(r *providers.Request) (providers.Coverage, error) {
 	return vouch(coversBody, p.verify(r))
 }
 
-func (p *Slack) verify(r *Request) error {
+func (p *Slack) verify(r *providers.Request) error {
 	ts := r.Header.Get("X-Slack-Request-Timestamp")
 	if _, err := checkTimestamp(ts, r.Now, p.s.Tolerance); err != nil {
 		return err
@@ -59,27 +74,27 @@ func (p *Slack) verify(r *Request) error {
 	return deny("X-Slack-Signature does not match the body")
 }
 
-// Identify implements Provider.
-func (p *Slack) Identify(r *Request, payload any) Identity {
+// Identify implements providers.Provider.
+func (p *Slack) Identify(r *providers.Request, payload any) providers.Identity {
 	if r.Form != nil {
 		if r.Form.Get("command") != "" {
-			return Identity{Event: "slash_command", DeliveryID: r.Form.Get("trigger_id")}
+			return providers.Identity{Event: "slash_command", DeliveryID: r.Form.Get("trigger_id")}
 		}
 		if r.Form.Get("payload") != "" { // interactivity: payload is its JSON
-			return Identity{Event: field(payload, "type"), DeliveryID: field(payload, "trigger_id")}
+			return providers.Identity{Event: field(payload, "type"), DeliveryID: field(payload, "trigger_id")}
 		}
-		return Identity{Event: "form"}
+		return providers.Identity{Event: "form"}
 	}
 	switch t := field(payload, "type"); t {
 	case "event_callback":
-		return Identity{Event: field(payload, "event", "type"), DeliveryID: field(payload, "event_id")}
+		return providers.Identity{Event: field(payload, "event", "type"), DeliveryID: field(payload, "event_id")}
 	default:
-		return Identity{Event: t}
+		return providers.Identity{Event: t}
 	}
 }
 
 // Handshake answers the Events API url_verification with its challenge.
-func (p *Slack) Handshake(_ *Request, payload any) (int, string, []byte, bool) {
+func (p *Slack) Handshake(_ *providers.Request, payload any) (int, string, []byte, bool) {
 	if field(payload, "type") != "url_verification" {
 		return 0, "", nil, false
 	}
@@ -87,8 +102,8 @@ func (p *Slack) Handshake(_ *Request, payload any) (int, string, []byte, bool) {
 	return 200, "application/json", b, true
 }
 
-// Sign implements Signer.
-func (p *Slack) Sign(r *Request) {
+// Sign implements providers.Signer; the event type and id travel in the body.
+func (p *Slack) Sign(r *providers.Request, _ providers.Identity) {
 	ts := strconv.FormatInt(r.Now.Unix(), 10)
 	r.Header.Set("X-Slack-Request-Timestamp", ts)
 	r.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac(sha256.New, []byte(p.secrets[0]), []byte("v0:"+ts+":"), r.Body)))
