@@ -24,6 +24,7 @@ import (
 	"github.com/hookrunner/hookrunner/importer"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/sender"
 	"github.com/hookrunner/hookrunner/server"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -223,7 +224,7 @@ func send(args []string, out io.Writer) error {
 		_, port, _ := net.SplitHostPort(snap.Config.Server.Listen)
 		u = "http://127.0.0.1:" + port + "/hooks/" + *source
 	}
-	req, err := engine.BuildSignedRequest(src, *event, body, time.Now())
+	req, err := sender.BuildSignedRequest(src, *event, body, time.Now())
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
