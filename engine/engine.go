@@ -80,7 +80,7 @@ func New(snap *Snapshot, o Options) *Engine {
 	}
 	e := &Engine{st: o.Store, log: o.Logger, owner: o.Owner, now: o.Now, wake: make(chan struct{}, 1),
 		recover: o.RecoverOnStart, inflight: map[string]context.CancelFunc{}, recovered: make(chan struct{})}
-	e.metrics = newMetrics(o.Store)
+	e.metrics = NewMetrics(o.Store)
 	e.host, _ = os.Hostname()
 	e.self = actions.Self()
 	e.snap.Store(snap)
@@ -97,9 +97,6 @@ func (e *Engine) Snapshot() *Snapshot { return e.snap.Load() }
 // Redactor returns the redactor of the config in force (it also knows the
 // secrets of the configs replaced since start).
 func (e *Engine) Redactor() *redact.Redactor { return e.Snapshot().Redactor }
-
-// Store returns the engine's store.
-func (e *Engine) Store() store.Store { return e.st }
 
 // Metrics returns the engine's metrics.
 func (e *Engine) Metrics() *Metrics { return e.metrics }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -111,8 +110,7 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		return SyncResult{Err: err, State: st}
 	}
 	payload, _, _ := DecodePayload(ev.Headers["content-type"], ev.Body)
-	id := providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}
-	env := NewEnv(ev.Source, ev.Provider, id, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
+	env := StoredEnv(ev, payload)
 	env.Rule, env.RunID, env.Attempt = rule.Name, run.ID, run.Attempt
 	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream,
 		Started: e.processStarted(run, log)}

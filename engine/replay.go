@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -43,7 +42,7 @@ func (e *Engine) ReplayEvent(ctx context.Context, eventID string) ([]*store.Run,
 		return nil, fmt.Errorf("source %q is not in the config in force", ev.Source)
 	}
 	payload, _, _ := DecodePayload(ev.Headers["content-type"], ev.Body)
-	env := NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
+	env := StoredEnv(ev, payload)
 	now := e.now()
 	var runs []*store.Run
 	for _, r := range src.Match(env) {

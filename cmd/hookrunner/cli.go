@@ -390,17 +390,11 @@ func events(args []string, out io.Writer) error {
 }
 
 func eventDetail(ctx context.Context, c *client, id string) (server.EventDetail, error) {
-	ev, err := c.st.GetEvent(ctx, id)
+	d, err := engine.LoadEventDetail(ctx, c.st, nil, id)
 	if err != nil {
 		return server.EventDetail{}, err
 	}
-	runs, err := c.st.ListRuns(ctx, store.RunFilter{EventID: id, Limit: 1000})
-	if err != nil {
-		return server.EventDetail{}, err
-	}
-	d := server.EventDetail{Event: ev, Runs: runs}
-	d.Payload, _, _ = engine.DecodePayload(ev.Headers["content-type"], ev.Body)
-	return d, nil
+	return *d, nil
 }
 
 func printJSON(out io.Writer, v any) error {
