@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -268,32 +267,10 @@ func (s *Snapshot) ConcurrencyLimits() map[string]int {
 }
 
 // LoadSnapshot loads and compiles a config file: the one path used by
-// serve, reload and validate.
-func LoadSnapshot(path string) (*Snapshot, error) {
-	cfg, err := config.Load(path)
-	return buildReporting(cfg, err)
-}
+// serve, reload (config.Coordinator) and validate.
+func LoadSnapshot(path string) (*Snapshot, error) { return config.LoadBuilt(path, Build) }
 
 // ParseSnapshot is LoadSnapshot for bytes already read.
 func ParseSnapshot(path string, raw []byte) (*Snapshot, error) {
-	cfg, err := config.Parse(path, raw, os.LookupEnv)
-	return buildReporting(cfg, err)
-}
-
-// buildReporting compiles cfg; when loading already found problems it still
-// compiles what it can so that every problem is reported in one go.
-func buildReporting(cfg *config.Config, loadErr error) (*Snapshot, error) {
-	if cfg == nil {
-		return nil, loadErr
-	}
-	snap, err := Build(cfg)
-	if loadErr == nil {
-		return snap, err
-	}
-	var all config.Errors // both already redacted with cfg's secrets
-	all.AddErr("", loadErr)
-	if err != nil {
-		all.AddErr("", err)
-	}
-	return nil, all
+	return config.ParseBuilt(path, raw, Build)
 }
