@@ -251,22 +251,6 @@ var overridable = map[string]reflect.Type{
 	"runner": reflect.TypeOf(Runner{}),
 }
 
-// EnvOverrideNames lists every HOOKRUNNER_* variable that overrides a key.
-func EnvOverrideNames() []string {
-	var out []string
-	for sec, t := range overridable {
-		for _, k := range KeysOf(t) {
-			switch structKeys(t)[k].Type.Kind() {
-			case reflect.Struct, reflect.Slice, reflect.Map:
-				continue
-			}
-			out = append(out, "HOOKRUNNER_"+strings.ToUpper(sec+"_"+k))
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 func applyEnvOverrides(raw map[string]any, env Env) {
 	for sec, t := range overridable {
 		for _, key := range KeysOf(t) {

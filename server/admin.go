@@ -209,21 +209,27 @@ func (a *Admin) reload(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, redactStatus(a.Engine.Redactor(), a.Engine.Status()))
 }
 
-func parseSince(s string) (time.Time, error) {
+// ParseSince reads a `since` filter (API query and CLI flag): a duration
+// before now (1h) or an RFC 3339 time; "" is no bound.
+func ParseSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
 	if d, err := time.ParseDuration(s); err == nil {
-		return time.Now().Add(-d), nil
+		return now.Add(-d), nil
 	}
-	return time.Parse(time.RFC3339, s)
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, errors.New("since: use a duration (1h) or RFC 3339 time")
+	}
+	return t, nil
 }
 
 func (a *Admin) listEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	since, err := parseSince(q.Get("since"))
+	since, err := ParseSince(q.Get("since"), time.Now())
 	if err != nil {
-		fail(w, http.StatusBadRequest, "since: use a duration (1h) or RFC 3339 time")
+		fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	limit, _ := strconv.Atoi(q.Get("limit"))
@@ -279,9 +285,9 @@ func storeFail(w http.ResponseWriter, err error) {
 
 func (a *Admin) listRuns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	since, err := parseSince(q.Get("since"))
+	since, err := ParseSince(q.Get("since"), time.Now())
 	if err != nil {
-		fail(w, http.StatusBadRequest, "since: use a duration (1h) or RFC 3339 time")
+		fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	limit, _ := strconv.Atoi(q.Get("limit"))

@@ -332,14 +332,11 @@ func (c *client) api(method, path string, q url.Values, v any) error {
 }
 
 func since(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	d, err := time.ParseDuration(s)
+	t, err := server.ParseSince(s, time.Now())
 	if err != nil {
-		return time.Time{}, fmt.Errorf("--since: use a duration such as 1h")
+		return time.Time{}, fmt.Errorf("--%w", err)
 	}
-	return time.Now().Add(-d), nil
+	return t, nil
 }
 
 func events(args []string, out io.Writer) error {
