@@ -21,8 +21,8 @@ const module = "github.com/hookrunner/hookrunner"
 // package applies; a package no rule matches fails the test (a new room
 // must be placed in the table).
 type rule struct {
-	pkg   string
-	may   []string
+	pkg string
+	may []string
 	// todo names whose branch removes the imports in extra, tolerated
 	// (logged) until it is merged; then delete both.
 	todo  string
