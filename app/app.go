@@ -133,7 +133,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		return err
 	}
 
-	r := &reloader{path: o.ConfigPath, eng: eng, log: log, notify: o.Notify, adminListen: cfg.Admin.Listen}
+	r := newReloader(o.ConfigPath, eng, log, o.Notify, cfg.Admin.Listen)
 
 	pubLn := o.Listener
 	if pubLn == nil {
@@ -258,52 +258,45 @@ func serve(s *http.Server, ln net.Listener) error {
 	return nil
 }
 
-// reloader loads, validates and swaps configs; failures keep the running
-// config.
+// reloader is the config.Coordinator of the engine's snapshot, plus what
+// the watcher needs of the config in force.
 type reloader struct {
-	mu     sync.Mutex
-	path   string
-	eng    *engine.Engine
-	log    *slog.Logger
-	notify func(string)
-	// adminListen is the admin address bound at start (admin.listen
-	// changes wait for a restart; admin.token and admin.hosts do not).
-	adminListen string
+	path  string
+	eng   *engine.Engine
+	log   *slog.Logger
+	coord *config.Coordinator[*engine.Snapshot]
 }
 
-func (r *reloader) reload(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	raw, err := config.ReadStable(r.path)
-	if err != nil {
-		err = fmt.Errorf("%s: read: %w", r.path, err)
-		r.eng.ReloadFailed(err)
-		r.log.Error("config reload failed; the running config stays", "hash", r.eng.Snapshot().Hash, "error", err)
-		return err
-	}
-	r.notify("RELOADING=1")
-	defer r.notify("READY=1")
-	snap, err := engine.ParseSnapshot(r.path, raw)
-	if err != nil {
-		r.eng.ReloadFailed(err)
-		r.log.Error("config reload failed; the running config stays", "hash", r.eng.Snapshot().Hash, "error", err)
-		return err
-	}
-	if !server.IsLoopback(r.adminListen) && snap.Config.Admin.Token == "" {
-		// The token follows reloads: never let one open a non-loopback admin.
-		err := fmt.Errorf("%s: admin.token: required when admin.listen (%s) is not a loopback address", r.path, r.adminListen)
-		_ = snap.Close()
-		r.eng.ReloadFailed(err)
-		r.log.Error("config reload failed; the running config stays", "hash", r.eng.Snapshot().Hash, "error", err)
-		return err
-	}
-	old := r.eng.Snapshot()
-	if snap.Hash == old.Hash {
-		// Same files (main and included) as in force: nothing to swap.
-		_ = snap.Close()
-		r.eng.ReloadSucceeded()
-		return nil
-	}
+// newReloader coordinates reloads of path into eng. adminListen is the
+// admin address bound at start (admin.listen changes wait for a restart;
+// admin.token and admin.hosts do not).
+func newReloader(path string, eng *engine.Engine, log *slog.Logger, notify func(string), adminListen string) *reloader {
+	r := &reloader{path: path, eng: eng, log: log}
+	r.coord = config.NewCoordinator(path, config.CoordinatorOptions[*engine.Snapshot]{
+		Build: engine.Build,
+		Check: func(snap *engine.Snapshot) error {
+			if !server.IsLoopback(adminListen) && snap.Config.Admin.Token == "" {
+				// The token follows reloads: never let one open a non-loopback admin.
+				return fmt.Errorf("%s: admin.token: required when admin.listen (%s) is not a loopback address", path, adminListen)
+			}
+			return nil
+		},
+		Current:   eng.Snapshot,
+		Hash:      func(s *engine.Snapshot) string { return s.Hash },
+		Apply:     r.apply,
+		Failed:    eng.ReloadFailed,
+		Unchanged: eng.ReloadSucceeded,
+		Notify:    notify,
+		Attrs:     func(s *engine.Snapshot) []any { return []any{"sources", len(s.Sources), "rules", len(s.Ordered)} },
+		Logger:    log,
+	})
+	return r
+}
+
+func (r *reloader) reload(ctx context.Context) error { return r.coord.Reload(ctx) }
+
+// apply records snap's revision, then swaps it in.
+func (r *reloader) apply(ctx context.Context, snap, old *engine.Snapshot) error {
 	if cfg := snap.Config; old.Config.Store != cfg.Store || !reflect.DeepEqual(old.Config.Server, cfg.Server) || old.Config.Admin.Listen != cfg.Admin.Listen {
 		r.log.Warn("server, admin.listen and store settings take effect at the next restart")
 	}
@@ -311,15 +304,11 @@ func (r *reloader) reload(ctx context.Context) error {
 		r.log.Info("admin token changed: console sessions opened under the old one are signed out")
 	}
 	if err := r.eng.RecordRevision(ctx, snap); err != nil {
-		_ = snap.Close()
-		r.eng.ReloadFailed(err)
-		r.log.Error("config reload failed; the running config stays", "hash", old.Hash, "error", err)
 		return err
 	}
 	for _, w := range snap.Warnings {
 		r.log.Warn("config warning", "warning", w)
 	}
 	r.eng.Swap(snap)
-	r.log.Info("config reloaded", "hash", snap.Hash, "previous", old.Hash, "sources", len(snap.Sources), "rules", len(snap.Ordered))
 	return nil
 }

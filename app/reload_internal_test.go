@@ -46,7 +46,7 @@ func TestReloadKeepsNonLoopbackAdminToken(t *testing.T) {
 			}
 			defer st.Close()
 			eng := engine.New(snap, engine.Options{Store: st})
-			r := &reloader{path: path, eng: eng, log: slog.New(slog.DiscardHandler), notify: func(string) {}, adminListen: tt.listen}
+			r := newReloader(path, eng, slog.New(slog.DiscardHandler), func(string) {}, tt.listen)
 			if err := os.WriteFile(path, []byte(cfg("")), 0o600); err != nil {
 				t.Fatal(err)
 			}

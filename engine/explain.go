@@ -3,9 +3,12 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/hookrunner/hookrunner/expression"
 	"github.com/hookrunner/hookrunner/internal/redact"
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // Decision says whether a rule matches an event and why.
@@ -119,4 +122,59 @@ func Redacted(r *redact.Redactor, ds []Decision) []Decision {
 		out[i] = d
 	}
 	return out
+}
+
+// ExplainInput is an event to explain: a stored one or one from files.
+type ExplainInput struct {
+	Source     string
+	Event      string
+	DeliveryID string
+	EventID    string
+	Headers    map[string]string
+	Query      string
+	Body       []byte
+	RemoteIP   string
+	ReceivedAt time.Time
+}
+
+// ExplainResult is every rule's decision for an event.
+type ExplainResult struct {
+	Source     string
+	Provider   string
+	Event      string
+	DeliveryID string
+	Decisions  []Decision
+}
+
+// ExplainRequest decides every rule of the input's source, without
+// verifying or running anything.
+func ExplainRequest(snap *Snapshot, in *ExplainInput) (*ExplainResult, error) {
+	src := snap.Sources[in.Source]
+	if src == nil {
+		return nil, fmt.Errorf("unknown source %q", in.Source)
+	}
+	payload, form, err := DecodePayload(in.Headers["content-type"], in.Body)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	for k, v := range in.Headers {
+		h.Set(k, v)
+	}
+	id := src.P.Identify(&providers.Request{Header: h, Body: in.Body, Form: form}, payload)
+	if in.Event != "" {
+		id.Event = in.Event
+	}
+	if in.DeliveryID != "" {
+		id.DeliveryID = in.DeliveryID
+	}
+	evID := in.EventID
+	if evID == "" {
+		evID = "explain"
+	}
+	// Rules see headers and query as they would be stored (credentials
+	// redacted), and what explain prints is redacted.
+	red := snap.Redactor
+	env := NewEnv(src.Name, src.Provider, id, evID, red.HeaderMap(in.Headers), red.Query(in.Query), payload, in.RemoteIP, in.ReceivedAt)
+	return &ExplainResult{Source: src.Name, Provider: src.Provider, Event: id.Event, DeliveryID: red.String(id.DeliveryID), Decisions: Redacted(red, src.Explain(env))}, nil
 }

@@ -150,3 +150,113 @@ func sortByIndex(rs []*Rule) {
 		sort.Slice(rs, func(i, j int) bool { return rs[i].Index < rs[j].Index })
 	}
 }
+
+func (src *Source) add(r *Rule) {
+	src.rules = append(src.rules, r)
+	if len(r.Events) == 0 {
+		src.any = append(src.any, r)
+		return
+	}
+	glob := false
+	for _, e := range r.Events {
+		if expression.IsGlob(e) {
+			glob = true
+			continue
+		}
+		src.byEvent[e] = append(src.byEvent[e], r)
+	}
+	if glob {
+		src.globs = append(src.globs, r)
+	}
+}
+
+// Rules returns every rule of the source in file order.
+func (src *Source) Rules() []*Rule { return src.rules }
+
+// Candidates returns the rules whose events select the event type, in file
+// order, without scanning rules indexed under other event types.
+func (src *Source) Candidates(event string) []*Rule {
+	exact := src.byEvent[event]
+	if len(src.globs) == 0 && len(src.any) == 0 {
+		return exact
+	}
+	out := make([]*Rule, 0, len(exact)+len(src.any)+len(src.globs))
+	out = append(out, exact...)
+	out = append(out, src.any...)
+	for _, r := range src.globs {
+		if r.MatchesEvent(event) && !contains(exact, r) {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	return out
+}
+
+func contains(rs []*Rule, r *Rule) bool {
+	for _, x := range rs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchesEvent reports whether the rule's events select the event type.
+func (r *Rule) MatchesEvent(event string) bool {
+	if len(r.Events) == 0 {
+		return true
+	}
+	for _, e := range r.Events {
+		if e == event || expression.IsGlob(e) && expression.Glob(e, event) {
+			return true
+		}
+	}
+	return false
+}
+
+// Match returns the rules that fire for env, in file order. Only the
+// rules indexed under the event type (and, within those, under the values
+// their equalities require) are evaluated.
+func (src *Source) Match(env *expression.Env) []*Rule {
+	return src.MatchReporting(env, nil)
+}
+
+// MatchReporting is Match, calling onErr for each candidate whose
+// condition failed at run time (a missing field, or expression.ErrBudgetExceeded
+// once the event's budget is spent): it does not match.
+func (src *Source) MatchReporting(env *expression.Env, onErr func(*Rule, error)) []*Rule {
+	budget := expression.NewBudget(src.MatchBudget)
+	env = expression.WithBudget(env, budget)
+	cands := src.candidates(env, budget)
+	out := cands[:0]
+	for _, r := range cands {
+		ok, err := r.Cond.EvalBudget(env, budget)
+		if err != nil && onErr != nil {
+			onErr(r, err)
+		}
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// candidates returns, in file order, the rules whose events select the
+// event type and that the index does not rule out: the rules Match
+// evaluates, in the order it evaluates them.
+func (src *Source) candidates(env *expression.Env, budget *expression.Budget) []*Rule {
+	var cands []*Rule
+	if b := src.buckets[env.Event]; b != nil {
+		cands = b.candidates(env, budget, nil)
+	}
+	if len(src.any) > 0 || len(src.globs) > 0 {
+		cands = append(cands, src.any...)
+		for _, r := range src.globs {
+			if r.MatchesEvent(env.Event) && !contains(cands, r) {
+				cands = append(cands, r)
+			}
+		}
+	}
+	sortByIndex(cands)
+	return cands
+}

@@ -26,7 +26,15 @@ type Metrics struct {
 	StoreFaults     prometheus.Counter
 }
 
-func newMetrics(st store.Store) *Metrics {
+// StateCounter counts runs by state (the hookrunner_runs gauge, read at
+// scrape time).
+type StateCounter interface {
+	CountStates(ctx context.Context) (map[store.State]int, error)
+}
+
+// NewMetrics returns the metrics on a new registry; st is read at scrape
+// time.
+func NewMetrics(st StateCounter) *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		Received: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -74,7 +82,7 @@ func newMetrics(st store.Store) *Metrics {
 
 // queueCollector reads run counts from the store at scrape time.
 type queueCollector struct {
-	st   store.Store
+	st   StateCounter
 	desc *prometheus.Desc
 }
 

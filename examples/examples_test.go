@@ -21,6 +21,7 @@ import (
 	"github.com/hookrunner/hookrunner/app"
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/sender"
 )
 
 // serve runs an example's hooks.yaml (copied with its scripts into a temp
@@ -68,7 +69,7 @@ func send(t *testing.T, dir, pub, source, event string, body []byte) *http.Respo
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := engine.BuildSignedRequest(snap.Sources[source], event, body, nil, time.Now())
+	req, err := sender.BuildSignedRequest(snap.Sources[source], event, body, nil, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hookrunner/hookrunner/engine"
-	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -29,7 +28,7 @@ import (
 // needs the admin token in force (admin.token, followed across reloads), as
 // "Authorization: Bearer <token>" or as a console session.
 type Admin struct {
-	Engine *engine.Engine
+	Engine Core
 	// Reload reloads the config file and reports the result.
 	Reload func(ctx context.Context) error
 	// Trusted lists the proxies whose X-Forwarded-For and
@@ -210,25 +209,31 @@ func (a *Admin) reload(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, redactStatus(a.Engine.Redactor(), a.Engine.Status()))
 }
 
-func parseSince(s string) (time.Time, error) {
+// ParseSince reads a `since` filter (API query and CLI flag): a duration
+// before now (1h) or an RFC 3339 time; "" is no bound.
+func ParseSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
 	if d, err := time.ParseDuration(s); err == nil {
-		return time.Now().Add(-d), nil
+		return now.Add(-d), nil
 	}
-	return time.Parse(time.RFC3339, s)
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, errors.New("since: use a duration (1h) or RFC 3339 time")
+	}
+	return t, nil
 }
 
 func (a *Admin) listEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	since, err := parseSince(q.Get("since"))
+	since, err := ParseSince(q.Get("since"), time.Now())
 	if err != nil {
-		fail(w, http.StatusBadRequest, "since: use a duration (1h) or RFC 3339 time")
+		fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	limit, _ := strconv.Atoi(q.Get("limit"))
-	evs, err := a.Engine.Store().ListEvents(r.Context(), store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), Since: since, Limit: limit})
+	evs, err := a.Engine.ListEvents(r.Context(), store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), Since: since, Limit: limit})
 	writeList(w, http.StatusOK, redactEvents(a.Engine.Redactor(), evs), err)
 }
 
@@ -245,34 +250,24 @@ func writeList[T any](w http.ResponseWriter, status int, items []T, err error) {
 }
 
 // EventDetail is an event with its runs and today's explanation.
-type EventDetail struct {
-	Event     *store.Event      `json:"event"`
-	Payload   any               `json:"payload"`
-	Runs      []*store.Run      `json:"runs"`
-	Decisions []engine.Decision `json:"decisions"`
+type EventDetail = engine.EventDetail
+
+// eventDetail is the event detail as the admin listener shows it: redacted.
+func (a *Admin) eventDetail(ctx context.Context, id string) (*EventDetail, error) {
+	d, err := a.Engine.EventDetail(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	red := a.Engine.Redactor()
+	return &EventDetail{Event: redactEvent(red, d.Event), Payload: red.Value(d.Payload), Runs: redactRuns(red, d.Runs),
+		Decisions: engine.Redacted(red, d.Decisions)}, nil
 }
 
 func (a *Admin) getEvent(w http.ResponseWriter, r *http.Request) {
-	ev, err := a.Engine.Store().GetEvent(r.Context(), r.PathValue("id"))
+	d, err := a.eventDetail(r.Context(), r.PathValue("id"))
 	if err != nil {
 		storeFail(w, err)
 		return
-	}
-	runs, err := a.Engine.Store().ListRuns(r.Context(), store.RunFilter{EventID: ev.ID, Limit: 1000})
-	if err != nil {
-		fail(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	if runs == nil {
-		runs = []*store.Run{}
-	}
-	red := a.Engine.Redactor()
-	d := EventDetail{Event: redactEvent(red, ev), Runs: redactRuns(red, runs)}
-	payload, _, _ := engine.DecodePayload(ev.Headers["content-type"], ev.Body)
-	d.Payload = red.Value(providers.ShapePayload(ev.Provider, payload)) // as rules see it
-	if src := a.Engine.Snapshot().Sources[ev.Source]; src != nil {
-		env := engine.NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
-		d.Decisions = engine.Redacted(red, src.Explain(env))
 	}
 	writeJSON(w, http.StatusOK, d)
 }
@@ -290,13 +285,13 @@ func storeFail(w http.ResponseWriter, err error) {
 
 func (a *Admin) listRuns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	since, err := parseSince(q.Get("since"))
+	since, err := ParseSince(q.Get("since"), time.Now())
 	if err != nil {
-		fail(w, http.StatusBadRequest, "since: use a duration (1h) or RFC 3339 time")
+		fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	limit, _ := strconv.Atoi(q.Get("limit"))
-	runs, err := a.Engine.Store().ListRuns(r.Context(), store.RunFilter{EventID: q.Get("event"), Rule: q.Get("rule"), State: store.State(q.Get("state")), Since: since, Limit: limit})
+	runs, err := a.Engine.ListRuns(r.Context(), store.RunFilter{EventID: q.Get("event"), Rule: q.Get("rule"), State: store.State(q.Get("state")), Since: since, Limit: limit})
 	writeList(w, http.StatusOK, redactRuns(a.Engine.Redactor(), runs), err)
 }
 
@@ -310,7 +305,7 @@ type RunDetail struct {
 }
 
 func (a *Admin) getRun(w http.ResponseWriter, r *http.Request) {
-	run, atts, err := a.Engine.Store().GetRun(r.Context(), r.PathValue("id"))
+	run, atts, err := a.Engine.GetRun(r.Context(), r.PathValue("id"))
 	if err != nil {
 		storeFail(w, err)
 		return

@@ -17,15 +17,14 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/engine"
-	"github.com/hookrunner/hookrunner/store/sqlite"
 )
 
-// adminBundle is an Admin on a real engine and SQLite store, driven
-// through its handler; its clock moves only when the test moves it.
+// adminBundle is an Admin on a fake engine (fakeCore: a real compiled
+// config, no store), driven through its handler; its clock moves only when the test moves it.
 type adminBundle struct {
 	a       *Admin
 	h       http.Handler
-	eng     *engine.Engine
+	eng     *fakeCore
 	cfgPath string
 	reloads atomic.Int32
 
@@ -53,12 +52,7 @@ func setupAdmin(t *testing.T, token string, hosts ...string) *adminBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "hr.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	b.eng = engine.New(snap, engine.Options{Store: st})
+	b.eng = newFakeCore(snap)
 	b.a = &Admin{Engine: b.eng, Clock: b.clock, Trusted: ParsePrefixes([]string{"10.9.9.9"}),
 		Reload: func(ctx context.Context) error {
 			b.reloads.Add(1)
@@ -66,7 +60,7 @@ func setupAdmin(t *testing.T, token string, hosts ...string) *adminBundle {
 			if err != nil {
 				return err
 			}
-			b.eng.Swap(s)
+			b.eng.swap(s)
 			return nil
 		}}
 	b.h = b.a.Handler()

@@ -25,7 +25,7 @@ import (
 
 // Ingress handles POST /hooks/{source}.
 type Ingress struct {
-	Engine *engine.Engine
+	Engine Ingester
 	Log    *slog.Logger
 	// MaxPending is the number of unfinished runs past which requests are
 	// answered 503 with Retry-After (backpressure) instead of queued.
@@ -40,7 +40,7 @@ type Ingress struct {
 }
 
 // NewIngress builds the ingress from the server settings.
-func NewIngress(eng *engine.Engine, log *slog.Logger, c config.Server) *Ingress {
+func NewIngress(eng Ingester, log *slog.Logger, c config.Server) *Ingress {
 	return &Ingress{Engine: eng, Log: log, MaxPending: int64(c.MaxPending), MaxJSONDepth: c.MaxJSONDepth,
 		Trusted:   ParsePrefixes(c.TrustedProxies),
 		perIP:     newKeyedLimiter(c.RateLimit.PerIP, c.RateLimit.PerIPBurst),

@@ -73,7 +73,7 @@ func redactStatus(r *redact.Redactor, st engine.ConfigStatus) engine.ConfigStatu
 
 // configView is the config in force as the console and /api/config show
 // it: every secret-named key masked, every known secret value replaced.
-func configView(e *engine.Engine) any {
+func configView(e ConfigState) any {
 	snap := e.Snapshot()
 	return snap.Redactor.JSON(snap.Config.File)
 }

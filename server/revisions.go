@@ -62,14 +62,14 @@ func short(hash string) string {
 // force of e. The diff passes through the engine's redactor and the
 // secrets found in the files themselves (a revision may hold literal
 // secrets the config in force no longer knows).
-func RevisionOf(ctx context.Context, e *engine.Engine, hash string) (*RunRevision, error) {
+func RevisionOf(ctx context.Context, e RevisionSource, hash string) (*RunRevision, error) {
 	rr, _, err := revisionOf(ctx, e, hash, false)
 	return rr, err
 }
 
 // revisionOf is RevisionOf that also returns the revision, redacted the
 // same way, when withFiles (nil when the store does not hold it).
-func revisionOf(ctx context.Context, e *engine.Engine, hash string, withFiles bool) (*RunRevision, *store.Revision, error) {
+func revisionOf(ctx context.Context, e RevisionSource, hash string, withFiles bool) (*RunRevision, *store.Revision, error) {
 	cur := engine.Revision(e.Snapshot())
 	rr := &RunRevision{Hash: hash, Current: cur.Hash, InForce: hash == cur.Hash}
 	if hash == "" {
@@ -82,7 +82,7 @@ func revisionOf(ctx context.Context, e *engine.Engine, hash string, withFiles bo
 	old := cur
 	if !rr.InForce {
 		var err error
-		old, err = e.Store().GetRevision(ctx, hash)
+		old, err = e.GetRevision(ctx, hash)
 		if errors.Is(err, store.ErrNotFound) {
 			rr.Note = "this revision is not in the store"
 			return rr, nil, nil
@@ -154,7 +154,7 @@ func redactRevision(red *redact.Redactor, rev *store.Revision) *store.Revision {
 
 func (a *Admin) listRevisions(w http.ResponseWriter, r *http.Request) {
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	revs, err := a.Engine.Store().ListRevisions(r.Context(), limit)
+	revs, err := a.Engine.ListRevisions(r.Context(), limit)
 	if err != nil {
 		storeFail(w, err)
 		return
@@ -183,7 +183,7 @@ func (a *Admin) getRevision(w http.ResponseWriter, r *http.Request) {
 
 // revisionDetail is a stored revision, redacted, with its diff to the
 // config in force; ErrNotFound when the store does not hold it.
-func revisionDetail(ctx context.Context, e *engine.Engine, hash string) (*RevisionDetail, error) {
+func revisionDetail(ctx context.Context, e RevisionSource, hash string) (*RevisionDetail, error) {
 	if hash == "" {
 		return nil, fmt.Errorf("revision: %w", store.ErrNotFound)
 	}

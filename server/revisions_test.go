@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/store"
-	"github.com/hookrunner/hookrunner/store/sqlite"
 )
 
 // literalSecret is written into the first revision only: the config in
@@ -34,12 +32,11 @@ func revConfig(word string, withSecret bool) string {
 `
 }
 
-// revBundle is an admin on a real engine and SQLite store with two config
-// revisions recorded as the app records them: A (with a literal secret),
+// revBundle is an admin on a fake engine with two config revisions
+// recorded as the engine records them: A (with a literal secret),
 // then B in force, and a run matched under each.
 type revBundle struct {
 	*adminBundle
-	st         store.Store
 	revA, revB string
 	runA, runB string
 }
@@ -47,7 +44,6 @@ type revBundle struct {
 func setupRevisions(t *testing.T) *revBundle {
 	t.Helper()
 	t.Setenv("HR_REVTEST_WORD", "resolved-word-value")
-	ctx := context.Background()
 	dir := t.TempDir()
 	b := &revBundle{adminBundle: &adminBundle{cfgPath: filepath.Join(dir, "hooks.yaml"), now: time.Now()}}
 	b.writeConfig(t, revConfig("alpha", true))
@@ -55,16 +51,8 @@ func setupRevisions(t *testing.T) *revBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "hr.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	b.st = st
-	b.eng = engine.New(snapA, engine.Options{Store: st})
-	if err := b.eng.RecordRevision(ctx, snapA); err != nil {
-		t.Fatal(err)
-	}
+	b.eng = newFakeCore(snapA)
+	b.eng.recordRevision(snapA)
 	b.revA, b.runA = snapA.Hash, b.ingest(t, snapA.Hash)
 
 	b.writeConfig(t, revConfig("beta", false))
@@ -72,10 +60,8 @@ func setupRevisions(t *testing.T) *revBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.eng.RecordRevision(ctx, snapB); err != nil {
-		t.Fatal(err)
-	}
-	b.eng.Swap(snapB)
+	b.eng.recordRevision(snapB)
+	b.eng.swap(snapB)
 	b.revB, b.runB = snapB.Hash, b.ingest(t, snapB.Hash)
 	if b.revA == b.revB {
 		t.Fatal("both configs have the same hash")
@@ -93,9 +79,7 @@ func (b *revBundle) ingest(t *testing.T, hash string) string {
 		RemoteIP: "127.0.0.1", ReceivedAt: now, Verification: "none", Matched: []string{"work"}, ConfigHash: hash}
 	run := &store.Run{ID: store.NewID(), EventID: ev.ID, Rule: "work", ConfigHash: hash, State: store.Pending,
 		NextAttemptAt: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
-	if _, err := b.st.Ingest(context.Background(), ev, []*store.Run{run}, now.Add(-time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	b.eng.ingest(ev, run)
 	return run.ID
 }
 
@@ -107,7 +91,7 @@ func (b *revBundle) restart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.eng = engine.New(snapB, engine.Options{Store: b.st})
+	b.eng = b.eng.restarted(snapB)
 	b.a = &Admin{Engine: b.eng, Clock: b.clock}
 	b.h = b.a.Handler()
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/internal/textdiff"
-	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -251,7 +250,7 @@ type ruleRow struct {
 }
 
 func (u *ui) counts(r *http.Request, since time.Time) []ruleRow {
-	cs, err := u.a.Engine.Store().CountRules(r.Context(), since)
+	cs, err := u.a.Engine.CountRules(r.Context(), since)
 	if err != nil {
 		return nil
 	}
@@ -297,7 +296,7 @@ func (u *ui) overview(w http.ResponseWriter, r *http.Request) {
 		Count int
 	}
 	var states []stateCount
-	if c, err := u.a.Engine.Store().CountStates(r.Context()); err == nil {
+	if c, err := u.a.Engine.CountStates(r.Context()); err == nil {
 		for _, s := range store.States {
 			states = append(states, stateCount{s, c[s]})
 		}
@@ -310,7 +309,7 @@ func (u *ui) overview(w http.ResponseWriter, r *http.Request) {
 
 func (u *ui) events(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	evs, err := u.a.Engine.Store().ListEvents(r.Context(), store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), Limit: 100})
+	evs, err := u.a.Engine.ListEvents(r.Context(), store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), Limit: 100})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -323,43 +322,40 @@ func (u *ui) events(w http.ResponseWriter, r *http.Request) {
 type kv struct{ K, V string }
 
 func (u *ui) event(w http.ResponseWriter, r *http.Request) {
-	ev, err := u.a.Engine.Store().GetEvent(r.Context(), r.PathValue("id"))
+	d, err := u.a.eventDetail(r.Context(), r.PathValue("id"))
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
+		status := http.StatusInternalServerError
+		if errors.Is(err, store.ErrNotFound) {
+			status = http.StatusNotFound
+		}
+		http.Error(w, u.a.Engine.Redactor().String(err.Error()), status)
 		return
 	}
-	runs, _ := u.a.Engine.Store().ListRuns(r.Context(), store.RunFilter{EventID: ev.ID, Limit: 1000})
-	red := u.a.Engine.Redactor()
+	ev := d.Event // redacted, headers too
 	var headers []kv
-	for k, v := range red.HeaderMap(ev.Headers) {
+	for k, v := range ev.Headers {
 		headers = append(headers, kv{k, v})
 	}
 	sort.Slice(headers, func(i, j int) bool { return headers[i].K < headers[j].K })
-	payload, _, _ := engine.DecodePayload(ev.Headers["content-type"], ev.Body)
-	pretty := red.String(string(ev.Body))
-	if payload != nil {
-		if _, isString := payload.(string); !isString {
+	pretty := u.a.Engine.Redactor().String(string(ev.Body))
+	if d.Payload != nil {
+		if _, isString := d.Payload.(string); !isString {
 			var b bytes.Buffer
 			enc := json.NewEncoder(&b)
 			enc.SetEscapeHTML(false)
 			enc.SetIndent("", "  ")
-			_ = enc.Encode(red.Value(payload))
+			_ = enc.Encode(d.Payload)
 			pretty = b.String()
 		}
 	}
-	var decisions []engine.Decision
-	if src := u.a.Engine.Snapshot().Sources[ev.Source]; src != nil {
-		env := engine.NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
-		decisions = engine.Redacted(red, src.Explain(env))
-	}
 	u.render(w, r, "event", "Event "+ev.ID, "events", map[string]any{
-		"Event": redactEvent(red, ev), "Headers": headers, "Pretty": pretty, "Runs": redactRuns(red, runs), "Decisions": decisions,
+		"Event": ev, "Headers": headers, "Pretty": pretty, "Runs": d.Runs, "Decisions": d.Decisions,
 	})
 }
 
 func (u *ui) runs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	runs, err := u.a.Engine.Store().ListRuns(r.Context(), store.RunFilter{Rule: q.Get("rule"), State: store.State(q.Get("state")), Limit: 200})
+	runs, err := u.a.Engine.ListRuns(r.Context(), store.RunFilter{Rule: q.Get("rule"), State: store.State(q.Get("state")), Limit: 200})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -378,7 +374,7 @@ func (u *ui) runs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *ui) run(w http.ResponseWriter, r *http.Request) {
-	run, atts, err := u.a.Engine.Store().GetRun(r.Context(), r.PathValue("id"))
+	run, atts, err := u.a.Engine.GetRun(r.Context(), r.PathValue("id"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command loadgen reproduces the figures of bench/RESULTS.md: durable
 // ingest against a bare net/http server, end-to-end execution, memory under
 // a flood with backpressure, and N replicas on PostgreSQL. It starts every

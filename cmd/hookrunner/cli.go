@@ -23,6 +23,7 @@ import (
 	"github.com/hookrunner/hookrunner/importer"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/sender"
 	"github.com/hookrunner/hookrunner/server"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -229,7 +230,7 @@ func send(args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("send: --url: %w", err)
 	}
-	req, err := engine.BuildSignedRequest(src, *event, body, pu, time.Now())
+	req, err := sender.BuildSignedRequest(src, *event, body, pu, time.Now())
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
@@ -327,14 +328,11 @@ func (c *client) api(method, path string, q url.Values, v any) error {
 }
 
 func since(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	d, err := time.ParseDuration(s)
+	t, err := server.ParseSince(s, time.Now())
 	if err != nil {
-		return time.Time{}, fmt.Errorf("--since: use a duration such as 1h")
+		return time.Time{}, fmt.Errorf("--%w", err)
 	}
-	return time.Now().Add(-d), nil
+	return t, nil
 }
 
 func events(args []string, out io.Writer) error {
@@ -385,17 +383,11 @@ func events(args []string, out io.Writer) error {
 }
 
 func eventDetail(ctx context.Context, c *client, id string) (server.EventDetail, error) {
-	ev, err := c.st.GetEvent(ctx, id)
+	d, err := engine.LoadEventDetail(ctx, c.st, nil, id)
 	if err != nil {
 		return server.EventDetail{}, err
 	}
-	runs, err := c.st.ListRuns(ctx, store.RunFilter{EventID: id, Limit: 1000})
-	if err != nil {
-		return server.EventDetail{}, err
-	}
-	d := server.EventDetail{Event: ev, Runs: runs}
-	d.Payload, _, _ = engine.DecodePayload(ev.Headers["content-type"], ev.Body)
-	return d, nil
+	return *d, nil
 }
 
 func printJSON(out io.Writer, v any) error {

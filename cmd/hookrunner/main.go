@@ -13,9 +13,11 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/hookrunner/hookrunner/actions"
 	"github.com/hookrunner/hookrunner/app"
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/internal/redact"
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // Set with -ldflags "-X main.version=… -X main.commit=… -X main.date=…".
@@ -81,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "health":
 		err = health(rest, stdout)
 	case "schema":
-		_, err = stdout.Write(engine.JSONSchema())
+		_, err = stdout.Write(config.JSONSchema(providers.Names(), actions.ConfigTypes()))
 	case "providers":
 		err = providersCmd(rest, stdout)
 	case "version", "--version", "-v":

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookrunner/hookrunner/app"
 	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/sender"
 )
 
 func runCmd(t *testing.T, args ...string) (string, int) {
@@ -159,7 +160,7 @@ func TestSendEveryProvider(t *testing.T) {
 			if p, ok := payloads[name]; ok {
 				body = []byte(p)
 			}
-			req, err := engine.BuildSignedRequest(snap.Sources[name], "push", body, nil, time.Now())
+			req, err := sender.BuildSignedRequest(snap.Sources[name], "push", body, nil, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package engine
+package config
 
 import (
 	"encoding/json"
@@ -6,26 +6,24 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/config"
-	"github.com/hookrunner/hookrunner/providers"
 )
 
 // JSONSchema returns the JSON Schema of hooks.yaml, generated from the
-// config structs and the registered action and provider types, for editors
-// (the yaml-language-server comment at the top of hooks.yaml).
-func JSONSchema() []byte {
-	root := schemaOf(reflect.TypeOf(config.File{}))
+// config structs and the registered provider names and action config types
+// (providers.Names and actions.ConfigTypes: config imports neither
+// registry), for editors (the yaml-language-server comment at the top of
+// hooks.yaml).
+func JSONSchema(providerNames []string, actionTypes map[string]any) []byte {
+	root := schemaOf(reflect.TypeOf(File{}))
 	root["$schema"] = "http://json-schema.org/draft-07/schema#"
 	root["title"] = "hookrunner hooks.yaml"
 	props := root["properties"].(map[string]any)
 	src := props["sources"].(map[string]any)["additionalProperties"].(map[string]any)
-	src["properties"].(map[string]any)["provider"] = map[string]any{"type": "string", "enum": providers.Names()}
+	src["properties"].(map[string]any)["provider"] = map[string]any{"type": "string", "enum": providerNames}
 	src["required"] = []string{"provider"}
 	rule := props["rules"].(map[string]any)["items"].(map[string]any)
 	var oneOf []any
-	types := actions.ConfigTypes()
+	types := actionTypes
 	names := make([]string, 0, len(types))
 	for n := range types {
 		names = append(names, n)
@@ -45,10 +43,10 @@ func JSONSchema() []byte {
 }
 
 var (
-	durationT = reflect.TypeOf(config.Duration(0))
+	durationT = reflect.TypeOf(Duration(0))
 	stdDurT   = reflect.TypeOf(time.Duration(0))
-	sizeT     = reflect.TypeOf(config.ByteSize(0))
-	secretT   = reflect.TypeOf(config.Secret(""))
+	sizeT     = reflect.TypeOf(ByteSize(0))
+	secretT   = reflect.TypeOf(Secret(""))
 )
 
 func schemaOf(t reflect.Type) map[string]any {

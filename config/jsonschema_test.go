@@ -1,4 +1,4 @@
-package engine_test
+package config_test
 
 import (
 	"bytes"
@@ -6,13 +6,16 @@ import (
 	"os"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/actions"
+	_ "github.com/hookrunner/hookrunner/actions/crm" // the crm action is in the committed schema
+	"github.com/hookrunner/hookrunner/config"
+	"github.com/hookrunner/hookrunner/providers"
 )
 
 // The committed hooks.schema.json must be what the structs generate:
 // regenerate with `go run ./cmd/hookrunner schema > hooks.schema.json`.
 func TestSchemaInSync(t *testing.T) {
-	got := engine.JSONSchema()
+	got := config.JSONSchema(providers.Names(), actions.ConfigTypes())
 	want, err := os.ReadFile("../hooks.schema.json")
 	if err != nil {
 		t.Fatal(err)

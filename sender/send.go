@@ -1,4 +1,7 @@
-package engine
+// Package sender builds the request a real sender would send to a source,
+// signed as its provider signs: the body of `hookrunner send` and of the
+// tests that post signed webhooks.
+package sender
 
 import (
 	"fmt"
@@ -7,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -19,7 +23,7 @@ import (
 // the query of r.URL. For a source with decrypt: the body is encrypted with
 // the source's key first and the signature covers the ciphertext; send
 // r.Body, not body.
-func BuildSignedRequest(src *Source, event string, body []byte, target *url.URL, now time.Time) (*providers.Request, error) {
+func BuildSignedRequest(src *engine.Source, event string, body []byte, target *url.URL, now time.Time) (*providers.Request, error) {
 	s, ok := src.P.(providers.Signer)
 	if !ok {
 		return nil, fmt.Errorf("provider %s cannot sign requests", src.Provider)
@@ -56,59 +60,4 @@ func BuildSignedRequest(src *Source, event string, body []byte, target *url.URL,
 	r.Header.Set("User-Agent", "hookrunner-send")
 	s.Sign(r, providers.Identity{Event: event, DeliveryID: store.NewID()})
 	return r, nil
-}
-
-// ExplainInput is an event to explain: a stored one or one from files.
-type ExplainInput struct {
-	Source     string
-	Event      string
-	DeliveryID string
-	EventID    string
-	Headers    map[string]string
-	Query      string
-	Body       []byte
-	RemoteIP   string
-	ReceivedAt time.Time
-}
-
-// ExplainResult is every rule's decision for an event.
-type ExplainResult struct {
-	Source     string
-	Provider   string
-	Event      string
-	DeliveryID string
-	Decisions  []Decision
-}
-
-// ExplainRequest decides every rule of the input's source, without
-// verifying or running anything.
-func ExplainRequest(snap *Snapshot, in *ExplainInput) (*ExplainResult, error) {
-	src := snap.Sources[in.Source]
-	if src == nil {
-		return nil, fmt.Errorf("unknown source %q", in.Source)
-	}
-	payload, form, err := DecodePayload(in.Headers["content-type"], in.Body)
-	if err != nil {
-		return nil, err
-	}
-	h := http.Header{}
-	for k, v := range in.Headers {
-		h.Set(k, v)
-	}
-	id := src.P.Identify(&providers.Request{Header: h, Body: in.Body, Form: form}, payload)
-	if in.Event != "" {
-		id.Event = in.Event
-	}
-	if in.DeliveryID != "" {
-		id.DeliveryID = in.DeliveryID
-	}
-	evID := in.EventID
-	if evID == "" {
-		evID = "explain"
-	}
-	// Rules see headers and query as they would be stored (credentials
-	// redacted), and what explain prints is redacted.
-	red := snap.Redactor
-	env := NewEnv(src.Name, src.Provider, id, evID, red.HeaderMap(in.Headers), red.Query(in.Query), payload, in.RemoteIP, in.ReceivedAt)
-	return &ExplainResult{Source: src.Name, Provider: src.Provider, Event: id.Event, DeliveryID: red.String(id.DeliveryID), Decisions: Redacted(red, src.Explain(env))}, nil
 }

@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hookrunner/hookrunner/store"
+)
+
+func (e *Engine) track(id string, cancel context.CancelFunc) {
+	e.mu.Lock()
+	e.inflight[id] = cancel
+	e.mu.Unlock()
+}
+
+func (e *Engine) untrack(id string) {
+	e.mu.Lock()
+	delete(e.inflight, id)
+	e.mu.Unlock()
+}
+
+func (e *Engine) inflightIDs() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ids := make([]string, 0, len(e.inflight))
+	for id := range e.inflight {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// RunOptions configure the worker pool.
+type RunOptions struct {
+	Workers      int
+	Lease        time.Duration
+	PollInterval time.Duration
+	// Grace is how long running actions may finish after ctx is cancelled
+	// before they are cancelled (their process groups killed).
+	Grace time.Duration
+	// OutputLimit caps captured output per attempt.
+	OutputLimit int
+	// Retention prunes succeeded events older than this (0: never).
+	Retention    time.Duration
+	DedupeWindow time.Duration
+	// StoreCheck is how often the store's writability is checked (250ms
+	// when zero); the ingress refuses webhooks while it is not.
+	StoreCheck time.Duration
+}
+
+// Run executes due runs until ctx is cancelled, then drains: no new claims,
+// running actions get Grace to finish, then are cancelled and recorded.
+func (e *Engine) Run(ctx context.Context, o RunOptions) error {
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.Lease <= 0 {
+		o.Lease = 30 * time.Second
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.Grace <= 0 {
+		o.Grace = 30 * time.Second
+	}
+	e.outputLimit.Store(int64(o.OutputLimit))
+	if o.StoreCheck <= 0 {
+		o.StoreCheck = 250 * time.Millisecond
+	}
+	go e.watchStore(ctx, o.StoreCheck)
+	// Before any run can be claimed again: a run whose process group an
+	// earlier hookrunner left running must not start a second copy.
+	if err := e.killLeftovers(ctx); err != nil {
+		return err
+	}
+	if e.recover {
+		n, err := e.st.RecoverAll(ctx, e.now())
+		if err != nil {
+			return fmt.Errorf("recover runs: %w", err)
+		}
+		if n > 0 {
+			e.log.Info("resuming runs interrupted by the last stop", "runs", n)
+		}
+	}
+	close(e.recovered)
+	if counts, err := e.st.CountStates(ctx); err == nil {
+		e.outstanding.Store(int64(counts[store.Pending] + counts[store.Running] + counts[store.Retrying]))
+	}
+
+	execCtx, cancelExec := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelExec(errShutdown)
+	var wg sync.WaitGroup
+	free := make(chan struct{}, o.Workers)
+	for i := 0; i < o.Workers; i++ {
+		free <- struct{}{}
+	}
+	hbStop := make(chan struct{})
+	go e.heartbeat(o.Lease, hbStop)
+	defer close(hbStop)
+	if o.Retention > 0 {
+		go e.pruneLoop(ctx, o.Retention, o.DedupeWindow)
+	}
+
+	ticker := time.NewTicker(o.PollInterval)
+	defer ticker.Stop()
+	var notified <-chan struct{}
+	if w, ok := e.st.(interface {
+		Wakeups(context.Context) <-chan struct{}
+	}); ok {
+		notified = w.Wakeups(ctx)
+	}
+	for ctx.Err() == nil {
+		n := len(free)
+		if n > 0 {
+			runs, err := e.st.Claim(ctx, store.ClaimOptions{Owner: e.owner, Limit: n, Lease: o.Lease, Now: e.now(),
+				Concurrency: e.Snapshot().ConcurrencyLimits()})
+			if err != nil && ctx.Err() == nil {
+				e.log.Error("claim runs", "error", err)
+			}
+			for _, run := range runs {
+				<-free
+				rctx, cancel := context.WithCancel(execCtx)
+				e.track(run.ID, cancel)
+				wg.Add(1)
+				go func(run *store.Run) {
+					defer wg.Done()
+					defer func() { free <- struct{}{} }()
+					defer e.untrack(run.ID)
+					defer cancel()
+					e.execute(rctx, run)
+					e.poke() // a slot (and maybe a concurrency slot) is free
+				}(run)
+			}
+			if len(runs) == n && n > 0 {
+				continue // there may be more due right now
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-e.wake:
+		case <-notified:
+		case <-ticker.C:
+		}
+	}
+
+	// Drain.
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	if len(e.inflightIDs()) > 0 {
+		e.log.Info("waiting for running actions", "runs", len(e.inflightIDs()), "grace", o.Grace)
+	}
+	select {
+	case <-done:
+	case <-time.After(o.Grace):
+		e.log.Warn("grace period over: cancelling running actions", "runs", len(e.inflightIDs()))
+		// Each action kills and reaps its process group before its run
+		// is recorded as interrupted, so none outlives Run.
+		cancelExec(errShutdown)
+		<-done
+	}
+	return nil
+}
+
+func (e *Engine) heartbeat(lease time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			ids := e.inflightIDs()
+			if len(ids) == 0 {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), lease/3)
+			if err := e.st.Extend(ctx, e.owner, ids, e.now().Add(lease)); err != nil {
+				e.log.Error("extend leases", "runs", len(ids), "error", err)
+			}
+			cancel()
+		}
+	}
+}
+
+func (e *Engine) pruneLoop(ctx context.Context, retention, dedupe time.Duration) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		now := e.now()
+		n, err := e.st.Prune(ctx, now.Add(-retention), now.Add(-dedupe))
+		if err != nil && ctx.Err() == nil {
+			e.log.Error("prune", "error", err)
+		} else if n > 0 {
+			e.log.Info("pruned old events", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/internal/redact"
+	"github.com/hookrunner/hookrunner/store"
+)
+
+// fakeCore is the engine as the admin listener sees it (Core), in memory:
+// the server's tests need no store, no database file and no child process.
+// Its config is a real compiled snapshot (engine.LoadSnapshot), so the
+// admin token, hosts and redaction are the real ones.
+type fakeCore struct {
+	mu       sync.Mutex
+	snap     *engine.Snapshot
+	metrics  *engine.Metrics
+	events   []*store.Event // oldest first
+	runs     []*store.Run   // oldest first
+	attempts map[string][]*store.Attempt
+	revs     []*store.Revision // oldest first
+}
+
+var _ Core = (*fakeCore)(nil)
+
+func newFakeCore(snap *engine.Snapshot) *fakeCore {
+	f := &fakeCore{snap: snap, attempts: map[string][]*store.Attempt{}}
+	f.metrics = engine.NewMetrics(f)
+	return f
+}
+
+// swap installs s as the engine does: its redactor keeps the secrets of
+// the config it replaces.
+func (f *fakeCore) swap(s *engine.Snapshot) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s.Redactor = s.Redactor.Merge(f.snap.Redactor)
+	f.snap = s
+}
+
+// recordRevision stores snap's revision as the engine records it.
+func (f *fakeCore) recordRevision(snap *engine.Snapshot) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.revs = append(f.revs, engine.Revision(snap))
+}
+
+// ingest stores an event with its runs.
+func (f *fakeCore) ingest(ev *store.Event, runs ...*store.Run) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, ev)
+	f.runs = append(f.runs, runs...)
+}
+
+// restarted is a new fake on the same data with only snap known, as after
+// a restart.
+func (f *fakeCore) restarted(snap *engine.Snapshot) *fakeCore {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := newFakeCore(snap)
+	n.events, n.runs, n.attempts, n.revs = f.events, f.runs, f.attempts, f.revs
+	return n
+}
+
+func (f *fakeCore) Snapshot() *engine.Snapshot {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snap
+}
+
+func (f *fakeCore) Redactor() *redact.Redactor { return f.Snapshot().Redactor }
+
+func (f *fakeCore) Status() engine.ConfigStatus {
+	s := f.Snapshot()
+	return engine.ConfigStatus{Hash: s.Hash, LoadedAt: s.LoadedAt, LastSuccess: true, Owner: "fake", Sources: len(s.Sources), Rules: len(s.Ordered)}
+}
+
+func (f *fakeCore) CheckStore(context.Context) error { return nil }
+
+func (f *fakeCore) Metrics() *engine.Metrics { return f.metrics }
+
+func (f *fakeCore) EventDetail(ctx context.Context, id string) (*engine.EventDetail, error) {
+	return engine.LoadEventDetail(ctx, f, f.Snapshot(), id)
+}
+
+func (f *fakeCore) GetEvent(_ context.Context, id string) (*store.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ev := range f.events {
+		if ev.ID == id {
+			return ev, nil
+		}
+	}
+	return nil, fmt.Errorf("event %s: %w", id, store.ErrNotFound)
+}
+
+func (f *fakeCore) ListEvents(_ context.Context, fl store.EventFilter) ([]*store.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*store.Event
+	for _, ev := range slices.Backward(f.events) {
+		if (fl.Source == "" || ev.Source == fl.Source) && (fl.Event == "" || ev.Event == fl.Event) && !ev.ReceivedAt.Before(fl.Since) {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCore) GetRun(_ context.Context, id string) (*store.Run, []*store.Attempt, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.runs {
+		if r.ID == id {
+			return r, f.attempts[id], nil
+		}
+	}
+	return nil, nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
+}
+
+func (f *fakeCore) ListRuns(_ context.Context, fl store.RunFilter) ([]*store.Run, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*store.Run
+	for _, r := range slices.Backward(f.runs) {
+		if (fl.EventID == "" || r.EventID == fl.EventID) && (fl.Rule == "" || r.Rule == fl.Rule) && (fl.State == "" || r.State == fl.State) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCore) CountStates(context.Context) (map[store.State]int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[store.State]int{}
+	for _, r := range f.runs {
+		out[r.State]++
+	}
+	return out, nil
+}
+
+func (f *fakeCore) CountRules(context.Context, time.Time) ([]store.RuleCount, error) { return nil, nil }
+
+// Replays are refused as the store refuses unknown runs and events.
+func (f *fakeCore) ReplayRun(_ context.Context, id string) (*store.Run, error) {
+	return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
+}
+
+func (f *fakeCore) ReplayRule(context.Context, string, store.State) ([]*store.Run, error) {
+	return nil, nil
+}
+
+func (f *fakeCore) ReplayEvent(_ context.Context, id string) ([]*store.Run, error) {
+	return nil, fmt.Errorf("event %s: %w", id, store.ErrNotFound)
+}
+
+func (f *fakeCore) GetRevision(_ context.Context, hash string) (*store.Revision, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.revs {
+		if r.Hash == hash {
+			return r, nil
+		}
+	}
+	return nil, fmt.Errorf("revision %s: %w", hash, store.ErrNotFound)
+}
+
+func (f *fakeCore) ListRevisions(context.Context, int) ([]*store.Revision, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Collect(func(yield func(*store.Revision) bool) {
+		for _, r := range slices.Backward(f.revs) {
+			if !yield(r) {
+				return
+			}
+		}
+	}), nil
+}
