@@ -7,9 +7,13 @@ import (
 	"testing"
 
 	"github.com/hookrunner/hookrunner/actions"
-	_ "github.com/hookrunner/hookrunner/actions/crm" // the crm action is in the committed schema
+	// Every provider and action is in the committed schema, as the binary registers them.
+	_ "github.com/hookrunner/hookrunner/actions/crm"
+	_ "github.com/hookrunner/hookrunner/actions/httpcall"
+	_ "github.com/hookrunner/hookrunner/actions/shell"
 	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/providers"
+	_ "github.com/hookrunner/hookrunner/providers/builtin"
 )
 
 // The committed hooks.schema.json must be what the structs generate:
