@@ -3,28 +3,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/app"
-	"github.com/hookrunner/hookrunner/config"
-	"github.com/hookrunner/hookrunner/internal/redact"
-	"github.com/hookrunner/hookrunner/providers"
-)
-
-// Set with -ldflags "-X main.version=… -X main.commit=… -X main.date=…".
-var (
-	version = ""
-	commit  = ""
-	date    = ""
 )
 
 const usage = `hookrunner — receive, verify, store and act on webhooks
@@ -83,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "health":
 		err = health(rest, stdout)
 	case "schema":
-		_, err = stdout.Write(config.JSONSchema(providers.Names(), actions.ConfigTypes()))
+		err = schema(rest, stdout)
 	case "providers":
 		err = providersCmd(rest, stdout)
 	case "version", "--version", "-v":
@@ -114,56 +97,3 @@ func run(args []string, stdout, stderr io.Writer) int {
 type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
-
-func serve(args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg := fs.String("config", "hooks.yaml", "path to hooks.yaml")
-	watch := fs.Bool("watch", true, "reload when the config file changes")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	reload := make(chan struct{}, 1)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	go func() {
-		for range hup {
-			select {
-			case reload <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	return app.Run(ctx, app.Options{
-		ConfigPath: *cfg, Watch: *watch, Reload: reload, LogOutput: stderr,
-		Listener: app.SocketActivated(), Notify: app.SdNotify,
-	})
-}
-
-// redactedOutput holds a command's output until it ends, then writes it
-// with every secret of the config replaced; commands hand it their
-// config's redactor with useRedactor. Without one the structural rules
-// still apply (URL credentials, credential query values and headers).
-type redactedOutput struct {
-	w   io.Writer
-	buf bytes.Buffer
-	red *redact.Redactor
-}
-
-func (o *redactedOutput) Write(p []byte) (int, error) { return o.buf.Write(p) }
-
-func (o *redactedOutput) flush() {
-	if o.buf.Len() > 0 {
-		_, _ = io.WriteString(o.w, o.red.String(o.buf.String()))
-		o.buf.Reset()
-	}
-}
-
-// useRedactor gives out (when it is a redactedOutput) the redactor of the
-// config a command loaded.
-func useRedactor(out io.Writer, r *redact.Redactor) {
-	if o, ok := out.(*redactedOutput); ok && r != nil {
-		o.red = r.Merge(o.red)
-	}
-}
