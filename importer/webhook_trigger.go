@@ -1,0 +1,280 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// The trigger rule of an adnanh/webhook hook becomes the source's
+// verification (signature, token, allowed IPs) and the rule's condition.
+
+// plan is what a hook's trigger rule becomes: the source's verification
+// and the rule's condition.
+type plan struct {
+	provider string
+	lines    []string // source keys
+	allowIPs []string
+	conds    []string
+}
+
+// check kinds of a match rule.
+const (
+	kindCondition = iota // value or regex on anything: a condition
+	kindToken            // value on a header or URL parameter: a token check
+	kindSignature        // payload-hmac-* / payload-hash-*
+	kindIP               // ip-whitelist
+	kindScalr            // scalr-signature
+)
+
+func matchKind(m *whMatch) int {
+	switch {
+	case strings.HasPrefix(m.Type, hmacTypePfx), strings.HasPrefix(m.Type, hashTypePfx):
+		return kindSignature
+	case m.Type == matchIP:
+		return kindIP
+	case m.Type == matchScalr:
+		return kindScalr
+	case m.Type == matchValue && (m.Parameter.Source == sourceHeader || m.Parameter.Source == "url" || m.Parameter.Source == "query"):
+		return kindToken
+	}
+	return kindCondition
+}
+
+// conjunct is one part of a trigger rule's top-level and, with its path.
+type conjunct struct {
+	rule whRule
+	path string
+}
+
+// conjuncts flattens nested ands: every element must hold, so each can
+// become the source's verification or one part of the condition.
+func conjuncts(r whRule, path string, out *[]conjunct) {
+	if len(r.And) > 0 {
+		for i, x := range r.And {
+			conjuncts(x, fmt.Sprintf("%s.and[%d]", path, i), out)
+		}
+		return
+	}
+	*out = append(*out, conjunct{r, path})
+}
+
+// planRule turns the trigger rule into verification and a condition. Every
+// check of the rule is kept: one that hookrunner cannot express exactly is
+// an error, never dropped.
+func (c *conv) planRule() (*plan, error) {
+	p := &plan{}
+	if c.hook.TriggerRule == nil {
+		p.provider, p.lines = "generic", []string{"verify: none"}
+		c.loud("hook %q had no trigger rule in adnanh/webhook either: anyone who knows the URL can run it; add a secret (its source is written with verify: none)", c.hook.ID)
+		return p, nil
+	}
+	var parts []conjunct
+	conjuncts(*c.hook.TriggerRule, "trigger-rule", &parts)
+	var errs []error
+	var sig, ip *conjunct
+	var tokens []conjunct
+	for i := range parts {
+		part := &parts[i]
+		m := part.rule.Match
+		if m == nil {
+			e, err := c.expr(part.rule, part.path)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			p.conds = append(p.conds, e)
+			continue
+		}
+		mpath := part.path + ".match"
+		switch matchKind(m) {
+		case kindSignature:
+			if sig != nil {
+				errs = append(errs, fmt.Errorf("%s: a second signature check (%s) cannot be converted: a hookrunner source verifies one signature (first one at %s.match)", mpath, m.Type, sig.path))
+				continue
+			}
+			sig = part
+		case kindIP:
+			if ip != nil {
+				errs = append(errs, fmt.Errorf("%s: a second ip-whitelist that must hold too cannot be converted: allow_ips accepts any one of its ranges (first one at %s.match)", mpath, ip.path))
+				continue
+			}
+			ip = part
+		case kindScalr:
+			errs = append(errs, fmt.Errorf("%s: scalr-signature cannot be converted: no hookrunner provider checks Scalr's signature, and the hook would accept unsigned requests", mpath))
+		case kindToken:
+			tokens = append(tokens, *part)
+		default:
+			e, err := c.matchExpr(m, mpath)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			p.conds = append(p.conds, e)
+		}
+	}
+	if sig != nil {
+		if err := c.signatureSource(sig.rule.Match, sig.path+".match", p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for i, t := range tokens {
+		tpath := t.path + ".match"
+		if i == 0 && sig == nil {
+			if err := c.tokenSource(t.rule.Match, tpath, p); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		// The source verifies something else already: the token check
+		// stays, as an exact comparison in the condition.
+		e, err := c.matchExpr(t.rule.Match, tpath)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		p.conds = append(p.conds, e)
+	}
+	if ip != nil {
+		p.allowIPs = strings.Fields(ip.rule.Match.IPRange)
+		if len(p.allowIPs) == 0 {
+			errs = append(errs, fmt.Errorf("%s.match: ip-range is empty", ip.path))
+		}
+		for _, r := range p.allowIPs {
+			if _, err := netip.ParsePrefix(r); err != nil {
+				if _, err := netip.ParseAddr(r); err != nil {
+					errs = append(errs, fmt.Errorf("%s.match.ip-range: %q is neither an IP address nor a CIDR range", ip.path, r))
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if p.provider == "" {
+		p.provider, p.lines = "generic", []string{"verify: none"}
+		var guards []string
+		if len(p.allowIPs) > 0 {
+			guards = append(guards, "allow_ips")
+		}
+		if len(p.conds) > 0 {
+			guards = append(guards, "the rule's if: condition")
+		}
+		if len(c.tokenConds) > 0 {
+			c.loud("hook %q: its token check (%s) sits inside or/not, so it stays in the rule's if: condition, compared exactly; the source itself accepts unsigned requests (verify: none); move the token to the top level of the trigger-rule or add a secret", c.hook.ID, strings.Join(c.tokenConds, ", "))
+		} else {
+			c.loud("hook %q had no signature or header/URL token check in adnanh/webhook either: its source accepts unsigned requests (verify: none), guarded only by %s; anyone who can reach the URL and satisfy that can run the command; add a secret", c.hook.ID, strings.Join(guards, " and "))
+		}
+	}
+	if c.hook.SoftFailures {
+		c.warn("trigger-signature-soft-failures has no effect: hookrunner verifies the source's signature on every request")
+	}
+	return p, nil
+}
+
+// signatureSource turns a top-level payload-hmac-* match into the source's
+// verification.
+func (c *conv) signatureSource(m *whMatch, path string, pl *plan) error {
+	p := m.Parameter
+	if p.Source != sourceHeader {
+		return fmt.Errorf("%s: %s reads the signature from %s %q; hookrunner reads signatures from a header only", path, m.Type, p.Source, p.Name)
+	}
+	sv, err := secretValue(m.Secret, path+".secret")
+	if err != nil {
+		return err
+	}
+	alg := m.Type[strings.LastIndex(m.Type, "-")+1:]
+	secret := "secret: " + q(sv)
+	header := strings.ToLower(p.Name)
+	switch {
+	case header == "x-hub-signature" || header == "x-hub-signature-256":
+		// GitHub sends both headers; the github provider checks the
+		// SHA-256 one.
+		pl.provider, pl.lines = "github", []string{secret}
+	case header == "x-gogs-signature" && alg == "sha256":
+		pl.provider, pl.lines = "gogs", []string{secret}
+	case header == "x-gitea-signature" && alg == "sha256":
+		pl.provider, pl.lines = "gitea", []string{secret}
+	default:
+		pl.provider = "generic"
+		pl.lines = []string{"verify: hmac", "header: " + q(esc(p.Name)), "algorithm: " + alg, "encoding: hex", secret}
+	}
+	return nil
+}
+
+// tokenSource turns a top-level value match on a header or URL parameter
+// into a token-verifying source.
+func (c *conv) tokenSource(m *whMatch, path string, pl *plan) error {
+	p := m.Parameter
+	sv, err := secretValue(m.Value, path+".value")
+	if err != nil {
+		return err
+	}
+	secret := "secret: " + q(sv)
+	switch {
+	case p.Source == sourceHeader && strings.EqualFold(p.Name, "X-Gitlab-Token"):
+		pl.provider, pl.lines = "gitlab", []string{secret}
+	case p.Source == sourceHeader:
+		pl.provider, pl.lines = "generic", []string{"verify: token", "header: " + q(esc(p.Name)), secret}
+	default: // url, query
+		pl.provider, pl.lines = "generic", []string{"verify: token", "query_param: " + q(esc(p.Name)), secret}
+	}
+	c.warn("its token check (%s %q) became a %s source's secret; prefer a signing scheme where the sender offers one", p.Source, p.Name, pl.provider)
+	return nil
+}
+
+// matchExpr converts a value or regex match to an exact condition.
+func (c *conv) matchExpr(m *whMatch, path string) (string, error) {
+	e, ok := c.param(m.Parameter)
+	if !ok {
+		return "false", fmt.Errorf("%s.parameter: source %q (name %q) has no hookrunner equivalent in a condition", path, m.Parameter.Source, m.Parameter.Name)
+	}
+	switch m.Type {
+	case matchValue:
+		v, err := literal(m.Value, path+".value")
+		return e + " == " + v, err
+	case matchRegex:
+		v, err := literal(m.Regex, path+".regex")
+		return e + " matches " + v, err
+	}
+	return "false", fmt.Errorf("%s: match type %q cannot be a condition", path, m.Type)
+}
+
+// expr converts an and/or/not tree to an exact condition. Signature, IP
+// and Scalr checks cannot stand inside or/not: hookrunner verifies on the
+// source, for every request, so such a check is refused, never dropped.
+func (c *conv) expr(r whRule, path string) (string, error) {
+	join := func(rs []whRule, key, op string) (string, error) {
+		parts := make([]string, len(rs))
+		var errs []error
+		for i, x := range rs {
+			e, err := c.expr(x, fmt.Sprintf("%s.%s[%d]", path, key, i))
+			parts[i] = e
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return "(" + strings.Join(parts, op) + ")", errors.Join(errs...)
+	}
+	switch {
+	case len(r.And) > 0:
+		return join(r.And, "and", " && ")
+	case len(r.Or) > 0:
+		return join(r.Or, "or", " || ")
+	case r.Not != nil:
+		e, err := c.expr(*r.Not, path+".not")
+		return "!(" + e + ")", err
+	case r.Match != nil:
+		m, mpath := r.Match, path+".match"
+		switch matchKind(m) {
+		case kindSignature, kindScalr:
+			return "false", fmt.Errorf("%s: %s inside or/not cannot be converted: hookrunner verifies the signature on the source for every request, so it cannot be optional or negated; move it to the top level of the trigger-rule (an and)", mpath, m.Type)
+		case kindIP:
+			return "false", fmt.Errorf("%s: ip-whitelist inside or/not cannot be converted: use allow_ips on the source (a top-level ip-whitelist becomes one)", mpath)
+		}
+		if matchKind(m) == kindToken {
+			c.tokenConds = append(c.tokenConds, fmt.Sprintf("%s %q", m.Parameter.Source, m.Parameter.Name))
+		}
+		return c.matchExpr(m, mpath)
+	}
+	// Refused by the shape check (a rule needs exactly one key).
+	return "false", fmt.Errorf("%s: empty rule", path)
+}
