@@ -232,7 +232,17 @@ func TestGitHubPushEndToEnd(t *testing.T) {
 	if len(events) != 2 {
 		t.Fatalf("stored events = %d, want 2 (the bad signature and the duplicate are not stored)", len(events))
 	}
-	time.Sleep(300 * time.Millisecond) // give a wrong extra run the chance to show
+	// Runs are stored with their event before the answer, so every run the
+	// four requests made is listed now: exactly one, and once it has
+	// finished no other deploy can start.
+	var runs []map[string]any
+	waitFor(t, "the one run to finish", 10*time.Second, func() bool {
+		in.getJSON(t, "/api/runs?limit=100", &runs)
+		return len(runs) != 1 || runs[0]["state"] == "succeeded"
+	})
+	if len(runs) != 1 {
+		t.Fatalf("runs = %d, want 1 (the bad signature, the other branch and the duplicate run nothing)", len(runs))
+	}
 	if b, _ := os.ReadFile(deployed); string(b) != "0d1a26e67d8f\n" {
 		t.Fatalf("deploy log = %q", b)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,6 +91,33 @@ func (in *instance) polledIDs(t *testing.T) []string {
 	return ids
 }
 
+// waitPolls waits until n more polls of source have finished (stored what
+// they found) than had when it was called: the fence after which "a later
+// poll emitted nothing more" can be checked. n = 2 makes sure one whole
+// poll started after the call.
+func (in *instance) waitPolls(t *testing.T, source string, n int) {
+	t.Helper()
+	from := in.pollsOK(t, source)
+	waitFor(t, fmt.Sprintf("%d more polls of %s", n, source), 10*time.Second, func() bool { return in.pollsOK(t, source) >= from+n })
+}
+
+// pollsOK reads hookrunner_polls_total{result="ok"} of source.
+func (in *instance) pollsOK(t *testing.T, source string) int {
+	t.Helper()
+	resp, err := http.Get(in.adm + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`hookrunner_polls_total\{result="ok",source="` + regexp.QuoteMeta(source) + `"\} (\d+)`).FindSubmatch(b)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
 func seq(from, to int) string {
 	var s []string
 	for i := from; i <= to; i++ {
@@ -142,7 +170,7 @@ func TestPollSourceEmitsEachItemOnce(t *testing.T) {
 	in, stop = run()
 	defer stop()
 	waitFor(t, "items 9-12 after the restart", 10*time.Second, func() bool { return fmt.Sprint(in.polledIDs(t)) == seq(1, 12) })
-	time.Sleep(500 * time.Millisecond) // more polls: still no duplicate
+	in.waitPolls(t, "orders", 2) // more whole polls over the same items: still no duplicate
 	if got := fmt.Sprint(in.polledIDs(t)); got != seq(1, 12) {
 		t.Fatalf("events = %s", got)
 	}
@@ -183,7 +211,7 @@ func TestPollInitialSkip(t *testing.T) {
 	}
 	api.add(2)
 	waitFor(t, "only the items that appeared later", 5*time.Second, func() bool { return fmt.Sprint(in.polledIDs(t)) == "[5 6]" })
-	time.Sleep(400 * time.Millisecond)
+	in.waitPolls(t, "orders", 2) // more whole polls: nothing emitted twice
 	if got := fmt.Sprint(in.polledIDs(t)); got != "[5 6]" {
 		t.Fatalf("events = %s", got)
 	}

@@ -36,17 +36,16 @@ func (in *instance) matched(t *testing.T) (int, string) {
 
 func (in *instance) waitMatched(t *testing.T, want string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		_, got := in.matched(t)
-		if got == want {
-			return
+	var got string
+	defer func() {
+		if t.Failed() {
+			t.Logf("rules last matched: %s\n%s", got, in.logs)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s rules are %s, want %s\n%s", within, got, want, in.logs)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	}()
+	waitFor(t, "rules "+want, within, func() bool {
+		_, got = in.matched(t)
+		return got == want
+	})
 }
 
 func TestReloadOnEverySaveStyle(t *testing.T) {
@@ -58,7 +57,7 @@ func TestReloadOnEverySaveStyle(t *testing.T) {
 			}
 			// Written in two parts, as editors and `cat >` do.
 			f.Write(data[:len(data)/2])
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond) // input: the writer pauses between its parts
 			f.Write(data[len(data)/2:])
 			f.Close()
 		},
@@ -71,7 +70,7 @@ func TestReloadOnEverySaveStyle(t *testing.T) {
 		},
 		"delete and recreate": func(t *testing.T, path string, data []byte) {
 			os.Remove(path)
-			time.Sleep(30 * time.Millisecond)
+			time.Sleep(30 * time.Millisecond) // input: the file is absent a while, as an editor leaves it
 			os.WriteFile(path, data, 0o600)
 		},
 		"vim backup rename": func(t *testing.T, path string, data []byte) {
@@ -83,6 +82,9 @@ func TestReloadOnEverySaveStyle(t *testing.T) {
 	for name, save := range styles {
 		t.Run(name, func(t *testing.T) {
 			in := start(t, rulesFor("a", 1), true)
+			if !strings.Contains(in.logs.String(), "watching config for changes") {
+				t.Fatalf("no config watcher reported ready:\n%s", in.logs)
+			}
 			in.waitMatched(t, "[a1]", 3*time.Second)
 			save(t, in.cfgPath, in.full(rulesFor("b", 1)))
 			in.waitMatched(t, "[b1]", 3*time.Second)
@@ -169,8 +171,12 @@ func TestBrokenReloadKeepsRunningConfig(t *testing.T) {
 
 func TestReloadBySIGHUPAndEndpoint(t *testing.T) {
 	in := start(t, rulesFor("a", 1), false) // no file watch
+	// The watcher is started (and says so) before Run reports ready: none
+	// was, so nothing will reload on the write below.
+	if strings.Contains(in.logs.String(), "watching config for changes") {
+		t.Fatalf("a config watcher was started with watch off:\n%s", in.logs)
+	}
 	os.WriteFile(in.cfgPath, in.full(rulesFor("b", 1)), 0o600)
-	time.Sleep(300 * time.Millisecond)
 	if _, got := in.matched(t); got != "[a1]" {
 		t.Fatalf("reloaded without being asked (watch off): %s", got)
 	}
@@ -303,7 +309,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		tmp := in.cfgPath + ".tmp"
 		os.WriteFile(tmp, data, 0o600)
 		os.Rename(tmp, in.cfgPath)
-		time.Sleep(30 * time.Millisecond)
+		time.Sleep(30 * time.Millisecond) // input: the pace of the rewrites (some land within one debounce)
 	}
 	close(stop)
 	wg.Wait()

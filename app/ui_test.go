@@ -73,12 +73,11 @@ rules:
 		return ans.ID
 	}
 
-	// Chromium may still write its profile while exiting: remove it best-effort.
 	profile, err := os.MkdirTemp("", "hookrunner-chromium")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { time.Sleep(200 * time.Millisecond); os.RemoveAll(profile) }()
+	defer removeProfile(t, profile)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
@@ -155,28 +154,16 @@ rules:
 		t.Fatal(err)
 	}
 	// The button posts the form and lands on the new run's page.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if err := chromedp.Run(ctx, chromedp.Location(&newURL)); err == nil && newURL != deadURL && strings.Contains(newURL, "/ui/runs/") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the replay did not open a new run (still at %s)", newURL)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	for {
+	waitFor(t, "the replay to open a new run", 15*time.Second, func() bool {
+		err := chromedp.Run(ctx, chromedp.Location(&newURL))
+		return err == nil && newURL != deadURL && strings.Contains(newURL, "/ui/runs/")
+	})
+	waitFor(t, "the replayed run to succeed", 15*time.Second, func() bool {
 		if err := chromedp.Run(ctx, chromedp.Reload(), chromedp.WaitVisible("#run-state", chromedp.ByID), chromedp.Text("#run-state", &state, chromedp.ByID)); err != nil {
 			t.Fatal(err)
 		}
-		if state == "succeeded" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replayed run is %s", state)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return state == "succeeded"
+	})
 	var attempts string
 	if err := chromedp.Run(ctx, chromedp.Text("div.attempt", &attempts, chromedp.ByQuery)); err != nil || !strings.Contains(attempts, "ok") {
 		t.Fatalf("attempt: %q %v", attempts, err)
@@ -192,6 +179,15 @@ rules:
 	resp.Body.Close()
 }
 
+// removeProfile removes a Chromium profile directory once the browser has
+// gone (the allocator's cancel waits for it). Its helper processes may
+// still write a file while they exit, which makes a removal fail: retry
+// until one succeeds.
+func removeProfile(t *testing.T, dir string) {
+	t.Helper()
+	waitFor(t, "the browser profile "+dir+" to be removed", 10*time.Second, func() bool { return os.RemoveAll(dir) == nil })
+}
+
 // navigate loads u, retrying a load that a still-running navigation or
 // fetch aborted (net::ERR_ABORTED) on a busy machine.
 func navigate(t *testing.T, ctx context.Context, u string) {
@@ -201,7 +197,7 @@ func navigate(t *testing.T, ctx context.Context, u string) {
 		if err = chromedp.Run(ctx, chromedp.Navigate(u)); err == nil {
 			return
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // bounded retry (5 tries) of an aborted load
 	}
 	t.Fatalf("navigate %s: %v", u, err)
 }
@@ -223,7 +219,7 @@ sources:
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { time.Sleep(200 * time.Millisecond); os.RemoveAll(profile) }()
+	defer removeProfile(t, profile)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),

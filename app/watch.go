@@ -45,6 +45,9 @@ func (r *reloader) watch(ctx context.Context) error {
 		}
 	}
 	addIncludes()
+	// Logged before Run reports ready, so its absence then means no
+	// change to the file can reload (tests rely on it).
+	r.log.Info("watching config for changes", "dir", dir)
 	go func() {
 		defer w.Close()
 		var timer *time.Timer

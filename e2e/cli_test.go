@@ -98,21 +98,17 @@ rules:
 	}
 	drain(resp)
 	var pid int
-	deadline := time.Now().Add(10 * time.Second)
-	for pid == 0 && time.Now().Before(deadline) {
+	waitUntil(t, "the action to start", 10*time.Second, func() bool {
 		b, _ := os.ReadFile(pidFile)
 		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		time.Sleep(20 * time.Millisecond)
-	}
-	if pid == 0 {
-		t.Fatalf("action did not start:\n%s", p.logs)
-	}
+		return pid != 0
+	})
 	start := time.Now()
 	p.term(t)
 	if d := time.Since(start); d > 20*time.Second {
 		t.Fatalf("shutdown took %s", d)
 	}
-	deadline = time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for {
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		if err != nil || strings.Fields(string(b))[2] == "Z" {
@@ -122,7 +118,7 @@ rules:
 			exec.Command("kill", "-9", strconv.Itoa(pid)).Run()
 			t.Fatalf("child %d outlived hookrunner's shutdown:\n%s", pid, p.logs)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // bounded poll; on timeout it kills the child itself
 	}
 	if !strings.Contains(p.logs.String(), "grace period over") {
 		t.Errorf("logs do not mention the grace period:\n%s", p.logs)
@@ -161,19 +157,18 @@ rules:
 		}
 		return drain(resp)
 	}
+	// A watcher is started, and says so, before "hookrunner serving": with
+	// --watch=false none was, so the write below cannot reload by itself.
+	waitUntil(t, "the serving log line", 10*time.Second, func() bool { return strings.Contains(p.logs.String(), "hookrunner serving") })
+	if strings.Contains(p.logs.String(), "watching config for changes") {
+		t.Fatalf("a config watcher was started with --watch=false:\n%s", p.logs)
+	}
 	os.WriteFile(filepath.Join(dir, "hooks.yaml"), []byte(cfg("after")), 0o600)
-	time.Sleep(300 * time.Millisecond)
 	if got := post(); !strings.Contains(got, `"before"`) {
 		t.Fatalf("reloaded with --watch=false before SIGHUP: %s", got)
 	}
 	p.cmd.Process.Signal(syscall.SIGHUP)
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(post(), `"after"`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("SIGHUP did not reload:\n%s", p.logs)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitUntil(t, "SIGHUP to reload", 5*time.Second, func() bool { return strings.Contains(post(), `"after"`) })
 	// The CLI talks to the running server through the admin API.
 	out, code := runCLI(t, dir, "events", "--server", "http://"+adm, "--source", "hook")
 	if code != 0 || strings.Count(out, "\n") < 3 || !strings.Contains(out, "hook") {

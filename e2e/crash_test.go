@@ -82,7 +82,7 @@ rules:
 							break
 						}
 					}
-					time.Sleep(20 * time.Millisecond) // a sender retries
+					time.Sleep(20 * time.Millisecond) // input: a sender retries
 				}
 			}
 		}()
@@ -91,10 +91,7 @@ rules:
 	killed := 0
 	for killed < kills {
 		want := int32(300 * (killed + 1))
-		waitUntil := time.Now().Add(60 * time.Second)
-		for nAcked.Load() < want && time.Now().Before(waitUntil) {
-			time.Sleep(5 * time.Millisecond)
-		}
+		waitUntil(t, fmt.Sprintf("%d acknowledged events", want), 60*time.Second, func() bool { return nAcked.Load() >= want })
 		mu.Lock()
 		cur.kill()
 		killed++
@@ -107,18 +104,11 @@ rules:
 	}
 	// Let the last process finish the queue, then stop it cleanly.
 	db := filepath.Join(dir, "hr.db")
-	deadline := time.Now().Add(120 * time.Second)
-	for {
+	waitUntil(t, "no pending or running run", 120*time.Second, func() bool {
 		out, _ := runCLI(t, dir, "runs", "--config", "hooks.yaml", "--state", "pending", "--limit", "1")
 		out2, _ := runCLI(t, dir, "runs", "--config", "hooks.yaml", "--state", "running", "--limit", "1")
-		if strings.Count(out, "\n") <= 1 && strings.Count(out2, "\n") <= 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("runs did not finish in 120s:\n%s%s", out, out2)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return strings.Count(out, "\n") <= 1 && strings.Count(out2, "\n") <= 1
+	})
 	cur.term(t)
 
 	st, err := sqlite.Open(context.Background(), db, sqlite.Options{})

@@ -86,6 +86,15 @@ func startProc(t *testing.T, dir, cfg, addr string, extra ...string) *proc {
 		t.Fatal(err)
 	}
 	go func() { p.cmd.Wait(); close(p.done) }()
+	// A failed wait (waitUntil) ends the test at once: leave no server
+	// behind, and show what it logged.
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("hookrunner %v logged:\n%s", args, p.logs)
+		}
+	})
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
@@ -102,7 +111,7 @@ func startProc(t *testing.T, dir, cfg, addr string, extra ...string) *proc {
 			p.kill()
 			t.Fatalf("hookrunner did not listen on %s:\n%s", addr, p.logs)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // bounded: the dial above polls until the server listens
 	}
 }
 

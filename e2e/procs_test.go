@@ -77,54 +77,26 @@ rules:
 		drain(resp)
 	}
 	started := filepath.Join(dir, "started")
-	deadline := time.Now().Add(20 * time.Second)
-	for len(readLines(started)) == 0 {
-		if time.Now().After(deadline) {
-			p.kill()
-			t.Fatalf("action did not start:\n%s", p.logs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, "the action to start", 20*time.Second, func() bool { return len(readLines(started)) > 0 })
 	f := strings.Fields(readLines(started)[0])
 	pgid, _ := strconv.Atoi(f[2])
 	defer syscall.Kill(-pgid, syscall.SIGKILL) // whatever happens, leave nothing behind
-	deadline = time.Now().Add(10 * time.Second)
-	for len(liveGroupMembers(pgid)) < 2 { // the shell and its background sleep
-		if time.Now().After(deadline) {
-			t.Fatalf("group %d members: %v", pgid, liveGroupMembers(pgid))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(t, "the shell and its background sleep in the group", 10*time.Second, func() bool { return len(liveGroupMembers(pgid)) >= 2 })
 
 	p.kill()
 	os.WriteFile(filepath.Join(dir, "killed"), nil, 0o600)
 	// The leader (the shell, hookrunner's child) dies with hookrunner.
-	deadline = time.Now().Add(10 * time.Second)
-	for {
+	waitUntil(t, "the action's leader to die with hookrunner (parent-death signal)", 10*time.Second, func() bool {
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(pgid) + "/stat")
-		if err != nil || strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+1:])[0] == "Z" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the action's leader outlived hookrunner's SIGKILL (no parent-death signal)")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err != nil || strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+1:])[0] == "Z"
+	})
 
 	p = startProc(t, dir, "hooks.yaml", addr)
 	defer p.term(t)
-	deadline = time.Now().Add(60 * time.Second)
-	for {
+	waitUntil(t, "both runs to succeed after the restart", 60*time.Second, func() bool {
 		out, _ := runCLI(t, dir, "runs", "--config", "hooks.yaml", "--state", "succeeded")
-		if strings.Count(out, "deploy") == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			all, _ := runCLI(t, dir, "runs", "--config", "hooks.yaml")
-			t.Fatalf("runs did not both succeed after the restart:\n%s\n%s", all, p.logs)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return strings.Count(out, "deploy") == 2
+	})
 	if o := readLines(filepath.Join(dir, "overlaps")); len(o) > 0 {
 		t.Fatalf("two copies ran at once across the restart (runs %v):\n%s", o, p.logs)
 	}

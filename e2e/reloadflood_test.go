@@ -80,7 +80,7 @@ func writeSlowly(t *testing.T, path, text string, cut int, pause time.Duration) 
 		t.Error(err)
 		return
 	}
-	time.Sleep(pause)
+	time.Sleep(pause) // input: the writer pauses between its pieces
 	if _, err := f.WriteString(text[cut:]); err != nil {
 		t.Error(err)
 	}
@@ -162,11 +162,11 @@ func TestSlowRewriteDuringFlood(t *testing.T) {
 						nAcked.Add(1)
 						break
 					}
-					time.Sleep(50 * time.Millisecond) // a sender retries
+					time.Sleep(50 * time.Millisecond) // input: a sender retries
 				}
 				// About 150 events/s in all, so the flood spans ~10 s of
 				// rewrites.
-				time.Sleep(60 * time.Millisecond)
+				time.Sleep(60 * time.Millisecond) // input: the flood's pace
 			}
 		}()
 	}
@@ -196,20 +196,20 @@ func TestSlowRewriteDuringFlood(t *testing.T) {
 			if err := os.Remove(incPath); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(pause())
+			time.Sleep(pause()) // input: the include is absent a while
 			text := floodInclude(rev)
 			writeSlowly(t, incPath, text, len(text)/3, pause())
 		case 3: // a whole save that drops rule "second", then one that restores it
 			text := floodConfig(addr, adm, rev, true)
 			writeSlowly(t, cfgPath, text, len(text)/3, pause())
-			time.Sleep(pause())
+			time.Sleep(pause()) // input: the reduced config stands a while
 			rev++
 			text = floodConfig(addr, adm, rev, false)
 			cut := strings.Index(text, "  - name: third")
 			writeSlowly(t, cfgPath, text, cut, pause())
 		}
 		ops++
-		time.Sleep(pause())
+		time.Sleep(pause()) // input: the pace of the rewrites
 	}
 	if n := nAcked.Load(); n != total {
 		t.Fatalf("only %d of %d events were acknowledged", n, total)
@@ -219,19 +219,12 @@ func TestSlowRewriteDuringFlood(t *testing.T) {
 	}
 
 	// Wait for the queue to drain through the admin API's counts.
-	deadline := time.Now().Add(120 * time.Second)
-	for {
+	waitUntil(t, "no pending, running or retrying run", 120*time.Second, func() bool {
 		out, _ := runCLI(t, dir, "runs", "--config", "hooks.yaml", "--state", "pending", "--limit", "1")
 		out2, _ := runCLI(t, dir, "runs", "--config", "hooks.yaml", "--state", "running", "--limit", "1")
 		out3, _ := runCLI(t, dir, "runs", "--config", "hooks.yaml", "--state", "retrying", "--limit", "1")
-		if strings.Count(out, "\n") <= 1 && strings.Count(out2, "\n") <= 1 && strings.Count(out3, "\n") <= 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("runs did not finish in 120s:\n%s%s%s", out, out2, out3)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+		return strings.Count(out, "\n") <= 1 && strings.Count(out2, "\n") <= 1 && strings.Count(out3, "\n") <= 1
+	})
 	p.term(t)
 	stopped = true
 

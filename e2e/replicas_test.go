@@ -134,15 +134,13 @@ rules:
 						nAcked.Add(1)
 						break
 					}
-					time.Sleep(20 * time.Millisecond)
+					time.Sleep(20 * time.Millisecond) // input: a sender retries
 				}
 			}
 		}(c)
 	}
 	// Kill replica 0 halfway.
-	for nAcked.Load() < total/2 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, "half the events acknowledged", 120*time.Second, func() bool { return nAcked.Load() >= total/2 })
 	reps[0].p.kill()
 	reps[0].dead.Store(true)
 	wg.Wait()
@@ -155,20 +153,13 @@ rules:
 		t.Fatal(err)
 	}
 	defer st.Close()
-	deadline := time.Now().Add(120 * time.Second)
-	for {
+	waitUntil(t, "every run to finish", 120*time.Second, func() bool {
 		counts, err := st.CountStates(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if counts[store.Pending]+counts[store.Running]+counts[store.Retrying] == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("runs not finished after 120s: %v", counts)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+		return counts[store.Pending]+counts[store.Running]+counts[store.Retrying] == 0
+	})
 	evs, err := st.ListEvents(ctx, store.EventFilter{Limit: 10000})
 	if err != nil || len(evs) != total {
 		t.Fatalf("stored %d events, want %d (duplicates stored once): %v", len(evs), total, err)

@@ -94,12 +94,7 @@ func TestStoreFileDeletedFailsClosed(t *testing.T) {
 	if code := readyz(admin); code != 503 {
 		t.Fatalf("/readyz = %d after the store file was deleted", code)
 	}
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.logs.String(), "STORE NOT WRITABLE"); {
-		if time.Now().After(deadline) {
-			t.Fatalf("no loud log line:\n%s", p.logs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, "the loud STORE NOT WRITABLE log line", 5*time.Second, func() bool { return strings.Contains(p.logs.String(), "STORE NOT WRITABLE") })
 	if n := strings.Count(p.logs.String(), "STORE NOT WRITABLE"); n != 1 {
 		t.Fatalf("the loud line was logged %d times, want once", n)
 	}
@@ -144,26 +139,14 @@ func TestDiskFullNotReady(t *testing.T) {
 		}
 		break
 	}
-	full := time.Now()
-	for readyz(admin) != 503 {
-		if time.Since(full) > 2*time.Second {
-			t.Fatal("/readyz still ready 2s after the disk filled")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitUntil(t, "/readyz to say not ready within 2s of the disk filling", 2*time.Second, func() bool { return readyz(admin) == 503 })
 	if code, _ := postHook(addr, []byte(`{}`)); code != 503 {
 		t.Fatalf("ingest answered %d while the store is not writable", code)
 	}
 	if err := os.Remove(filepath.Join(data, "filler")); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for readyz(admin) != 200 {
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz not ready again after room was made:\n%s", p.logs)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitUntil(t, "/readyz ready again after room was made", 10*time.Second, func() bool { return readyz(admin) == 200 })
 	if code, err := postHook(addr, []byte(`{"after":1}`)); err != nil || code != 202 {
 		t.Fatalf("after room was made: %d %v", code, err)
 	}
