@@ -11,6 +11,7 @@ import (
 	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/expression"
+	"github.com/hookrunner/hookrunner/payload"
 )
 
 // manyRules returns a config with n rules spread over 100 sources; every
@@ -67,7 +68,7 @@ func BenchmarkDecodePayload(b *testing.B) {
 	body := []byte(pushJSON)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := engine.DecodePayload("application/json", body); err != nil {
+		if _, _, err := payload.Decode("application/json", body); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -92,7 +93,7 @@ func BenchmarkDecodeNumbers(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				if _, _, err := engine.DecodePayload("application/json", body); err != nil {
+				if _, _, err := payload.Decode("application/json", body); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -101,7 +102,7 @@ func BenchmarkDecodeNumbers(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				if err := engine.CheckJSONDepth(body, engine.MaxJSONDepth); err != nil {
+				if err := payload.CheckJSONDepth(body, payload.MaxJSONDepth); err != nil {
 					b.Fatal(err)
 				}
 				var v any

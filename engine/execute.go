@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -109,8 +110,8 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		finish(store.Outcome{State: st, Step: run.Step, NextAttemptAt: e.now().Add(rule.Retry.Backoff.D()), Attempt: store.Attempt{Error: "load event: " + err.Error()}})
 		return SyncResult{Err: err, State: st}
 	}
-	payload, _, _ := DecodePayload(ev.Headers["content-type"], ev.Body)
-	env := StoredEnv(ev, payload)
+	doc, _, _ := payload.Decode(ev.Headers["content-type"], ev.Body)
+	env := StoredEnv(ev, doc)
 	env.Rule, env.RunID, env.Attempt = rule.Name, run.ID, run.Attempt
 	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream,
 		Started: e.processStarted(run, log)}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/expression"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -86,7 +87,7 @@ func LoadEventDetail(ctx context.Context, r EventReader, snap *Snapshot, id stri
 		runs = []*store.Run{}
 	}
 	d := &EventDetail{Event: ev, Runs: runs}
-	d.Payload, _, _ = DecodePayload(ev.Headers["content-type"], ev.Body)
+	d.Payload, _, _ = payload.Decode(ev.Headers["content-type"], ev.Body)
 	d.Payload = providers.ShapePayload(ev.Provider, d.Payload) // as rules see it
 	if snap == nil {
 		return d, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/hookrunner/hookrunner/actions"
 	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/expression"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -244,10 +245,10 @@ func (e *Engine) PollOnce(ctx context.Context, src *Source) (int, error) {
 	if resp.StatusCode/100 != 2 {
 		return 0, fmt.Errorf("HTTP %d from %s", resp.StatusCode, req.URL.Redacted())
 	}
-	if err := CheckJSONDepth(raw, 256); err != nil {
+	if err := payload.CheckJSONDepth(raw, 256); err != nil {
 		return 0, err
 	}
-	doc, err := decodeJSON(raw) // numbers exact, like a received payload's
+	doc, err := payload.DecodeJSON(raw) // numbers exact, like a received payload's
 	if err != nil {
 		return 0, fmt.Errorf("malformed JSON answer: %w", err)
 	}

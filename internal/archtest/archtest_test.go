@@ -41,10 +41,12 @@ var rules = []rule{
 	{pkg: "app", may: []string{"server", "engine", "config", "expression", "providers/...", "actions/...", "store/...", "importer", "internal/..."}},
 	{pkg: "importer", may: []string{"config", "expression", "providers", "internal/..."}},
 	{pkg: "sender", may: []string{"engine", "providers/...", "store", "internal/..."}},
-	{pkg: "server", may: []string{"engine", "config", "expression", "providers", "store", "internal/..."}},
+	{pkg: "server", may: []string{"engine", "payload", "config", "expression", "providers", "store", "internal/..."}},
 	// engine: registries and interfaces only, never a concrete action or
 	// provider (those are registered from cmd/hookrunner/imports.go).
-	{pkg: "engine", may: []string{"config", "expression", "providers", "providers/decrypt", "actions", "store", "internal/..."}},
+	{pkg: "engine", may: []string{"payload", "config", "expression", "providers", "providers/decrypt", "actions", "store", "internal/..."}},
+	// payload: body decoding; providers only for what a verification covered.
+	{pkg: "payload", may: []string{"providers", "internal/..."}},
 	{pkg: "config", may: []string{"expression", "providers/decrypt", "internal/..."}},
 	{pkg: "expression", may: []string{"internal/..."}},
 	{pkg: "providers/...", may: []string{"providers/...", "internal/..."}},
