@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store/sqlite"
 )
 
@@ -91,7 +93,7 @@ rules:
 	if err != nil || len(ev.Matched) != 0 {
 		t.Fatalf("stored event: %+v, %v", ev, err)
 	}
-	env := engine.NewEnv("gh", "github", providers.Identity{Event: "push", DeliveryID: "d-1"}, ev.ID, ev.Headers, ev.Query, doc, ev.RemoteIP, ev.ReceivedAt)
+	env := ruleset.NewEnv("gh", "github", providers.Identity{Event: "push", DeliveryID: "d-1"}, ev.ID, ev.Headers, ev.Query, doc, ev.RemoteIP, ev.ReceivedAt)
 	for _, d := range snap.Sources["gh"].Explain(env) {
 		if d.Matched || !strings.Contains(d.Reason, "evaluation budget exceeded") {
 			t.Errorf("explain %s: %+v", d.Rule, d)
@@ -108,4 +110,17 @@ rules:
 	if got := counter.n.Load(); got != 2 {
 		t.Fatalf("the duplicate evaluated %d conditions", got-2)
 	}
+}
+
+func build(tb testing.TB, raw []byte) *ruleset.Snapshot {
+	tb.Helper()
+	cfg, err := config.Parse("hooks.yaml", raw, func(string) (string, bool) { return "", false })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := ruleset.Build(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookrunner/hookrunner/actions"
 	"github.com/hookrunner/hookrunner/payload"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -23,14 +24,14 @@ type SyncResult struct {
 
 // RunSync executes a run claimed at Accept in the caller's goroutine, for a
 // `respond: sync` rule; failures go through the normal retry path.
-func (e *Engine) RunSync(ctx context.Context, run *store.Run, r *Rule) SyncResult {
+func (e *Engine) RunSync(ctx context.Context, run *store.Run, r *ruleset.Rule) SyncResult {
 	return e.RunStream(ctx, run, r, nil)
 }
 
 // RunStream is RunSync sending standard output to w as it is produced
 // (`respond: stream`); a streamed run is not bounded by sync_timeout, only
 // by its actions' own timeouts.
-func (e *Engine) RunStream(ctx context.Context, run *store.Run, r *Rule, w io.Writer) SyncResult {
+func (e *Engine) RunStream(ctx context.Context, run *store.Run, r *ruleset.Rule, w io.Writer) SyncResult {
 	var cancel context.CancelFunc
 	if w == nil {
 		ctx, cancel = context.WithTimeout(ctx, r.SyncTimeout)

@@ -22,6 +22,7 @@ import (
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/ruleset"
 )
 
 // Ingress handles POST /hooks/{source}.
@@ -348,7 +349,7 @@ func (in *Ingress) respondStream(w http.ResponseWriter, ctx context.Context, acc
 // configured (with the request's query), else rebuilt from the scheme and
 // Host the client used, as requestOrigin finds them (proxy headers only from
 // trusted proxies), and the path and query as received.
-func publicURL(r *http.Request, src *engine.Source, trusted []netip.Prefix) *url.URL {
+func publicURL(r *http.Request, src *ruleset.Source, trusted []netip.Prefix) *url.URL {
 	if src.PublicURL != nil {
 		u := *src.PublicURL
 		u.RawQuery = r.URL.RawQuery

@@ -23,6 +23,7 @@ import (
 	"github.com/hookrunner/hookrunner/importer"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/sender"
 	"github.com/hookrunner/hookrunner/server"
 	"github.com/hookrunner/hookrunner/store"
@@ -61,7 +62,7 @@ func validate(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	snap, err := engine.LoadSnapshot(*path)
+	snap, err := ruleset.Load(*path)
 	if err != nil {
 		return err
 	}
@@ -107,12 +108,12 @@ func explain(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	snap, err := engine.LoadSnapshot(*path)
+	snap, err := ruleset.Load(*path)
 	if err != nil {
 		return err
 	}
 	useRedactor(out, snap.Redactor)
-	var env *engine.ExplainInput
+	var env *ruleset.ExplainInput
 	if *eventID != "" {
 		st, _, err := app.OpenStore(context.Background(), snap.Config.Store, nil)
 		if err != nil {
@@ -123,7 +124,7 @@ func explain(args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		env = &engine.ExplainInput{Source: ev.Source, Event: ev.Event, DeliveryID: ev.DeliveryID, EventID: ev.ID,
+		env = &ruleset.ExplainInput{Source: ev.Source, Event: ev.Event, DeliveryID: ev.DeliveryID, EventID: ev.ID,
 			Headers: ev.Headers, Query: ev.Query, Body: ev.Body, RemoteIP: ev.RemoteIP, ReceivedAt: ev.ReceivedAt}
 	} else {
 		if *source == "" || *payload == "" {
@@ -144,9 +145,9 @@ func explain(args []string, out io.Writer) error {
 		if h["content-type"] == "" {
 			h["content-type"] = guessContentType(body)
 		}
-		env = &engine.ExplainInput{Source: *source, Event: *event, Headers: h, Body: body, RemoteIP: "127.0.0.1", ReceivedAt: time.Now()}
+		env = &ruleset.ExplainInput{Source: *source, Event: *event, Headers: h, Body: body, RemoteIP: "127.0.0.1", ReceivedAt: time.Now()}
 	}
-	res, err := engine.ExplainRequest(snap, env)
+	res, err := ruleset.ExplainRequest(snap, env)
 	if err != nil {
 		return err
 	}
@@ -202,7 +203,7 @@ func send(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	snap, err := engine.LoadSnapshot(*path)
+	snap, err := ruleset.Load(*path)
 	if err != nil {
 		return err
 	}
@@ -281,7 +282,7 @@ func openClient(fs *flag.FlagSet, args []string) (*client, []string, error) {
 	if c.server != "" {
 		return c, fs.Args(), nil
 	}
-	snap, err := engine.LoadSnapshot(*path)
+	snap, err := ruleset.Load(*path)
 	if err != nil {
 		return nil, nil, err
 	}
