@@ -44,7 +44,7 @@ func TestDecodePayload(t *testing.T) {
 // The payload rules see at ingress is decoded from what the verification
 // covered: a signed request replayed with content its signature does not
 // cover is refused, never merged; JSON limits hold wherever the JSON sits;
-// and what is accepted decodes at run time (DecodePayload on the stored
+// and what is accepted decodes at run time (Decode on the stored
 // body) to the very payload the rules saw.
 func TestDecodeVerified(t *testing.T) {
 	const form = "application/x-www-form-urlencoded"
