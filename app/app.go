@@ -23,6 +23,7 @@ import (
 	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/internal/redact"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/server"
 	"github.com/hookrunner/hookrunner/store"
 	"github.com/hookrunner/hookrunner/store/postgres"
@@ -93,7 +94,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	if o.Notify == nil {
 		o.Notify = func(string) {}
 	}
-	snap, err := engine.LoadSnapshot(o.ConfigPath)
+	snap, err := ruleset.Load(o.ConfigPath)
 	if err != nil {
 		return err
 	}
@@ -264,7 +265,7 @@ type reloader struct {
 	path  string
 	eng   *engine.Engine
 	log   *slog.Logger
-	coord *config.Coordinator[*engine.Snapshot]
+	coord *config.Coordinator[*ruleset.Snapshot]
 }
 
 // newReloader coordinates reloads of path into eng. adminListen is the
@@ -272,9 +273,9 @@ type reloader struct {
 // admin.token and admin.hosts do not).
 func newReloader(path string, eng *engine.Engine, log *slog.Logger, notify func(string), adminListen string) *reloader {
 	r := &reloader{path: path, eng: eng, log: log}
-	r.coord = config.NewCoordinator(path, config.CoordinatorOptions[*engine.Snapshot]{
-		Build: engine.Build,
-		Check: func(snap *engine.Snapshot) error {
+	r.coord = config.NewCoordinator(path, config.CoordinatorOptions[*ruleset.Snapshot]{
+		Build: ruleset.Build,
+		Check: func(snap *ruleset.Snapshot) error {
 			if !server.IsLoopback(adminListen) && snap.Config.Admin.Token == "" {
 				// The token follows reloads: never let one open a non-loopback admin.
 				return fmt.Errorf("%s: admin.token: required when admin.listen (%s) is not a loopback address", path, adminListen)
@@ -282,12 +283,12 @@ func newReloader(path string, eng *engine.Engine, log *slog.Logger, notify func(
 			return nil
 		},
 		Current:   eng.Snapshot,
-		Hash:      func(s *engine.Snapshot) string { return s.Hash },
+		Hash:      func(s *ruleset.Snapshot) string { return s.Hash },
 		Apply:     r.apply,
 		Failed:    eng.ReloadFailed,
 		Unchanged: eng.ReloadSucceeded,
 		Notify:    notify,
-		Attrs:     func(s *engine.Snapshot) []any { return []any{"sources", len(s.Sources), "rules", len(s.Ordered)} },
+		Attrs:     func(s *ruleset.Snapshot) []any { return []any{"sources", len(s.Sources), "rules", len(s.Ordered)} },
 		Logger:    log,
 	})
 	return r
@@ -296,7 +297,7 @@ func newReloader(path string, eng *engine.Engine, log *slog.Logger, notify func(
 func (r *reloader) reload(ctx context.Context) error { return r.coord.Reload(ctx) }
 
 // apply records snap's revision, then swaps it in.
-func (r *reloader) apply(ctx context.Context, snap, old *engine.Snapshot) error {
+func (r *reloader) apply(ctx context.Context, snap, old *ruleset.Snapshot) error {
 	if cfg := snap.Config; old.Config.Store != cfg.Store || !reflect.DeepEqual(old.Config.Server, cfg.Server) || old.Config.Admin.Listen != cfg.Admin.Listen {
 		r.log.Warn("server, admin.listen and store settings take effect at the next restart")
 	}

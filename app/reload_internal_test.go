@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store/sqlite"
 )
 
@@ -36,7 +37,7 @@ func TestReloadKeepsNonLoopbackAdminToken(t *testing.T) {
 			if err := os.WriteFile(path, []byte(cfg(", token: keep-me")), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			snap, err := engine.LoadSnapshot(path)
+			snap, err := ruleset.Load(path)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -23,7 +23,7 @@ type Coordinator[S any] struct {
 
 // CoordinatorOptions are the steps a Coordinator runs, in order.
 type CoordinatorOptions[S any] struct {
-	// Build compiles a loaded config (engine.Build).
+	// Build compiles a loaded config (ruleset.Build).
 	Build func(*Config) (S, error)
 	// Check refuses a built config that must not take effect (nil: none).
 	Check func(S) error

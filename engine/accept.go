@@ -4,20 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
-	"github.com/hookrunner/hookrunner/expression"
-	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
 // Received is a verified request handed over by the server.
 type Received struct {
-	Snapshot   *Snapshot
-	Source     *Source
+	Snapshot   *ruleset.Snapshot
+	Source     *ruleset.Source
 	Identity   providers.Identity
 	Header     http.Header
 	Query      string
@@ -35,25 +32,7 @@ type Accepted struct {
 	// SyncRun is a run of a `respond: sync` rule, already claimed by this
 	// process, for the caller to execute with RunSync.
 	SyncRun  *store.Run
-	SyncRule *Rule
-}
-
-// StoredHeaders flattens headers to lower-case keys as they are stored:
-// credential headers and known secret values redacted (the verifier has
-// used them already); signature headers kept (see redact.IsSignatureHeader).
-func StoredHeaders(r *redact.Redactor, h http.Header) map[string]string { return r.Headers(h) }
-
-// NewEnv builds the expression environment of an event.
-func NewEnv(source, provider string, id providers.Identity, eventID string, headers map[string]string, query string, payload any, remoteIP string, at time.Time) *expression.Env {
-	payload = providers.ShapePayload(provider, payload) // the provider's own shape (salesforce-outbound), everywhere
-	q := map[string]string{}
-	if vals, err := url.ParseQuery(query); err == nil {
-		for k, v := range vals {
-			q[k] = strings.Join(v, ",")
-		}
-	}
-	return &expression.Env{Source: source, Provider: provider, Event: id.Event, ID: eventID, DeliveryID: id.DeliveryID,
-		Payload: payload, Headers: headers, Query: q, RemoteIP: remoteIP, ReceivedAt: at}
+	SyncRule *ruleset.Rule
 }
 
 // Accept matches a verified request against the snapshot it was verified
@@ -86,7 +65,7 @@ func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
 	return acc, nil
 }
 
-func (e *Engine) accepted(matched []*Rule, runs int) {
+func (e *Engine) accepted(matched []*ruleset.Rule, runs int) {
 	for _, r := range matched {
 		e.metrics.RuleMatches.WithLabelValues(r.Name).Inc()
 	}
@@ -99,11 +78,14 @@ func (e *Engine) accepted(matched []*Rule, runs int) {
 // prepare matches a received event and builds what is stored: the event
 // and one run per matched rule (a sync rule's run claimed at birth when
 // allowSync).
-func (e *Engine) prepare(rc *Received, allowSync bool) (*store.Event, []*store.Run, *Accepted, []*Rule) {
+func (e *Engine) prepare(rc *Received, allowSync bool) (*store.Event, []*store.Run, *Accepted, []*ruleset.Rule) {
 	evID := store.NewID()
-	headers, query := StoredHeaders(rc.Snapshot.Redactor, rc.Header), rc.Snapshot.Redactor.Query(rc.Query)
-	env := NewEnv(rc.Source.Name, rc.Source.Provider, rc.Identity, evID, headers, query, rc.Payload, rc.RemoteIP, rc.ReceivedAt)
-	matched := rc.Source.MatchReporting(env, func(r *Rule, err error) {
+	// Headers as stored: lower-case keys, credential headers and known
+	// secret values redacted (the verifier has used them already), signature
+	// headers kept (see redact.IsSignatureHeader).
+	headers, query := rc.Snapshot.Redactor.Headers(rc.Header), rc.Snapshot.Redactor.Query(rc.Query)
+	env := ruleset.NewEnv(rc.Source.Name, rc.Source.Provider, rc.Identity, evID, headers, query, rc.Payload, rc.RemoteIP, rc.ReceivedAt)
+	matched := rc.Source.MatchReporting(env, func(r *ruleset.Rule, err error) {
 		e.log.Warn("condition error: rule does not match", "event_id", evID, "rule", r.Name, "error", err)
 	})
 	verification := "verified"

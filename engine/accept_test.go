@@ -11,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store/sqlite"
 )
 
@@ -65,13 +68,13 @@ rules:
 	counter := &evalCounter{}
 	eng := engine.New(snap, engine.Options{Store: st, Logger: slog.New(counter)})
 	body := hostileBody(20000)
-	payload, _, err := engine.DecodePayload("application/json", body)
+	doc, _, err := payload.Decode("application/json", body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	received := func() *engine.Received {
 		return &engine.Received{Snapshot: snap, Source: snap.Sources["gh"], Identity: providers.Identity{Event: "push", DeliveryID: "d-1"},
-			Header: http.Header{"Content-Type": {"application/json"}}, Body: body, Payload: payload, RemoteIP: "127.0.0.1", ReceivedAt: time.Now()}
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: body, Payload: doc, RemoteIP: "127.0.0.1", ReceivedAt: time.Now()}
 	}
 
 	first, err := eng.Accept(ctx, received())
@@ -90,7 +93,7 @@ rules:
 	if err != nil || len(ev.Matched) != 0 {
 		t.Fatalf("stored event: %+v, %v", ev, err)
 	}
-	env := engine.NewEnv("gh", "github", providers.Identity{Event: "push", DeliveryID: "d-1"}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
+	env := ruleset.NewEnv("gh", "github", providers.Identity{Event: "push", DeliveryID: "d-1"}, ev.ID, ev.Headers, ev.Query, doc, ev.RemoteIP, ev.ReceivedAt)
 	for _, d := range snap.Sources["gh"].Explain(env) {
 		if d.Matched || !strings.Contains(d.Reason, "evaluation budget exceeded") {
 			t.Errorf("explain %s: %+v", d.Rule, d)
@@ -107,4 +110,17 @@ rules:
 	if got := counter.n.Load(); got != 2 {
 		t.Fatalf("the duplicate evaluated %d conditions", got-2)
 	}
+}
+
+func build(tb testing.TB, raw []byte) *ruleset.Snapshot {
+	tb.Helper()
+	cfg, err := config.Parse("hooks.yaml", raw, func(string) (string, bool) { return "", false })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := ruleset.Build(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
 }

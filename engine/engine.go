@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookrunner/hookrunner/actions"
 	"github.com/hookrunner/hookrunner/internal/redact"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -32,7 +33,7 @@ type Options struct {
 
 // Engine is the running core.
 type Engine struct {
-	snap    atomic.Pointer[Snapshot]
+	snap    atomic.Pointer[ruleset.Snapshot]
 	st      store.Store
 	log     *slog.Logger
 	owner   string
@@ -67,7 +68,7 @@ type Engine struct {
 }
 
 // New returns an engine serving snap.
-func New(snap *Snapshot, o Options) *Engine {
+func New(snap *ruleset.Snapshot, o Options) *Engine {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -93,7 +94,7 @@ func New(snap *Snapshot, o Options) *Engine {
 }
 
 // Snapshot returns the config in force.
-func (e *Engine) Snapshot() *Snapshot { return e.snap.Load() }
+func (e *Engine) Snapshot() *ruleset.Snapshot { return e.snap.Load() }
 
 // Redactor returns the redactor of the config in force (it also knows the
 // secrets of the configs replaced since start).
@@ -104,7 +105,7 @@ func (e *Engine) Metrics() *Metrics { return e.metrics }
 
 // Swap installs a new snapshot atomically and records the reload. The
 // new snapshot's redactor keeps the secrets of the one it replaces.
-func (e *Engine) Swap(s *Snapshot) {
+func (e *Engine) Swap(s *ruleset.Snapshot) {
 	if cur := e.snap.Load(); cur != nil {
 		s.Redactor = s.Redactor.Merge(cur.Redactor)
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
+	"github.com/hookrunner/hookrunner/payload"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -22,14 +24,14 @@ type SyncResult struct {
 
 // RunSync executes a run claimed at Accept in the caller's goroutine, for a
 // `respond: sync` rule; failures go through the normal retry path.
-func (e *Engine) RunSync(ctx context.Context, run *store.Run, r *Rule) SyncResult {
+func (e *Engine) RunSync(ctx context.Context, run *store.Run, r *ruleset.Rule) SyncResult {
 	return e.RunStream(ctx, run, r, nil)
 }
 
 // RunStream is RunSync sending standard output to w as it is produced
 // (`respond: stream`); a streamed run is not bounded by sync_timeout, only
 // by its actions' own timeouts.
-func (e *Engine) RunStream(ctx context.Context, run *store.Run, r *Rule, w io.Writer) SyncResult {
+func (e *Engine) RunStream(ctx context.Context, run *store.Run, r *ruleset.Rule, w io.Writer) SyncResult {
 	var cancel context.CancelFunc
 	if w == nil {
 		ctx, cancel = context.WithTimeout(ctx, r.SyncTimeout)
@@ -109,8 +111,8 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		finish(store.Outcome{State: st, Step: run.Step, NextAttemptAt: e.now().Add(rule.Retry.Backoff.D()), Attempt: store.Attempt{Error: "load event: " + err.Error()}})
 		return SyncResult{Err: err, State: st}
 	}
-	payload, _, _ := DecodePayload(ev.Headers["content-type"], ev.Body)
-	env := StoredEnv(ev, payload)
+	doc, _, _ := payload.Decode(ev.Headers["content-type"], ev.Body)
+	env := StoredEnv(ev, doc)
 	env.Rule, env.RunID, env.Attempt = rule.Name, run.ID, run.Attempt
 	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream,
 		Started: e.processStarted(run, log)}

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/expression"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -57,10 +59,10 @@ func (e *Engine) ListRevisions(ctx context.Context, limit int) ([]*store.Revisio
 // decision of every rule of its source. LoadEventDetail fills it
 // unredacted: whoever shows it redacts it.
 type EventDetail struct {
-	Event     *store.Event `json:"event"`
-	Payload   any          `json:"payload"`
-	Runs      []*store.Run `json:"runs"`
-	Decisions []Decision   `json:"decisions"`
+	Event     *store.Event       `json:"event"`
+	Payload   any                `json:"payload"`
+	Runs      []*store.Run       `json:"runs"`
+	Decisions []ruleset.Decision `json:"decisions"`
 }
 
 // EventReader is the part of a store an event's detail is read from.
@@ -73,7 +75,7 @@ type EventReader interface {
 // payload; with snap, it adds the decisions of the rules of the event's
 // source under snap (none when snap no longer has the source). The one
 // builder of the event detail: admin API, console and CLI.
-func LoadEventDetail(ctx context.Context, r EventReader, snap *Snapshot, id string) (*EventDetail, error) {
+func LoadEventDetail(ctx context.Context, r EventReader, snap *ruleset.Snapshot, id string) (*EventDetail, error) {
 	ev, err := r.GetEvent(ctx, id)
 	if err != nil {
 		return nil, err
@@ -86,7 +88,7 @@ func LoadEventDetail(ctx context.Context, r EventReader, snap *Snapshot, id stri
 		runs = []*store.Run{}
 	}
 	d := &EventDetail{Event: ev, Runs: runs}
-	d.Payload, _, _ = DecodePayload(ev.Headers["content-type"], ev.Body)
+	d.Payload, _, _ = payload.Decode(ev.Headers["content-type"], ev.Body)
 	d.Payload = providers.ShapePayload(ev.Provider, d.Payload) // as rules see it
 	if snap == nil {
 		return d, nil
@@ -105,5 +107,5 @@ func (e *Engine) EventDetail(ctx context.Context, id string) (*EventDetail, erro
 // StoredEnv is the expression environment of a stored event whose payload
 // is already decoded.
 func StoredEnv(ev *store.Event, payload any) *expression.Env {
-	return NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
+	return ruleset.NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
 }

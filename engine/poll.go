@@ -13,79 +13,12 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/hookrunner/hookrunner/actions"
-	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/expression"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
-
-// PollSpec is a compiled poll source.
-type PollSpec struct {
-	cfg     config.Poll
-	hash    string
-	url     *expression.Template
-	headers map[string]*expression.Template
-	body    *expression.Template
-	items   *expression.Value
-	id      *expression.Value
-	cursor  *expression.Value
-	event   *expression.Template
-	client  *retryablehttp.Client
-}
-
-func compilePoll(pc *config.Poll) (*PollSpec, error) {
-	var errs config.Errors
-	p := &PollSpec{cfg: *pc, headers: map[string]*expression.Template{}}
-	b, _ := json.Marshal(pc)
-	p.hash = string(b)
-	var err error
-	// The cursor comes from the polled API's answer: escaped for where it
-	// stands in the URL, headers and body like an http action's templates.
-	if p.url, err = expression.CompileTemplateFor(expression.URL, pc.URL); err != nil {
-		errs.Add("url", "%v", err)
-	}
-	for k, v := range pc.Headers {
-		if p.headers[k], err = expression.CompileTemplateFor(expression.Header, v); err != nil {
-			errs.Add("headers."+k, "%v", err)
-		}
-	}
-	if pc.Body != "" {
-		ct := ""
-		for k, v := range pc.Headers {
-			if strings.EqualFold(k, "Content-Type") {
-				ct = v
-			}
-		}
-		bodyCtx, err := expression.BodyContext(ct, pc.Body)
-		if err != nil {
-			errs.Add("headers.Content-Type", "%v", err)
-		} else if p.body, err = expression.CompileTemplateFor(bodyCtx, pc.Body); err != nil {
-			errs.Add("body", "%v", err)
-		}
-	}
-	if p.items, err = expression.CompileValue(pc.Items); err != nil {
-		errs.Add("items", "%v", err)
-	}
-	if p.id, err = expression.CompileValue(pc.ID); err != nil {
-		errs.Add("id", "%v", err)
-	}
-	if pc.Cursor != "" {
-		if p.cursor, err = expression.CompileValue(pc.Cursor); err != nil {
-			errs.Add("cursor", "%v", err)
-		}
-	}
-	if pc.Event != "" {
-		if p.event, err = expression.CompileTemplate(pc.Event); err != nil {
-			errs.Add("event", "%v", err)
-		}
-	}
-	p.client = actions.NewHTTPClient(0, pc.Timeout.D(), time.Minute)
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return p, nil
-}
 
 // RunPollers polls every poll source of the config in force until ctx
 // ends, starting and stopping pollers as reloads add, change or remove
@@ -107,7 +40,7 @@ func (e *Engine) RunPollers(ctx context.Context) {
 	for {
 		snap := e.Snapshot()
 		for name, r := range active {
-			if src := snap.Sources[name]; src == nil || src.Poll == nil || src.Poll.hash != r.hash {
+			if src := snap.Sources[name]; src == nil || src.Poll == nil || src.Poll.Hash != r.hash {
 				r.cancel()
 				<-r.done
 				delete(active, name)
@@ -118,7 +51,7 @@ func (e *Engine) RunPollers(ctx context.Context) {
 				continue
 			}
 			pctx, cancel := context.WithCancel(ctx)
-			r := &running{cancel: cancel, hash: src.Poll.hash, done: make(chan struct{})}
+			r := &running{cancel: cancel, hash: src.Poll.Hash, done: make(chan struct{})}
 			active[name] = r
 			go func(name string) {
 				defer close(r.done)
@@ -151,9 +84,9 @@ func (e *Engine) pollLoop(ctx context.Context, name string) {
 			return
 		}
 		spec := src.Poll
-		every := spec.cfg.Every.D()
+		every := spec.Config.Every.D()
 		wait := every
-		if j := spec.cfg.Jitter.D(); j > 0 {
+		if j := spec.Config.Jitter.D(); j > 0 {
 			wait += time.Duration(rand.Int64N(int64(2*j))) - j
 		}
 		now := e.now()
@@ -178,7 +111,7 @@ func (e *Engine) pollLoop(ctx context.Context, name string) {
 			} else {
 				e.metrics.Polls.WithLabelValues(name, "ok").Inc()
 				backoff = 0
-				if n > 0 && pages+1 < spec.cfg.MaxPages {
+				if n > 0 && pages+1 < spec.Config.MaxPages {
 					pages++
 					wait = 0 // more may be waiting on the next page
 				} else {
@@ -200,39 +133,39 @@ func (e *Engine) pollLoop(ctx context.Context, name string) {
 // PollOnce polls a source once and stores its new items as events (with
 // the cursor, in one transaction). It returns the number of events stored.
 // A failed request or an unusable answer stores nothing.
-func (e *Engine) PollOnce(ctx context.Context, src *Source) (int, error) {
+func (e *Engine) PollOnce(ctx context.Context, src *ruleset.Source) (int, error) {
 	spec := src.Poll
 	state, err := e.st.GetPoll(ctx, src.Name)
 	if err != nil {
 		return 0, fmt.Errorf("poll state: %w", err)
 	}
 	env := &expression.Env{Source: src.Name, Provider: "poll", Cursor: state.Cursor, ReceivedAt: e.now()}
-	u, err := spec.url.Render(env)
+	u, err := spec.URL.Render(env)
 	if err != nil {
 		return 0, fmt.Errorf("url: %w", err)
 	}
 	var body io.Reader
-	if spec.body != nil {
-		b, err := spec.body.Render(env)
+	if spec.Body != nil {
+		b, err := spec.Body.Render(env)
 		if err != nil {
 			return 0, fmt.Errorf("body: %w", err)
 		}
 		body = strings.NewReader(b)
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, spec.cfg.Method, u, body)
+	req, err := retryablehttp.NewRequestWithContext(ctx, spec.Config.Method, u, body)
 	if err != nil {
 		return 0, fmt.Errorf("request: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "hookrunner-poll")
-	for k, t := range spec.headers {
+	for k, t := range spec.Headers {
 		v, err := t.Render(env)
 		if err != nil {
 			return 0, fmt.Errorf("headers.%s: %w", k, err)
 		}
 		req.Header.Set(k, v)
 	}
-	resp, err := spec.client.Do(req)
+	resp, err := spec.Client.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("GET %s: %w", req.URL.Redacted(), err)
 	}
@@ -244,21 +177,21 @@ func (e *Engine) PollOnce(ctx context.Context, src *Source) (int, error) {
 	if resp.StatusCode/100 != 2 {
 		return 0, fmt.Errorf("HTTP %d from %s", resp.StatusCode, req.URL.Redacted())
 	}
-	if err := CheckJSONDepth(raw, 256); err != nil {
+	if err := payload.CheckJSONDepth(raw, 256); err != nil {
 		return 0, err
 	}
-	doc, err := decodeJSON(raw) // numbers exact, like a received payload's
+	doc, err := payload.DecodeJSON(raw) // numbers exact, like a received payload's
 	if err != nil {
 		return 0, fmt.Errorf("malformed JSON answer: %w", err)
 	}
 	env.Payload = doc
-	listV, err := spec.items.Eval(env)
+	listV, err := spec.Items.Eval(env)
 	if err != nil {
 		return 0, fmt.Errorf("items: %w", err)
 	}
 	list, ok := listV.([]any)
 	if !ok && listV != nil {
-		return 0, fmt.Errorf("items: %s is %T, not a list", spec.cfg.Items, listV)
+		return 0, fmt.Errorf("items: %s is %T, not a list", spec.Config.Items, listV)
 	}
 	now := e.now()
 	snap := e.Snapshot()
@@ -267,7 +200,7 @@ func (e *Engine) PollOnce(ctx context.Context, src *Source) (int, error) {
 	var ids []string
 	for i, item := range list {
 		ienv := &expression.Env{Source: src.Name, Provider: "poll", Payload: item, Cursor: state.Cursor, ReceivedAt: now}
-		idv, err := spec.id.Eval(ienv)
+		idv, err := spec.ID.Eval(ienv)
 		if err != nil {
 			return 0, fmt.Errorf("id of item %d: %w", i, err)
 		}
@@ -277,8 +210,8 @@ func (e *Engine) PollOnce(ctx context.Context, src *Source) (int, error) {
 		}
 		ids = append(ids, id)
 		event := src.Name
-		if spec.event != nil {
-			if event, err = spec.event.Render(ienv); err != nil {
+		if spec.Event != nil {
+			if event, err = spec.Event.Render(ienv); err != nil {
 				return 0, fmt.Errorf("event of item %d: %w", i, err)
 			}
 		}
@@ -288,15 +221,15 @@ func (e *Engine) PollOnce(ctx context.Context, src *Source) (int, error) {
 			Header: http.Header{"Content-Type": {"application/json"}}, Body: body, Payload: item, ReceivedAt: at}, false)
 		batch.Items = append(batch.Items, store.PollItem{Event: ev, Runs: runs})
 	}
-	if spec.cursor != nil && len(list) > 0 {
-		cv, err := spec.cursor.Eval(&expression.Env{Source: src.Name, Payload: list[len(list)-1], Cursor: state.Cursor})
+	if spec.Cursor != nil && len(list) > 0 {
+		cv, err := spec.Cursor.Eval(&expression.Env{Source: src.Name, Payload: list[len(list)-1], Cursor: state.Cursor})
 		if err != nil {
 			return 0, fmt.Errorf("cursor: %w", err)
 		}
 		c := expression.Stringify(cv)
 		batch.Cursor = &c
 	}
-	if !state.Initialized && spec.cfg.Initial == "skip" {
+	if !state.Initialized && spec.Config.Initial == "skip" {
 		batch.SeenOnly, batch.Items = ids, nil
 	}
 	stored, err := e.st.IngestPoll(ctx, batch)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -41,8 +42,8 @@ func (e *Engine) ReplayEvent(ctx context.Context, eventID string) ([]*store.Run,
 	if src == nil {
 		return nil, fmt.Errorf("source %q is not in the config in force", ev.Source)
 	}
-	payload, _, _ := DecodePayload(ev.Headers["content-type"], ev.Body)
-	env := StoredEnv(ev, payload)
+	doc, _, _ := payload.Decode(ev.Headers["content-type"], ev.Body)
+	env := StoredEnv(ev, doc)
 	now := e.now()
 	var runs []*store.Run
 	for _, r := range src.Match(env) {

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/hookrunner/hookrunner/config"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -26,23 +27,23 @@ const maxKeptRevisions = 16
 // object of the same hash) is closed, unless it is the one in force.
 type revisions struct {
 	mu    sync.Mutex
-	snaps map[string]*Snapshot
+	snaps map[string]*ruleset.Snapshot
 	order []string // oldest first
 	// inForce returns the snapshot in force (never closed here).
-	inForce func() *Snapshot
+	inForce func() *ruleset.Snapshot
 }
 
-func (r *revisions) get(hash string) *Snapshot {
+func (r *revisions) get(hash string) *ruleset.Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.snaps[hash]
 }
 
-func (r *revisions) put(s *Snapshot) {
-	var dropped []*Snapshot
+func (r *revisions) put(s *ruleset.Snapshot) {
+	var dropped []*ruleset.Snapshot
 	r.mu.Lock()
 	if r.snaps == nil {
-		r.snaps = map[string]*Snapshot{}
+		r.snaps = map[string]*ruleset.Snapshot{}
 	}
 	switch kept, ok := r.snaps[s.Hash]; {
 	case kept == s:
@@ -69,7 +70,7 @@ func (r *revisions) put(s *Snapshot) {
 // close closes a dropped snapshot unless it is in force. A run still in
 // flight on it completes (an action's Close does not break a run in
 // progress; see actions.Action).
-func (r *revisions) close(s *Snapshot) {
+func (r *revisions) close(s *ruleset.Snapshot) {
 	if r.inForce != nil && r.inForce() == s {
 		return
 	}
@@ -81,7 +82,7 @@ func (r *revisions) close(s *Snapshot) {
 // returned.
 func (e *Engine) CloseSnapshots() error {
 	e.revs.mu.Lock()
-	all := map[*Snapshot]bool{e.Snapshot(): true}
+	all := map[*ruleset.Snapshot]bool{e.Snapshot(): true}
 	for _, s := range e.revs.snaps {
 		all[s] = true
 	}
@@ -99,7 +100,7 @@ func (e *Engine) CloseSnapshots() error {
 // written literally in them replaced by a placeholder naming its hash, so
 // the store never holds a secret. Rebuilding puts the value back from the
 // secrets the config in force knows.
-func Revision(snap *Snapshot) *store.Revision {
+func Revision(snap *ruleset.Snapshot) *store.Revision {
 	secrets := sortedSecrets(snap.Config.Secrets)
 	files := make(map[string]string, len(snap.Config.Files))
 	for name, b := range snap.Config.Files {
@@ -159,7 +160,7 @@ func restoreSecrets(text string, known []string) (string, error) {
 // RecordRevision durably stores snap's revision. It is called before snap
 // takes effect (at start and on every reload), so every run refers to a
 // revision the store holds.
-func (e *Engine) RecordRevision(ctx context.Context, snap *Snapshot) error {
+func (e *Engine) RecordRevision(ctx context.Context, snap *ruleset.Snapshot) error {
 	if err := e.st.SaveRevision(ctx, Revision(snap)); err != nil {
 		return fmt.Errorf("record config revision %s: %w", snap.Hash, err)
 	}
@@ -169,7 +170,7 @@ func (e *Engine) RecordRevision(ctx context.Context, snap *Snapshot) error {
 
 // snapshotFor returns the snapshot with hash: the one in force, one kept in
 // memory, or one rebuilt from its stored revision (after a restart).
-func (e *Engine) snapshotFor(ctx context.Context, hash string) (*Snapshot, error) {
+func (e *Engine) snapshotFor(ctx context.Context, hash string) (*ruleset.Snapshot, error) {
 	if cur := e.Snapshot(); cur.Hash == hash || hash == "" {
 		return cur, nil
 	}
@@ -193,7 +194,7 @@ func (e *Engine) snapshotFor(ctx context.Context, hash string) (*Snapshot, error
 	if err != nil {
 		return nil, fmt.Errorf("config revision %s no longer loads: %w", hash, err)
 	}
-	s, err := Build(cfg)
+	s, err := ruleset.Build(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("config revision %s no longer builds: %w", hash, err)
 	}
@@ -211,7 +212,7 @@ var errNoRule = errors.New("rule not found")
 // ruleFor returns the rule a run executes under: the one of the config
 // revision it was matched (or replayed) under. A run from before revisions
 // were kept falls back to the rule of that name in force.
-func (e *Engine) ruleFor(ctx context.Context, run *store.Run) (*Snapshot, *Rule, error) {
+func (e *Engine) ruleFor(ctx context.Context, run *store.Run) (*ruleset.Snapshot, *ruleset.Rule, error) {
 	snap, err := e.snapshotFor(ctx, run.ConfigHash)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -19,8 +19,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/hookrunner/hookrunner/app"
-	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/sender"
 )
 
@@ -65,7 +65,7 @@ func serve(t *testing.T, example string, env map[string]string) (dir, pub, adm s
 // send posts a correctly signed request built from the example's config.
 func send(t *testing.T, dir, pub, source, event string, body []byte) *http.Response {
 	t.Helper()
-	snap, err := engine.LoadSnapshot(filepath.Join(dir, "hooks.yaml"))
+	snap, err := ruleset.Load(filepath.Join(dir, "hooks.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

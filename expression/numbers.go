@@ -12,7 +12,7 @@ import (
 	"github.com/expr-lang/expr/vm/runtime"
 )
 
-// Numbers of a payload (see engine.DecodePayload) are exact:
+// Numbers of a payload (see payload.Decode) are exact:
 //
 //   - an integer that fits int64 is an int64;
 //   - a larger positive integer that fits uint64 is a uint64;

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/hookrunner/hookrunner/config"
-	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/importer"
+	"github.com/hookrunner/hookrunner/ruleset"
 )
 
 // Every example of adnanh/webhook's Hook-Examples page converts to a
@@ -66,7 +66,7 @@ func mustBuild(t *testing.T, yml string) {
 	t.Helper()
 	cfg, err := config.Parse("hooks.yaml", []byte(yml), func(k string) (string, bool) { return "x", strings.HasSuffix(k, "SECRET") })
 	if err == nil {
-		_, err = engine.Build(cfg)
+		_, err = ruleset.Build(cfg)
 	}
 	if err != nil {
 		t.Fatalf("converted config does not validate: %v\n%s", err, yml)

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -23,7 +23,7 @@ import (
 // the query of r.URL. For a source with decrypt: the body is encrypted with
 // the source's key first and the signature covers the ciphertext; send
 // r.Body, not body.
-func BuildSignedRequest(src *engine.Source, event string, body []byte, target *url.URL, now time.Time) (*providers.Request, error) {
+func BuildSignedRequest(src *ruleset.Source, event string, body []byte, target *url.URL, now time.Time) (*providers.Request, error) {
 	s, ok := src.P.(providers.Signer)
 	if !ok {
 		return nil, fmt.Errorf("provider %s cannot sign requests", src.Provider)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -260,7 +261,7 @@ func (a *Admin) eventDetail(ctx context.Context, id string) (*EventDetail, error
 	}
 	red := a.Engine.Redactor()
 	return &EventDetail{Event: redactEvent(red, d.Event), Payload: red.Value(d.Payload), Runs: redactRuns(red, d.Runs),
-		Decisions: engine.Redacted(red, d.Decisions)}, nil
+		Decisions: ruleset.Redacted(red, d.Decisions)}, nil
 }
 
 func (a *Admin) getEvent(w http.ResponseWriter, r *http.Request) {

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/ruleset"
 )
 
 // adminBundle is an Admin on a fake engine (fakeCore: a real compiled
@@ -48,7 +48,7 @@ func setupAdmin(t *testing.T, token string, hosts ...string) *adminBundle {
 	dir := t.TempDir()
 	b := &adminBundle{cfgPath: filepath.Join(dir, "hooks.yaml"), now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	b.writeConfig(t, adminConfig(token, hosts...))
-	snap, err := engine.LoadSnapshot(b.cfgPath)
+	snap, err := ruleset.Load(b.cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func setupAdmin(t *testing.T, token string, hosts ...string) *adminBundle {
 	b.a = &Admin{Engine: b.eng, Clock: b.clock, Trusted: ParsePrefixes([]string{"10.9.9.9"}),
 		Reload: func(ctx context.Context) error {
 			b.reloads.Add(1)
-			s, err := engine.LoadSnapshot(b.cfgPath)
+			s, err := ruleset.Load(b.cfgPath)
 			if err != nil {
 				return err
 			}

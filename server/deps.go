@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/internal/redact"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -17,20 +18,20 @@ import (
 // Ingester is what the ingress needs: the config in force, admission
 // checks, Accept, and the synchronous runs of `respond: sync|stream`.
 type Ingester interface {
-	Snapshot() *engine.Snapshot
+	Snapshot() *ruleset.Snapshot
 	Metrics() *engine.Metrics
 	// StoreWritable is nil while the store takes durable writes.
 	StoreWritable() error
 	// Outstanding is the number of unfinished runs (server.max_pending).
 	Outstanding() int64
 	Accept(ctx context.Context, rc *engine.Received) (*engine.Accepted, error)
-	RunSync(ctx context.Context, run *store.Run, r *engine.Rule) engine.SyncResult
-	RunStream(ctx context.Context, run *store.Run, r *engine.Rule, w io.Writer) engine.SyncResult
+	RunSync(ctx context.Context, run *store.Run, r *ruleset.Rule) engine.SyncResult
+	RunStream(ctx context.Context, run *store.Run, r *ruleset.Rule, w io.Writer) engine.SyncResult
 }
 
 // ConfigState is the config in force and the outcome of the last reload.
 type ConfigState interface {
-	Snapshot() *engine.Snapshot
+	Snapshot() *ruleset.Snapshot
 	// Redactor knows the secrets of the config in force and of those it
 	// replaced: everything the admin listener shows passes through it.
 	Redactor() *redact.Redactor

@@ -9,16 +9,17 @@ import (
 
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/internal/redact"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
 // fakeCore is the engine as the admin listener sees it (Core), in memory:
 // the server's tests need no store, no database file and no child process.
-// Its config is a real compiled snapshot (engine.LoadSnapshot), so the
+// Its config is a real compiled snapshot (ruleset.Load), so the
 // admin token, hosts and redaction are the real ones.
 type fakeCore struct {
 	mu       sync.Mutex
-	snap     *engine.Snapshot
+	snap     *ruleset.Snapshot
 	metrics  *engine.Metrics
 	events   []*store.Event // oldest first
 	runs     []*store.Run   // oldest first
@@ -28,7 +29,7 @@ type fakeCore struct {
 
 var _ Core = (*fakeCore)(nil)
 
-func newFakeCore(snap *engine.Snapshot) *fakeCore {
+func newFakeCore(snap *ruleset.Snapshot) *fakeCore {
 	f := &fakeCore{snap: snap, attempts: map[string][]*store.Attempt{}}
 	f.metrics = engine.NewMetrics(f)
 	return f
@@ -36,7 +37,7 @@ func newFakeCore(snap *engine.Snapshot) *fakeCore {
 
 // swap installs s as the engine does: its redactor keeps the secrets of
 // the config it replaces.
-func (f *fakeCore) swap(s *engine.Snapshot) {
+func (f *fakeCore) swap(s *ruleset.Snapshot) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s.Redactor = s.Redactor.Merge(f.snap.Redactor)
@@ -44,7 +45,7 @@ func (f *fakeCore) swap(s *engine.Snapshot) {
 }
 
 // recordRevision stores snap's revision as the engine records it.
-func (f *fakeCore) recordRevision(snap *engine.Snapshot) {
+func (f *fakeCore) recordRevision(snap *ruleset.Snapshot) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.revs = append(f.revs, engine.Revision(snap))
@@ -60,7 +61,7 @@ func (f *fakeCore) ingest(ev *store.Event, runs ...*store.Run) {
 
 // restarted is a new fake on the same data with only snap known, as after
 // a restart.
-func (f *fakeCore) restarted(snap *engine.Snapshot) *fakeCore {
+func (f *fakeCore) restarted(snap *ruleset.Snapshot) *fakeCore {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := newFakeCore(snap)
@@ -68,7 +69,7 @@ func (f *fakeCore) restarted(snap *engine.Snapshot) *fakeCore {
 	return n
 }
 
-func (f *fakeCore) Snapshot() *engine.Snapshot {
+func (f *fakeCore) Snapshot() *ruleset.Snapshot {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.snap

@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/ruleset"
 )
 
 func TestRequestOrigin(t *testing.T) {
@@ -158,13 +158,13 @@ func TestPublicURL(t *testing.T) {
 	r.RemoteAddr = "127.0.0.1:5000"
 	r.Header.Set("X-Forwarded-Proto", "https")
 	r.Header.Set("X-Forwarded-Host", "hooks.example.com")
-	if got := publicURL(r, &engine.Source{}, trusted).String(); got != "https://hooks.example.com/hooks/tw%2Fx?b=2&a=1" {
+	if got := publicURL(r, &ruleset.Source{}, trusted).String(); got != "https://hooks.example.com/hooks/tw%2Fx?b=2&a=1" {
 		t.Fatalf("rebuilt URL = %s", got)
 	}
-	if got := publicURL(r, &engine.Source{}, nil).String(); got != "http://hookrunner:8080/hooks/tw%2Fx?b=2&a=1" {
+	if got := publicURL(r, &ruleset.Source{}, nil).String(); got != "http://hookrunner:8080/hooks/tw%2Fx?b=2&a=1" {
 		t.Fatalf("untrusted URL = %s", got)
 	}
-	pub := &engine.Source{}
+	pub := &ruleset.Source{}
 	pub.PublicURL, _ = r.URL.Parse("https://public.example/hooks/tw")
 	if got := publicURL(r, pub, trusted).String(); got != "https://public.example/hooks/tw?b=2&a=1" {
 		t.Fatalf("public_url = %s", got)

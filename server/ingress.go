@@ -20,7 +20,9 @@ import (
 
 	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/ruleset"
 )
 
 // Ingress handles POST /hooks/{source}.
@@ -182,15 +184,15 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	// What rules, templates, the store and the console see is decoded from
 	// what the verification covered, and nothing else.
-	lim := engine.Limits{MaxJSONDepth: in.MaxJSONDepth}
-	payload, _, err := engine.DecodeVerified(ct, body, covered, lim)
+	lim := payload.Limits{MaxJSONDepth: in.MaxJSONDepth}
+	doc, _, err := payload.DecodeVerified(ct, body, covered, lim)
 	switch {
-	case errors.Is(err, engine.ErrTooDeep):
+	case errors.Is(err, payload.ErrTooDeep):
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		log.Warn("request refused: JSON nested too deeply", "error", err, "max_json_depth", lim.Depth())
 		fail(w, http.StatusBadRequest, fmt.Sprintf("JSON nested deeper than %d levels", lim.Depth()))
 		return
-	case errors.Is(err, engine.ErrUncovered):
+	case errors.Is(err, payload.ErrUncovered):
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		log.Warn("request refused: body holds unsigned content", "reason", err, "covered", covered.String())
 		fail(w, http.StatusBadRequest, "the body holds content the signature does not cover")
@@ -202,19 +204,19 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if pc, ok := src.P.(providers.PayloadChecker); ok {
-		if err := pc.CheckPayload(preq, payload); err != nil {
+		if err := pc.CheckPayload(preq, doc); err != nil {
 			status, outcome := http.StatusBadRequest, "bad_request"
 			if errors.Is(err, providers.ErrForbidden) {
 				status, outcome = http.StatusForbidden, "forbidden"
 			}
 			m.WithLabelValues(name, src.Provider, outcome).Inc()
-			log.Warn("request refused: payload check failed", "reason", err)
+			log.Warn("request refused: doc check failed", "reason", err)
 			fail(w, status, http.StatusText(status))
 			return
 		}
 	}
 	if hs, ok := src.P.(providers.Handshaker); ok {
-		if status, ctype, b, ok := hs.Handshake(preq, payload); ok {
+		if status, ctype, b, ok := hs.Handshake(preq, doc); ok {
 			m.WithLabelValues(name, src.Provider, "handshake").Inc()
 			if ctype != "" {
 				w.Header().Set("Content-Type", ctype)
@@ -224,10 +226,10 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	id := src.P.Identify(preq, payload)
+	id := src.P.Identify(preq, doc)
 	acc, err := in.Engine.Accept(r.Context(), &engine.Received{
 		Snapshot: snap, Source: src, Identity: id, Header: r.Header, Query: r.URL.RawQuery,
-		Body: body, Payload: payload, RemoteIP: ip.String(), ReceivedAt: received,
+		Body: body, Payload: doc, RemoteIP: ip.String(), ReceivedAt: received,
 	})
 	if err != nil {
 		m.WithLabelValues(name, src.Provider, "unavailable").Inc()
@@ -347,7 +349,7 @@ func (in *Ingress) respondStream(w http.ResponseWriter, ctx context.Context, acc
 // configured (with the request's query), else rebuilt from the scheme and
 // Host the client used, as requestOrigin finds them (proxy headers only from
 // trusted proxies), and the path and query as received.
-func publicURL(r *http.Request, src *engine.Source, trusted []netip.Prefix) *url.URL {
+func publicURL(r *http.Request, src *ruleset.Source, trusted []netip.Prefix) *url.URL {
 	if src.PublicURL != nil {
 		u := *src.PublicURL
 		u.RawQuery = r.URL.RawQuery

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -47,7 +47,7 @@ func setupRevisions(t *testing.T) *revBundle {
 	dir := t.TempDir()
 	b := &revBundle{adminBundle: &adminBundle{cfgPath: filepath.Join(dir, "hooks.yaml"), now: time.Now()}}
 	b.writeConfig(t, revConfig("alpha", true))
-	snapA, err := engine.LoadSnapshot(b.cfgPath)
+	snapA, err := ruleset.Load(b.cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func setupRevisions(t *testing.T) *revBundle {
 	b.revA, b.runA = snapA.Hash, b.ingest(t, snapA.Hash)
 
 	b.writeConfig(t, revConfig("beta", false))
-	snapB, err := engine.LoadSnapshot(b.cfgPath)
+	snapB, err := ruleset.Load(b.cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func (b *revBundle) ingest(t *testing.T, hash string) string {
 // known: the literal secret of A is in no redactor of the config in force.
 func (b *revBundle) restart(t *testing.T) {
 	t.Helper()
-	snapB, err := engine.LoadSnapshot(b.cfgPath)
+	snapB, err := ruleset.Load(b.cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

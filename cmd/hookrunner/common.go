@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"io"
 	"net/http"
 	"net/url"
@@ -77,7 +78,7 @@ func openClient(fs *flag.FlagSet, args []string) (*client, []string, error) {
 	if c.server != "" {
 		return c, fs.Args(), nil
 	}
-	snap, err := engine.LoadSnapshot(*path)
+	snap, err := ruleset.Load(*path)
 	if err != nil {
 		return nil, nil, err
 	}

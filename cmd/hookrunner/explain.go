@@ -5,13 +5,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/hookrunner/hookrunner/app"
-	"github.com/hookrunner/hookrunner/engine"
 )
 
 func explain(args []string, out io.Writer) error {
@@ -26,12 +26,12 @@ func explain(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	snap, err := engine.LoadSnapshot(*path)
+	snap, err := ruleset.Load(*path)
 	if err != nil {
 		return err
 	}
 	useRedactor(out, snap.Redactor)
-	var env *engine.ExplainInput
+	var env *ruleset.ExplainInput
 	if *eventID != "" {
 		st, _, err := app.OpenStore(context.Background(), snap.Config.Store, nil)
 		if err != nil {
@@ -42,7 +42,7 @@ func explain(args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		env = &engine.ExplainInput{Source: ev.Source, Event: ev.Event, DeliveryID: ev.DeliveryID, EventID: ev.ID,
+		env = &ruleset.ExplainInput{Source: ev.Source, Event: ev.Event, DeliveryID: ev.DeliveryID, EventID: ev.ID,
 			Headers: ev.Headers, Query: ev.Query, Body: ev.Body, RemoteIP: ev.RemoteIP, ReceivedAt: ev.ReceivedAt}
 	} else {
 		if *source == "" || *payload == "" {
@@ -63,9 +63,9 @@ func explain(args []string, out io.Writer) error {
 		if h["content-type"] == "" {
 			h["content-type"] = guessContentType(body)
 		}
-		env = &engine.ExplainInput{Source: *source, Event: *event, Headers: h, Body: body, RemoteIP: "127.0.0.1", ReceivedAt: time.Now()}
+		env = &ruleset.ExplainInput{Source: *source, Event: *event, Headers: h, Body: body, RemoteIP: "127.0.0.1", ReceivedAt: time.Now()}
 	}
-	res, err := engine.ExplainRequest(snap, env)
+	res, err := ruleset.ExplainRequest(snap, env)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/app"
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/sender"
 )
 
@@ -141,7 +141,7 @@ func TestSendEveryProvider(t *testing.T) {
 	}
 	defer func() { cancel(); <-done }()
 
-	snap, err := engine.LoadSnapshot(cfg)
+	snap, err := ruleset.Load(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookrunner/hookrunner/app"
 	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -38,7 +39,7 @@ sources:
 
 	// A run matched under revision A, recorded as the server records it.
 	ctx := context.Background()
-	snapA, err := engine.LoadSnapshot(cfg)
+	snapA, err := ruleset.Load(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"io"
 	"net"
 	"net/http"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/config"
-	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/sender"
 )
@@ -30,7 +30,7 @@ func send(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	snap, err := engine.LoadSnapshot(*path)
+	snap, err := ruleset.Load(*path)
 	if err != nil {
 		return err
 	}

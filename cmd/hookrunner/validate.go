@@ -3,10 +3,9 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"io"
 	"strings"
-
-	"github.com/hookrunner/hookrunner/engine"
 )
 
 func validate(args []string, out io.Writer) error {
@@ -15,7 +14,7 @@ func validate(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	snap, err := engine.LoadSnapshot(*path)
+	snap, err := ruleset.Load(*path)
 	if err != nil {
 		return err
 	}

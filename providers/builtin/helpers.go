@@ -142,7 +142,7 @@ func field(payload any, keys ...string) string {
 	switch v := cur.(type) {
 	case string:
 		return v
-	case int64: // the decoder's integers: exact (see engine.DecodePayload)
+	case int64: // the decoder's integers: exact (see payload.Decode)
 		return strconv.FormatInt(v, 10)
 	case uint64:
 		return strconv.FormatUint(v, 10)

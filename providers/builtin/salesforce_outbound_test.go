@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -43,7 +43,7 @@ func salesforceMessage(t *testing.T, org string, notifications ...[2]string) any
 		b.WriteString(`<Notification><Id>` + n[0] + `</Id><sObject xsi:type="sf:` + n[1] + `" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Id>0035e00000AbCdEAAV</sf:Id><sf:Email>ada@example.com</sf:Email></sObject></Notification>`)
 	}
 	b.WriteString(`</notifications></soapenv:Body></soapenv:Envelope>`)
-	p, _, err := engine.DecodePayload("text/xml; charset=utf-8", []byte(b.String()))
+	p, _, err := payload.Decode("text/xml; charset=utf-8", []byte(b.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,12 +89,12 @@ func TestSalesforceOutbound(t *testing.T) {
 			}
 		}
 		for _, body := range []string{`{"OrganizationId":["00D5e000001N2Xk","00D5e000001N2Xk"]}`, `{"a":1}`} {
-			payload, _, _ := engine.DecodePayload("application/json", []byte(body))
+			payload, _, _ := payload.Decode("application/json", []byte(body))
 			if err := check.CheckPayload(r, payload); err == nil || errors.Is(err, providers.ErrForbidden) {
 				t.Errorf("%s: err = %v, want a 400", body, err)
 			}
 		}
-		payload, _, _ := engine.DecodePayload("application/xml", []byte(`<notifications><OrganizationId>00D5e000001N2Xk</OrganizationId><OrganizationId>00D5e000002QwEr</OrganizationId></notifications>`))
+		payload, _, _ := payload.Decode("application/xml", []byte(`<notifications><OrganizationId>00D5e000001N2Xk</OrganizationId><OrganizationId>00D5e000002QwEr</OrganizationId></notifications>`))
 		if err := check.CheckPayload(r, payload); err == nil {
 			t.Error("two OrganizationId elements were accepted")
 		}
@@ -140,7 +140,7 @@ func TestSalesforceOutbound(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		payload, _, err := engine.DecodePayload("text/xml", body)
+		payload, _, err := payload.Decode("text/xml", body)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package engine_test
+package payload_test
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/payload"
 )
 
 type mpart struct {
@@ -45,9 +45,9 @@ func multipartBody(t *testing.T, parts ...mpart) (string, []byte) {
 func TestDecodeMultipart(t *testing.T) {
 	type m = map[string]any
 	type l = []any
-	big := strings.Repeat("é", engine.MaxFileContent) // 2 bytes each: cut in the middle of one
+	big := strings.Repeat("é", payload.MaxFileContent) // 2 bytes each: cut in the middle of one
 	binary := string([]byte{0xff, 0xfe, 0x00, 0x01})
-	many := make([]mpart, engine.MaxMultipartParts+1)
+	many := make([]mpart, payload.MaxMultipartParts+1)
 	for i := range many {
 		many[i] = mpart{name: "f", body: "x"}
 	}
@@ -101,22 +101,22 @@ func TestDecodeMultipart(t *testing.T) {
 				f := got["f"].(map[string]any)
 				c, _ := f["content"].(string)
 				if f["size"] != int64(len(big)) || f["truncated"] != true || f["content_encoding"] != "utf-8" ||
-					len(c) > engine.MaxFileContent || len(c) < engine.MaxFileContent-1 || !strings.HasPrefix(big, c) {
+					len(c) > payload.MaxFileContent || len(c) < payload.MaxFileContent-1 || !strings.HasPrefix(big, c) {
 					t.Fatalf("size=%v truncated=%v enc=%v len(content)=%d", f["size"], f["truncated"], f["content_encoding"], len(c))
 				}
 			}},
 		{name: "invalid JSON part", parts: []mpart{{name: "meta", ct: "application/json", body: `{"id":`}}, err: errors.New("any")},
-		{name: "too many parts", parts: many, err: engine.ErrTooManyParts},
+		{name: "too many parts", parts: many, err: payload.ErrTooManyParts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ct, body := multipartBody(t, tt.parts...)
-			got, _, err := engine.DecodePayload(ct, body)
+			got, _, err := payload.Decode(ct, body)
 			if tt.err != nil {
 				if err == nil {
 					t.Fatalf("decoded %v, want an error", got)
 				}
-				if errors.Is(tt.err, engine.ErrTooManyParts) && !errors.Is(err, engine.ErrTooManyParts) {
+				if errors.Is(tt.err, payload.ErrTooManyParts) && !errors.Is(err, payload.ErrTooManyParts) {
 					t.Fatalf("err = %v", err)
 				}
 				return
@@ -127,11 +127,11 @@ func TestDecodeMultipart(t *testing.T) {
 			tt.check(t, got.(map[string]any))
 		})
 	}
-	if _, _, err := engine.DecodePayload("multipart/form-data", []byte("x")); err == nil {
+	if _, _, err := payload.Decode("multipart/form-data", []byte("x")); err == nil {
 		t.Error("a multipart body without a boundary decoded")
 	}
 	ct, body := multipartBody(t, mpart{name: "a", body: "1"})
-	if _, _, err := engine.DecodePayload(ct, body[:len(body)-10]); err == nil {
+	if _, _, err := payload.Decode(ct, body[:len(body)-10]); err == nil {
 		t.Error("a truncated multipart body decoded")
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package payload
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"strconv"
 )
 
-// decodeJSON decodes one JSON document with its numbers exact, the way
+// DecodeJSON decodes one JSON document with its numbers exact, the way
 // every JSON payload is decoded (body, payload= form field, poll answer):
 //
 //   - an integer that fits int64 is an int64;
@@ -19,10 +19,10 @@ import (
 //
 // So a Shopify id 820982911946154509 stays that id (float64 would make it
 // ...508) and 10.50 prints as 10.50. Expressions compare and compute with
-// them by value (see engine/rules/numbers.go); templates and toJSON print
+// them by value (see expression/numbers.go); templates and toJSON print
 // them as sent. Text after the document is an error, as with
 // json.Unmarshal. The caller checks the nesting depth first.
-func decodeJSON(b []byte) (any, error) {
+func DecodeJSON(b []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any

@@ -1,4 +1,4 @@
-package engine_test
+package payload_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -52,22 +52,22 @@ func TestDecodeXML(t *testing.T) {
 			want: m{"a": "<not-an-element>"}},
 		{name: "empty body", ct: "application/xml", body: "  ", want: nil},
 		{name: "DTD refused", ct: "application/xml",
-			body: `<!DOCTYPE a [<!ELEMENT a (#PCDATA)>]><a>x</a>`, err: engine.ErrXMLRefused},
+			body: `<!DOCTYPE a [<!ELEMENT a (#PCDATA)>]><a>x</a>`, err: payload.ErrXMLRefused},
 		{name: "external entity (XXE) refused", ct: "application/xml",
-			body: `<?xml version="1.0"?><!DOCTYPE a [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><a>&xxe;</a>`, err: engine.ErrXMLRefused},
-		{name: "billion laughs refused", ct: "text/xml", body: billionLaughs, err: engine.ErrXMLRefused},
+			body: `<?xml version="1.0"?><!DOCTYPE a [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><a>&xxe;</a>`, err: payload.ErrXMLRefused},
+		{name: "billion laughs refused", ct: "text/xml", body: billionLaughs, err: payload.ErrXMLRefused},
 		{name: "undeclared entity refused", ct: "application/xml", body: `<a>&custom;</a>`, refused: true},
 		{name: "deep nesting refused", ct: "application/xml",
-			body: strings.Repeat("<a>", 10001) + strings.Repeat("</a>", 10001), err: engine.ErrTooDeep},
+			body: strings.Repeat("<a>", 10001) + strings.Repeat("</a>", 10001), err: payload.ErrTooDeep},
 		{name: "too many elements refused", ct: "application/xml",
-			body: "<r>" + strings.Repeat("<e/>", engine.MaxXMLElements) + "</r>", err: engine.ErrXMLRefused},
+			body: "<r>" + strings.Repeat("<e/>", payload.MaxXMLElements) + "</r>", err: payload.ErrXMLRefused},
 		{name: "mismatched tags", ct: "application/xml", body: `<a><b></a></b>`, refused: true},
 		{name: "two roots", ct: "application/xml", body: `<a/><b/>`, refused: true},
 		{name: "text outside the root", ct: "application/xml", body: `<a/>junk`, refused: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _, err := engine.DecodePayload(tt.ct, []byte(tt.body))
+			got, _, err := payload.Decode(tt.ct, []byte(tt.body))
 			if tt.err != nil || tt.refused {
 				if err == nil {
 					t.Fatalf("decoded %v, want an error", got)
@@ -91,10 +91,10 @@ func TestDecodeXML(t *testing.T) {
 func TestDecodeVerifiedXMLDepth(t *testing.T) {
 	body := []byte(strings.Repeat("<a>", 11) + strings.Repeat("</a>", 11))
 	cover := providers.Coverage{Scope: providers.ScopeBody}
-	if _, _, err := engine.DecodeVerified("text/xml", body, cover, engine.Limits{MaxJSONDepth: 10}); !errors.Is(err, engine.ErrTooDeep) {
+	if _, _, err := payload.DecodeVerified("text/xml", body, cover, payload.Limits{MaxJSONDepth: 10}); !errors.Is(err, payload.ErrTooDeep) {
 		t.Fatalf("err = %v, want ErrTooDeep", err)
 	}
-	if _, _, err := engine.DecodeVerified("text/xml", body, cover, engine.Limits{MaxJSONDepth: 11}); err != nil {
+	if _, _, err := payload.DecodeVerified("text/xml", body, cover, payload.Limits{MaxJSONDepth: 11}); err != nil {
 		t.Fatalf("11 levels with a limit of 11: %v", err)
 	}
 }

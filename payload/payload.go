@@ -1,4 +1,8 @@
-package engine
+// Package payload decodes a webhook body, once, into the value rules see:
+// JSON with exact numbers, XML, multipart/form-data, form posts, and the
+// decoding of a verified request from exactly what its signature covered.
+// It knows no other room of hookrunner but providers (for Coverage).
+package payload
 
 import (
 	"bytes"
@@ -39,22 +43,22 @@ func (l Limits) Depth() int {
 	return l.MaxJSONDepth
 }
 
-// DecodePayload decodes a body once for every rule: JSON to its value
-// (numbers exact: see decodeJSON), XML and multipart/form-data to objects
-// (payloadxml.go, payloadmultipart.go), a
+// Decode decodes a body once for every rule: JSON to its value
+// (numbers exact: see DecodeJSON), XML and multipart/form-data to objects
+// (xml.go, multipart.go), a
 // form post to a map of its fields (single values as strings), a form
 // holding only payload=<JSON> (Slack interactivity, Gitea) to that JSON,
 // anything else to the body as a string. The form is returned for providers
 // that sign it. Stored events are decoded with it (runs, replay, explain,
 // console); the ingress decodes with DecodeVerified, which refuses what this
 // function would decode from bytes nobody signed, so both see one payload.
-func DecodePayload(contentType string, body []byte) (any, url.Values, error) {
+func Decode(contentType string, body []byte) (any, url.Values, error) {
 	return decode(contentType, body, MaxJSONDepth)
 }
 
 // DecodeVerified decodes a received body from exactly what its verification
 // covered. The whole body (signed, or from an authenticated sender, or
-// verify: none) decodes as DecodePayload does. A single signed form field
+// verify: none) decodes as Decode does. A single signed form field
 // (Gitea, Gogs) must be the only field of the form, once: a body with
 // anything else is refused with ErrUncovered, so the payload, the stored body
 // and every later decode of it hold signed bytes only. lim applies to
@@ -124,7 +128,7 @@ func decode(contentType string, body []byte, maxDepth int) (any, url.Values, err
 			if err := CheckJSONDepth([]byte(p), maxDepth); err != nil {
 				return nil, nil, fmt.Errorf("form field payload: %w", err)
 			}
-			if inner, err := decodeJSON([]byte(p)); err == nil {
+			if inner, err := DecodeJSON([]byte(p)); err == nil {
 				return inner, form, nil
 			}
 		}
@@ -136,7 +140,7 @@ func decode(contentType string, body []byte, maxDepth int) (any, url.Values, err
 		if err := CheckJSONDepth(body, maxDepth); err != nil {
 			return nil, nil, err
 		}
-		v, err := decodeJSON(body)
+		v, err := DecodeJSON(body)
 		if err != nil {
 			return nil, nil, fmt.Errorf("invalid JSON body: %w", err)
 		}

@@ -1,4 +1,4 @@
-package engine_test
+package payload_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -48,9 +48,9 @@ func TestDecodeNumbers(t *testing.T) {
 				{"application/x-www-form-urlencoded", "payload=" + url.QueryEscape(`{"n":`+tt.num+`}`)},
 			} {
 				for _, decode := range []func() (any, error){
-					func() (any, error) { v, _, err := engine.DecodePayload(c.ct, []byte(c.body)); return v, err },
+					func() (any, error) { v, _, err := payload.Decode(c.ct, []byte(c.body)); return v, err },
 					func() (any, error) {
-						v, _, err := engine.DecodeVerified(c.ct, []byte(c.body), providers.Coverage{Scope: providers.ScopeBody}, engine.Limits{})
+						v, _, err := payload.DecodeVerified(c.ct, []byte(c.body), providers.Coverage{Scope: providers.ScopeBody}, payload.Limits{})
 						return v, err
 					},
 				} {
@@ -76,12 +76,12 @@ func TestDecodeNumbers(t *testing.T) {
 // number, string and null cases.
 func TestDecodeJSONStrictness(t *testing.T) {
 	for _, body := range []string{`{"a":1} {"b":2}`, `{"a":1}x`, `{"a":01}`, `{"a":1.}`, `{"a":-}`, `[1,]`, `{"a":1`} {
-		if v, _, err := engine.DecodePayload("application/json", []byte(body)); err == nil {
+		if v, _, err := payload.Decode("application/json", []byte(body)); err == nil {
 			t.Errorf("%q decoded to %#v", body, v)
 		}
 	}
 	for body, want := range map[string]any{`[1, 2.5, "x", null, true]`: []any{int64(1), json.Number("2.5"), "x", nil, true}, "  \n": nil} {
-		v, _, err := engine.DecodePayload("application/json", []byte(body))
+		v, _, err := payload.Decode("application/json", []byte(body))
 		if err != nil || !reflect.DeepEqual(v, want) {
 			t.Errorf("%q = %#v, %v; want %#v", body, v, err, want)
 		}

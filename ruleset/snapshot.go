@@ -1,4 +1,9 @@
-package engine
+// Package ruleset is the compiled config: hooks.yaml (config) built into
+// an immutable Snapshot of sources (provider, allow list, decrypt, poll)
+// and rules (condition, actions), with the rule index that picks an
+// event's candidate rules and Explain that says why each rule does or
+// does not match. It runs nothing and stores nothing: the engine does.
+package ruleset
 
 import (
 	"errors"
@@ -48,7 +53,7 @@ type Source struct {
 	// requests (verify: none).
 	NoVerify bool
 	// Poll is set for a polled source.
-	Poll *PollSpec
+	Poll *Poll
 	// MatchBudget is the steps the conditions of one event share
 	// (server.match_budget; expression.DefaultBudget when 0).
 	MatchBudget int64
@@ -286,11 +291,11 @@ func (s *Snapshot) ConcurrencyLimits() map[string]int {
 	return out
 }
 
-// LoadSnapshot loads and compiles a config file: the one path used by
-// serve, reload (config.Coordinator) and validate.
-func LoadSnapshot(path string) (*Snapshot, error) { return config.LoadBuilt(path, Build) }
+// Load loads and compiles a config file: the one path used by serve,
+// reload (config.Coordinator) and validate.
+func Load(path string) (*Snapshot, error) { return config.LoadBuilt(path, Build) }
 
-// ParseSnapshot is LoadSnapshot for bytes already read.
-func ParseSnapshot(path string, raw []byte) (*Snapshot, error) {
+// Parse is Load for bytes already read.
+func Parse(path string, raw []byte) (*Snapshot, error) {
 	return config.ParseBuilt(path, raw, Build)
 }

@@ -1,16 +1,14 @@
-package engine_test
+package ruleset_test
 
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hookrunner/hookrunner/config"
-	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/expression"
+	"github.com/hookrunner/hookrunner/ruleset"
 )
 
 // manyRules returns a config with n rules spread over 100 sources; every
@@ -28,13 +26,13 @@ func manyRules(n int) []byte {
 	return []byte(b.String())
 }
 
-func build(tb testing.TB, raw []byte) *engine.Snapshot {
+func build(tb testing.TB, raw []byte) *ruleset.Snapshot {
 	tb.Helper()
 	cfg, err := config.Parse("hooks.yaml", raw, func(string) (string, bool) { return "", false })
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := engine.Build(cfg)
+	s, err := ruleset.Build(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -57,57 +55,6 @@ func BenchmarkMatch(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				_ = src.Match(env)
-			}
-		})
-	}
-}
-
-// BenchmarkDecodePayload is the once-per-event JSON decode, for scale.
-func BenchmarkDecodePayload(b *testing.B) {
-	body := []byte(pushJSON)
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		if _, _, err := engine.DecodePayload("application/json", body); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkDecodeNumbers compares the exact-number decode (DecodePayload)
-// with the float64 decode it replaced (depth check + json.Unmarshal into
-// any) on real provider bodies from HOOKRUNNER_PAYLOADS (default
-// /work/shared/payloads); skipped when they are absent.
-func BenchmarkDecodeNumbers(b *testing.B) {
-	dir := os.Getenv("HOOKRUNNER_PAYLOADS")
-	if dir == "" {
-		dir = "/work/shared/payloads"
-	}
-	for _, f := range []string{"stripe/stripe-mock.fixture.event.json", "shopify/orders-create.body.json", "stripe/stripe-mock.fixture.invoice.json", "github/push.go-playground.json"} {
-		body, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil {
-			b.Skipf("no shared payloads: %v", err)
-		}
-		name := fmt.Sprintf("%s_%dB", strings.TrimSuffix(filepath.Base(f), ".json"), len(body))
-		b.Run(name+"/exact", func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				if _, _, err := engine.DecodePayload("application/json", body); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run(name+"/float64", func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				if err := engine.CheckJSONDepth(body, engine.MaxJSONDepth); err != nil {
-					b.Fatal(err)
-				}
-				var v any
-				if err := json.Unmarshal(body, &v); err != nil {
-					b.Fatal(err)
-				}
 			}
 		})
 	}

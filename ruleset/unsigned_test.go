@@ -1,11 +1,11 @@
-package engine_test
+package ruleset_test
 
 import (
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/ruleset"
 )
 
 // A source of a sender that signs nothing loads with a warning unless it
@@ -28,7 +28,7 @@ rules:
 		{"respond: sync refused", ", allow_ips: [203.0.113.0/24]", ", respond: sync", false, "rules[0].respond"},
 	}
 	for _, tt := range tests {
-		snap, err := engine.ParseSnapshot("hooks.yaml", []byte(strings.ReplaceAll(fmt.Sprintf(src, tt.allow, tt.respond), "\t", "")))
+		snap, err := ruleset.Parse("hooks.yaml", []byte(strings.ReplaceAll(fmt.Sprintf(src, tt.allow, tt.respond), "\t", "")))
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("%s: err = %v, want %q", tt.name, err, tt.err)

@@ -1,11 +1,11 @@
-package engine_test
+package ruleset_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/hookrunner/hookrunner/config"
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/ruleset"
 )
 
 // A shell action that hands a payload value to a program as code is
@@ -32,7 +32,7 @@ rules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = engine.Build(cfg)
+	_, err = ruleset.Build(cfg)
 	if err == nil {
 		t.Fatal("built a rule that runs a payload value as code")
 	}

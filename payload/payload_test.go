@@ -1,4 +1,4 @@
-package engine_test
+package payload_test
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -30,7 +30,7 @@ func TestDecodePayload(t *testing.T) {
 		{"application/json", `{"s":"[[[[[[ not nesting"}`, "map[s:[[[[[[ not nesting]", false},
 	}
 	for _, tt := range tests {
-		got, _, err := engine.DecodePayload(tt.ct, []byte(tt.body))
+		got, _, err := payload.Decode(tt.ct, []byte(tt.body))
 		if (err != nil) != tt.err {
 			t.Errorf("%s %q: err = %v", tt.ct, tt.body, err)
 			continue
@@ -44,7 +44,7 @@ func TestDecodePayload(t *testing.T) {
 // The payload rules see at ingress is decoded from what the verification
 // covered: a signed request replayed with content its signature does not
 // cover is refused, never merged; JSON limits hold wherever the JSON sits;
-// and what is accepted decodes at run time (DecodePayload on the stored
+// and what is accepted decodes at run time (Decode on the stored
 // body) to the very payload the rules saw.
 func TestDecodeVerified(t *testing.T) {
 	const form = "application/x-www-form-urlencoded"
@@ -65,21 +65,21 @@ func TestDecodeVerified(t *testing.T) {
 		{name: "gitea form post", provider: "gitea", settings: secret, ct: form, signed: field(push),
 			want: "map[after:abc ref:refs/heads/dev]"},
 		{name: "gitea form replayed with an extra ref field", provider: "gitea", settings: secret, ct: form, signed: field(push),
-			sent: field(push) + "&ref=refs%2Fheads%2Fmain", err: engine.ErrUncovered},
+			sent: field(push) + "&ref=refs%2Fheads%2Fmain", err: payload.ErrUncovered},
 		{name: "gogs form replayed with an extra ref field", provider: "gogs", settings: secret, ct: form, signed: field(push),
-			sent: field(push) + "&ref=refs%2Fheads%2Fmain", err: engine.ErrUncovered},
+			sent: field(push) + "&ref=refs%2Fheads%2Fmain", err: payload.ErrUncovered},
 		{name: "gitea extra field before the payload", provider: "gitea", settings: secret, ct: form, signed: field(push),
-			sent: "ref=refs%2Fheads%2Fmain&" + field(push), err: engine.ErrUncovered},
+			sent: "ref=refs%2Fheads%2Fmain&" + field(push), err: payload.ErrUncovered},
 		{name: "gitea payload field twice", provider: "gitea", settings: secret, ct: form, signed: field(push),
-			sent: field(push) + "&" + field(`{"ref":"refs/heads/main"}`), err: engine.ErrUncovered},
+			sent: field(push) + "&" + field(`{"ref":"refs/heads/main"}`), err: payload.ErrUncovered},
 		{name: "gogs field with an empty name", provider: "gogs", settings: secret, ct: form, signed: field(push),
-			sent: field(push) + "&=x", err: engine.ErrUncovered},
+			sent: field(push) + "&=x", err: payload.ErrUncovered},
 		{name: "gitea field name spelt with an escape", provider: "gitea", settings: secret, ct: form, signed: field(push),
-			sent: field(push) + "&pay%6Coad=%7B%7D", err: engine.ErrUncovered},
+			sent: field(push) + "&pay%6Coad=%7B%7D", err: payload.ErrUncovered},
 		{name: "gitea json body", provider: "gitea", settings: secret, ct: "application/json", signed: push,
 			want: "map[after:abc ref:refs/heads/dev]"},
 		{name: "gitea depth limit inside payload=", provider: "gitea", settings: secret, ct: form, signed: field(deep(40)),
-			maxDepth: 32, err: engine.ErrTooDeep},
+			maxDepth: 32, err: payload.ErrTooDeep},
 		{name: "gogs within the depth limit inside payload=", provider: "gogs", settings: secret, ct: form, signed: field(deep(3)),
 			maxDepth: 32, want: "map[a:map[a:map[a:1]]]"},
 		{name: "github form post signs the whole body", provider: "github", settings: secret, ct: form, signed: field(push),
@@ -89,9 +89,9 @@ func TestDecodeVerified(t *testing.T) {
 		{name: "github form replayed with an extra field", provider: "github", settings: secret, ct: form, signed: field(push),
 			sent: field(push) + "&ref=refs%2Fheads%2Fmain", err: providers.ErrUnauthorized},
 		{name: "github depth limit inside payload=", provider: "github", settings: secret, ct: form, signed: field(deep(40)),
-			maxDepth: 32, err: engine.ErrTooDeep},
+			maxDepth: 32, err: payload.ErrTooDeep},
 		{name: "github json depth limit", provider: "github", settings: secret, ct: "application/json", signed: deep(40),
-			maxDepth: 32, err: engine.ErrTooDeep},
+			maxDepth: 32, err: payload.ErrTooDeep},
 		{name: "slack slash command", provider: "slack", settings: secret, ct: form, signed: "command=%2Fdeploy&text=prod",
 			want: "map[command:/deploy text:prod]"},
 		{name: "twilio sms", provider: "twilio", settings: secret, ct: form, signed: "From=%2B1555&Body=hi",
@@ -117,13 +117,13 @@ func TestDecodeVerified(t *testing.T) {
 			cov, err := p.Verify(r)
 			if err == nil {
 				var got any
-				got, _, err = engine.DecodeVerified(tt.ct, r.Body, cov, engine.Limits{MaxJSONDepth: tt.maxDepth})
+				got, _, err = payload.DecodeVerified(tt.ct, r.Body, cov, payload.Limits{MaxJSONDepth: tt.maxDepth})
 				if err == nil {
 					if s := fmt.Sprint(got); s != tt.want {
 						t.Fatalf("payload = %s, want %s", s, tt.want)
 					}
 					// Run time decodes the stored body: the same payload.
-					again, _, err := engine.DecodePayload(tt.ct, r.Body)
+					again, _, err := payload.Decode(tt.ct, r.Body)
 					if err != nil || !reflect.DeepEqual(again, got) {
 						t.Fatalf("run-time payload = %v (%v), ingress saw %v", again, err, got)
 					}
@@ -141,12 +141,12 @@ func TestDecodeVerified(t *testing.T) {
 
 // A provider that does not say what it verified has its request refused.
 func TestDecodeVerifiedUnknownCoverage(t *testing.T) {
-	if _, _, err := engine.DecodeVerified("application/json", []byte(`{}`), providers.Coverage{}, engine.Limits{}); !errors.Is(err, engine.ErrUncovered) {
+	if _, _, err := payload.DecodeVerified("application/json", []byte(`{}`), providers.Coverage{}, payload.Limits{}); !errors.Is(err, payload.ErrUncovered) {
 		t.Fatalf("err = %v", err)
 	}
 	// A signed form field with a body that is not a form is not covered.
 	c := providers.Coverage{Scope: providers.ScopeFormField, Field: "payload"}
-	if _, _, err := engine.DecodeVerified("application/json", []byte(`{"payload":"x"}`), c, engine.Limits{}); !errors.Is(err, engine.ErrUncovered) {
+	if _, _, err := payload.DecodeVerified("application/json", []byte(`{"payload":"x"}`), c, payload.Limits{}); !errors.Is(err, payload.ErrUncovered) {
 		t.Fatalf("err = %v", err)
 	}
 }

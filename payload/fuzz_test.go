@@ -1,4 +1,4 @@
-package engine_test
+package payload_test
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -22,8 +22,8 @@ func FuzzDecodePayload(f *testing.F) {
 	f.Add("text/xml", []byte(`<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>`))
 	f.Add("multipart/form-data; boundary=X", []byte("--X\r\nContent-Disposition: form-data; name=\"a\"; filename=\"f\"\r\n\r\nv\r\n--X--\r\n"))
 	f.Fuzz(func(t *testing.T, ct string, body []byte) {
-		_, _, _ = engine.DecodePayload(ct, body)
-		_ = engine.CheckJSONDepth(body, 64)
+		_, _, _ = payload.Decode(ct, body)
+		_ = payload.CheckJSONDepth(body, 64)
 	})
 }
 
@@ -40,14 +40,14 @@ func FuzzDecodeVerified(f *testing.F) {
 		if field {
 			c = providers.Coverage{Scope: providers.ScopeFormField, Field: "payload"}
 		}
-		got, form, err := engine.DecodeVerified(ct, body, c, engine.Limits{MaxJSONDepth: 32})
+		got, form, err := payload.DecodeVerified(ct, body, c, payload.Limits{MaxJSONDepth: 32})
 		if err != nil {
 			return
 		}
 		if field && (len(form) != 1 || len(form["payload"]) != 1) {
 			t.Fatalf("one-field coverage accepted form %v", form)
 		}
-		again, _, err := engine.DecodePayload(ct, body)
+		again, _, err := payload.Decode(ct, body)
 		if err != nil || !reflect.DeepEqual(got, again) {
 			t.Fatalf("run-time decode %v (%v) != ingress %v", again, err, got)
 		}
@@ -62,10 +62,10 @@ func FuzzDecodeNumbers(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if len(bytes.TrimSpace(body)) == 0 || engine.CheckJSONDepth(body, 64) != nil {
+		if len(bytes.TrimSpace(body)) == 0 || payload.CheckJSONDepth(body, 64) != nil {
 			return
 		}
-		exact, _, err := engine.DecodePayload("application/json", body)
+		exact, _, err := payload.Decode("application/json", body)
 		var loose any
 		lerr := json.Unmarshal(body, &loose)
 		var typeErr *json.UnmarshalTypeError

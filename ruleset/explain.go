@@ -1,4 +1,4 @@
-package engine
+package ruleset
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookrunner/hookrunner/expression"
 	"github.com/hookrunner/hookrunner/internal/redact"
+	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -153,7 +154,7 @@ func ExplainRequest(snap *Snapshot, in *ExplainInput) (*ExplainResult, error) {
 	if src == nil {
 		return nil, fmt.Errorf("unknown source %q", in.Source)
 	}
-	payload, form, err := DecodePayload(in.Headers["content-type"], in.Body)
+	doc, form, err := payload.Decode(in.Headers["content-type"], in.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func ExplainRequest(snap *Snapshot, in *ExplainInput) (*ExplainResult, error) {
 	for k, v := range in.Headers {
 		h.Set(k, v)
 	}
-	id := src.P.Identify(&providers.Request{Header: h, Body: in.Body, Form: form}, payload)
+	id := src.P.Identify(&providers.Request{Header: h, Body: in.Body, Form: form}, doc)
 	if in.Event != "" {
 		id.Event = in.Event
 	}
@@ -175,6 +176,6 @@ func ExplainRequest(snap *Snapshot, in *ExplainInput) (*ExplainResult, error) {
 	// Rules see headers and query as they would be stored (credentials
 	// redacted), and what explain prints is redacted.
 	red := snap.Redactor
-	env := NewEnv(src.Name, src.Provider, id, evID, red.HeaderMap(in.Headers), red.Query(in.Query), payload, in.RemoteIP, in.ReceivedAt)
+	env := NewEnv(src.Name, src.Provider, id, evID, red.HeaderMap(in.Headers), red.Query(in.Query), doc, in.RemoteIP, in.ReceivedAt)
 	return &ExplainResult{Source: src.Name, Provider: src.Provider, Event: id.Event, DeliveryID: red.String(id.DeliveryID), Decisions: Redacted(red, src.Explain(env))}, nil
 }

@@ -1,4 +1,4 @@
-package engine
+package ruleset
 
 import (
 	"net/url"
@@ -18,7 +18,7 @@ func TestPollCursorEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := p.url.Render(&expression.Env{Cursor: "1&limit=100000"})
+	out, err := p.URL.Render(&expression.Env{Cursor: "1&limit=100000"})
 	if err != nil {
 		t.Fatal(err)
 	}
