@@ -234,3 +234,46 @@ func (s *Store) RecoverAll(ctx context.Context, now time.Time) (int, error) {
 	})
 	return int(n), err
 }
+
+// ExplainClaim returns the plan of the claim's due-run query, as it runs
+// with no rule at its limit and with one, prefixed by explain ("EXPLAIN
+// QUERY PLAN" in SQLite, "EXPLAIN" in PostgreSQL): one line per plan row.
+// Tests use it to check that an index serves the claim in order.
+func (s *Store) ExplainClaim(ctx context.Context, explain string) ([]string, error) {
+	now := s.now().UnixNano()
+	var out []string
+	for _, q := range []struct {
+		text string
+		args []any
+	}{
+		{s.q.due, []any{now, 32}},
+		{s.q.dueExcept(1, s.d.ForUpdate), []any{now, "blocked", 32}},
+	} {
+		rows, err := s.read.QueryContext(ctx, explain+" "+q.text, q.args...)
+		if err != nil {
+			return nil, fmt.Errorf("explain claim: %w", err)
+		}
+		cols, err := rows.Columns()
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			for i := range vals {
+				vals[i] = new(any)
+			}
+			if err := rows.Scan(vals...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, fmt.Sprint(*vals[len(vals)-1].(*any)))
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
