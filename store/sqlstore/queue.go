@@ -21,13 +21,39 @@ func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r *store.Run) error {
 	return nil
 }
 
+// runsPerInsert caps the rows of one multi-row INSERT: 19 parameters a
+// row stays under SQLite's 32,766 and PostgreSQL's 65,535.
+const runsPerInsert = 500
+
+// insertRuns inserts runs with one statement per runsPerInsert of them
+// (a single run uses the prepared one-row statement).
+func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, runs []*store.Run) error {
+	for len(runs) > 0 {
+		n := min(len(runs), runsPerInsert)
+		chunk := runs[:n]
+		runs = runs[n:]
+		if n == 1 {
+			if err := s.insertRun(ctx, tx, chunk[0]); err != nil {
+				return err
+			}
+			continue
+		}
+		args := make([]any, 0, n*runColCount)
+		for _, r := range chunk {
+			args = append(args, runArgs(r)...)
+		}
+		if _, err := tx.ExecContext(ctx, s.q.insertRuns(n), args...); err != nil {
+			return fmt.Errorf("insert %d runs from %s: %w", n, chunk[0].ID, err)
+		}
+	}
+	return nil
+}
+
 // AddRuns implements store.Store.
 func (s *Store) AddRuns(ctx context.Context, runs []*store.Run) error {
 	return s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		for _, r := range runs {
-			if err := s.insertRun(ctx, tx, r); err != nil {
-				return err
-			}
+		if err := s.insertRuns(ctx, tx, runs); err != nil {
+			return err
 		}
 		return s.notify(ctx, tx, len(runs))
 	})
