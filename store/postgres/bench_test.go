@@ -20,7 +20,7 @@ func BenchmarkClaimDeepQueue(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			storetest.BenchClaimDeepQueue(b, s, queued, 1000)
+			storetest.BenchClaimDeepQueue(b, s, queued, 1000, nil)
 		})
 	}
 }

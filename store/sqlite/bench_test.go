@@ -4,9 +4,11 @@ import (
 	"context"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hookrunner/hookrunner/store/sqlite"
+	"github.com/hookrunner/hookrunner/store/sqlstore"
 	"github.com/hookrunner/hookrunner/store/storetest"
 )
 
@@ -16,12 +18,14 @@ import (
 func BenchmarkClaimDeepQueue(b *testing.B) {
 	for _, queued := range []int{1000, 100000} {
 		b.Run("queued="+strconv.Itoa(queued), func(b *testing.B) {
-			s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "b.db"), sqlite.Options{})
+			var writes, txs atomic.Int64
+			s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "b.db"), sqlite.Options{
+				Options: sqlstore.Options{OnCommit: func(n int) { writes.Add(int64(n)); txs.Add(1) }}})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			storetest.BenchClaimDeepQueue(b, s, queued, 1000)
+			storetest.BenchClaimDeepQueue(b, s, queued, 1000, func() (int64, int64) { return writes.Load(), txs.Load() })
 		})
 	}
 }

@@ -22,8 +22,11 @@ import (
 // to queued (not timed), then drains drain runs from it (timed), so
 // the queue stays near its depth while it is measured. It reports runs/s
 // and, when /proc/self/status exists, the process's VmRSS after the fill
-// (the whole test binary, store included) in MiB.
-func BenchClaimDeepQueue(b *testing.B, s store.Store, queued, drain int) {
+// (the whole test binary, store included) in MiB. commits, when set,
+// returns the writes and the transactions the store has committed so far;
+// the benchmark then reports the writes per commit during the drain (how
+// many claims and finishes share one group commit).
+func BenchClaimDeepQueue(b *testing.B, s store.Store, queued, drain int, commits func() (writes, txs int64)) {
 	ctx := context.Background()
 	if drain > queued {
 		drain = queued
@@ -32,6 +35,7 @@ func BenchClaimDeepQueue(b *testing.B, s store.Store, queued, drain int) {
 	base := time.Now().Add(-time.Hour)
 	var total time.Duration
 	var rss float64
+	var writes, txs int64
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		counts, err := s.CountStates(ctx)
@@ -45,12 +49,23 @@ func BenchClaimDeepQueue(b *testing.B, s store.Store, queued, drain int) {
 		if m := vmRSS(); m > rss {
 			rss = m
 		}
+		var w0, t0 int64
+		if commits != nil {
+			w0, t0 = commits()
+		}
 		b.StartTimer()
 		start := time.Now()
 		if err := drainRuns(ctx, s, drain, workers); err != nil {
 			b.Fatal(err)
 		}
 		total += time.Since(start)
+		if commits != nil {
+			w1, t1 := commits()
+			writes, txs = writes+w1-w0, txs+t1-t0
+		}
+	}
+	if txs > 0 {
+		b.ReportMetric(float64(writes)/float64(txs), "writes/commit")
 	}
 	b.ReportMetric(float64(drain*b.N)/total.Seconds(), "runs/s")
 	if rss > 0 {
