@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hookrunner/hookrunner/internal/pgtest"
+	"github.com/hookrunner/hookrunner/store"
 	"github.com/hookrunner/hookrunner/store/postgres"
 	"github.com/hookrunner/hookrunner/store/storetest"
 )
@@ -23,4 +24,19 @@ func BenchmarkClaimDeepQueue(b *testing.B) {
 			storetest.BenchClaimDeepQueue(b, s, queued, 1000, nil)
 		})
 	}
+}
+
+// BenchmarkClaimRatio drains a 1,000-run and a 100,000-run queue in
+// alternation and reports the ratio of their drain rates (issue 22).
+func BenchmarkClaimRatio(b *testing.B) {
+	var stores []store.Store
+	for range 2 {
+		s, err := postgres.Open(context.Background(), pgtest.DSN(b), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	storetest.BenchClaimRatio(b, stores[0], stores[1])
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/hookrunner/hookrunner/store"
 	"github.com/hookrunner/hookrunner/store/sqlite"
 	"github.com/hookrunner/hookrunner/store/sqlstore"
 	"github.com/hookrunner/hookrunner/store/storetest"
@@ -28,4 +29,19 @@ func BenchmarkClaimDeepQueue(b *testing.B) {
 			storetest.BenchClaimDeepQueue(b, s, queued, 1000, func() (int64, int64) { return writes.Load(), txs.Load() })
 		})
 	}
+}
+
+// BenchmarkClaimRatio drains a 1,000-run and a 100,000-run queue in
+// alternation and reports the ratio of their drain rates (issue 22).
+func BenchmarkClaimRatio(b *testing.B) {
+	var stores []store.Store
+	for _, name := range []string{"small", "deep"} {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), name+".db"), sqlite.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	storetest.BenchClaimRatio(b, stores[0], stores[1])
 }

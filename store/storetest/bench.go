@@ -151,3 +151,39 @@ func vmRSS() float64 {
 	}
 	return 0
 }
+
+// BenchClaimRatio is BenchClaimDeepQueue for two stores side by side, one
+// holding 1,000 due runs and one 100,000, drained in alternation (1,000
+// runs from each per iteration, refilled between), so load from other
+// processes on a shared machine falls on both alike. It reports the
+// runs/s of each and their ratio (issue 22's target: ≥ 0.9).
+func BenchClaimRatio(b *testing.B, small, deep store.Store) {
+	ctx := context.Background()
+	base := time.Now().Add(-time.Hour)
+	var took [2]time.Duration
+	for i := 0; i < b.N; i++ {
+		for k, c := range []struct {
+			s      store.Store
+			queued int
+		}{{small, 1000}, {deep, 100000}} {
+			b.StopTimer()
+			counts, err := c.s.CountStates(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := fill(ctx, c.s, c.queued-counts[store.Pending], base, i); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			start := time.Now()
+			if err := drainRuns(ctx, c.s, 1000, 8); err != nil {
+				b.Fatal(err)
+			}
+			took[k] += time.Since(start)
+		}
+	}
+	r1k, r100k := float64(1000*b.N)/took[0].Seconds(), float64(1000*b.N)/took[1].Seconds()
+	b.ReportMetric(r1k, "runs/s@1k")
+	b.ReportMetric(r100k, "runs/s@100k")
+	b.ReportMetric(r100k/r1k, "ratio")
+}
