@@ -2,7 +2,7 @@
 # Reproduces every figure of bench/RESULTS.md from a clean checkout. It talks
 # only to 127.0.0.1 and ends by itself (about 6 minutes on 2 vCPU).
 #   bench/run.sh                 # ingest, execution, memory, Go benchmarks
-#   ONLY=ingest bench/run.sh     # one scenario
+#   ONLY=ingest bench/run.sh     # one scenario (ingest, exec, memory, postgres, drain)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
@@ -13,7 +13,37 @@ echo "# hookrunner benchmark run $(date -u +%FT%TZ)"
 echo
 echo "Machine: $(nproc) vCPU, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(go version | cut -d' ' -f3)"
 echo
-"$out/loadgen" -hookrunner "$out/hookrunner" -bare "$out/bare" -only "${ONLY:-ingest,exec,memory,postgres}" -flood "${FLOOD:-60s}"
+scenarios=$(echo ",${ONLY:-ingest,exec,memory,postgres}," | sed 's/,drain,/,/; s/^,//; s/,$//')
+if [ -n "$scenarios" ]; then
+  "$out/loadgen" -hookrunner "$out/hookrunner" -bare "$out/bare" -only "$scenarios" -flood "${FLOOD:-60s}"
+fi
+# Issue 22's drain row: claim + finish runs/s with 100,000 queued against
+# 1,000 queued, in the same run (and the test process's RSS at 100,000).
+drain() {
+  local pkg=$1 name=$2
+  local res
+  res=$(go test -run '^$' -bench 'ClaimDeepQueue|ClaimRatio' -benchtime 3x -count 1 -timeout 30m "$pkg" 2>&1 | grep -E '^Benchmark(ClaimDeepQueue|ClaimRatio)' || true)
+  if [ -z "$res" ]; then
+    echo "| $name | skipped | | | |"
+    return
+  fi
+  # runs/s from ClaimRatio (both queues drained in alternation, so load
+  # from other processes falls on both alike); RSS from ClaimDeepQueue.
+  echo "$res" | awk -v name="$name" '
+    { for (i = 1; i < NF; i++) {
+        if ($(i+1) == "runs/s@1k") a = $i; if ($(i+1) == "runs/s@100k") b = $i
+        if ($(i+1) == "ratio") r = $i; if ($(i+1) == "RSS-MiB" && $i > m) m = $i } }
+    END { printf "| %s | %.0f | %.0f | **%.2f** | %.1f |\n", name, a, b, r, m }'
+}
+if [ -z "${ONLY:-}" ] || [[ ",${ONLY}," == *,drain,* ]]; then
+  echo "## Claims with a deep queue (Go benchmark BenchmarkClaimDeepQueue, 8 workers)"
+  echo
+  echo "| store | runs/s, 1,000 queued | runs/s, 100,000 queued | ratio (target ≥ 0.9) | RSS MiB at 100,000 (target ≤ 150) |"
+  echo "|---|---|---|---|---|"
+  drain ./store/sqlite/ sqlite
+  if [ -n "${HOOKRUNNER_TEST_POSTGRES:-}" ]; then drain ./store/postgres/ postgres; fi
+  echo
+fi
 if [ -z "${ONLY:-}" ]; then
   echo "## Go benchmarks (matching, reload, store)"
   echo

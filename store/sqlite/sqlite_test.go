@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,5 +85,26 @@ func TestClockInjected(t *testing.T) {
 	want := clock.Now()
 	if got.FinishedAt == nil || !got.FinishedAt.Equal(want) || !got.UpdatedAt.Equal(want) {
 		t.Fatalf("finished at %v, updated at %v; want the store clock's %v", got.FinishedAt, got.UpdatedAt, want)
+	}
+}
+
+// TestClaimServedByQueueIndex: the claim reads due runs in order from the
+// runs_queue index (migration 5) instead of sorting every due run into a
+// temporary B-tree, with and without a rule left out for its concurrency
+// limit. Before migration 5 the plan was "USE TEMP B-TREE FOR ORDER BY",
+// whose cost grew with the backlog (issue 22).
+func TestClaimServedByQueueIndex(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "q.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	plan, err := s.ExplainClaim(context.Background(), "EXPLAIN QUERY PLAN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(plan, "\n")
+	if strings.Count(text, "COVERING INDEX runs_queue") != 2 || strings.Contains(text, "TEMP B-TREE") {
+		t.Fatalf("claim plan:\n%s\nwant both queries on COVERING INDEX runs_queue, no temp B-tree", text)
 	}
 }

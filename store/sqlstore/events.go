@@ -50,10 +50,8 @@ func (s *Store) ingestTx(ctx context.Context, tx *sql.Tx, ev *store.Event, args 
 	if _, err := s.exec(ctx, tx, s.q.insertEvent, args...); err != nil {
 		return false, "", fmt.Errorf("insert event: %w", err)
 	}
-	for _, r := range runs {
-		if err := s.insertRun(ctx, tx, r); err != nil {
-			return false, "", err
-		}
+	if err := s.insertRuns(ctx, tx, runs); err != nil {
+		return false, "", err
 	}
 	return false, "", nil
 }

@@ -147,6 +147,15 @@ func (q *queries) dueExcept(n int, forUpdate string) string {
 	return q.rebind(dueRuns+` AND rule NOT IN (`+marks(n)+`)`+dueOrder) + " " + forUpdate
 }
 
+// runColCount is the number of columns in runCols.
+var runColCount = strings.Count(runCols, ",") + 1
+
+// insertRuns is one INSERT of n runs.
+func (q *queries) insertRuns(n int) string {
+	row := "(" + marks(runColCount) + ")"
+	return q.rebind(`INSERT INTO runs (` + runCols + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", n), ", "))
+}
+
 // claimRuns leases n runs by id and returns them.
 func (q *queries) claimRuns(n int) string {
 	return q.rebind(`UPDATE runs SET state = 'running', claimed_by = ?, next_attempt_at = ?, attempt = attempt + 1, updated_at = ?

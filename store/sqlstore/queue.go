@@ -21,13 +21,39 @@ func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r *store.Run) error {
 	return nil
 }
 
+// runsPerInsert caps the rows of one multi-row INSERT: 19 parameters a
+// row stays under SQLite's 32,766 and PostgreSQL's 65,535.
+const runsPerInsert = 500
+
+// insertRuns inserts runs with one statement per runsPerInsert of them
+// (a single run uses the prepared one-row statement).
+func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, runs []*store.Run) error {
+	for len(runs) > 0 {
+		n := min(len(runs), runsPerInsert)
+		chunk := runs[:n]
+		runs = runs[n:]
+		if n == 1 {
+			if err := s.insertRun(ctx, tx, chunk[0]); err != nil {
+				return err
+			}
+			continue
+		}
+		args := make([]any, 0, n*runColCount)
+		for _, r := range chunk {
+			args = append(args, runArgs(r)...)
+		}
+		if _, err := tx.ExecContext(ctx, s.q.insertRuns(n), args...); err != nil {
+			return fmt.Errorf("insert %d runs from %s: %w", n, chunk[0].ID, err)
+		}
+	}
+	return nil
+}
+
 // AddRuns implements store.Store.
 func (s *Store) AddRuns(ctx context.Context, runs []*store.Run) error {
 	return s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		for _, r := range runs {
-			if err := s.insertRun(ctx, tx, r); err != nil {
-				return err
-			}
+		if err := s.insertRuns(ctx, tx, runs); err != nil {
+			return err
 		}
 		return s.notify(ctx, tx, len(runs))
 	})
@@ -233,4 +259,47 @@ func (s *Store) RecoverAll(ctx context.Context, now time.Time) (int, error) {
 		return nil
 	})
 	return int(n), err
+}
+
+// ExplainClaim returns the plan of the claim's due-run query, as it runs
+// with no rule at its limit and with one, prefixed by explain ("EXPLAIN
+// QUERY PLAN" in SQLite, "EXPLAIN" in PostgreSQL): one line per plan row.
+// Tests use it to check that an index serves the claim in order.
+func (s *Store) ExplainClaim(ctx context.Context, explain string) ([]string, error) {
+	now := s.now().UnixNano()
+	var out []string
+	for _, q := range []struct {
+		text string
+		args []any
+	}{
+		{s.q.due, []any{now, 32}},
+		{s.q.dueExcept(1, s.d.ForUpdate), []any{now, "blocked", 32}},
+	} {
+		rows, err := s.read.QueryContext(ctx, explain+" "+q.text, q.args...)
+		if err != nil {
+			return nil, fmt.Errorf("explain claim: %w", err)
+		}
+		cols, err := rows.Columns()
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			for i := range vals {
+				vals[i] = new(any)
+			}
+			if err := rows.Scan(vals...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, fmt.Sprint(*vals[len(vals)-1].(*any)))
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

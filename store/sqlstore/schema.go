@@ -102,5 +102,16 @@ func Migrations(blobType string) []string {
 	CREATE INDEX processes_run ON processes (run_id);
 	ALTER TABLE runs ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE attempts ADD COLUMN interrupted BOOLEAN NOT NULL DEFAULT FALSE`,
+		// 5: the claim query served in order by an index (issue 22).
+		// runs_due (state, next_attempt_at) made every claim gather all due
+		// runs of three states and sort them; runs_queue holds only runs
+		// that are queued or leased, in claim order, and covers the query
+		// (id, rule, state), so a claim reads the first few entries however
+		// deep the queue. runs_running serves the per-rule running counts
+		// and recovery. runs_due goes: a state-leading index tempts the
+		// planner back into the sort.
+		`DROP INDEX runs_due;
+	CREATE INDEX runs_queue ON runs (next_attempt_at, id, rule, state) WHERE state IN ('pending', 'retrying', 'running');
+	CREATE INDEX runs_running ON runs (rule, next_attempt_at) WHERE state = 'running'`,
 	}
 }

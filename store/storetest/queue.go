@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -174,6 +175,44 @@ func queueFamily(t *testing.T, newStore Factory) {
 		gr, atts, _ = s.GetRun(ctx, r.ID)
 		if gr.State != store.Succeeded || gr.Interrupted != 1 || len(atts) != 2 || atts[1].Interrupted || !atts[0].Interrupted {
 			t.Fatalf("after success: %+v %+v", gr, atts)
+		}
+	})
+	t.Run("AddRunsManyAtOnce", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		ev := event("gh", "", t0)
+		ingest(t, s, ev)
+		// More runs than one multi-row INSERT holds, so the last
+		// statement is a partial one; each comes back intact, in due order.
+		runs := make([]*store.Run, 1203)
+		for i := range runs {
+			runs[i] = run(ev, "r"+strconv.Itoa(i%7), t0.Add(time.Duration(i)*time.Millisecond))
+		}
+		code := 2
+		runs[1202].ExitCode, runs[1202].Output = &code, "kept"
+		if err := s.AddRuns(ctx, runs); err != nil {
+			t.Fatal(err)
+		}
+		got := claim(t, s, "w", 2000, t0.Add(time.Hour), nil)
+		if len(got) != len(runs) {
+			t.Fatalf("claimed %d of %d runs", len(got), len(runs))
+		}
+		for i, r := range got {
+			if r.ID != runs[i].ID || r.Rule != runs[i].Rule || r.Attempt != 1 {
+				t.Fatalf("run %d = %+v, want %+v", i, r, runs[i])
+			}
+		}
+		last, _, err := s.GetRun(ctx, runs[1202].ID)
+		if err != nil || last.ExitCode == nil || *last.ExitCode != 2 || last.Output != "kept" {
+			t.Fatalf("last run = %+v, %v", last, err)
+		}
+		// A batch with a duplicate id is refused whole.
+		dup := []*store.Run{run(ev, "x", t0), run(ev, "x", t0), runs[0]}
+		if err := s.AddRuns(ctx, dup); err == nil {
+			t.Fatal("AddRuns with an existing id succeeded")
+		}
+		if _, _, err := s.GetRun(ctx, dup[0].ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a run of a refused batch was stored: %v", err)
 		}
 	})
 }
