@@ -22,6 +22,9 @@ type Received struct {
 	Payload    any
 	RemoteIP   string
 	ReceivedAt time.Time
+	// Coverage is what the provider's verification covered; it is stored
+	// with the event (zero: the request came from a poll or a test).
+	Coverage providers.Coverage
 }
 
 // Accepted is the outcome of Accept.
@@ -89,8 +92,14 @@ func (e *Engine) prepare(rc *Received, allowSync bool) (*store.Event, []*store.R
 		e.log.Warn("condition error: rule does not match", "event_id", evID, "rule", r.Name, "error", err)
 	})
 	verification := "verified"
-	if rc.Source.NoVerify {
+	switch {
+	case rc.Source.NoVerify:
 		verification = "none (verify: none)"
+	case rc.Coverage.Scope == providers.ScopeNone && rc.Source.Poll == nil:
+		// The provider signs nothing (salesforce-outbound): say so.
+		verification = "unsigned (" + rc.Source.Provider + " signs nothing)"
+	case rc.Coverage.Scope == providers.ScopeFormField:
+		verification = "verified: " + rc.Coverage.String()
 	}
 	if rc.Source.Poll != nil {
 		verification = "polled"

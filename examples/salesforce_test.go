@@ -84,13 +84,15 @@ func TestSalesforceOutbound(t *testing.T) {
 	}
 	var ev struct {
 		Event struct {
-			Event      string `json:"event"`
-			DeliveryID string `json:"delivery_id"`
+			Event        string `json:"event"`
+			DeliveryID   string `json:"delivery_id"`
+			Verification string `json:"verification"`
 		} `json:"event"`
 	}
 	json.NewDecoder(r.Body).Decode(&ev)
 	r.Body.Close()
-	if ev.Event.Event != "Opportunity" || ev.Event.DeliveryID != "04l5e00000Bq7RbAAJ,04l5e00000Bq7RcAAJ" {
+	if ev.Event.Event != "Opportunity" || ev.Event.DeliveryID != "04l5e00000Bq7RbAAJ,04l5e00000Bq7RcAAJ" ||
+		ev.Event.Verification != "unsigned (salesforce-outbound signs nothing)" {
 		t.Fatalf("stored event = %+v", ev.Event)
 	}
 
