@@ -56,13 +56,21 @@ func (s *Store) ingestTx(ctx context.Context, tx *sql.Tx, ev *store.Event, args 
 	return false, "", nil
 }
 
-// Seen implements store.Store: one primary-key lookup on the read pool.
+// Seen implements store.Store: one primary-key lookup on the read pool,
+// with a statement prepared once (each read connection prepares it on first
+// use): parsing the SQL on every request cost as much as the lookup.
 func (s *Store) Seen(ctx context.Context, source, deliveryID string, since time.Time) (string, bool, error) {
 	if deliveryID == "" {
 		return "", false, nil
 	}
 	var id string
-	err := s.read.QueryRowContext(ctx, s.q.seenDelivery, source, deliveryID, nanos(since)).Scan(&id)
+	var row *sql.Row
+	if s.seen != nil {
+		row = s.seen.QueryRowContext(ctx, source, deliveryID, nanos(since))
+	} else {
+		row = s.read.QueryRowContext(ctx, s.q.seenDelivery, source, deliveryID, nanos(since))
+	}
+	err := row.Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
