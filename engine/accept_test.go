@@ -124,3 +124,62 @@ func build(tb testing.TB, raw []byte) *ruleset.Snapshot {
 	}
 	return s
 }
+
+// TestAcceptDuplicateFromAnotherProcess: a delivery stored by another
+// engine on the same store (another replica, or this one before a restart)
+// is answered as a duplicate with the first event's id by Ingest, after
+// matching; sent again to the same engine it is answered before any rule
+// is evaluated. A delivery recorded before the dedupe window is new again.
+func TestAcceptDuplicateFromAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hr.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	snap := build(t, []byte(`sources:
+  gh: { provider: github, secret: "s3cret-for-tests" }
+store: { dedupe_window: 1h }
+rules:
+  - name: failing
+    source: gh
+    if: payload.a.b == 1
+    actions: [ { shell: { command: ["/bin/true"] } } ]
+`))
+	body := []byte(`{"a":[1]}`)
+	doc, _, err := payload.Decode("application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	received := func(delivery string, at time.Time) *engine.Received {
+		return &engine.Received{Snapshot: snap, Source: snap.Sources["gh"], Identity: providers.Identity{Event: "push", DeliveryID: delivery},
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: body, Payload: doc, RemoteIP: "127.0.0.1", ReceivedAt: at}
+	}
+	first := engine.New(snap, engine.Options{Store: st})
+	a, err := first.Accept(ctx, received("d-1", at))
+	if err != nil || a.Duplicate {
+		t.Fatalf("first delivery: %+v, %v", a, err)
+	}
+	counter := &evalCounter{}
+	other := engine.New(snap, engine.Options{Store: st, Logger: slog.New(counter)})
+	for i, want := range []int64{1, 1, 1} { // matched once, then remembered
+		b, err := other.Accept(ctx, received("d-1", at.Add(time.Duration(i+1)*time.Minute)))
+		if err != nil || !b.Duplicate || b.EventID != a.EventID {
+			t.Fatalf("delivery %d to the other engine: %+v, %v; want duplicate of %s", i+2, b, err, a.EventID)
+		}
+		if got := counter.n.Load(); got != want {
+			t.Fatalf("delivery %d: %d conditions evaluated, want %d", i+2, got, want)
+		}
+	}
+	// Past the window (counted from the first delivery) it is new again,
+	// for the engine that remembers it too.
+	c, err := other.Accept(ctx, received("d-1", at.Add(2*time.Hour)))
+	if err != nil || c.Duplicate || c.EventID == a.EventID {
+		t.Fatalf("delivery after the window: %+v, %v", c, err)
+	}
+	d, err := first.Accept(ctx, received("d-1", at.Add(2*time.Hour+time.Minute)))
+	if err != nil || !d.Duplicate || d.EventID != c.EventID {
+		t.Fatalf("delivery after the window to the first engine: %+v, %v; want duplicate of %s", d, err, c.EventID)
+	}
+}

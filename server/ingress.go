@@ -65,10 +65,39 @@ type answer struct {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	b, err := json.Marshal(v) // as json.Encoder.Encode writes it, in one Write
+	if err != nil {
+		return
+	}
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// lazyLogger is the ingress's per-request logger (source and remote_ip
+// attached), built on first use.
+type lazyLogger struct {
+	base   *slog.Logger
+	source string
+	ip     netip.Addr
+	l      *slog.Logger
+}
+
+func (l *lazyLogger) get() *slog.Logger {
+	if l.l == nil {
+		l.l = l.base.With("source", l.source, "remote_ip", l.ip.String())
+	}
+	return l.l
+}
+
+// info logs at Info only when Info is enabled, so the attributes are not
+// built for nothing.
+func (l *lazyLogger) info(ctx context.Context, msg string, args ...any) {
+	if l.base.Enabled(ctx, slog.LevelInfo) {
+		l.get().Info(msg, args...)
+	}
 }
 
 func fail(w http.ResponseWriter, status int, msg string) {
@@ -110,10 +139,12 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := clientIP(r, in.Trusted)
-	log := in.Log.With("source", name, "remote_ip", ip.String())
+	// The request's logger is built only when a line is written: most
+	// requests write none (the event line is Info, off at the usual level).
+	log := lazyLogger{base: in.Log, source: name, ip: ip}
 	if !src.AllowsIP(ip) {
 		m.WithLabelValues(name, src.Provider, "forbidden").Inc()
-		log.Warn("request refused: address not in allow_ips")
+		log.get().Warn("request refused: address not in allow_ips")
 		fail(w, http.StatusForbidden, "forbidden")
 		return
 	}
@@ -149,7 +180,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		default:
 			m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		}
-		log.Warn("request refused: body not taken", "status", be.Status, "reason", be.Msg)
+		log.get().Warn("request refused: body not taken", "status", be.Status, "reason", be.Msg)
 		fail(w, be.Status, be.Msg)
 		return
 	}
@@ -157,7 +188,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	// later decode of the stored event must read the body the same way.
 	if len(r.Header.Values("Content-Type")) > 1 {
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
-		log.Warn("request refused: more than one Content-Type header")
+		log.get().Warn("request refused: more than one Content-Type header")
 		fail(w, http.StatusBadRequest, "more than one Content-Type header")
 		return
 	}
@@ -171,14 +202,14 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	covered, err := src.P.Verify(preq)
 	if err != nil {
 		m.WithLabelValues(name, src.Provider, "unauthorized").Inc()
-		log.Warn("request refused: verification failed", "reason", err)
+		log.get().Warn("request refused: verification failed", "reason", err)
 		fail(w, http.StatusUnauthorized, "unauthorized")
 		return
 	}
 	// decrypt: the signature covered the ciphertext; from here on the body is the plaintext.
 	if body, ct, err = src.Open(preq, body, ct); err != nil {
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
-		log.Warn("request refused: body does not decrypt", "reason", err)
+		log.get().Warn("request refused: body does not decrypt", "reason", err)
 		fail(w, http.StatusBadRequest, "body does not decrypt")
 		return
 	}
@@ -189,17 +220,17 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, payload.ErrTooDeep):
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
-		log.Warn("request refused: JSON nested too deeply", "error", err, "max_json_depth", lim.Depth())
+		log.get().Warn("request refused: JSON nested too deeply", "error", err, "max_json_depth", lim.Depth())
 		fail(w, http.StatusBadRequest, fmt.Sprintf("JSON nested deeper than %d levels", lim.Depth()))
 		return
 	case errors.Is(err, payload.ErrUncovered):
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
-		log.Warn("request refused: body holds unsigned content", "reason", err, "covered", covered.String())
+		log.get().Warn("request refused: body holds unsigned content", "reason", err, "covered", covered.String())
 		fail(w, http.StatusBadRequest, "the body holds content the signature does not cover")
 		return
 	case err != nil:
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
-		log.Warn("request refused: undecodable body", "error", err)
+		log.get().Warn("request refused: undecodable body", "error", err)
 		fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -210,7 +241,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 				status, outcome = http.StatusForbidden, "forbidden"
 			}
 			m.WithLabelValues(name, src.Provider, outcome).Inc()
-			log.Warn("request refused: doc check failed", "reason", err)
+			log.get().Warn("request refused: doc check failed", "reason", err)
 			fail(w, status, http.StatusText(status))
 			return
 		}
@@ -233,7 +264,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		m.WithLabelValues(name, src.Provider, "unavailable").Inc()
-		log.Error("could not store event: answering 503 so the sender retries", "error", err)
+		log.get().Error("could not store event: answering 503 so the sender retries", "error", err)
 		w.Header().Set("Retry-After", "5")
 		fail(w, http.StatusServiceUnavailable, "could not store the event; retry later")
 		return
@@ -241,7 +272,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	ack, acks := src.P.(providers.Acknowledger)
 	if acc.Duplicate {
 		m.WithLabelValues(name, src.Provider, "duplicate").Inc()
-		log.Info("duplicate delivery: nothing run again", "event_id", acc.EventID, "delivery_id", id.DeliveryID)
+		log.info(r.Context(), "duplicate delivery: nothing run again", "event_id", acc.EventID, "delivery_id", id.DeliveryID)
 		if acks { // acknowledged again, or the sender redelivers forever
 			writeAck(w, ack, preq, acc.EventID)
 			return
@@ -250,7 +281,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.WithLabelValues(name, src.Provider, "accepted").Inc()
-	log.Info("event received", "event_id", acc.EventID, "event", id.Event, "delivery_id", id.DeliveryID, "matched", acc.Matched)
+	log.info(r.Context(), "event received", "event_id", acc.EventID, "event", id.Event, "delivery_id", id.DeliveryID, "matched", acc.Matched)
 	if acks { // the event is durable: the sender's own acknowledgement (no sync rule on such a source)
 		writeAck(w, ack, preq, acc.EventID)
 		return

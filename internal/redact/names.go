@@ -2,6 +2,7 @@ package redact
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -80,9 +81,46 @@ func IsSignatureHeader(name string) bool {
 	return signatureHeaders[strings.ToLower(strings.TrimSpace(name))]
 }
 
+// nameCache memoizes a pure function of a name: every request asks about
+// the same few header and field names, and the answer costs a lower-case
+// copy, a squash and a split. Bounded: past max names (a sender inventing
+// new header names on every request) the answer is computed and not kept.
+type nameCache struct {
+	mu  sync.RWMutex
+	m   map[string]bool
+	max int
+	fn  func(string) bool
+}
+
+func (c *nameCache) get(name string) bool {
+	c.mu.RLock()
+	v, ok := c.m[name]
+	c.mu.RUnlock()
+	if ok {
+		return v
+	}
+	v = c.fn(name)
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[string]bool)
+	}
+	if len(c.m) < c.max {
+		c.m[strings.Clone(name)] = v
+	}
+	c.mu.Unlock()
+	return v
+}
+
+var (
+	secretNames = &nameCache{max: 4096, fn: isSecretName}
+	queryNames  = &nameCache{max: 4096, fn: isSecretQueryParam}
+)
+
 // IsSecretName reports whether a config key, JSON key or header name
 // carries a credential. Names ending in _file hold a path, not a secret.
-func IsSecretName(name string) bool {
+func IsSecretName(name string) bool { return secretNames.get(name) }
+
+func isSecretName(name string) bool {
 	lower := strings.ToLower(strings.TrimSpace(name))
 	if lower == "" || signatureHeaders[lower] {
 		return false
@@ -112,8 +150,10 @@ func IsSecretHeader(name string) bool { return IsSecretName(name) }
 // IsSecretQueryParam reports whether a query parameter (or form field)
 // carries a credential: every secret name plus key, sig, signature and
 // session as a word (?key=, ?api_key=, ?access_token=, ?sig=, ?auth=).
-func IsSecretQueryParam(name string) bool {
-	if IsSecretName(name) {
+func IsSecretQueryParam(name string) bool { return queryNames.get(name) }
+
+func isSecretQueryParam(name string) bool {
+	if isSecretName(name) {
 		return true
 	}
 	for _, w := range words(name) {

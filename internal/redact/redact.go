@@ -34,6 +34,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Mask replaces every secret.
@@ -258,10 +259,37 @@ func (r *Redactor) Header(name, value string) string {
 func (r *Redactor) Headers(h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
-		lk := strings.ToLower(k)
+		lk := lowerName(k)
+		if len(v) == 1 {
+			out[lk] = r.Header(lk, v[0])
+			continue
+		}
 		out[lk] = r.Header(lk, strings.Join(v, ", "))
 	}
 	return out
+}
+
+// lowerNames memoizes the lower-case form of header names (the same few
+// on every request), bounded like nameCache.
+var lowerNames = struct {
+	sync.RWMutex
+	m map[string]string
+}{m: map[string]string{}}
+
+func lowerName(k string) string {
+	lowerNames.RLock()
+	lk, ok := lowerNames.m[k]
+	lowerNames.RUnlock()
+	if ok {
+		return lk
+	}
+	lk = strings.ToLower(k)
+	lowerNames.Lock()
+	if len(lowerNames.m) < 4096 {
+		lowerNames.m[strings.Clone(k)] = lk
+	}
+	lowerNames.Unlock()
+	return lk
 }
 
 // HeaderMap is Headers for an already flattened map.

@@ -78,6 +78,12 @@ func Open(ctx context.Context, path string, o Options) (*sqlstore.Store, error) 
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
+	// Keep all four: database/sql keeps 2 idle by default, so under load
+	// the other two were closed after each read and opened again (pragmas,
+	// WAL setup, every prepared statement prepared again), which cost more
+	// than the delivery lookup each request makes.
+	r.SetMaxIdleConns(4)
+	r.SetConnMaxIdleTime(0)
 	d := Dialect
 	id, err := statIdentity(path)
 	if err != nil {

@@ -73,7 +73,9 @@ type Store struct {
 	q     queries
 	// prepared caches statements prepared on the write connection.
 	prepared sync.Map
-	writers  sync.WaitGroup
+	// seen is the delivery lookup prepared on the read pool.
+	seen    *sql.Stmt
+	writers sync.WaitGroup
 	// relaxedNow is the durability the write connection is set to (only
 	// touched by the single SQLite writer).
 	relaxedNow bool
@@ -127,6 +129,9 @@ func (s *Store) Close() error {
 	<-s.done
 	s.writers.Wait()
 	s.prepared.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+	if s.seen != nil {
+		s.seen.Close()
+	}
 	err := s.write.Close()
 	if s.read != s.write {
 		if e := s.read.Close(); err == nil {

@@ -199,6 +199,11 @@ func (s *Store) prepare(ctx context.Context) error {
 		}
 		s.prepared.Store(q, st)
 	}
+	st, err := s.read.PrepareContext(ctx, s.q.seenDelivery)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	s.seen = st
 	return nil
 }
 
