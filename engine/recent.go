@@ -1,20 +1,12 @@
 package engine
 
 import (
-	"strings"
 	"sync"
 	"time"
 )
 
-const (
-	// recentCap bounds the deliveries remembered.
-	recentCap = 16384
-	// recentMaxID is the longest delivery id remembered: the id usually
-	// comes from an unsigned header, so a replayed request could carry a
-	// huge one; longer ids are left to Ingest. With it the record stays
-	// under about 8 MiB at worst (a few hundred kB for ordinary ids).
-	recentMaxID = 256
-)
+// recentCap bounds the deliveries remembered (about 200 bytes each).
+const recentCap = 16384
 
 // recentDeliveries remembers the deliveries this process stored or found
 // stored lately, with when each was recorded, so a delivery sent again
@@ -55,11 +47,10 @@ func (r *recentDeliveries) seen(source, id string, since time.Time) (string, boo
 
 // put remembers a delivery stored as eventID, recorded at recordedAt.
 func (r *recentDeliveries) put(source, id, eventID string, recordedAt time.Time) {
-	if id == "" || len(id) > recentMaxID || recordedAt.IsZero() {
+	if id == "" || recordedAt.IsZero() {
 		return
 	}
-	// Copies: the id may share memory with a larger string (a header).
-	k := deliveryKey{strings.Clone(source), strings.Clone(id)}
+	k := deliveryKey{source, id}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil {
