@@ -42,19 +42,15 @@ type Accepted struct {
 // with and stores the event and one run per matched rule in one durable
 // write. Only when it returns without error may the sender be answered 2xx.
 //
-// Deduplication is Ingest's, in the transaction that stores: a delivery
-// already stored within the dedupe window is answered as a duplicate with
-// the earlier event's id, across replicas and restarts. A delivery this
-// process stored or found stored lately (e.recent) is answered as a
-// duplicate before any rule is evaluated, so a sender's retries and
-// replays of a costly event cost no matching; one it does not remember is
-// matched (within the match budget) and Ingest answers. There is no store
-// read before matching: it cost every first delivery more than the
-// duplicates it spared (issue 22, bench/RESULTS.md "Ingest profile").
+// A delivery already stored within the dedupe window is answered as a
+// duplicate before any rule is evaluated, so replaying a costly event costs
+// one indexed read; Ingest dedupes again for two concurrent first deliveries.
 func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
 	dedupeSince := rc.ReceivedAt.Add(-rc.Snapshot.Config.Store.DedupeWindow.D())
-	src, delivery := rc.Source.Name, rc.Identity.DeliveryID
-	if id, seen := e.recent.seen(src, delivery, dedupeSince); seen {
+	if id, seen, err := e.st.Seen(ctx, rc.Source.Name, rc.Identity.DeliveryID, dedupeSince); err != nil {
+		// Not fatal: matching is bounded and Ingest dedupes (or fails) anyway.
+		e.log.Warn("look up delivery before matching", "source", rc.Source.Name, "delivery_id", rc.Identity.DeliveryID, "error", err)
+	} else if seen {
 		return &Accepted{EventID: id, Duplicate: true}, nil
 	}
 	ev, runs, acc, matched := e.prepare(rc, true)
@@ -66,10 +62,8 @@ func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
 		return nil, fmt.Errorf("store event: %w", err)
 	}
 	if res.Duplicate {
-		e.recent.put(src, delivery, res.EventID, res.RecordedAt)
 		return &Accepted{EventID: res.EventID, Duplicate: true}, nil
 	}
-	e.recent.put(src, delivery, ev.ID, ev.ReceivedAt)
 	e.accepted(matched, len(runs))
 	return acc, nil
 }

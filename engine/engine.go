@@ -65,8 +65,6 @@ type Engine struct {
 	storeErr atomic.Pointer[error]
 	// revs keeps earlier compiled configs for the runs matched under them.
 	revs revisions
-	// recent answers deliveries sent again without matching (accept.go).
-	recent recentDeliveries
 }
 
 // New returns an engine serving snap.

@@ -126,9 +126,6 @@ type IngestResult struct {
 	// EventID is the stored event's id (the earlier one for a duplicate).
 	EventID   string
 	Duplicate bool
-	// RecordedAt is, for a duplicate, when the earlier delivery was
-	// recorded (the start of its dedupe window); zero when unknown.
-	RecordedAt time.Time
 }
 
 // ClaimOptions controls a claim of due runs.

@@ -15,13 +15,13 @@ func (s *Store) Ingest(ctx context.Context, ev *store.Event, runs []*store.Run, 
 	res := store.IngestResult{EventID: ev.ID}
 	args := eventArgs(ev) // encoded by the caller, not the writer
 	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		dup, existing, recorded, err := s.ingestTx(ctx, tx, ev, args, runs, dedupeSince)
+		dup, existing, err := s.ingestTx(ctx, tx, ev, args, runs, dedupeSince)
 		if err != nil {
 			return err
 		}
-		res.Duplicate, res.EventID, res.RecordedAt = dup, ev.ID, time.Time{}
+		res.Duplicate, res.EventID = dup, ev.ID
 		if dup {
-			res.EventID, res.RecordedAt = existing, recorded
+			res.EventID = existing
 			return nil
 		}
 		return s.notify(ctx, tx, len(runs))
@@ -31,30 +31,29 @@ func (s *Store) Ingest(ctx context.Context, ev *store.Event, runs []*store.Run, 
 
 // ingestTx stores one event (args are its eventArgs) and its runs unless
 // its delivery id was seen since dedupeSince (then it returns the earlier
-// event's id and when its delivery was recorded).
-func (s *Store) ingestTx(ctx context.Context, tx *sql.Tx, ev *store.Event, args []any, runs []*store.Run, dedupeSince time.Time) (bool, string, time.Time, error) {
+// event's id).
+func (s *Store) ingestTx(ctx context.Context, tx *sql.Tx, ev *store.Event, args []any, runs []*store.Run, dedupeSince time.Time) (bool, string, error) {
 	if ev.DeliveryID != "" {
 		var got string
 		err := s.queryRow(ctx, tx, s.q.insertDelivery, ev.Source, ev.DeliveryID, ev.ID, nanos(ev.ReceivedAt), nanos(dedupeSince)).Scan(&got)
 		if errors.Is(err, sql.ErrNoRows) {
 			var existing string
-			var recorded int64
-			if err := s.queryRow(ctx, tx, s.q.existingDelivery, ev.Source, ev.DeliveryID).Scan(&existing, &recorded); err != nil {
-				return false, "", time.Time{}, fmt.Errorf("read duplicate delivery: %w", err)
+			if err := s.queryRow(ctx, tx, s.q.existingDelivery, ev.Source, ev.DeliveryID).Scan(&existing); err != nil {
+				return false, "", fmt.Errorf("read duplicate delivery: %w", err)
 			}
-			return true, existing, fromNanos(recorded), nil
+			return true, existing, nil
 		}
 		if err != nil {
-			return false, "", time.Time{}, fmt.Errorf("record delivery: %w", err)
+			return false, "", fmt.Errorf("record delivery: %w", err)
 		}
 	}
 	if _, err := s.exec(ctx, tx, s.q.insertEvent, args...); err != nil {
-		return false, "", time.Time{}, fmt.Errorf("insert event: %w", err)
+		return false, "", fmt.Errorf("insert event: %w", err)
 	}
 	if err := s.insertRuns(ctx, tx, runs); err != nil {
-		return false, "", time.Time{}, err
+		return false, "", err
 	}
-	return false, "", time.Time{}, nil
+	return false, "", nil
 }
 
 // Seen implements store.Store: one primary-key lookup on the read pool,

@@ -63,7 +63,7 @@ func (s *Store) IngestPoll(ctx context.Context, b store.PollBatch) ([]*store.Eve
 		}
 		runs := 0
 		for _, it := range b.Items {
-			dup, _, _, err := s.ingestTx(ctx, tx, it.Event, eventArgs(it.Event), it.Runs, b.DedupeSince)
+			dup, _, err := s.ingestTx(ctx, tx, it.Event, eventArgs(it.Event), it.Runs, b.DedupeSince)
 			if err != nil {
 				return err
 			}

@@ -72,7 +72,7 @@ func buildQueries(d Dialect) queries {
 		insertDelivery: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET event_id = excluded.event_id, received_at = excluded.received_at
 			WHERE deliveries.received_at < ? RETURNING event_id`),
-		existingDelivery: r(`SELECT event_id, received_at FROM deliveries WHERE source = ? AND delivery_id = ?`),
+		existingDelivery: r(deliveryEvent),
 		seenDelivery:     r(deliveryEvent + ` AND received_at >= ?`),
 		// The probe row (source '' is no source's name) proves a durable write.
 		probe: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES ('', 'hookrunner-write-probe', '', ?)
