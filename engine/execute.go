@@ -102,7 +102,10 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		finish(store.Outcome{State: store.Retrying, Step: run.Step, NextAttemptAt: e.now().Add(time.Minute), Attempt: store.Attempt{Error: err.Error()}})
 		return SyncResult{Err: err, State: store.Retrying}
 	}
-	ev, err := e.st.GetEvent(ctx, run.EventID)
+	ev, err := run.Event, error(nil)
+	if ev == nil {
+		ev, err = e.st.GetEvent(ctx, run.EventID)
+	}
 	if err != nil {
 		st := store.Retrying
 		if errors.Is(err, store.ErrNotFound) {

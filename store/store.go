@@ -77,6 +77,10 @@ type Run struct {
 	// Interrupted counts the attempts that a shutdown interrupted: they
 	// do not count against the rule's retry attempts.
 	Interrupted int `json:"interrupted,omitempty"`
+	// Event is the run's event when Claim loaded it with the run (nil
+	// otherwise, or when the event is gone): the executor then needs no
+	// read of its own.
+	Event *Event `json:"-"`
 }
 
 // Spent is the number of attempts that count against the retry limit.

@@ -81,10 +81,16 @@ func (s *Store) Claim(ctx context.Context, o store.ClaimOptions) ([]*store.Run, 
 			return err
 		}
 		args := []any{o.Owner, nanos(o.Now.Add(o.Lease)), nanos(o.Now)}
-		for _, id := range ids {
-			args = append(args, id)
+		q := s.q.claimRunsIn
+		if s.q.inIDs {
+			args = append(args, s.d.IDList(ids))
+		} else {
+			q = s.q.claimRuns(len(ids))
+			for _, id := range ids {
+				args = append(args, id)
+			}
 		}
-		rows, err := tx.QueryContext(ctx, s.q.claimRuns(len(ids)), args...)
+		rows, err := s.query(ctx, tx, q, args...)
 		if err != nil {
 			return fmt.Errorf("claim runs: %w", err)
 		}
@@ -95,7 +101,41 @@ func (s *Store) Claim(ctx context.Context, o store.ClaimOptions) ([]*store.Run, 
 		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	s.loadEvents(ctx, out)
 	return out, nil
+}
+
+// loadEvents attaches their events to claimed runs with one read on the
+// read connections, outside the write transaction, so the executor needs
+// no read per run. A run whose event cannot be read here is left without
+// (the executor reads it itself and decides).
+func (s *Store) loadEvents(ctx context.Context, runs []*store.Run) {
+	if s.claimEvents == nil || len(runs) == 0 {
+		return
+	}
+	ids := make([]string, 0, len(runs))
+	seen := make(map[string]bool, len(runs))
+	for _, r := range runs {
+		if !seen[r.EventID] {
+			seen[r.EventID] = true
+			ids = append(ids, r.EventID)
+		}
+	}
+	rows, err := s.claimEvents.QueryContext(ctx, s.d.IDList(ids))
+	if err != nil {
+		return
+	}
+	evs, err := scanAll(rows, scanEvent)
+	if err != nil {
+		return
+	}
+	byID := make(map[string]*store.Event, len(evs))
+	for _, ev := range evs {
+		byID[ev.ID] = ev
+	}
+	for _, r := range runs {
+		r.Event = byID[r.EventID]
+	}
 }
 
 // room is how many more runs each rule with a concurrency limit may start.
@@ -107,7 +147,7 @@ func (s *Store) room(ctx context.Context, tx *sql.Tx, o store.ClaimOptions) (map
 	for rule, limit := range o.Concurrency {
 		room[rule] = limit
 	}
-	rows, err := tx.QueryContext(ctx, s.q.runningCounts, nanos(o.Now))
+	rows, err := s.query(ctx, tx, s.q.runningCounts, nanos(o.Now))
 	if err != nil {
 		return nil, fmt.Errorf("count running: %w", err)
 	}
@@ -147,7 +187,7 @@ func (s *Store) due(ctx context.Context, tx *sql.Tx, o store.ClaimOptions, room 
 		}
 		args = append(args, o.Limit*4)
 	}
-	rows, err := tx.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, tx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select due runs: %w", err)
 	}
