@@ -7,8 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"sync"
@@ -25,9 +25,15 @@ import (
 // finishCounter is a store that signals when n runs have finished.
 type finishCounter struct {
 	store.Store
-	n    atomic.Int64
-	want int64
-	done chan struct{}
+	claims *atomic.Int64
+	n      atomic.Int64
+	want   int64
+	done   chan struct{}
+}
+
+func (f *finishCounter) Claim(ctx context.Context, o store.ClaimOptions) ([]*store.Run, error) {
+	f.claims.Add(1)
+	return f.Store.Claim(ctx, o)
 }
 
 func (f *finishCounter) Finish(ctx context.Context, owner, runID string, o store.Outcome) error {
@@ -65,11 +71,10 @@ func queueRuns(b *testing.B, st store.Store, rule string, n int) {
 	wg.Wait()
 }
 
-// drainOnce queues n runs, then starts an engine with 8 workers over the
-// full queue and returns how long it took to finish them all.
-func drainOnce(b *testing.B, st store.Store, cfg string, n int, prof string) time.Duration {
+// drainOnce starts an engine with 8 workers over a queue of n runs and
+// returns how long it took to finish them all.
+func drainOnce(b *testing.B, st store.Store, cfg string, n int, prof string, claims *atomic.Int64) time.Duration {
 	b.Helper()
-	queueRuns(b, st, "r", n)
 	if prof != "" {
 		f, err := os.Create(prof)
 		if err != nil {
@@ -81,7 +86,7 @@ func drainOnce(b *testing.B, st store.Store, cfg string, n int, prof string) tim
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fc := &finishCounter{Store: st, want: int64(n), done: make(chan struct{})}
+	fc := &finishCounter{Store: st, claims: claims, want: int64(n), done: make(chan struct{})}
 	e := engine.New(build(b, []byte(cfg)), engine.Options{Store: fc, RecoverOnStart: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
@@ -159,7 +164,16 @@ func BenchmarkDrainFullQueue(b *testing.B) {
 		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "hr.db"), sqlite.Options{})
+			var commits, ops, claims atomic.Int64
+			counting := atomic.Bool{}
+			so := sqlite.Options{}
+			so.OnCommit = func(n int) {
+				if counting.Load() {
+					commits.Add(1)
+					ops.Add(int64(n))
+				}
+			}
+			st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "hr.db"), so)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -176,13 +190,20 @@ func BenchmarkDrainFullQueue(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				bare += parallel(c.n, c.bare)
-				hr += drainOnce(b, st, cfg, c.n, prof)
+				queueRuns(b, st, "r", c.n)
+				counting.Store(true)
+				hr += drainOnce(b, st, cfg, c.n, prof, &claims)
+				counting.Store(false)
 			}
 			hrRate := float64(c.n*b.N) / hr.Seconds()
 			bareRate := float64(c.n*b.N) / bare.Seconds()
 			b.ReportMetric(hrRate, "runs/s")
 			b.ReportMetric(bareRate, "bare/s")
 			b.ReportMetric(hrRate/bareRate, "ratio")
+			runs := float64(c.n * b.N)
+			b.ReportMetric(float64(commits.Load())/runs, "commits/run")
+			b.ReportMetric(float64(ops.Load())/float64(commits.Load()), "writes/commit")
+			b.ReportMetric(float64(claims.Load())/runs, "claims/run")
 		})
 	}
 }
