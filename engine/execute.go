@@ -75,15 +75,18 @@ func (e *Engine) execute(ctx context.Context, run *store.Run, done func()) SyncR
 func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writer, done func()) SyncResult {
 	log := e.log.With("event_id", run.EventID, "run_id", run.ID, "rule", run.Rule, "attempt", run.Attempt)
 	started := e.now()
+	gone := &goneProcesses{}
 	finish := func(o store.Outcome) {
 		if done != nil {
 			done()
 		}
 		o.Attempt.RunID, o.Attempt.N, o.Attempt.StartedAt = run.ID, run.Attempt, started
 		o.Attempt.Duration = e.now().Sub(started)
+		o.Forget = gone.take()
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if err := e.st.Finish(fctx, e.owner, run.ID, o); err != nil {
+			e.forget(o.Forget, log)
 			if errors.Is(err, store.ErrLeaseLost) {
 				log.Warn("run was taken over by another worker; result dropped")
 			} else {
@@ -127,7 +130,7 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 	env := StoredEnv(ev, doc)
 	env.Rule, env.RunID, env.Attempt = rule.Name, run.ID, run.Attempt
 	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream,
-		Started: e.processStarted(run, log)}
+		Started: e.processStarted(run, log, gone)}
 
 	var res actions.Result
 	var runErr error

@@ -152,6 +152,9 @@ type Outcome struct {
 	// NextAttemptAt is when a Retrying run is due.
 	NextAttemptAt time.Time
 	Step          int
+	// Forget are records of the attempt's process groups that are gone:
+	// Finish deletes them in the same transaction (ForgetProcess each).
+	Forget []Process
 }
 
 // EventFilter selects events, newest first.

@@ -141,7 +141,7 @@ func buildQueries(d Dialect) queries {
 // hot are the statements prepared once on the write connection.
 func (q *queries) hot() []string {
 	hot := []string{q.insertDelivery, q.existingDelivery, q.insertEvent, q.insertRun, q.finish, q.insertAttempt, q.progress, q.extend,
-		q.due, q.runningCounts}
+		q.due, q.runningCounts, q.recordProcess, q.forgetProcess}
 	if q.inIDs {
 		hot = append(hot, q.claimRunsIn)
 	}

@@ -263,6 +263,11 @@ func (s *Store) Finish(ctx context.Context, owner, runID string, o store.Outcome
 		if _, err := s.exec(ctx, tx, s.q.insertAttempt, attemptArgs(runID, a)...); err != nil {
 			return fmt.Errorf("record attempt of %s: %w", runID, err)
 		}
+		for _, p := range o.Forget {
+			if _, err := s.exec(ctx, tx, s.q.forgetProcess, p.BootID, p.PGID, int64(p.StartTicks)); err != nil {
+				return fmt.Errorf("forget process group %d of run %s: %w", p.PGID, runID, err)
+			}
+		}
 		return nil
 	})
 }
