@@ -171,7 +171,14 @@ func (s *Store) due(ctx context.Context, tx *sql.Tx, o store.ClaimOptions, room 
 	now := nanos(o.Now)
 	// Rules at their limit are left out of the query so that a queue of
 	// one blocked rule does not starve the others.
-	q, args := s.q.due, []any{now, o.Limit * 4}
+	// Rows of rules with room left may be skipped, so more are read; with
+	// no limited rule every row read is taken (and, on PostgreSQL, every
+	// row read is locked until the commit).
+	limit := o.Limit
+	if len(room) > 0 {
+		limit *= 4
+	}
+	q, args := s.q.due, []any{now, limit}
 	var blocked []string
 	for rule, left := range room {
 		if left <= 0 {
@@ -185,7 +192,7 @@ func (s *Store) due(ctx context.Context, tx *sql.Tx, o store.ClaimOptions, room 
 		for _, b := range blocked {
 			args = append(args, b)
 		}
-		args = append(args, o.Limit*4)
+		args = append(args, limit)
 	}
 	rows, err := s.query(ctx, tx, q, args...)
 	if err != nil {
