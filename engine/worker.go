@@ -142,7 +142,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 		if ahead.stale(e.now(), o.Lease) {
 			// Workers are busy with slow actions: give the runs held
 			// ahead back so that another replica may take them.
-			e.releaseAhead(ahead.drop())
+			e.releaseAhead(ahead.drop(e.now()))
 		}
 		n := len(free) + ahead.room()
 		if n > 0 && (len(free) > 0 || ahead.low()) {
@@ -160,8 +160,8 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 				ahead.put(run, e.now())
 			}
 			if len(runs) == n {
-				ahead.grow() // a deep queue: claim further ahead
-				continue     // there may be more due right now
+				ahead.grow(e.now()) // a deep queue: claim further ahead
+				continue            // there may be more due right now
 			}
 		}
 		select {
@@ -173,7 +173,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 	}
 	// Runs claimed ahead and not started go back to the queue without
 	// spending an attempt.
-	e.releaseAhead(ahead.drop())
+	e.releaseAhead(ahead.drop(e.now()))
 
 	// Drain.
 	done := make(chan struct{})
@@ -246,6 +246,9 @@ type claimAhead struct {
 	size, max int
 	// since is when a run was last taken, or put into an empty buffer.
 	since time.Time
+	// quietUntil: after runs held went stale, none are held for a while
+	// (the actions are slow; claiming ahead would only churn).
+	quietUntil time.Time
 }
 
 // take returns the oldest run held, or nil.
@@ -267,7 +270,12 @@ func (a *claimAhead) put(r *store.Run, now time.Time) {
 	a.runs = append(a.runs, r)
 }
 
-func (a *claimAhead) grow() { a.size = min(max(1, a.size*2), a.max) }
+func (a *claimAhead) grow(now time.Time) {
+	if now.Before(a.quietUntil) {
+		return
+	}
+	a.size = min(max(1, a.size*2), a.max)
+}
 
 // room is how many more runs a claim may take ahead.
 func (a *claimAhead) room() int { return max(0, a.size-len(a.runs)) }
@@ -281,16 +289,19 @@ func (a *claimAhead) stale(now time.Time, lease time.Duration) bool {
 	return len(a.runs) > 0 && now.Sub(a.since) > min(aheadHold, lease/10)
 }
 
-// drop empties the runs held and stops holding any until they are
-// started in time again.
-func (a *claimAhead) drop() []*store.Run {
+// drop empties the runs held and holds none for aheadQuiet.
+func (a *claimAhead) drop(now time.Time) []*store.Run {
 	out := a.runs
-	a.runs, a.size = nil, 0
+	a.runs, a.size, a.quietUntil = nil, 0, now.Add(aheadQuiet)
 	return out
 }
 
-// aheadHold bounds how long a run claimed ahead waits for a worker.
-const aheadHold = 250 * time.Millisecond
+// aheadHold bounds how long a run claimed ahead waits for a worker;
+// aheadQuiet is how long none are held after that happened.
+const (
+	aheadHold  = 250 * time.Millisecond
+	aheadQuiet = 5 * time.Second
+)
 
 // releaseAhead gives runs claimed ahead back to the queue, due at once,
 // their attempt not spent.
