@@ -14,6 +14,10 @@ import (
 	"github.com/hookrunner/hookrunner/internal/redact"
 )
 
+// maxIdlePerHost is the idle keep-alive connections an action's client
+// keeps per host: at least the workers that may call it at once.
+const maxIdlePerHost = 64
+
 // NewHTTPClient returns a go-retryablehttp client that retries connection
 // errors, 429 and 5xx up to retries times, honouring Retry-After but never
 // waiting longer than maxWait (go-retryablehttp does not cap it itself).
@@ -24,6 +28,14 @@ func NewHTTPClient(retries int, timeout, maxWait time.Duration) *retryablehttp.C
 	c.RetryWaitMin = 200 * time.Millisecond
 	c.RetryWaitMax = 5 * time.Second
 	c.HTTPClient.Timeout = timeout
+	// go-retryablehttp's pooled transport keeps GOMAXPROCS+1 idle
+	// connections a host: with more workers than that calling one host,
+	// every run past them dialled a new connection and left the old one in
+	// TIME_WAIT. Keep enough for every worker (and a few replicas of them).
+	if tr, ok := c.HTTPClient.Transport.(*http.Transport); ok {
+		tr.MaxIdleConnsPerHost = maxIdlePerHost
+		tr.MaxIdleConns = max(tr.MaxIdleConns, maxIdlePerHost)
+	}
 	c.Backoff = func(min, max time.Duration, n int, resp *http.Response) time.Duration {
 		if d := RetryAfter(resp); d > 0 {
 			return min2(d, maxWait)

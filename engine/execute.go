@@ -41,7 +41,7 @@ func (e *Engine) RunStream(ctx context.Context, run *store.Run, r *ruleset.Rule,
 	defer cancel()
 	e.track(run.ID, cancel)
 	defer e.untrack(run.ID)
-	return e.executeWith(ctx, run, w)
+	return e.executeWith(ctx, run, w, nil)
 }
 
 // Backoff returns the delay before attempt n+1 after n failed attempts:
@@ -62,19 +62,31 @@ func Backoff(n int, base, max time.Duration) time.Duration {
 
 // execute runs one attempt of a run: its remaining steps in order, each
 // success recorded so it is not repeated, then the outcome.
-func (e *Engine) execute(ctx context.Context, run *store.Run) SyncResult {
-	return e.executeWith(ctx, run, nil)
+//
+// done, when not nil, is called once the actions are over, before the
+// outcome is written: the worker pool frees the worker's slot then, so the
+// next run starts while this one's Finish waits for its group commit (and
+// shares it with others). The run stays tracked, its lease kept, until
+// execute returns.
+func (e *Engine) execute(ctx context.Context, run *store.Run, done func()) SyncResult {
+	return e.executeWith(ctx, run, nil, done)
 }
 
-func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writer) SyncResult {
+func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writer, done func()) SyncResult {
 	log := e.log.With("event_id", run.EventID, "run_id", run.ID, "rule", run.Rule, "attempt", run.Attempt)
 	started := e.now()
+	gone := &goneProcesses{}
 	finish := func(o store.Outcome) {
+		if done != nil {
+			done()
+		}
 		o.Attempt.RunID, o.Attempt.N, o.Attempt.StartedAt = run.ID, run.Attempt, started
 		o.Attempt.Duration = e.now().Sub(started)
+		o.Forget = gone.take()
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if err := e.st.Finish(fctx, e.owner, run.ID, o); err != nil {
+			e.forget(o.Forget, log)
 			if errors.Is(err, store.ErrLeaseLost) {
 				log.Warn("run was taken over by another worker; result dropped")
 			} else {
@@ -102,7 +114,10 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		finish(store.Outcome{State: store.Retrying, Step: run.Step, NextAttemptAt: e.now().Add(time.Minute), Attempt: store.Attempt{Error: err.Error()}})
 		return SyncResult{Err: err, State: store.Retrying}
 	}
-	ev, err := e.st.GetEvent(ctx, run.EventID)
+	ev, err := run.Event, error(nil)
+	if ev == nil {
+		ev, err = e.st.GetEvent(ctx, run.EventID)
+	}
 	if err != nil {
 		st := store.Retrying
 		if errors.Is(err, store.ErrNotFound) {
@@ -115,7 +130,7 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 	env := StoredEnv(ev, doc)
 	env.Rule, env.RunID, env.Attempt = rule.Name, run.ID, run.Attempt
 	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream,
-		Started: e.processStarted(run, log)}
+		Started: e.processStarted(run, log, gone)}
 
 	var res actions.Result
 	var runErr error

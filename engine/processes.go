@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
@@ -16,9 +17,12 @@ import (
 var errShutdown = errors.New("hookrunner is shutting down")
 
 // processStarted records each process group an action of run starts, and
-// forgets it once the group is gone, so that after a crash the next start
-// can kill what was left running (killLeftovers).
-func (e *Engine) processStarted(run *store.Run, log *slog.Logger) actions.ProcessStarted {
+// once the group is gone hands its record to gone, which the run's Finish
+// deletes in its own transaction (one write less a process); so that after
+// a crash the next start can kill what was left running (killLeftovers).
+// A record a crash leaves behind for a group already gone is forgotten at
+// the next start, which finds the group dead.
+func (e *Engine) processStarted(run *store.Run, log *slog.Logger, gone *goneProcesses) actions.ProcessStarted {
 	return func(pg actions.ProcessGroup) func() {
 		if !pg.Identified() {
 			return nil // no identity a restart could verify (not Linux)
@@ -31,13 +35,40 @@ func (e *Engine) processStarted(run *store.Run, log *slog.Logger) actions.Proces
 			log.Error("record action process group: a crash now would leave it running", "pgid", pg.PGID, "error", err)
 			return nil
 		}
-		return func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := e.st.ForgetProcess(ctx, p); err != nil {
-				log.Warn("forget finished action process group", "pgid", pg.PGID, "error", err)
-			}
+		return func() { gone.add(p) }
+	}
+}
+
+// goneProcesses are the recorded process groups of an attempt that are
+// gone, to be forgotten with its outcome.
+type goneProcesses struct {
+	mu sync.Mutex
+	ps []store.Process
+}
+
+func (g *goneProcesses) add(p store.Process) {
+	g.mu.Lock()
+	g.ps = append(g.ps, p)
+	g.mu.Unlock()
+}
+
+func (g *goneProcesses) take() []store.Process {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ps := g.ps
+	g.ps = nil
+	return ps
+}
+
+// forget deletes the records of ps on their own, when the outcome that
+// carried them was not written.
+func (e *Engine) forget(ps []store.Process, log *slog.Logger) {
+	for _, p := range ps {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := e.st.ForgetProcess(ctx, p); err != nil {
+			log.Warn("forget finished action process group", "pgid", p.PGID, "error", err)
 		}
+		cancel()
 	}
 }
 

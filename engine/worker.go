@@ -110,30 +110,58 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 	}); ok {
 		notified = w.Wakeups(ctx)
 	}
+	start := func(run *store.Run) {
+		<-free
+		rctx, cancel := context.WithCancel(execCtx)
+		e.track(run.ID, cancel)
+		wg.Add(1)
+		go func(run *store.Run) {
+			defer wg.Done()
+			defer e.untrack(run.ID)
+			defer cancel()
+			// The slot is free once the actions are over; the outcome's
+			// commit is waited for here, not by the next run.
+			release := sync.OnceFunc(func() {
+				free <- struct{}{}
+				e.poke() // a slot is free
+			})
+			e.execute(rctx, run, release)
+			release()
+			e.poke() // a concurrency slot may be free
+		}(run)
+	}
+	ahead := claimAhead{max: o.Workers}
 	for ctx.Err() == nil {
-		n := len(free)
-		if n > 0 {
+		for len(free) > 0 {
+			run := ahead.take(e.now())
+			if run == nil {
+				break
+			}
+			start(run)
+		}
+		if ahead.stale(e.now(), o.Lease) {
+			// Workers are busy with slow actions: give the runs held
+			// ahead back so that another replica may take them.
+			e.releaseAhead(ahead.drop(e.now()))
+		}
+		n := len(free) + ahead.room()
+		if n > 0 && (len(free) > 0 || ahead.low()) {
 			runs, err := e.st.Claim(ctx, store.ClaimOptions{Owner: e.owner, Limit: n, Lease: o.Lease, Now: e.now(),
 				Concurrency: e.Snapshot().ConcurrencyLimits()})
 			if err != nil && ctx.Err() == nil {
 				e.log.Error("claim runs", "error", err)
 			}
 			for _, run := range runs {
-				<-free
-				rctx, cancel := context.WithCancel(execCtx)
-				e.track(run.ID, cancel)
-				wg.Add(1)
-				go func(run *store.Run) {
-					defer wg.Done()
-					defer func() { free <- struct{}{} }()
-					defer e.untrack(run.ID)
-					defer cancel()
-					e.execute(rctx, run)
-					e.poke() // a slot (and maybe a concurrency slot) is free
-				}(run)
+				if len(free) > 0 {
+					start(run)
+					continue
+				}
+				e.track(run.ID, func() {}) // its lease is kept while it waits
+				ahead.put(run, e.now())
 			}
-			if len(runs) == n && n > 0 {
-				continue // there may be more due right now
+			if len(runs) == n {
+				ahead.grow(e.now()) // a deep queue: claim further ahead
+				continue            // there may be more due right now
 			}
 		}
 		select {
@@ -143,6 +171,9 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 		case <-ticker.C:
 		}
 	}
+	// Runs claimed ahead and not started go back to the queue without
+	// spending an attempt.
+	e.releaseAhead(ahead.drop(e.now()))
 
 	// Drain.
 	done := make(chan struct{})
@@ -199,5 +230,96 @@ func (e *Engine) pruneLoop(ctx context.Context, retention, dedupe time.Duration)
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// claimAhead holds runs claimed before a worker is free for them, so that
+// one claim serves several workers (a claim is a write transaction). It
+// holds up to one run a worker while the queue is deep and workers take
+// the runs held, and none once they wait longer than aheadHold (slow
+// actions): they go back to the queue, for another replica to take.
+type claimAhead struct {
+	runs []*store.Run
+	// size is how many runs may be held: it doubles (up to max) when a
+	// claim finds as many due runs as it asked for, and falls to 0 when
+	// the runs held went stale.
+	size, max int
+	// since is when a run was last taken, or put into an empty buffer.
+	since time.Time
+	// quietUntil: after runs held went stale, none are held for a while
+	// (the actions are slow; claiming ahead would only churn).
+	quietUntil time.Time
+}
+
+// take returns the oldest run held, or nil.
+func (a *claimAhead) take(now time.Time) *store.Run {
+	if len(a.runs) == 0 {
+		return nil
+	}
+	r := a.runs[0]
+	a.runs[0] = nil
+	a.runs = a.runs[1:]
+	a.since = now
+	return r
+}
+
+func (a *claimAhead) put(r *store.Run, now time.Time) {
+	if len(a.runs) == 0 {
+		a.since = now
+	}
+	a.runs = append(a.runs, r)
+}
+
+func (a *claimAhead) grow(now time.Time) {
+	if now.Before(a.quietUntil) {
+		return
+	}
+	a.size = min(max(1, a.size*2), a.max)
+}
+
+// room is how many more runs a claim may take ahead.
+func (a *claimAhead) room() int { return max(0, a.size-len(a.runs)) }
+
+// low reports whether the runs held ahead are down to half their size.
+func (a *claimAhead) low() bool { return len(a.runs)*2 <= a.size && a.room() > 0 }
+
+// stale reports whether no run held was taken for longer than aheadHold
+// (lease/10 when shorter).
+func (a *claimAhead) stale(now time.Time, lease time.Duration) bool {
+	return len(a.runs) > 0 && now.Sub(a.since) > min(aheadHold, lease/10)
+}
+
+// drop empties the runs held and holds none for aheadQuiet.
+func (a *claimAhead) drop(now time.Time) []*store.Run {
+	out := a.runs
+	a.runs, a.size, a.quietUntil = nil, 0, now.Add(aheadQuiet)
+	return out
+}
+
+// aheadHold bounds how long a run claimed ahead waits for a worker;
+// aheadQuiet is how long none are held after that happened.
+const (
+	aheadHold  = 250 * time.Millisecond
+	aheadQuiet = 5 * time.Second
+)
+
+// releaseAhead gives runs claimed ahead back to the queue, due at once,
+// their attempt not spent.
+func (e *Engine) releaseAhead(runs []*store.Run) {
+	if len(runs) == 0 {
+		return
+	}
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.st.Release(ctx, e.owner, ids); err != nil {
+		// Their leases run out and they are due again then.
+		e.log.Error("release runs claimed ahead", "runs", len(ids), "error", err)
+	}
+	for _, id := range ids {
+		e.untrack(id)
 	}
 }

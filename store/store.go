@@ -77,6 +77,10 @@ type Run struct {
 	// Interrupted counts the attempts that a shutdown interrupted: they
 	// do not count against the rule's retry attempts.
 	Interrupted int `json:"interrupted,omitempty"`
+	// Event is the run's event when Claim loaded it with the run (nil
+	// otherwise, or when the event is gone): the executor then needs no
+	// read of its own.
+	Event *Event `json:"-"`
 }
 
 // Spent is the number of attempts that count against the retry limit.
@@ -148,6 +152,9 @@ type Outcome struct {
 	// NextAttemptAt is when a Retrying run is due.
 	NextAttemptAt time.Time
 	Step          int
+	// Forget are records of the attempt's process groups that are gone:
+	// Finish deletes them in the same transaction (ForgetProcess each).
+	Forget []Process
 }
 
 // EventFilter selects events, newest first.

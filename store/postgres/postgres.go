@@ -38,6 +38,10 @@ var Dialect = sqlstore.Dialect{
 	Notify:    "SELECT pg_notify('" + Channel + "', '')",
 	// Run-state changes need not wait for the WAL flush (at-least-once).
 	RelaxInTx: "SET LOCAL synchronous_commit = off",
+	// Claims take their ids as one parameter (ids never hold a comma):
+	// fixed statements, prepared once.
+	InIDs:  "= ANY(string_to_array(?, ','))",
+	IDList: func(ids []string) any { return strings.Join(ids, ",") },
 }
 
 func rebind(q string) string {

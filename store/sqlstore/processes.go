@@ -12,7 +12,7 @@ import (
 // changes: in WAL mode it survives a process crash, the case it is for.
 func (s *Store) RecordProcess(ctx context.Context, p store.Process) error {
 	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q.recordProcess, processArgs(p)...); err != nil {
+		if _, err := s.exec(ctx, tx, s.q.recordProcess, processArgs(p)...); err != nil {
 			return fmt.Errorf("record process group %d of run %s: %w", p.PGID, p.RunID, err)
 		}
 		return nil
@@ -22,7 +22,7 @@ func (s *Store) RecordProcess(ctx context.Context, p store.Process) error {
 // ForgetProcess implements store.Store.
 func (s *Store) ForgetProcess(ctx context.Context, p store.Process) error {
 	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q.forgetProcess, p.BootID, p.PGID, int64(p.StartTicks)); err != nil {
+		if _, err := s.exec(ctx, tx, s.q.forgetProcess, p.BootID, p.PGID, int64(p.StartTicks)); err != nil {
 			return fmt.Errorf("forget process group %d of run %s: %w", p.PGID, p.RunID, err)
 		}
 		return nil

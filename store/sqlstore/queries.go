@@ -40,6 +40,8 @@ const (
 
 type queries struct {
 	rebind func(string) string
+	// inIDs: the dialect takes id lists as one parameter (claimRunsIn).
+	inIDs bool
 
 	// migrate.go
 	createMigrations, migrationApplied, recordMigration, schemaVersion string
@@ -48,7 +50,9 @@ type queries struct {
 	pruneAttempts, pruneRuns, pruneEvents, pruneDeliveries                       string
 	// queue.go
 	insertRun, due, runningCounts, extend, progress, finish, insertAttempt, release string
-	recover, recoverPolls                                                           string
+	// claimRunsIn and claimEventsIn take the ids as one list (Dialect.InIDs).
+	claimRunsIn, claimEventsIn string
+	recover, recoverPolls      string
 	// runs.go
 	getRun, attempts, replaySources, markReplayed, countStates, countRules string
 	// poll.go
@@ -63,6 +67,7 @@ func buildQueries(d Dialect) queries {
 	r := d.Rebind
 	return queries{
 		rebind: r,
+		inIDs:  d.InIDs != "",
 
 		createMigrations: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
 		migrationApplied: r(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`),
@@ -97,9 +102,11 @@ func buildQueries(d Dialect) queries {
 			ON CONFLICT (run_id, n) DO UPDATE SET step = excluded.step, started_at = excluded.started_at, duration_ns = excluded.duration_ns,
 			ok = excluded.ok, error = excluded.error, exit_code = excluded.exit_code, http_status = excluded.http_status,
 			output = excluded.output, detail = excluded.detail, interrupted = excluded.interrupted`),
-		release:      r(`UPDATE runs SET state = 'pending', attempt = attempt - 1, claimed_by = '', next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
-		recover:      r(`UPDATE runs SET next_attempt_at = ?, updated_at = ? WHERE state = 'running'`),
-		recoverPolls: clearPollLease,
+		release:       r(`UPDATE runs SET state = 'pending', attempt = attempt - 1, claimed_by = '', next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
+		recover:       r(`UPDATE runs SET next_attempt_at = ?, updated_at = ? WHERE state = 'running'`),
+		claimRunsIn:   r(claimSet + `WHERE id ` + d.InIDs + ` RETURNING ` + runCols),
+		claimEventsIn: r(`SELECT ` + eventCols + ` FROM events WHERE id ` + d.InIDs),
+		recoverPolls:  clearPollLease,
 
 		getRun:        r(`SELECT ` + runCols + ` FROM runs WHERE id = ?`),
 		attempts:      r(`SELECT ` + attemptCols + ` FROM attempts WHERE run_id = ? ORDER BY n`),
@@ -133,7 +140,12 @@ func buildQueries(d Dialect) queries {
 
 // hot are the statements prepared once on the write connection.
 func (q *queries) hot() []string {
-	return []string{q.insertDelivery, q.existingDelivery, q.insertEvent, q.insertRun, q.finish, q.insertAttempt, q.progress, q.extend}
+	hot := []string{q.insertDelivery, q.existingDelivery, q.insertEvent, q.insertRun, q.finish, q.insertAttempt, q.progress, q.extend,
+		q.due, q.runningCounts, q.recordProcess, q.forgetProcess}
+	if q.inIDs {
+		hot = append(hot, q.claimRunsIn)
+	}
+	return hot
 }
 
 // marks is n comma-separated placeholders.
@@ -156,10 +168,12 @@ func (q *queries) insertRuns(n int) string {
 	return q.rebind(`INSERT INTO runs (` + runCols + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", n), ", "))
 }
 
+// claimSet leases runs (owner, lease end, now); the WHERE follows.
+const claimSet = `UPDATE runs SET state = 'running', claimed_by = ?, next_attempt_at = ?, attempt = attempt + 1, updated_at = ? `
+
 // claimRuns leases n runs by id and returns them.
 func (q *queries) claimRuns(n int) string {
-	return q.rebind(`UPDATE runs SET state = 'running', claimed_by = ?, next_attempt_at = ?, attempt = attempt + 1, updated_at = ?
-			WHERE id IN (` + marks(n) + `) RETURNING ` + runCols)
+	return q.rebind(claimSet + `WHERE id IN (` + marks(n) + `) RETURNING ` + runCols)
 }
 
 // filter collects the WHERE conditions of a list query.

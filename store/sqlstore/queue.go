@@ -81,10 +81,16 @@ func (s *Store) Claim(ctx context.Context, o store.ClaimOptions) ([]*store.Run, 
 			return err
 		}
 		args := []any{o.Owner, nanos(o.Now.Add(o.Lease)), nanos(o.Now)}
-		for _, id := range ids {
-			args = append(args, id)
+		q := s.q.claimRunsIn
+		if s.q.inIDs {
+			args = append(args, s.d.IDList(ids))
+		} else {
+			q = s.q.claimRuns(len(ids))
+			for _, id := range ids {
+				args = append(args, id)
+			}
 		}
-		rows, err := tx.QueryContext(ctx, s.q.claimRuns(len(ids)), args...)
+		rows, err := s.query(ctx, tx, q, args...)
 		if err != nil {
 			return fmt.Errorf("claim runs: %w", err)
 		}
@@ -95,7 +101,41 @@ func (s *Store) Claim(ctx context.Context, o store.ClaimOptions) ([]*store.Run, 
 		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	s.loadEvents(ctx, out)
 	return out, nil
+}
+
+// loadEvents attaches their events to claimed runs with one read on the
+// read connections, outside the write transaction, so the executor needs
+// no read per run. A run whose event cannot be read here is left without
+// (the executor reads it itself and decides).
+func (s *Store) loadEvents(ctx context.Context, runs []*store.Run) {
+	if s.claimEvents == nil || len(runs) == 0 {
+		return
+	}
+	ids := make([]string, 0, len(runs))
+	seen := make(map[string]bool, len(runs))
+	for _, r := range runs {
+		if !seen[r.EventID] {
+			seen[r.EventID] = true
+			ids = append(ids, r.EventID)
+		}
+	}
+	rows, err := s.claimEvents.QueryContext(ctx, s.d.IDList(ids))
+	if err != nil {
+		return
+	}
+	evs, err := scanAll(rows, scanEvent)
+	if err != nil {
+		return
+	}
+	byID := make(map[string]*store.Event, len(evs))
+	for _, ev := range evs {
+		byID[ev.ID] = ev
+	}
+	for _, r := range runs {
+		r.Event = byID[r.EventID]
+	}
 }
 
 // room is how many more runs each rule with a concurrency limit may start.
@@ -107,7 +147,7 @@ func (s *Store) room(ctx context.Context, tx *sql.Tx, o store.ClaimOptions) (map
 	for rule, limit := range o.Concurrency {
 		room[rule] = limit
 	}
-	rows, err := tx.QueryContext(ctx, s.q.runningCounts, nanos(o.Now))
+	rows, err := s.query(ctx, tx, s.q.runningCounts, nanos(o.Now))
 	if err != nil {
 		return nil, fmt.Errorf("count running: %w", err)
 	}
@@ -131,7 +171,14 @@ func (s *Store) due(ctx context.Context, tx *sql.Tx, o store.ClaimOptions, room 
 	now := nanos(o.Now)
 	// Rules at their limit are left out of the query so that a queue of
 	// one blocked rule does not starve the others.
-	q, args := s.q.due, []any{now, o.Limit * 4}
+	// Rows of rules with room left may be skipped, so more are read; with
+	// no limited rule every row read is taken (and, on PostgreSQL, every
+	// row read is locked until the commit).
+	limit := o.Limit
+	if len(room) > 0 {
+		limit *= 4
+	}
+	q, args := s.q.due, []any{now, limit}
 	var blocked []string
 	for rule, left := range room {
 		if left <= 0 {
@@ -145,9 +192,9 @@ func (s *Store) due(ctx context.Context, tx *sql.Tx, o store.ClaimOptions, room 
 		for _, b := range blocked {
 			args = append(args, b)
 		}
-		args = append(args, o.Limit*4)
+		args = append(args, limit)
 	}
-	rows, err := tx.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, tx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select due runs: %w", err)
 	}
@@ -222,6 +269,11 @@ func (s *Store) Finish(ctx context.Context, owner, runID string, o store.Outcome
 		}
 		if _, err := s.exec(ctx, tx, s.q.insertAttempt, attemptArgs(runID, a)...); err != nil {
 			return fmt.Errorf("record attempt of %s: %w", runID, err)
+		}
+		for _, p := range o.Forget {
+			if _, err := s.exec(ctx, tx, s.q.forgetProcess, p.BootID, p.PGID, int64(p.StartTicks)); err != nil {
+				return fmt.Errorf("forget process group %d of run %s: %w", p.PGID, runID, err)
+			}
 		}
 		return nil
 	})

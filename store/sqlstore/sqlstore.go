@@ -14,6 +14,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -43,6 +44,12 @@ type Dialect struct {
 	// Notify, when set, is executed in every transaction that creates due
 	// runs, to wake other processes (PostgreSQL NOTIFY).
 	Notify string
+	// InIDs, when set, is a condition on a column taking one parameter,
+	// the list of ids IDList encodes (SQLite: IN (SELECT value FROM
+	// json_each(?))): the claim's statements are then fixed text, prepared
+	// once, instead of one IN (?, ?, ...) list parsed per claim.
+	InIDs  string
+	IDList func(ids []string) any
 	// Check, when set, is called before and after every write transaction;
 	// an error means the database written to is no longer the store (the
 	// SQLite file was deleted or replaced): the write fails, and every
@@ -74,8 +81,10 @@ type Store struct {
 	// prepared caches statements prepared on the write connection.
 	prepared sync.Map
 	// seen is the delivery lookup prepared on the read pool.
-	seen    *sql.Stmt
-	writers sync.WaitGroup
+	seen *sql.Stmt
+	// claimEvents reads the events of claimed runs on the read connections.
+	claimEvents *sql.Stmt
+	writers     sync.WaitGroup
 	// relaxedNow is the durability the write connection is set to (only
 	// touched by the single SQLite writer).
 	relaxedNow bool
@@ -104,6 +113,13 @@ func New(ctx context.Context, d Dialect, write, read *sql.DB, opt Options) (*Sto
 	if err := s.prepare(ctx); err != nil {
 		return nil, err
 	}
+	if d.InIDs != "" {
+		st, err := read.PrepareContext(ctx, s.q.claimEventsIn)
+		if err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		s.claimEvents = st
+	}
 	for i := 0; i < d.Writers; i++ {
 		s.writers.Add(1)
 		go func() { defer s.writers.Done(); s.writer() }()
@@ -131,6 +147,9 @@ func (s *Store) Close() error {
 	s.prepared.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	if s.seen != nil {
 		s.seen.Close()
+	}
+	if s.claimEvents != nil {
+		s.claimEvents.Close()
 	}
 	err := s.write.Close()
 	if s.read != s.write {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -68,6 +69,12 @@ func (s *Store) writer() {
 			}
 		case o := <-s.ops:
 			batch = append(batch[:0], o)
+			if o.relaxed && len(s.ops) < 2 {
+				// A run-state change is not waited on by a request: let
+				// the goroutines ready to write (other workers finishing)
+				// submit theirs, so they share this commit.
+				runtime.Gosched()
+			}
 		drain:
 			for len(batch) < s.opt.MaxBatch {
 				select {
@@ -220,6 +227,13 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any)
 		return st.ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
+}
+
+func (s *Store) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := s.stmt(ctx, tx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {

@@ -215,4 +215,28 @@ func queueFamily(t *testing.T, newStore Factory) {
 			t.Fatalf("a run of a refused batch was stored: %v", err)
 		}
 	})
+
+	t.Run("ClaimLoadsEvents", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		ev1, ev2 := event("gh", "", t0), event("gh", "", t0)
+		ev2.Body = []byte(`{"ref":"refs/heads/other"}`)
+		a, b, c := run(ev1, "a", t0), run(ev1, "b", t0.Add(time.Millisecond)), run(ev2, "a", t0.Add(2*time.Millisecond))
+		ingest(t, s, ev1, a, b)
+		ingest(t, s, ev2, c)
+		got := claim(t, s, "w1", 10, t0.Add(time.Second), nil)
+		if len(got) != 3 {
+			t.Fatalf("claimed %d runs", len(got))
+		}
+		for _, r := range got {
+			want := ev1
+			if r.EventID == ev2.ID {
+				want = ev2
+			}
+			if r.Event == nil || r.Event.ID != want.ID || string(r.Event.Body) != string(want.Body) ||
+				r.Event.Headers["x-github-event"] != "push" || r.Event.ConfigHash != want.ConfigHash {
+				t.Fatalf("run %s came with event %+v, want %+v", r.ID, r.Event, want)
+			}
+		}
+	})
 }

@@ -1,0 +1,136 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/store"
+)
+
+// releaseSpy is a store that records the runs given back with Release,
+// once they are.
+type releaseSpy struct {
+	store.Store
+	mu       sync.Mutex
+	released []string
+}
+
+func (s *releaseSpy) Release(ctx context.Context, owner string, ids []string) error {
+	err := s.Store.Release(ctx, owner, ids)
+	s.mu.Lock()
+	s.released = append(s.released, ids...)
+	s.mu.Unlock()
+	return err
+}
+
+func (s *releaseSpy) wasReleased(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Contains(s.released, id)
+}
+
+// TestClaimedAheadGoesBackUnspent: with the only worker busy on a slow
+// action, a run the claim loop took ahead of a free worker is given back
+// to the queue (pending, no attempt spent) instead of being held, then
+// runs normally once the worker is free; a run still held at shutdown
+// goes back the same way.
+func TestClaimedAheadGoesBackUnspent(t *testing.T) {
+	dir := t.TempDir()
+	writeScript(t, filepath.Join(dir, "slow.sh"), `d="$1"
+echo $$ > "$d/slow.pid"
+while [ ! -e "$d/release" ]; do sleep 0.02; done
+`)
+	cfg := fmt.Sprintf(`
+sources:
+  hook: { provider: generic, verify: none }
+rules:
+  - name: slow
+    source: hook
+    actions:
+      - shell: { command: [%[1]q, %[2]q] }
+  - name: quick
+    source: hook
+    actions:
+      - shell: { command: ["/bin/true"] }
+`, filepath.Join(dir, "slow.sh"), dir)
+	st := openStore(t, filepath.Join(dir, "hr.db"))
+	defer st.Close()
+	spy := &releaseSpy{Store: st}
+	slow := addRun(t, st, "slow")
+	quick := addRun(t, st, "quick")
+	quick2 := addRun(t, st, "quick")
+
+	stop := startEngineWorkers(t, spy, cfg, 1)
+	waitFor(t, "the slow action to start", func() bool { return readFile(filepath.Join(dir, "slow.pid")) != "" })
+	// The first claim filled the worker and found the queue deep, so the
+	// next one took a run ahead; the worker stays busy, so it goes back.
+	waitFor(t, "the run claimed ahead to be given back", func() bool { return spy.wasReleased(quick.ID) })
+	if r, atts := runState(t, st, quick.ID); r.State != store.Pending || r.Attempt != 0 || r.ClaimedBy != "" || len(atts) != 0 {
+		t.Fatalf("run given back = %+v, %d attempts; want pending, attempt 0, unclaimed", r, len(atts))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "release"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{slow.ID, quick.ID, quick2.ID} {
+		waitFor(t, "every run to succeed", func() bool { r, _ := runState(t, st, id); return r.State == store.Succeeded })
+		if r, _ := runState(t, st, id); r.Attempt != 1 {
+			t.Fatalf("run %s succeeded at attempt %d, want 1", id, r.Attempt)
+		}
+	}
+	stop()
+
+	// At shutdown: runs held ahead (the worker busy again) go back, and
+	// the interrupted action's run spends no attempt either.
+	if err := os.Remove(filepath.Join(dir, "release")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "slow.pid")); err != nil {
+		t.Fatal(err)
+	}
+	slow2, quick3, quick4 := addRun(t, st, "slow"), addRun(t, st, "quick"), addRun(t, st, "quick")
+	stop = startEngineWorkers(t, spy, cfg, 1)
+	waitFor(t, "the slow action to start again", func() bool { return readFile(filepath.Join(dir, "slow.pid")) != "" })
+	waitFor(t, "a run to be claimed ahead", func() bool {
+		r3, _ := runState(t, st, quick3.ID)
+		r4, _ := runState(t, st, quick4.ID)
+		return r3.Attempt > 0 || r4.Attempt > 0 || spy.wasReleased(quick3.ID)
+	})
+	stop()
+	for _, id := range []string{slow2.ID, quick3.ID, quick4.ID} {
+		r, _ := runState(t, st, id)
+		if r.State != store.Pending || r.Spent() != 0 || r.ClaimedBy != "" {
+			t.Fatalf("run after shutdown = %+v; want pending, no attempt spent, unclaimed", r)
+		}
+	}
+}
+
+// startEngineWorkers is startEngine with n workers and a short grace.
+func startEngineWorkers(t *testing.T, st store.Store, cfg string, n int) (stop func()) {
+	t.Helper()
+	e := engine.New(build(t, []byte(cfg)), engine.Options{Store: st, RecoverOnStart: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- e.Run(ctx, engine.RunOptions{Workers: n, PollInterval: 20 * time.Millisecond, Grace: 100 * time.Millisecond})
+	}()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("engine Run: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
