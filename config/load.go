@@ -240,7 +240,8 @@ func expandEnv(v any, path string, env Env, errs *Errors, sec *secretSet) any {
 	return v
 }
 
-// overridable sections: HOOKRUNNER_<SECTION>_<KEY> sets <section>.<key>.
+// overridable sections: HOOKRUNNER_<SECTION>_<KEY> sets <section>.<key>
+// (a scalar, or a comma-separated list for a list of strings).
 var overridable = map[string]reflect.Type{
 	"server": reflect.TypeOf(Server{}),
 	"store":  reflect.TypeOf(Store{}),
@@ -252,9 +253,14 @@ var overridable = map[string]reflect.Type{
 func applyEnvOverrides(raw map[string]any, env Env) {
 	for sec, t := range overridable {
 		for _, key := range KeysOf(t) {
-			switch structKeys(t)[key].Type.Kind() {
-			case reflect.Struct, reflect.Slice, reflect.Map:
-				continue // only scalar keys have an environment override
+			ft := structKeys(t)[key].Type
+			switch ft.Kind() {
+			case reflect.Struct, reflect.Map:
+				continue // only scalar keys and lists of strings have an environment override
+			case reflect.Slice:
+				if ft.Elem().Kind() != reflect.String {
+					continue
+				}
 			}
 			val, ok := env("HOOKRUNNER_" + strings.ToUpper(sec+"_"+key))
 			if !ok {
@@ -266,6 +272,17 @@ func applyEnvOverrides(raw map[string]any, env Env) {
 				raw[sec] = m
 			}
 			f := structKeys(t)[key]
+			if f.Type.Kind() == reflect.Slice {
+				// A list is comma-separated: 10.0.0.0/8,172.16.0.0/12.
+				list := []any{}
+				for _, item := range strings.Split(val, ",") {
+					if item = strings.TrimSpace(item); item != "" {
+						list = append(list, item)
+					}
+				}
+				m[key] = list
+				continue
+			}
 			if k := f.Type.Kind(); (k == reflect.Int || k == reflect.Int64) && f.Type != reflect.TypeOf(Duration(0)) && f.Type != reflect.TypeOf(ByteSize(0)) {
 				if n, err := strconv.Atoi(val); err == nil {
 					m[key] = n

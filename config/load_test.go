@@ -123,12 +123,13 @@ server: { listen: "${LISTEN:-127.0.0.1:9999}", max_body: 2MiB }
 func TestHookrunnerEnvOverrides(t *testing.T) {
 	c, err := config.Parse("hooks.yaml", []byte(base), env(map[string]string{
 		"HOOKRUNNER_SERVER_LISTEN": "127.0.0.1:1234", "HOOKRUNNER_STORE_DSN": "/tmp/x.db", "HOOKRUNNER_RUNNER_WORKERS": "3",
-		"HOOKRUNNER_SERVER_MAX_BODY": "512KiB",
+		"HOOKRUNNER_SERVER_MAX_BODY": "512KiB", "HOOKRUNNER_SERVER_TRUSTED_PROXIES": " 10.0.0.0/8, 172.16.0.0/12,",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Server.Listen != "127.0.0.1:1234" || c.Store.DSN != "/tmp/x.db" || c.Runner.Workers != 3 || c.Server.MaxBody != 512<<10 {
+	if c.Server.Listen != "127.0.0.1:1234" || c.Store.DSN != "/tmp/x.db" || c.Runner.Workers != 3 || c.Server.MaxBody != 512<<10 ||
+		strings.Join(c.Server.TrustedProxies, " ") != "10.0.0.0/8 172.16.0.0/12" {
 		t.Fatalf("overrides not applied: %+v %+v %+v", c.Server, c.Store, c.Runner)
 	}
 }

@@ -40,6 +40,47 @@ func TestSystemdUnitsVerify(t *testing.T) {
 	}
 }
 
+// The drop-in that lets deploy scripts use sudo parses, relaxes exactly the
+// settings that block sudo (NoNewPrivileges, the empty capability bounding
+// set, a read-only /run/sudo), and nothing else of the unit's hardening.
+func TestSystemdSudoDropIn(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "systemd", "deploy-with-sudo.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(l, "#") {
+			set[k] = v
+		}
+	}
+	want := map[string]string{"NoNewPrivileges": "no", "CapabilityBoundingSet": "~", "ReadWritePaths": "-/run/sudo"}
+	if fmt.Sprint(set) != fmt.Sprint(want) {
+		t.Fatalf("drop-in sets %v, want exactly %v", set, want)
+	}
+	sa, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze not installed")
+	}
+	dir := t.TempDir()
+	unit, _ := os.ReadFile(filepath.Join("..", "systemd", "hookrunner.service"))
+	os.WriteFile(filepath.Join(dir, "hookrunner.service"), []byte(strings.ReplaceAll(string(unit), "/usr/local/bin/hookrunner", binary)), 0o644)
+	sock, _ := os.ReadFile(filepath.Join("..", "systemd", "hookrunner.socket"))
+	os.WriteFile(filepath.Join(dir, "hookrunner.socket"), sock, 0o644)
+	os.Mkdir(filepath.Join(dir, "hookrunner.service.d"), 0o755)
+	os.WriteFile(filepath.Join(dir, "hookrunner.service.d", "deploy-with-sudo.conf"), b, 0o644)
+	cmd := exec.Command(sa, "verify", "--man=no", filepath.Join(dir, "hookrunner.service"))
+	// The unit path makes systemd read the drop-in folder beside the unit.
+	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+dir+":")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("systemd-analyze verify with the drop-in: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "deploy-with-sudo.conf") {
+		t.Fatalf("the drop-in has warnings:\n%s", out)
+	}
+}
+
 // Type=notify: READY=1 once serving, RELOADING=1/READY=1 around a SIGHUP
 // reload, STOPPING=1 on SIGTERM; and socket activation through LISTEN_FDS.
 func TestSdNotifyAndSocketActivation(t *testing.T) {
