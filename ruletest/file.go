@@ -137,6 +137,8 @@ func parseFile(path string) (*testFile, error) {
 		p.add(root, "cases: required (a list of test cases)")
 	case cases.Kind != yaml.SequenceNode:
 		p.add(cases, "cases: expected a list")
+	case len(cases.Content) == 0:
+		p.add(cases, "cases: empty (a test file without cases tests nothing)")
 	default:
 		names := map[string]int{}
 		for _, n := range cases.Content {

@@ -50,6 +50,9 @@ func decide(snap *ruleset.Snapshot, c *testCase) (*outcome, error) {
 			h.Set("Content-Type", ct)
 		}
 	}
+	// The payload is the body as decoded: ingest inflates gzip/deflate
+	// before anything else and keeps no Content-Encoding.
+	h.Del("Content-Encoding")
 	body, ct := c.body, h.Get("Content-Type")
 	if int64(len(body)) > src.MaxBody {
 		return &outcome{refused: fmt.Sprintf("413: the body (%d bytes) is larger than max_body (%d bytes)", len(body), src.MaxBody)}, nil

@@ -142,7 +142,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		if failed > 0 {
 			status = "FAIL"
 		}
-		fmt.Fprintf(&report, "%s  %s  (%d cases, %d failed)\n", status, displayPath(f.path), len(f.cases), failed)
+		fmt.Fprintf(&report, "%s  %s  (%s, %d failed)\n", status, displayPath(f.path), plural(len(f.cases), "case"), failed)
 		if opts.Update {
 			if err := update(f, answers); err != nil {
 				return res, err
@@ -153,8 +153,15 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			return res, err
 		}
 	}
-	_, err = fmt.Fprintf(out, "%d cases in %d files: %d passed, %d failed\n", res.Passed+res.Failed, len(parsed), res.Passed, res.Failed)
+	_, err = fmt.Fprintf(out, "%s in %s: %d passed, %d failed\n", plural(res.Passed+res.Failed, "case"), plural(len(parsed), "file"), res.Passed, res.Failed)
 	return res, err
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func answerOf(o *outcome) answer {

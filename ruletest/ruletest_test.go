@@ -130,7 +130,7 @@ func TestRun(t *testing.T) {
 		failed int
 		want   []string
 	}{
-		{name: "pass", file: passing, want: []string{"ok    ", "1 cases in 1 files: 1 passed, 0 failed"}},
+		{name: "pass", file: passing, want: []string{"ok    ", "1 case in 1 file: 1 passed, 0 failed"}},
 		{name: "unexpected match", file: strings.Replace(passing, "match: [deploy, notify]", "match: [deploy]", 1), failed: 1,
 			want: []string{"FAIL  ", "hooks.test.yaml:2: push to main", "unexpected match: notify (match: does not list it)", "+  - notify"}},
 		{name: "unexpected match by no_match", file: strings.Replace(passing, "    match: [deploy, notify]\n    no_match: [on-release]", "    no_match: [on-release, notify]", 1), failed: 1,
@@ -219,6 +219,7 @@ func TestBadFile(t *testing.T) {
 		{"duplicate case", "cases:\n  - {name: a, source: github, payload: {}}\n  - {name: a, source: github, payload: {}}\n", `hooks.test.yaml:3:5: duplicate case name "a" (first at line 2)`},
 		{"match and no_match", "cases:\n  - name: a\n    source: github\n    payload: {}\n    match: [deploy]\n    no_match: [deploy]\n", `hooks.test.yaml:6: no_match: "deploy" is also in match`},
 		{"no cases", "tests:\n  - name: a\n", `hooks.test.yaml:1:1: unknown key "tests"`},
+		{"empty cases", "cases: []\n", `hooks.test.yaml:1:8: cases: empty`},
 		{"bad received_at", "cases:\n  - {name: a, source: github, payload: {}, received_at: yesterday}\n", `hooks.test.yaml:2:57: received_at: "yesterday" is not an RFC 3339 time`},
 	}
 	for _, tt := range tests {

@@ -49,6 +49,7 @@ func update(f *testFile, answers map[*testCase]answer) error {
 			deleteKey(c.node, "actions")
 			continue
 		}
+		c.node.Style &^= yaml.FlowStyle // a case written {name: …} takes its plans in block style
 		acts := mapping()
 		for _, rule := range a.matched {
 			l := seq()
