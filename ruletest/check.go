@@ -29,12 +29,17 @@ func check(c *testCase, out *outcome, red *redact.Redactor) (problems []string, 
 			matched = append(matched, d.Rule)
 		}
 	}
-	if out.refused != "" {
+	switch {
+	case out.refused != "" && c.refused == "":
 		problems = append(problems, "ingest would refuse this request: "+out.refused)
+	case out.refused != "" && !strings.Contains(out.refused, c.refused):
+		problems = append(problems, fmt.Sprintf("refused: ingest refuses the request, but with %q", out.refused))
+	case out.refused == "" && c.refused != "":
+		problems = append(problems, fmt.Sprintf("refused: %q expected, but ingest accepts the request", c.refused))
 	}
 	unknown := func(key, name string, line int) bool {
-		if byName[name] != nil || out.refused != "" {
-			return false
+		if byName[name] != nil || out.decisions == nil {
+			return false // without decisions (refused, handshake) no rule is known to be missing
 		}
 		problems = append(problems, fmt.Sprintf("%s (line %d): no rule %q on source %q", key, line, name, c.source))
 		return true
@@ -42,6 +47,9 @@ func check(c *testCase, out *outcome, red *redact.Redactor) (problems []string, 
 	missing := func(name string) {
 		d := byName[name]
 		msg := fmt.Sprintf("missing match: %s did not match", name)
+		if out.handshake != "" {
+			msg += " — the request is " + out.handshake
+		}
 		if d != nil {
 			msg += " — " + d.Reason
 			for _, t := range d.Terms {
@@ -108,8 +116,8 @@ func check(c *testCase, out *outcome, red *redact.Redactor) (problems []string, 
 // diff.
 func answers(c *testCase, out *outcome, matched []string, byName map[string]*ruleset.Decision, red *redact.Redactor) (want, got *yaml.Node) {
 	want, got = mapping(), mapping()
-	if out.refused != "" {
-		addPair(want, "refused", scalar(""))
+	if out.refused != "" || c.refused != "" {
+		addPair(want, "refused", scalar(c.refused))
 		addPair(got, "refused", scalar(out.refused))
 	}
 	if c.match != nil {

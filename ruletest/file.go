@@ -76,6 +76,7 @@ type testCase struct {
 	ext        string // of payload_file, for its content type
 	receivedAt time.Time
 
+	refused string    // ingest must refuse the request, saying this
 	match   *nameList // nil: not checked
 	noMatch *nameList
 	actions []ruleActions // nil: not checked
@@ -108,7 +109,7 @@ type planKey struct {
 	fields []string
 }
 
-var caseKeys = []string{"name", "source", "event", "headers", "query", "payload", "payload_file", "received_at", "match", "no_match", "actions"}
+var caseKeys = []string{"name", "source", "event", "headers", "query", "payload", "payload_file", "received_at", "refused", "match", "no_match", "actions"}
 
 // parseFile reads and checks a test file. Every problem is an *Error with
 // the file and line; all of a file's problems are returned together.
@@ -129,6 +130,9 @@ func parseFile(path string) (*testFile, error) {
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
 		return nil, p.err(root, "expected a mapping with cases: at the top")
+	}
+	if valueOf(root, "rules") != nil || valueOf(root, "sources") != nil {
+		return nil, p.err(root, "this is a config, not a test file (give the config with --config)")
 	}
 	var cases *yaml.Node
 	p.keys(root, []string{"cases"}, func(k, v *yaml.Node) { cases = v })
@@ -251,6 +255,8 @@ func (p *parser) parseCase(n *yaml.Node) *testCase {
 				}
 				c.receivedAt = t
 			}
+		case "refused":
+			p.decode(v, "refused", &c.refused)
 		case "payload":
 			payload = v
 		case "payload_file":

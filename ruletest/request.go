@@ -19,9 +19,12 @@ import (
 type outcome struct {
 	event     string
 	decisions []ruleset.Decision // redacted; plans' dirs relative to the config
-	// refused says why ingest would not have accepted the request (or,
-	// for a handshake, answered it without any rule); no rule runs.
+	// refused says why ingest would not accept the request (status:
+	// reason); no rule decides.
 	refused string
+	// handshake is set when the provider answers the request itself (a
+	// URL verification, a PING); no rule decides.
+	handshake string
 }
 
 // contentTypes are the types of payload files by extension, for a case
@@ -54,7 +57,7 @@ func decide(snap *ruleset.Snapshot, c *testCase) (*outcome, error) {
 	// before anything else and keeps no Content-Encoding.
 	h.Del("Content-Encoding")
 	body, ct := c.body, h.Get("Content-Type")
-	if int64(len(body)) > src.MaxBody {
+	if src.MaxBody > 0 && int64(len(body)) > src.MaxBody {
 		return &outcome{refused: fmt.Sprintf("413: the body (%d bytes) is larger than max_body (%d bytes)", len(body), src.MaxBody)}, nil
 	}
 	u := &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/hooks/" + src.Name, RawQuery: c.query}
@@ -92,7 +95,7 @@ func decide(snap *ruleset.Snapshot, c *testCase) (*outcome, error) {
 	}
 	if hs, ok := src.P.(providers.Handshaker); ok {
 		if status, _, _, ok := hs.Handshake(preq, doc); ok {
-			return &outcome{refused: fmt.Sprintf("%d: a %s handshake, answered by the provider without any rule", status, src.Provider)}, nil
+			return &outcome{handshake: fmt.Sprintf("%d: a %s handshake, answered by the provider", status, src.Provider)}, nil
 		}
 	}
 	id := src.P.Identify(preq, doc)
@@ -129,7 +132,7 @@ func relDir(base, dir string) string {
 	}
 	rel, err := filepath.Rel(base, dir)
 	switch {
-	case err != nil || rel == ".." || strings.HasPrefix(rel, "../"):
+	case err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)):
 		return dir
 	case rel == ".":
 		return ""

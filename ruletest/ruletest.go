@@ -113,9 +113,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 				cr.Problems = []string{err.Error()}
 			} else {
 				cr.Problems, cr.Diff = check(c, o, red)
-				if o.refused == "" {
-					answers[c] = answerOf(o)
-				}
+				answers[c] = answerOf(o)
 			}
 			cr.Passed = len(cr.Problems) == 0
 			if _, answered := answers[c]; !cr.Passed && opts.Update && answered {
@@ -165,7 +163,7 @@ func plural(n int, word string) string {
 }
 
 func answerOf(o *outcome) answer {
-	a := answer{plans: map[string][]actions.Plan{}}
+	a := answer{refused: o.refused, plans: map[string][]actions.Plan{}}
 	for _, d := range o.decisions {
 		if d.Matched {
 			a.matched = append(a.matched, d.Rule)

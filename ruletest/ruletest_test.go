@@ -158,6 +158,17 @@ func TestRun(t *testing.T) {
 			want: []string{"actions: notify has 1 actions, the test lists 0", `actions (line 15): no rule "x" on source "github"`}},
 		{name: "refused by ingest", file: strings.Replace(passing, "payload_file: push.json", `payload: '{"ref": '`+"\n    headers: {Content-Type: application/json, X-GitHub-Event: push}", 1) + "", failed: 1,
 			want: []string{"ingest would refuse this request: 400: invalid JSON body"}},
+		{name: "refused as expected", file: `cases:
+  - name: truncated JSON
+    source: github
+    event: push
+    headers: {Content-Type: application/json}
+    payload: '{"ref": '
+    refused: invalid JSON body
+    match: []
+`},
+		{name: "refusal expected, request accepted", file: strings.Replace(passing, "payload_file: push.json", "payload_file: push.json\n    refused: '400'", 1), failed: 1,
+			want: []string{`refused: "400" expected, but ingest accepts the request`, "-refused: \"400\"", "+refused: \"\""}},
 		{name: "crm plan", file: `cases:
   - name: a customer
     source: stripe
@@ -219,6 +230,7 @@ func TestBadFile(t *testing.T) {
 		{"duplicate case", "cases:\n  - {name: a, source: github, payload: {}}\n  - {name: a, source: github, payload: {}}\n", `hooks.test.yaml:3:5: duplicate case name "a" (first at line 2)`},
 		{"match and no_match", "cases:\n  - name: a\n    source: github\n    payload: {}\n    match: [deploy]\n    no_match: [deploy]\n", `hooks.test.yaml:6: no_match: "deploy" is also in match`},
 		{"no cases", "tests:\n  - name: a\n", `hooks.test.yaml:1:1: unknown key "tests"`},
+		{"a config given as a test file", "sources: {}\nrules: []\n", `hooks.test.yaml:1:1: this is a config, not a test file (give the config with --config)`},
 		{"empty cases", "cases: []\n", `hooks.test.yaml:1:8: cases: empty`},
 		{"bad received_at", "cases:\n  - {name: a, source: github, payload: {}, received_at: yesterday}\n", `hooks.test.yaml:2:57: received_at: "yesterday" is not an RFC 3339 time`},
 	}

@@ -13,12 +13,13 @@ import (
 
 // answer is what --update writes for a case.
 type answer struct {
+	refused string
 	matched []string
 	plans   map[string][]actions.Plan
 }
 
-// update rewrites the answers of every case in f (match, no_match,
-// actions) from what the rules decided, keeping the inputs, the order of
+// update rewrites the answers of every case in f (refused, match,
+// no_match, actions) from what ingest and the rules decided, keeping the inputs, the order of
 // keys and the comments around them: only the values of those three keys
 // are replaced. no_match keeps the rules it lists that still do not match
 // (it is removed when none is left); actions lists every matched rule.
@@ -28,6 +29,11 @@ func update(f *testFile, answers map[*testCase]answer) error {
 		a, ok := answers[c]
 		if !ok {
 			continue
+		}
+		if a.refused != "" {
+			setKey(c.node, "refused", scalar(a.refused))
+		} else {
+			deleteKey(c.node, "refused")
 		}
 		setKey(c.node, "match", strList(a.matched))
 		flowShortLists(valueOf(c.node, "match"))

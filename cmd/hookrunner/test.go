@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,7 +18,10 @@ func test(args []string, out, stderr io.Writer) error {
 	upd := fs.Bool("update", false, "rewrite the expected answers (match, no_match, actions) from the current results")
 	verbose := fs.Bool("v", false, "list passing cases too")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return exitCode(2) // flag printed the problem and the usage
 	}
 	res, err := ruletest.Run(context.Background(), ruletest.Options{Config: *path, Files: fs.Args(), Update: *upd, Verbose: *verbose, Out: out})
 	if err != nil {
