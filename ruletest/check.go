@@ -38,7 +38,7 @@ func check(c *testCase, out *outcome, red *redact.Redactor) (problems []string, 
 		problems = append(problems, fmt.Sprintf("refused: %q expected, but ingest accepts the request", c.refused))
 	}
 	unknown := func(key, name string, line int) bool {
-		if byName[name] != nil || out.decisions == nil {
+		if byName[name] != nil || out.refused != "" || out.handshake != "" {
 			return false // without decisions (refused, handshake) no rule is known to be missing
 		}
 		problems = append(problems, fmt.Sprintf("%s (line %d): no rule %q on source %q", key, line, name, c.source))

@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/hookrunner/hookrunner/actions"
+	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/ruleset"
 )
 
@@ -113,8 +114,13 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 				cr.Problems = []string{err.Error()}
 			} else {
 				cr.Problems, cr.Diff = check(c, o, red)
-				answers[c] = answerOf(o)
+				answers[c] = answerOf(o, red)
 			}
+			// What a case reports may quote the payload or the config.
+			for i, p := range cr.Problems {
+				cr.Problems[i] = red.String(p)
+			}
+			cr.Diff = red.String(cr.Diff)
 			cr.Passed = len(cr.Problems) == 0
 			if _, answered := answers[c]; !cr.Passed && opts.Update && answered {
 				// --update: the difference is the new expectation.
@@ -162,8 +168,10 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-func answerOf(o *outcome) answer {
-	a := answer{refused: o.refused, plans: map[string][]actions.Plan{}}
+// answerOf is what --update writes for an outcome, redacted (the plans
+// already are).
+func answerOf(o *outcome, red *redact.Redactor) answer {
+	a := answer{refused: red.String(o.refused), plans: map[string][]actions.Plan{}}
 	for _, d := range o.decisions {
 		if d.Matched {
 			a.matched = append(a.matched, d.Rule)
