@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -60,19 +61,19 @@ func check(c *testCase, out *outcome, red *redact.Redactor) (problems []string, 
 	}
 	if c.match != nil {
 		for i, name := range c.match.names {
-			if !unknown("match", name, c.match.lines[i]) && !contains(matched, name) {
+			if !unknown("match", name, c.match.lines[i]) && !slices.Contains(matched, name) {
 				missing(name)
 			}
 		}
 		for _, name := range matched {
-			if !contains(c.match.names, name) {
+			if !slices.Contains(c.match.names, name) {
 				problems = append(problems, fmt.Sprintf("unexpected match: %s (match: does not list it)", name))
 			}
 		}
 	}
 	if c.noMatch != nil {
 		for i, name := range c.noMatch.names {
-			if !unknown("no_match", name, c.noMatch.lines[i]) && contains(matched, name) {
+			if !unknown("no_match", name, c.noMatch.lines[i]) && slices.Contains(matched, name) {
 				problems = append(problems, fmt.Sprintf("unexpected match: %s (no_match lists it)", name))
 			}
 		}
@@ -83,7 +84,7 @@ func check(c *testCase, out *outcome, red *redact.Redactor) (problems []string, 
 		}
 		d := byName[ra.rule]
 		if d == nil || !d.Matched {
-			if c.match == nil || !contains(c.match.names, ra.rule) {
+			if c.match == nil || !slices.Contains(c.match.names, ra.rule) {
 				problems = append(problems, fmt.Sprintf("actions: %s did not match, so it runs nothing", ra.rule))
 			}
 			continue
@@ -127,7 +128,7 @@ func answers(c *testCase, out *outcome, matched []string, byName map[string]*rul
 	if c.noMatch != nil {
 		var still []string
 		for _, n := range c.noMatch.names {
-			if !contains(matched, n) {
+			if !slices.Contains(matched, n) {
 				still = append(still, n)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -207,7 +208,7 @@ func (p *parser) keys(m *yaml.Node, known []string, each func(k, v *yaml.Node)) 
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
 		switch {
-		case !contains(known, k.Value):
+		case !slices.Contains(known, k.Value):
 			p.add(k, fmt.Sprintf("unknown key %q%s", k.Value, config.Suggest(k.Value, append([]string(nil), known...))))
 		case seen[k.Value]:
 			p.add(k, fmt.Sprintf("key %q given twice", k.Value))
@@ -216,15 +217,6 @@ func (p *parser) keys(m *yaml.Node, known []string, each func(k, v *yaml.Node)) 
 			each(k, v)
 		}
 	}
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *parser) parseCase(n *yaml.Node) *testCase {
@@ -301,7 +293,7 @@ func (p *parser) parseCase(n *yaml.Node) *testCase {
 	}
 	if c.match != nil && c.noMatch != nil {
 		for i, name := range c.noMatch.names {
-			if contains(c.match.names, name) {
+			if slices.Contains(c.match.names, name) {
 				p.errs = append(p.errs, &Error{File: p.file, Line: c.noMatch.lines[i], Msg: fmt.Sprintf("no_match: %q is also in match", name)})
 			}
 		}
@@ -403,7 +395,7 @@ func (p *parser) names(n *yaml.Node, key string) *nameList {
 		if !p.decode(e, key, &s) {
 			continue
 		}
-		if contains(l.names, s) {
+		if slices.Contains(l.names, s) {
 			p.add(e, fmt.Sprintf("%s: %q listed twice", key, s))
 			continue
 		}

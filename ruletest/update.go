@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 
@@ -40,7 +41,7 @@ func update(f *testFile, answers map[*testCase]answer) error {
 		if c.noMatch != nil {
 			var still []string
 			for _, n := range c.noMatch.names {
-				if !contains(a.matched, n) {
+				if !slices.Contains(a.matched, n) {
 					still = append(still, n)
 				}
 			}
