@@ -177,7 +177,11 @@ func project(p actions.Plan, keys []planKey) *yaml.Node {
 		}
 		kind := reflect.ValueOf(p).FieldByNameFunc(func(n string) bool { return strings.EqualFold(n, k.name) })
 		if kind.IsNil() {
-			addPair(m, k.name, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"})
+			if p.Error != "" { // the action would refuse the event: say why
+				addPair(m, "error", scalar(p.Error))
+			} else {
+				addPair(m, k.name, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"})
+			}
 			continue
 		}
 		fields := mapping()

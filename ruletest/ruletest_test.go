@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,6 +170,32 @@ func TestRun(t *testing.T) {
 `},
 		{name: "refusal expected, request accepted", file: strings.Replace(passing, "payload_file: push.json", "payload_file: push.json\n    refused: '400'", 1), failed: 1,
 			want: []string{`refused: "400" expected, but ingest accepts the request`, "-refused: \"400\"", "+refused: \"\""}},
+		{name: "form body decoded as ingest decodes it", file: `cases:
+  - name: a form post
+    source: github
+    event: push
+    headers: {Content-Type: application/x-www-form-urlencoded}
+    payload: payload=` + url.QueryEscape(pushMain) + `
+    match: [deploy, notify]
+    actions:
+      deploy: [{shell: {argv: [/opt/deploy.sh, abc123, "[REDACTED]"], env: {PUSHER: ada, SHA: abc123}}}]
+`},
+		{name: "multipart body decoded as ingest decodes it", file: `cases:
+  - name: a multipart post
+    source: github
+    event: push
+    headers: {Content-Type: multipart/form-data; boundary=XyZ}
+    payload: "--XyZ\r\nContent-Disposition: form-data; name=\"ref\"\r\n\r\nrefs/heads/main\r\n--XyZ\r\nContent-Disposition: form-data; name=\"after\"\r\n\r\nfed789\r\n--XyZ--\r\n"
+    match: [deploy, notify]
+`},
+		{name: "an action that cannot render shows why", file: `cases:
+  - name: no pusher
+    source: github
+    event: push
+    payload: {ref: refs/heads/main, after: abc123, repository: {full_name: acme/api}}
+    actions:
+      deploy: [{shell: {argv: [/opt/deploy.sh, abc123, "[REDACTED]"]}}]
+`, failed: 1, want: []string{"+    - error: 'env.PUSHER:"}},
 		{name: "crm plan", file: `cases:
   - name: a customer
     source: stripe
