@@ -37,6 +37,9 @@ func TestSchemaInSync(t *testing.T) {
 			t.Errorf("rule schema lacks %s", k)
 		}
 	}
+	if tests, ok := s["properties"].(map[string]any)["tests"].(map[string]any); !ok || tests["type"] != "array" {
+		t.Errorf("schema lacks tests: a list of files (%v)", tests)
+	}
 	if _, ok := rule["trigger_rule"]; ok {
 		t.Error("schema accepts trigger_rule")
 	}

@@ -64,6 +64,9 @@ func TestParseErrors(t *testing.T) {
 		{"admin host with port", base + "\nadmin: { hosts: [\"hookrunner.internal:8081\"] }\n", nil, []string{`admin.hosts[0]: invalid host name "hookrunner.internal:8081"`}},
 		{"admin host wildcard", base + "\nadmin: { hosts: [ok.example, \"*.example\"] }\n", nil, []string{`admin.hosts[1]: invalid host name`}},
 		{"admin host url", base + "\nadmin: { hosts: [\"http://a.example\"] }\n", nil, []string{`admin.hosts[0]`}},
+		{"empty tests file", base + "\ntests: [\"\"]\n", nil, []string{`tests[0]: empty file name`}},
+		{"bad tests pattern", base + "\ntests: [\"cases/[a.yaml\"]\n", nil, []string{`tests[0]: bad pattern "cases/[a.yaml"`}},
+		{"tests in an unknown form", base + "\ntests: { file: a.yaml }\n", nil, []string{`tests`}},
 		{"per-ip cap below -1", base + "\nserver: { max_conns_per_ip: -2 }\n", nil, []string{`server.max_conns_per_ip: must be a positive number, or -1`}},
 	}
 	for _, tt := range tests {

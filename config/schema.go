@@ -15,6 +15,10 @@ type File struct {
 	// Include lists files (globs, relative to this file) whose sources and
 	// rules are merged in, e.g. ["hooks.d/*.yaml"].
 	Include []string `koanf:"include" json:"include,omitempty"`
+	// Tests lists the rule test files (globs, relative to this file) that
+	// `hookrunner test` runs; without it, <name>.test.yaml beside this
+	// file (hooks.test.yaml for hooks.yaml). The server never reads them.
+	Tests []string `koanf:"tests" json:"tests,omitempty"`
 }
 
 // included is what an included file may hold.

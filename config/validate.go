@@ -122,6 +122,13 @@ func (c *Config) validate(errs *Errors) {
 			validateDecrypt(p+".decrypt", src, errs)
 		}
 	}
+	for i, t := range c.Tests {
+		if strings.TrimSpace(t) == "" {
+			errs.Add(fmt.Sprintf("tests[%d]", i), "empty file name")
+		} else if _, err := filepath.Match(t, ""); err != nil {
+			errs.Add(fmt.Sprintf("tests[%d]", i), "bad pattern %q: %v", t, err)
+		}
+	}
 	seen := map[string]int{}
 	for i, r := range c.Rules {
 		file, p := c.RulePath(i)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hookrunner/hookrunner/actions"
 	"github.com/hookrunner/hookrunner/expression"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/payload"
@@ -20,6 +21,9 @@ type Decision struct {
 	Terms   []expression.Term `json:"terms,omitempty"`
 	// Actions are the actions that would run, fully rendered.
 	Actions []string `json:"actions,omitempty"`
+	// Plans are the same actions field by field (argv, env, URL, body…),
+	// what rule tests compare.
+	Plans []actions.Plan `json:"plans,omitempty"`
 }
 
 // Explain decides every rule of the source for env, with reasons. It runs
@@ -84,6 +88,7 @@ func (src *Source) Explain(env *expression.Env) []Decision {
 					desc = fmt.Sprintf("%s: cannot render: %v", s.Kind, err)
 				}
 				d.Actions = append(d.Actions, fmt.Sprintf("[%d] %s", i, desc))
+				d.Plans = append(d.Plans, actions.PlanOf(s.Action, &renv))
 			}
 		}
 		out = append(out, d)
@@ -92,8 +97,8 @@ func (src *Source) Explain(env *expression.Env) []Decision {
 }
 
 // Redacted returns the decisions with every secret r knows (and every
-// credential its rules recognise) replaced: reasons, compared values and
-// rendered actions may all quote one.
+// credential its rules recognise) replaced: reasons, compared values,
+// rendered actions and their plans may all quote one.
 func Redacted(r *redact.Redactor, ds []Decision) []Decision {
 	out := make([]Decision, len(ds))
 	for i, d := range ds {
@@ -119,6 +124,13 @@ func Redacted(r *redact.Redactor, ds []Decision) []Decision {
 				acts[j] = r.String(a)
 			}
 			d.Actions = acts
+		}
+		if d.Plans != nil {
+			plans := make([]actions.Plan, len(d.Plans))
+			for j, p := range d.Plans {
+				plans[j] = p.Redacted(r)
+			}
+			d.Plans = plans
 		}
 		out[i] = d
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,7 +91,10 @@ type Action struct {
 	d      driver
 }
 
-var _ actions.Action = (*Action)(nil)
+var (
+	_ actions.Action  = (*Action)(nil)
+	_ actions.Planner = (*Action)(nil)
+)
 
 func init() {
 	actions.Register(actions.Info{Name: "crm", Config: Config{}, New: build})
@@ -233,4 +237,26 @@ func (a *Action) Describe(env *expression.Env) (string, error) {
 		fmt.Fprintf(&b, "\n    %s = %s", n, expression.Stringify(rec.Values[n]))
 	}
 	return b.String(), nil
+}
+
+// Plan implements actions.Planner: the driver, the table (sql) or object
+// (hubspot, salesforce), the key and every field's value as text.
+func (a *Action) Plan(env *expression.Env) (actions.Plan, error) {
+	rec, err := a.render(env)
+	if err != nil {
+		return actions.Plan{}, err
+	}
+	p := &actions.CRMPlan{Driver: a.cfg.Driver, Key: append([]string(nil), rec.Key...), Fields: make(map[string]string, len(a.names))}
+	if a.cfg.Driver == "sql" {
+		p.Table = a.cfg.Table
+	} else {
+		p.Object = a.cfg.Object
+	}
+	for _, n := range a.names {
+		p.Fields[n] = expression.Stringify(rec.Values[n])
+	}
+	if rec.Version != nil {
+		p.OnlyIfNewer = strconv.FormatFloat(*rec.Version, 'f', -1, 64)
+	}
+	return actions.Plan{CRM: p}, nil
 }

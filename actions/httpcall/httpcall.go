@@ -52,7 +52,10 @@ type HTTP struct {
 	jsonCT bool
 }
 
-var _ actions.Action = (*HTTP)(nil)
+var (
+	_ actions.Action  = (*HTTP)(nil)
+	_ actions.Planner = (*HTTP)(nil)
+)
 
 func init() {
 	actions.Register(actions.Info{Name: "http", Config: HTTPConfig{}, New: newHTTP})
@@ -172,6 +175,29 @@ func (h *HTTP) Describe(env *expression.Env) (string, error) {
 		b.WriteString("\n    body: (the event's raw body)")
 	}
 	return b.String(), nil
+}
+
+// Plan implements actions.Planner: method, URL (credentials dropped),
+// headers (credential headers masked) and body.
+func (h *HTTP) Plan(env *expression.Env) (actions.Plan, error) {
+	r, err := h.render(env, nil)
+	if err != nil {
+		return actions.Plan{}, err
+	}
+	p := &actions.HTTPPlan{Method: h.cfg.Method, URL: actions.SafeURL(r.url), RawBody: h.body == nil}
+	if len(r.headers) > 0 {
+		p.Headers = make(map[string]string, len(r.headers))
+		for k, v := range r.headers {
+			if redact.IsSecretHeader(k) {
+				v = redact.Mask
+			}
+			p.Headers[k] = v
+		}
+	}
+	if h.body != nil {
+		p.Body = string(r.body)
+	}
+	return actions.Plan{HTTP: p}, nil
 }
 
 func (h *HTTP) success(code int) bool {

@@ -60,7 +60,10 @@ type Shell struct {
 	home  string
 }
 
-var _ actions.Action = (*Shell)(nil)
+var (
+	_ actions.Action  = (*Shell)(nil)
+	_ actions.Planner = (*Shell)(nil)
+)
 
 func init() {
 	actions.Register(actions.Info{Name: "shell", Config: ShellConfig{}, New: newShell})
@@ -160,19 +163,29 @@ func (s *Shell) render(env *expression.Env) ([]string, []string, error) {
 		"HOOKRUNNER_RUN_ID=" + env.RunID,
 		"HOOKRUNNER_ATTEMPT=" + strconv.Itoa(env.Attempt),
 	}
+	own, err := s.renderEnv(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return argv, append(vars, own...), nil
+}
+
+// renderEnv renders what env: sets, as NAME=value in name order.
+func (s *Shell) renderEnv(env *expression.Env) ([]string, error) {
 	keys := make([]string, 0, len(s.env))
 	for k := range s.env {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	vars := make([]string, 0, len(keys))
 	for _, k := range keys {
 		v, err := s.env[k].Render(env)
 		if err != nil {
-			return nil, nil, fmt.Errorf("env.%s: %w", k, err)
+			return nil, fmt.Errorf("env.%s: %w", k, err)
 		}
 		vars = append(vars, k+"="+v)
 	}
-	return argv, vars, nil
+	return vars, nil
 }
 
 func pathOr(p string) string {
@@ -200,6 +213,33 @@ func (s *Shell) Describe(env *expression.Env) (string, error) {
 		q[i] = strconv.Quote(a)
 	}
 	return "shell [" + strings.Join(q, " ") + "] in " + s.dir, nil
+}
+
+// Plan implements actions.Planner: the argv, the working directory, what
+// env: sets and what goes to standard input.
+func (s *Shell) Plan(env *expression.Env) (actions.Plan, error) {
+	argv, _, err := s.render(env)
+	if err != nil {
+		return actions.Plan{}, err
+	}
+	p := &actions.ShellPlan{Argv: argv, Dir: s.dir, StdinBody: s.cfg.Stdin == "body"}
+	own, err := s.renderEnv(env)
+	if err != nil {
+		return actions.Plan{}, err
+	}
+	if len(own) > 0 {
+		p.Env = make(map[string]string, len(own))
+		for _, kv := range own {
+			k, v, _ := strings.Cut(kv, "=")
+			p.Env[k] = v
+		}
+	}
+	if s.stdin != nil {
+		if p.Stdin, err = s.stdin.Render(env); err != nil {
+			return actions.Plan{}, fmt.Errorf("stdin: %w", err)
+		}
+	}
+	return actions.Plan{Shell: p}, nil
 }
 
 // pipeWaitDelay bounds how long Wait keeps reading output after the

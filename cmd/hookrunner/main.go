@@ -15,6 +15,7 @@ const usage = `hookrunner — receive, verify, store and act on webhooks
 Usage:
   hookrunner serve    --config hooks.yaml [--watch=true]
   hookrunner validate --config hooks.yaml
+  hookrunner test     --config hooks.yaml [--update] [-v] [TEST_FILE...]   (rule tests: hooks.test.yaml)
   hookrunner explain  --config hooks.yaml --source S [--event E] --payload P.json [--header K:V]... | --event-id ID
   hookrunner send     --config hooks.yaml --source S [--event E] [--payload P.json] [--url URL]
   hookrunner events   --config hooks.yaml [--source S] [--event E] [--since 1h] [--limit N] [ID]
@@ -51,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serve(rest, stderr)
 	case "validate":
 		err = validate(rest, out)
+	case "test":
+		err = test(rest, out, stderr)
 	case "explain":
 		err = explain(rest, out)
 	case "send":

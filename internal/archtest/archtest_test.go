@@ -42,6 +42,8 @@ var rules = []rule{
 	{pkg: "app", may: []string{"server", "engine", "ruleset", "payload", "config", "expression", "providers/...", "actions/...", "store/...", "importer", "internal/..."}},
 	{pkg: "importer", may: []string{"config", "expression", "providers", "internal/..."}},
 	{pkg: "sender", may: []string{"ruleset", "providers/...", "store", "internal/..."}},
+	// ruletest: rule tests (`hookrunner test`); decides with ruleset, runs nothing.
+	{pkg: "ruletest", may: []string{"ruleset", "payload", "config", "expression", "providers", "providers/decrypt", "actions", "internal/..."}},
 	{pkg: "server", may: []string{"engine", "ruleset", "payload", "config", "expression", "providers", "store", "internal/..."}},
 	// engine and ruleset: registries and interfaces only, never a concrete
 	// action or provider (those are registered from cmd/hookrunner/imports.go).

@@ -192,7 +192,9 @@ func (r *Redactor) String(s string) string {
 	if strings.IndexByte(s, ':') >= 0 {
 		s = headerLineRe.ReplaceAllStringFunc(s, func(m string) string {
 			sm := headerLineRe.FindStringSubmatch(m)
-			if IsSignatureHeader(sm[1]) || strings.TrimSpace(sm[3]) == Mask {
+			// A value already masked stays as written, quotes and all
+			// (YAML output: Authorization: '[REDACTED]').
+			if IsSignatureHeader(sm[1]) || strings.Trim(strings.TrimSpace(sm[3]), `'"`) == Mask {
 				return m
 			}
 			return sm[1] + sm[2] + Mask

@@ -100,6 +100,7 @@ func TestString(t *testing.T) {
 		{`{"token": "abc", "name": "x"}`, `{"token": "[REDACTED]", "name": "x"}`},
 		{"> Authorization: Bearer abc.def.ghi\n< HTTP/1.1 200", "> Authorization: [REDACTED]\n< HTTP/1.1 200"},
 		{"curl -H 'X-Api-Key: k-123'", "curl -H 'X-Api-Key: [REDACTED]"},
+		{"  Authorization: '[REDACTED]'\n  X-Token: \"[REDACTED]\"", "  Authorization: '[REDACTED]'\n  X-Token: \"[REDACTED]\""},
 		{"sent Bearer eyJhbGciOi.xyz", "sent Bearer [REDACTED]"},
 		{"Bearer token required", "Bearer token required"},
 		{"X-Hub-Signature-256: sha256=00ff", "X-Hub-Signature-256: sha256=00ff"},
