@@ -34,7 +34,7 @@ func init() {
 			ReplayWindow: "—",
 			Link:         "https://support.atlassian.com/bitbucket-cloud/docs/manage-webhooks/",
 		},
-		Samples: samplesOf("bitbucket"), DefaultEvent: "repo-push",
+		Samples: samplesOf("bitbucket"), DefaultEvent: "repo:push",
 	})
 	providers.Register(providers.Info{
 		Name: "bitbucket-server", New: newBitbucketServer,
@@ -46,7 +46,7 @@ func init() {
 			ReplayWindow: "—",
 			Link:         "https://confluence.atlassian.com/bitbucketserver/manage-webhooks-938025878.html",
 		},
-		Samples: samplesOf("bitbucket-server"), DefaultEvent: "repo-refs_changed",
+		Samples: samplesOf("bitbucket-server"), DefaultEvent: "repo:refs_changed",
 	})
 }
 

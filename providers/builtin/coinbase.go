@@ -23,6 +23,6 @@ func init() {
 			ReplayWindow: "—",
 			Link:         "https://docs.cdp.coinbase.com/commerce-onchain/docs/webhooks-security",
 		},
-		Samples: samplesOf("coinbase"), DefaultEvent: "charge-confirmed",
+		Samples: samplesOf("coinbase"), DefaultEvent: "charge:confirmed",
 	})
 }

@@ -30,6 +30,6 @@ func init() {
 			ReplayWindow: "—",
 			Link:         "https://developer.atlassian.com/cloud/jira/platform/webhooks/",
 		},
-		Samples: samplesOf("jira"), DefaultEvent: "issue_created",
+		Samples: samplesOf("jira"), DefaultEvent: "jira:issue_created",
 	})
 }

@@ -211,12 +211,16 @@ func (p *StandardWebhooks) Identify(r *providers.Request, payload any) providers
 }
 
 // Sign implements providers.Signer with the first key that can sign (a whsk_ key
-// signs v1a, a symmetric one v1); webhook-id is kept when set.
-func (p *StandardWebhooks) Sign(r *providers.Request, _ providers.Identity) {
+// signs v1a, a symmetric one v1); webhook-id is kept when set, else it is
+// the delivery id asked for.
+func (p *StandardWebhooks) Sign(r *providers.Request, ident providers.Identity) {
 	if p.signer == nil {
 		return
 	}
 	id := p.header(r, "id")
+	if id == "" {
+		id = ident.DeliveryID
+	}
 	if id == "" {
 		id = "msg_" + strconv.FormatInt(r.Now.UnixNano(), 36)
 	}
