@@ -454,6 +454,9 @@ func TestSignatureSchemesIdentify(t *testing.T) {
 		{"adyen", providers.Settings{Secrets: []string{"0A"}, Username: "u", Password: "p"}, nil, adyenBody("x", "M"), providers.Identity{Event: "AUTHORISATION", DeliveryID: "7914073381342284:AUTHORISATION:true"}},
 		{"dockerhub", providers.Settings{}, nil, `{"push_data":{"pushed_at":1417566161,"tag":"latest"},"repository":{"repo_name":"a/b"}}`, providers.Identity{Event: "push", DeliveryID: "a/b:latest@1417566161"}},
 		{"paystack", providers.Settings{Secrets: []string{"a"}}, nil, `{"event":"charge.success","data":{"id":302961}}`, providers.Identity{Event: "charge.success", DeliveryID: "charge.success/302961"}},
+		{"heroku", providers.Settings{Secrets: []string{"a"}}, nil, `{"action":"update","webhook_metadata":{"attempt":{"id":"a2"},"delivery":{"id":"d1"},"event":{"include":"api:release"}}}`, providers.Identity{Event: "api:release", DeliveryID: "d1"}},
+		{"calendly", providers.Settings{Secrets: []string{"a"}}, nil, `{"event":"invitee.canceled","payload":{"uri":"https://api.calendly.com/x/invitees/I1"}}`, providers.Identity{Event: "invitee.canceled", DeliveryID: "invitee.canceled https://api.calendly.com/x/invitees/I1"}},
+		{"netlify", providers.Settings{Secrets: []string{"netlify-secret-of-32-bytes-or-so!"}}, nil, `{"id":"d1","state":"error"}`, providers.Identity{Event: "error", DeliveryID: "d1/error"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.provider, func(t *testing.T) {
