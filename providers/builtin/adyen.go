@@ -88,27 +88,25 @@ func AdyenHMAC(key []byte, it map[string]any) string {
 	return base64.StdEncoding.EncodeToString(mac(sha256.New, key, []byte(AdyenSigningString(it))))
 }
 
-// adyenItems decodes the notification items, numbers kept as sent.
+// adyenItems decodes the notification items as the payload decoder does
+// (numbers as sent, a repeated key's last value winning whole), so the
+// fields the HMAC is checked over are the fields rules see.
 func adyenItems(body []byte) ([]map[string]any, error) {
-	var b struct {
-		NotificationItems []struct {
-			Item map[string]any `json:"NotificationRequestItem"`
-		} `json:"notificationItems"`
-	}
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	if err := d.Decode(&b); err != nil {
+	v, err := decodeBody(body)
+	if err != nil {
 		return nil, errors.New("body is not an Adyen notification (JSON)")
 	}
-	if len(b.NotificationItems) == 0 {
+	list, _ := field2(v, "notificationItems").([]any)
+	if len(list) == 0 {
 		return nil, errors.New("no notificationItems")
 	}
-	out := make([]map[string]any, 0, len(b.NotificationItems))
-	for _, n := range b.NotificationItems {
-		if n.Item == nil {
+	out := make([]map[string]any, 0, len(list))
+	for _, n := range list {
+		it, ok := field2(n, "NotificationRequestItem").(map[string]any)
+		if !ok {
 			return nil, errors.New("an item has no NotificationRequestItem")
 		}
-		out = append(out, n.Item)
+		out = append(out, it)
 	}
 	return out, nil
 }

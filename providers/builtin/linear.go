@@ -66,16 +66,12 @@ func (p *Linear) verify(r *providers.Request) error {
 	if !ok {
 		return deny("Linear-Signature does not match the body")
 	}
-	// The timestamp is read from the verified body.
-	var b struct {
-		WebhookTimestamp json.Number `json:"webhookTimestamp"`
+	// The timestamp is read from the verified body, as the payload has it.
+	v, err := decodeBody(r.Body)
+	if err != nil {
+		return deny("body is not JSON")
 	}
-	d := json.NewDecoder(bytes.NewReader(r.Body))
-	d.UseNumber()
-	if err := d.Decode(&b); err != nil {
-		return deny("body is not a JSON object with webhookTimestamp")
-	}
-	ms, err := b.WebhookTimestamp.Int64()
+	ms, err := strconv.ParseInt(field(v, "webhookTimestamp"), 10, 64)
 	if err != nil {
 		return deny("missing or malformed webhookTimestamp")
 	}

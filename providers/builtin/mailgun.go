@@ -1,7 +1,6 @@
 package builtin
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -52,31 +51,19 @@ func newMailgun(s providers.Settings) (providers.Provider, error) {
 	return &Mailgun{secrets: s.Secrets, s: s}, nil
 }
 
-type mailgunSig struct {
-	Timestamp json.RawMessage `json:"timestamp"`
-	Token     string          `json:"token"`
-	Signature string          `json:"signature"`
-}
-
-// mailgunFields reads timestamp, token and signature from a JSON body or,
-// for legacy webhooks, from the form.
+// mailgunFields reads timestamp, token and signature from a JSON body's
+// signature object (decoded as the payload is) or, for legacy webhooks,
+// from the form.
 func mailgunFields(r *providers.Request) (ts, token, sig string) {
 	if r.Form != nil {
 		return r.Form.Get("timestamp"), r.Form.Get("token"), r.Form.Get("signature")
 	}
-	var b struct {
-		Signature mailgunSig `json:"signature"`
-	}
-	d := json.NewDecoder(bytes.NewReader(r.Body))
-	d.UseNumber()
-	if d.Decode(&b) != nil {
+	v, err := decodeBody(r.Body)
+	if err != nil {
 		return "", "", ""
 	}
-	ts = string(b.Signature.Timestamp)
-	if s, err := strconv.Unquote(ts); err == nil {
-		ts = s // Mailgun sends the timestamp as a string
-	}
-	return ts, b.Signature.Token, b.Signature.Signature
+	// Mailgun sends the timestamp as a string; a number is read as sent.
+	return field(v, "signature", "timestamp"), field(v, "signature", "token"), field(v, "signature", "signature")
 }
 
 // MailgunSignature is the signature of a timestamp and token.

@@ -178,6 +178,11 @@ func TestSignatureSchemeVectors(t *testing.T) {
 		{name: "mailgun legacy form", provider: "mailgun", settings: providers.Settings{Secrets: []string{"whsec_test"}},
 			headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
 			body:    "event=delivered&timestamp=1700000000&token=a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0&signature=7850c45cee8755e4d7bf5f00905cb83601174c2f0607d5442a6551f99efdd3b5", now: at, ok: true},
+		// A signature split over a repeated "signature" key: the payload
+		// (last copy wins whole) would carry no token, so no dedupe; a
+		// verifier merging the copies would accept it.
+		{name: "mailgun signature split over a repeated key", provider: "mailgun", settings: providers.Settings{Secrets: []string{"whsec_test"}},
+			body: `{"signature":{"timestamp":"1700000000","token":"a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0"},"signature":{"signature":"7850c45cee8755e4d7bf5f00905cb83601174c2f0607d5442a6551f99efdd3b5"}}`, now: at},
 		{name: "mailgun other token", provider: "mailgun", settings: providers.Settings{Secrets: []string{"whsec_test"}},
 			body: `{"signature":{"timestamp":"1700000000","token":"b8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0","signature":"7850c45cee8755e4d7bf5f00905cb83601174c2f0607d5442a6551f99efdd3b5"}}`, now: at},
 		// INPUT = "POST" + "https://example.com/hooks/hubspot?a=b:c" + body + "1700000000000", base64
