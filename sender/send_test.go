@@ -33,8 +33,9 @@ import (
 // a real SQLite store: each provider's sample, signed by BuildSignedRequest
 // as `hookrunner send` signs it, is accepted (Adyen answered "[accepted]");
 // the same request with one byte changed (where the body is signed) and
-// the sample without its signature are answered 401; and the store holds
-// exactly the one accepted event per source, with its event type.
+// the sample without its signature are answered 401; WooCommerce's
+// unsigned activation ping is answered 200; and the store holds exactly
+// the one accepted event per source, with its event type.
 func TestSignatureSchemesThroughServer(t *testing.T) {
 	dir := t.TempDir()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -161,6 +162,13 @@ func TestSignatureSchemesThroughServer(t *testing.T) {
 				changed := bytes.Replace(r.Body, []byte(`"`), []byte(`'`), 1) // one byte
 				if status, answer := post(t, &signedURL, r.Header, changed); status != 401 {
 					t.Fatalf("one byte changed: %d %s, want 401", status, answer)
+				}
+			}
+			if name == "woocommerce" {
+				// The unsigned activation ping: 200, nothing stored (checked below).
+				ping := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+				if status, answer := post(t, target, ping, []byte("webhook_id=42")); status != 200 {
+					t.Fatalf("woocommerce ping: %d %s, want 200", status, answer)
 				}
 			}
 			bare := http.Header{"Content-Type": {"application/json"}}

@@ -146,8 +146,12 @@ func TestSignatureSchemeVectors(t *testing.T) {
 			headers: map[string]string{"X-Signature": "C30AAAD2A622463B42DF2F5F29249E01B3B215998396517CD73B419C69D23723"}, body: body, ok: true},
 		{name: "woocommerce", provider: "woocommerce", settings: providers.Settings{Secrets: []string{"whsec_test"}},
 			headers: map[string]string{"X-WC-Webhook-Signature": "wwqq0qYiRjtC3y9fKSSeAbOyFZmDllF81ztBnGnSNyM="}, body: body, ok: true},
-		{name: "woocommerce unsigned ping", provider: "woocommerce", settings: providers.Settings{Secrets: []string{"whsec_test"}},
-			headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, body: "webhook_id=12"},
+		{name: "woocommerce ping with another field", provider: "woocommerce", settings: providers.Settings{Secrets: []string{"whsec_test"}},
+			headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, body: "webhook_id=12&status=paid"},
+		{name: "woocommerce ping with a non-numeric id", provider: "woocommerce", settings: providers.Settings{Secrets: []string{"whsec_test"}},
+			headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, body: "webhook_id=12x"},
+		{name: "woocommerce json without signature", provider: "woocommerce", settings: providers.Settings{Secrets: []string{"whsec_test"}},
+			headers: map[string]string{"Content-Type": "application/json"}, body: `{"webhook_id":"12"}`},
 		{name: "coinbase", provider: "coinbase", settings: providers.Settings{Secrets: []string{"whsec_test"}},
 			headers: map[string]string{"X-CC-Webhook-Signature": "c30aaad2a622463b42df2f5f29249e01b3b215998396517cd73b419c69d23723"}, body: body, ok: true},
 		{name: "jira", provider: "jira", settings: providers.Settings{Secrets: []string{"whsec_test"}},
@@ -546,5 +550,29 @@ func TestDockerHubOpenAndToken(t *testing.T) {
 	}
 	if c, err := tok.Verify(r); err != nil || !c.Query || c.Scope != providers.ScopeBody {
 		t.Fatalf("token: %v %v", c, err)
+	}
+}
+
+// WooCommerce's unsigned activation ping (class-wc-webhook.php
+// deliver_ping: body "webhook_id=<id>", no signature, wants 200) is
+// answered by the handshake and vouches for nothing; the same body with a
+// bad signature is refused.
+func TestWooCommercePing(t *testing.T) {
+	p := mustNew(t, "woocommerce", providers.Settings{Secrets: []string{"wc"}})
+	r := req(map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "webhook_id=42", time.Now())
+	c, err := p.Verify(r)
+	if err != nil || c.Scope != providers.ScopeNone {
+		t.Fatalf("ping: %v %v", c, err)
+	}
+	status, _, _, ok := p.(providers.Handshaker).Handshake(r, nil)
+	if !ok || status != 200 {
+		t.Fatalf("ping not answered 200: %d %v", status, ok)
+	}
+	r.Header.Set("X-WC-Webhook-Signature", "AAAA")
+	if _, err := p.Verify(r); !errors.Is(err, providers.ErrUnauthorized) {
+		t.Fatalf("ping shape with a bad signature: %v", err)
+	}
+	if _, _, _, ok := p.(providers.Handshaker).Handshake(r, nil); ok {
+		t.Fatal("a signed request answered as a ping")
 	}
 }
