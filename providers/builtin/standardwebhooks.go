@@ -82,13 +82,12 @@ func newSvix(s providers.Settings) (providers.Provider, error) {
 	return p, nil
 }
 
-// header reads one of the id, timestamp and signature headers: under the
-// provider's names, else the standard ones.
+// header reads one of the id, timestamp and signature headers. svix reads
+// the three svix-* headers when all are present, else the three webhook-*
+// ones, never a mix (as Svix's libraries do).
 func (p *StandardWebhooks) header(r *providers.Request, name string) string {
-	if p.prefix == "svix" {
-		if v := r.Header.Get("svix-" + name); v != "" {
-			return v
-		}
+	if p.prefix == "svix" && r.Header.Get("svix-id") != "" && r.Header.Get("svix-timestamp") != "" && r.Header.Get("svix-signature") != "" {
+		return r.Header.Get("svix-" + name)
 	}
 	return r.Header.Get("webhook-" + name)
 }
