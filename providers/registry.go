@@ -115,8 +115,9 @@ func All() []Info {
 }
 
 // Sample returns the named provider's sample body for an event ("" for its
-// DefaultEvent). Slashes in event names (orders/create) map to dashes in
-// file names; "Push Hook" style names to their first word, lower-cased.
+// DefaultEvent). Slashes and colons in event names (orders/create,
+// repo:push) map to dashes in file names; "Push Hook" style names to their
+// first word, lower-cased.
 func Sample(provider, event string) ([]byte, error) {
 	info, ok := Lookup(provider)
 	if !ok {
@@ -126,7 +127,8 @@ func Sample(provider, event string) ([]byte, error) {
 		event = info.DefaultEvent
 	}
 	if info.Samples != nil {
-		names := []string{event, strings.ReplaceAll(event, "/", "-"), strings.ToLower(strings.Fields(event + " x")[0])}
+		dashed := strings.NewReplacer("/", "-", ":", "-").Replace(event)
+		names := []string{event, dashed, strings.ToLower(strings.Fields(event + " x")[0])}
 		for _, n := range names {
 			for _, ext := range []string{".json", ".form", ".xml"} {
 				if b, err := fs.ReadFile(info.Samples, n+ext); err == nil {

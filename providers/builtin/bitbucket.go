@@ -11,7 +11,12 @@ import (
 // X-Hub-Signature — GitHub's old SHA-1 header name carrying SHA-256. Event:
 // X-Event-Key ("repo:push"); delivery: X-Request-UUID (Cloud) or
 // X-Request-Id (Data Center).
-type Bitbucket struct{ secrets []string }
+// bitbucket-server is the same scheme under Data Center's name, signing
+// with X-Request-Id.
+type Bitbucket struct {
+	secrets  []string
+	idHeader string
+}
 
 var (
 	_ providers.Provider = (*Bitbucket)(nil)
@@ -29,15 +34,34 @@ func init() {
 			ReplayWindow: "—",
 			Link:         "https://support.atlassian.com/bitbucket-cloud/docs/manage-webhooks/",
 		},
-		Samples: samplesOf("bitbucket"), DefaultEvent: "repo-push",
+		Samples: samplesOf("bitbucket"), DefaultEvent: "repo:push",
 	})
+	providers.Register(providers.Info{
+		Name: "bitbucket-server", New: newBitbucketServer,
+		Doc: providers.Doc{
+			Verification: "`X-Hub-Signature` `sha256=` HMAC (Bitbucket Server / Data Center)",
+			Handshake:    "—",
+			Event:        "`X-Event-Key` (`diagnostics:ping` for the test button)",
+			DeliveryID:   "`X-Request-Id`",
+			ReplayWindow: "—",
+			Link:         "https://confluence.atlassian.com/bitbucketserver/manage-webhooks-938025878.html",
+		},
+		Samples: samplesOf("bitbucket-server"), DefaultEvent: "repo:refs_changed",
+	})
+}
+
+func newBitbucketServer(s providers.Settings) (providers.Provider, error) {
+	if err := requireSecret(s); err != nil {
+		return nil, err
+	}
+	return &Bitbucket{secrets: s.Secrets, idHeader: "X-Request-Id"}, nil
 }
 
 func newBitbucket(s providers.Settings) (providers.Provider, error) {
 	if err := requireSecret(s); err != nil {
 		return nil, err
 	}
-	return &Bitbucket{secrets: s.Secrets}, nil
+	return &Bitbucket{secrets: s.Secrets, idHeader: "X-Request-UUID"}, nil
 }
 
 // Verify implements providers.Provider.
@@ -57,6 +81,6 @@ func (b *Bitbucket) Identify(r *providers.Request, _ any) providers.Identity {
 // Sign implements providers.Signer.
 func (b *Bitbucket) Sign(r *providers.Request, id providers.Identity) {
 	setIf(r.Header, "X-Event-Key", id.Event)
-	setIf(r.Header, "X-Request-UUID", id.DeliveryID)
+	setIf(r.Header, b.idHeader, id.DeliveryID)
 	r.Header.Set("X-Hub-Signature", "sha256="+hex.EncodeToString(mac(sha256.New, []byte(b.secrets[0]), r.Body)))
 }

@@ -21,10 +21,17 @@ import (
 // "whsk_" secret key both signs and checks them. Versions a key does not
 // use are ignored. The timestamp must be within the tolerance (5m by
 // default) either way. Event: the body's "type"; delivery: webhook-id.
+//
+// svix is the same implementation under Svix's name (Clerk, Resend and the
+// other senders that deliver through Svix): it reads svix-id,
+// svix-timestamp and svix-signature, falling back to the webhook-* names
+// as Svix's libraries do, and signs with the svix-* names.
 type StandardWebhooks struct {
 	keys   []swKey
 	signer *swKey
 	s      providers.Settings
+	// prefix names the headers: "webhook" or "svix".
+	prefix string
 }
 
 // swKey is one configured key: an HMAC key (v1) or an ed25519 key (v1a).
@@ -52,13 +59,44 @@ func init() {
 		},
 		Samples: samplesOf("standardwebhooks"), DefaultEvent: "invoice.paid",
 	})
+	providers.Register(providers.Info{
+		Name: "svix", New: newSvix,
+		Doc: providers.Doc{
+			Verification: "`standardwebhooks` under Svix's names: `svix-signature` over `svix-id.svix-timestamp.body` (`webhook-*` names also read), `whsec_` key (Clerk, Resend…)",
+			Handshake:    "—",
+			Event:        "body `type`",
+			DeliveryID:   "`svix-id`",
+			ReplayWindow: "`tolerance` (5m)",
+			Link:         "https://docs.svix.com/receiving/verifying-payloads/how-manual",
+		},
+		Samples: samplesOf("svix"), DefaultEvent: "user.created",
+	})
+}
+
+func newSvix(s providers.Settings) (providers.Provider, error) {
+	p, err := newStandardWebhooks(s)
+	if err != nil {
+		return nil, err
+	}
+	p.(*StandardWebhooks).prefix = "svix"
+	return p, nil
+}
+
+// header reads one of the id, timestamp and signature headers. svix reads
+// the three svix-* headers when all are present, else the three webhook-*
+// ones, never a mix (as Svix's libraries do).
+func (p *StandardWebhooks) header(r *providers.Request, name string) string {
+	if p.prefix == "svix" && r.Header.Get("svix-id") != "" && r.Header.Get("svix-timestamp") != "" && r.Header.Get("svix-signature") != "" {
+		return r.Header.Get("svix-" + name)
+	}
+	return r.Header.Get("webhook-" + name)
 }
 
 func newStandardWebhooks(s providers.Settings) (providers.Provider, error) {
 	if err := requireSecret(s); err != nil {
 		return nil, err
 	}
-	p := &StandardWebhooks{s: s}
+	p := &StandardWebhooks{s: s, prefix: "webhook"}
 	for _, sec := range s.Secrets {
 		k, err := parseSWKey(sec)
 		if err != nil {
@@ -125,11 +163,11 @@ func (p *StandardWebhooks) Verify(r *providers.Request) (providers.Coverage, err
 }
 
 func (p *StandardWebhooks) verify(r *providers.Request) error {
-	id := r.Header.Get("webhook-id")
+	id := p.header(r, "id")
 	if id == "" {
-		return deny("missing webhook-id header")
+		return deny("missing %s-id header", p.prefix)
 	}
-	sec, err := checkTimestamp(r.Header.Get("webhook-timestamp"), r.Now, p.s.Tolerance)
+	sec, err := checkTimestamp(p.header(r, "timestamp"), r.Now, p.s.Tolerance)
 	if err != nil {
 		return err
 	}
@@ -137,7 +175,7 @@ func (p *StandardWebhooks) verify(r *providers.Request) error {
 	// reference libraries format it.
 	signed := []byte(id + "." + strconv.FormatInt(sec, 10) + ".")
 	found := false
-	for _, item := range strings.Fields(r.Header.Get("webhook-signature")) {
+	for _, item := range strings.Fields(p.header(r, "signature")) {
 		v, enc, ok := strings.Cut(item, ",")
 		if !ok || v != "v1" && v != "v1a" {
 			continue
@@ -161,33 +199,37 @@ func (p *StandardWebhooks) verify(r *providers.Request) error {
 		}
 	}
 	if !found {
-		return deny("webhook-signature has no v1 or v1a signature")
+		return deny("%s-signature has no v1 or v1a signature", p.prefix)
 	}
-	return deny("no signature in webhook-signature matches a configured key")
+	return deny("no signature in %s-signature matches a configured key", p.prefix)
 }
 
 // Identify implements providers.Provider.
 func (p *StandardWebhooks) Identify(r *providers.Request, payload any) providers.Identity {
-	return providers.Identity{Event: field(payload, "type"), DeliveryID: r.Header.Get("webhook-id")}
+	return providers.Identity{Event: field(payload, "type"), DeliveryID: p.header(r, "id")}
 }
 
 // Sign implements providers.Signer with the first key that can sign (a whsk_ key
-// signs v1a, a symmetric one v1); webhook-id is kept when set.
-func (p *StandardWebhooks) Sign(r *providers.Request, _ providers.Identity) {
+// signs v1a, a symmetric one v1); webhook-id is kept when set, else it is
+// the delivery id asked for.
+func (p *StandardWebhooks) Sign(r *providers.Request, ident providers.Identity) {
 	if p.signer == nil {
 		return
 	}
-	id := r.Header.Get("webhook-id")
+	id := p.header(r, "id")
+	if id == "" {
+		id = ident.DeliveryID
+	}
 	if id == "" {
 		id = "msg_" + strconv.FormatInt(r.Now.UnixNano(), 36)
-		r.Header.Set("webhook-id", id)
 	}
+	r.Header.Set(p.prefix+"-id", id)
 	ts := strconv.FormatInt(r.Now.Unix(), 10)
-	r.Header.Set("webhook-timestamp", ts)
+	r.Header.Set(p.prefix+"-timestamp", ts)
 	content := append([]byte(id+"."+ts+"."), r.Body...)
 	if p.signer.priv != nil {
-		r.Header.Set("webhook-signature", "v1a,"+base64.StdEncoding.EncodeToString(ed25519.Sign(p.signer.priv, content)))
+		r.Header.Set(p.prefix+"-signature", "v1a,"+base64.StdEncoding.EncodeToString(ed25519.Sign(p.signer.priv, content)))
 		return
 	}
-	r.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac(sha256.New, p.signer.hmac, content)))
+	r.Header.Set(p.prefix+"-signature", "v1,"+base64.StdEncoding.EncodeToString(mac(sha256.New, p.signer.hmac, content)))
 }
