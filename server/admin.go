@@ -356,39 +356,17 @@ func (a *Admin) getEvent(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
-// ErrAmbiguous is a short id that more than one event ends with.
-var ErrAmbiguous = errors.New("more than one event has this short id")
-
-// resolveEvent turns a short id (the tail of an event id, store.ShortID)
-// into the id of the one event it names; a full id is returned as is.
+// resolveEvent turns a short id into the id of the one event it names
+// (store.ResolveEventID).
 func (a *Admin) resolveEvent(ctx context.Context, id string) (string, error) {
-	if len(id) >= 36 || !store.IsIDPart(id) {
-		return id, nil
-	}
-	evs, err := a.Engine.ListEvents(ctx, store.EventFilter{Search: id, Limit: 10})
-	if err != nil {
-		return "", err
-	}
-	var ids []string
-	for _, ev := range evs {
-		if strings.HasSuffix(ev.ID, strings.ToLower(id)) {
-			ids = append(ids, ev.ID)
-		}
-	}
-	switch len(ids) {
-	case 0:
-		return "", fmt.Errorf("event %s: %w", id, store.ErrNotFound)
-	case 1:
-		return ids[0], nil
-	}
-	return "", fmt.Errorf("event %s: %w: %s", id, ErrAmbiguous, strings.Join(ids, ", "))
+	return store.ResolveEventID(ctx, a.Engine, id)
 }
 
 func storeFail(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		fail(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, store.ErrNotReplayable), errors.Is(err, ErrAmbiguous):
+	case errors.Is(err, store.ErrNotReplayable), errors.Is(err, store.ErrAmbiguous):
 		fail(w, http.StatusConflict, err.Error())
 	default:
 		fail(w, http.StatusInternalServerError, err.Error())

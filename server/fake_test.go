@@ -112,6 +112,7 @@ func (f *fakeCore) ListEvents(_ context.Context, fl store.EventFilter) ([]*store
 			(fl.Before.IsZero() || ev.ReceivedAt.Before(fl.Before)) && f.hasState(ev.ID, fl.State) && (fl.Search == "" ||
 			strings.Contains(ev.DeliveryID, fl.Search) || strings.Contains(string(ev.Body), fl.Search) ||
 			(store.IsIDPart(fl.Search) && strings.HasSuffix(ev.ID, strings.ToLower(fl.Search)))) &&
+			(fl.IDSuffix == "" || (store.IsIDPart(fl.IDSuffix) && strings.HasSuffix(ev.ID, strings.ToLower(fl.IDSuffix)))) &&
 			(fl.After == nil || ev.ReceivedAt.Before(fl.After.ReceivedAt) || (ev.ReceivedAt.Equal(fl.After.ReceivedAt) && ev.ID < fl.After.ID)) {
 			out = append(out, ev)
 		}

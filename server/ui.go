@@ -312,7 +312,7 @@ type kv struct{ K, V string }
 
 func (u *ui) event(w http.ResponseWriter, r *http.Request) {
 	id, err := u.a.resolveEvent(r.Context(), r.PathValue("id"))
-	if errors.Is(err, ErrAmbiguous) {
+	if errors.Is(err, store.ErrAmbiguous) {
 		// Several events end with this short id: list them.
 		http.Redirect(w, r, "/ui/events?q="+url.QueryEscape(r.PathValue("id")), http.StatusSeeOther)
 		return

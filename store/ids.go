@@ -1,6 +1,10 @@
 package store
 
-import "strings"
+import (
+	"context"
+	"fmt"
+	"strings"
+)
 
 // ShortIDLen is the length of a short id.
 const ShortIDLen = 8
@@ -25,4 +29,34 @@ func IsIDPart(s string) bool {
 		return false
 	}
 	return strings.Trim(strings.ToLower(s), "0123456789abcdef-") == ""
+}
+
+// EventLister is what ResolveEventID reads.
+type EventLister interface {
+	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
+}
+
+// ResolveEventID turns a short id (the tail of an event id, ShortID) into
+// the id of the one event it names: ErrNotFound when none ends with it,
+// ErrAmbiguous (naming them) when several do. A full id, or anything that
+// cannot be an id's tail, is returned as it is.
+func ResolveEventID(ctx context.Context, l EventLister, id string) (string, error) {
+	if len(id) >= 36 || !IsIDPart(id) {
+		return id, nil
+	}
+	evs, err := l.ListEvents(ctx, EventFilter{IDSuffix: id, Limit: 10})
+	if err != nil {
+		return "", err
+	}
+	switch len(evs) {
+	case 0:
+		return "", fmt.Errorf("event %s: %w", id, ErrNotFound)
+	case 1:
+		return evs[0].ID, nil
+	}
+	ids := make([]string, len(evs))
+	for i, ev := range evs {
+		ids[i] = ev.ID
+	}
+	return "", fmt.Errorf("event %s: %w: %s", id, ErrAmbiguous, strings.Join(ids, ", "))
 }

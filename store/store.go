@@ -169,6 +169,9 @@ type EventFilter struct {
 	// Search keeps events whose delivery id or raw body contains it
 	// (case-sensitive), or whose id is it or ends with it (a short id).
 	Search string
+	// IDSuffix keeps events whose id ends with it (a short id, any case;
+	// nothing matches one that is not hex digits and dashes).
+	IDSuffix string
 	// After is a page cursor: only events older than it in list order
 	// (received_at, then id, descending). Keyset pagination: a page costs
 	// the same however deep it is.
@@ -239,6 +242,8 @@ var (
 	ErrLeaseLost = errors.New("lease lost")
 	// ErrNotReplayable is returned when replaying a run that is not dead.
 	ErrNotReplayable = errors.New("only dead or succeeded runs can be replayed")
+	// ErrAmbiguous is a short id that more than one event ends with.
+	ErrAmbiguous = errors.New("more than one event has this short id")
 )
 
 // PollState is what the store keeps for a poll source.

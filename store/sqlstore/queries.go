@@ -235,6 +235,13 @@ func (q *queries) listEvents(f store.EventFilter) (string, []any) {
 		}
 		w.addN("("+strings.Join(conds, " OR ")+")", args...)
 	}
+	if f.IDSuffix != "" {
+		if !store.IsIDPart(f.IDSuffix) {
+			w.addN("1 = 0") // no id ends with it
+		} else {
+			w.add("id LIKE ?", "%"+strings.ToLower(f.IDSuffix))
+		}
+	}
 	if c := f.After; c != nil {
 		at := nanos(c.ReceivedAt)
 		w.addN("(received_at < ? OR (received_at = ? AND id < ?))", at, at, c.ID)

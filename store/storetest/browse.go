@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -125,6 +126,8 @@ func browseFamily(t *testing.T, newStore Factory) {
 			{"short id", store.EventFilter{Search: store.ShortID(c.ID)}, []string{c.DeliveryID}},
 			{"short id, upper case", store.EventFilter{Search: strings.ToUpper(store.ShortID(b.ID))}, []string{b.DeliveryID}},
 			{"full id", store.EventFilter{Search: a.ID}, []string{a.DeliveryID}},
+			{"id suffix", store.EventFilter{IDSuffix: strings.ToUpper(store.ShortID(a.ID))}, []string{a.DeliveryID}},
+			{"id suffix, not hex", store.EventFilter{IDSuffix: "%"}, nil},
 			{"with a dead run", store.EventFilter{State: store.Dead}, []string{a.DeliveryID}},
 			{"with a pending run", store.EventFilter{State: store.Pending}, []string{b.DeliveryID}},
 			{"matched nothing", store.EventFilter{State: store.NoRuns}, []string{c.DeliveryID}},
@@ -134,6 +137,12 @@ func browseFamily(t *testing.T, newStore Factory) {
 			if got := ids(tc.f); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 			}
+		}
+		if id, err := store.ResolveEventID(ctx, s, store.ShortID(b.ID)); err != nil || id != b.ID {
+			t.Fatalf("resolve short id of b = %s, %v", id, err)
+		}
+		if _, err := store.ResolveEventID(ctx, s, "00000000"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("resolve an unknown short id: %v", err)
 		}
 		runs, err := s.ListRuns(ctx, store.RunFilter{EventIDs: []string{a.ID, c.ID}})
 		if err != nil || len(runs) != 1 || runs[0].ID != ra.ID || runs[0].State != store.Dead {
