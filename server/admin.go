@@ -282,6 +282,9 @@ func (a *Admin) listEvents(w http.ResponseWriter, r *http.Request) {
 // and after (a page cursor).
 func eventFilter(q url.Values, now time.Time) (store.EventFilter, error) {
 	f := store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), State: store.State(q.Get("state")), Search: strings.TrimSpace(q.Get("q"))}
+	if len(f.Search) > maxSearch {
+		return f, fmt.Errorf("q: at most %d characters", maxSearch)
+	}
 	var err error
 	if f.Since, err = ParseSince(q.Get("since"), now); err != nil {
 		return f, err
@@ -298,6 +301,10 @@ func eventFilter(q url.Values, now time.Time) (store.EventFilter, error) {
 	}
 	return f, nil
 }
+
+// maxSearch bounds the search text of an events list (each search scans
+// the payloads).
+const maxSearch = 256
 
 // cursorString is the page cursor after ev: "<received_at ns>_<id>".
 func cursorString(ev *store.Event) string {

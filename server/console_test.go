@@ -178,9 +178,14 @@ func TestEventsList(t *testing.T) {
 			t.Errorf("%s: rows %v, want %v", tc.query, got, want)
 		}
 	}
-	if resp := b.do(req{method: "GET", path: "/ui/events?since=yesterday"}); resp.StatusCode != http.StatusBadRequest ||
-		!strings.Contains(body(t, resp), `id="filter-error"`) {
-		t.Fatal("a bad time filter is not reported")
+	for _, q := range []string{"since=yesterday", "until=soon", "state=exploded", "after=nope", "q=" + strings.Repeat("x", 300)} {
+		if resp := b.do(req{method: "GET", path: "/ui/events?" + q}); resp.StatusCode != http.StatusBadRequest ||
+			!strings.Contains(body(t, resp), `id="filter-error"`) {
+			t.Errorf("bad filter %.20s… is not reported", q)
+		}
+		if resp := b.do(req{method: "GET", path: "/api/events?" + q}); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("API: bad filter %.20s…: %d", q, resp.StatusCode)
+		}
 	}
 	// The live rows carry the same formatting.
 	var rows []eventRow
