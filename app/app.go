@@ -148,6 +148,8 @@ func Run(ctx context.Context, o Options) (err error) {
 		return fmt.Errorf("admin listen %s: %w", cfg.Admin.Listen, err)
 	}
 	in := server.NewIngress(eng, log, cfg.Server)
+	// Refused requests, kept in memory for the console's Rejected page.
+	in.Rejected = server.NewRejected(0)
 	trusted := server.ParsePrefixes(cfg.Server.TrustedProxies)
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hookrunner_connections_refused_total",
@@ -179,7 +181,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	adm := &http.Server{
-		Handler:           (&server.Admin{Engine: eng, Reload: r.reload, Trusted: trusted}).Handler(),
+		Handler:           (&server.Admin{Engine: eng, Reload: r.reload, Trusted: trusted, Rejected: in.Rejected}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}

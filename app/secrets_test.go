@@ -117,6 +117,14 @@ func TestNoSecretLeaks(t *testing.T) {
 		t.Fatalf("gen-q: %d %s", code, b)
 	}
 
+	// Refused, so kept on the Rejected page: its headers, query and body
+	// carry secrets of the config and of the client.
+	if code, b := post(t, in.pub+"/hooks/gen-h?api_key="+leakSecrets["CLIENT_QKEY"], map[string]string{"X-Webhook-Token": "not-" + leakSecrets["LEAK_GENH"],
+		"X-Api-Key": leakSecrets["CLIENT_XKEY"], "Cookie": "session=" + leakSecrets["CLIENT_COOKY"], "Content-Type": "application/json"},
+		[]byte(`{"token":"`+leakSecrets["LEAK_GENH"]+`","dsn":"postgres://u:`+leakSecrets["CLIENT_ATOK"]+`@db/x"}`)); code != 401 {
+		t.Fatalf("gen-h with a wrong token: %d %s", code, b)
+	}
+
 	get := func(path string) string {
 		req, _ := http.NewRequest("GET", in.adm+path, nil)
 		req.Header.Set("Authorization", "Bearer "+leakSecrets["ADMIN"])
@@ -134,7 +142,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	})
 
 	var out strings.Builder
-	for _, p := range []string{"/api/config", "/api/events", "/api/runs", "/api/status", "/metrics", "/ui", "/ui/events", "/ui/runs", "/ui/runs?state=dead", "/ui/config"} {
+	for _, p := range []string{"/api/config", "/api/events", "/api/runs", "/api/status", "/metrics", "/ui", "/ui/events", "/ui/runs", "/ui/runs?state=dead", "/ui/config", "/ui/rejected", "/api/rejected"} {
 		out.WriteString(get(p))
 	}
 	var evs []struct {
@@ -173,6 +181,9 @@ func TestNoSecretLeaks(t *testing.T) {
 		out.WriteString(get("/ui/runs/" + r.ID))
 	}
 	all := out.String()
+	if !strings.Contains(all, `"path":"/hooks/gen-h?api_key=[REDACTED]"`) {
+		t.Fatal("the refused gen-h request is not on the Rejected list")
+	}
 	if !strings.Contains(all, "[REDACTED]") || !strings.Contains(all, "upstream down") || !strings.Contains(all, "args: --password") {
 		t.Fatalf("the scan saw nothing: the outputs were not collected\n%s", all)
 	}

@@ -19,15 +19,21 @@ func (e *Engine) ReplayRun(ctx context.Context, runID string) (*store.Run, error
 	return r, nil
 }
 
-// ReplayRule replays every dead run of a rule.
-func (e *Engine) ReplayRule(ctx context.Context, rule string, state store.State) ([]*store.Run, error) {
-	rs, err := e.st.ReplayRule(ctx, rule, state, e.Snapshot().Hash, e.now())
+// ReplayRule replays the runs f selects (every dead run of a rule, by
+// default), at most store.MaxReplay at a time.
+func (e *Engine) ReplayRule(ctx context.Context, f store.ReplayFilter) ([]*store.Run, error) {
+	rs, err := e.st.ReplayRule(ctx, f, e.Snapshot().Hash, e.now())
 	if err != nil {
 		return nil, err
 	}
 	e.outstanding.Add(int64(len(rs)))
 	e.poke()
 	return rs, nil
+}
+
+// CountReplay is the number of runs ReplayRule(f) would queue now.
+func (e *Engine) CountReplay(ctx context.Context, f store.ReplayFilter) (int, error) {
+	return e.st.CountReplay(ctx, f)
 }
 
 // ReplayEvent matches a stored event against today's config and creates a

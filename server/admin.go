@@ -8,10 +8,13 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +40,8 @@ type Admin struct {
 	Trusted []netip.Prefix
 	// Clock, when set, replaces time.Now (tests).
 	Clock func() time.Time
+	// Rejected is the ingress's list of refused requests (nil: none kept).
+	Rejected *Rejected
 
 	failures failLimiter
 	sessions sessions
@@ -87,6 +92,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("GET /api/runs/{id}", a.auth(http.HandlerFunc(a.getRun)))
 	mux.Handle("POST /api/runs/{id}/replay", a.auth(http.HandlerFunc(a.replayRun)))
 	mux.Handle("POST /api/replay", a.auth(http.HandlerFunc(a.replayRule)))
+	mux.Handle("GET /api/rejected", a.auth(http.HandlerFunc(a.listRejected)))
 	mux.Handle("GET /api/revisions", a.auth(http.HandlerFunc(a.listRevisions)))
 	mux.Handle("GET /api/revisions/{hash}", a.auth(http.HandlerFunc(a.getRevision)))
 	// Profiling, behind the same auth (the admin listener is loopback by default).
@@ -211,31 +217,110 @@ func (a *Admin) reload(w http.ResponseWriter, r *http.Request) {
 }
 
 // ParseSince reads a `since` filter (API query and CLI flag): a duration
-// before now (1h) or an RFC 3339 time; "" is no bound.
+// before now (1h) or a time (see ParseTime); "" is no bound.
 func ParseSince(s string, now time.Time) (time.Time, error) {
+	t, err := ParseTime(s, now)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("since: %w", err)
+	}
+	return t, nil
+}
+
+// timeLayouts are the times ParseTime reads besides RFC 3339; without a
+// zone they are in the local zone (what the console shows).
+var timeLayouts = []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"}
+
+// ParseTime reads a time bound of a filter: a duration before now (1h,
+// 90m), an RFC 3339 time, or a local date and time (2026-01-02 15:04,
+// 2026-01-02, or the console's TimeFormat); "" is no bound.
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, nil
 	}
 	if d, err := time.ParseDuration(s); err == nil {
 		return now.Add(-d), nil
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, errors.New("since: use a duration (1h) or RFC 3339 time")
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
 	}
-	return t, nil
+	if t, err := time.Parse(TimeFormat, s); err == nil {
+		return t, nil
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.ParseInLocation(l, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("use a duration (1h), an RFC 3339 time or a local time (2006-01-02 15:04)")
+}
+
+// TimeFormat is the one way the console shows a time: to the second, in
+// the server's zone, with the zone's name.
+const TimeFormat = "2006-01-02 15:04:05 MST"
+
+// FormatTime shows t as TimeFormat ("" for the zero time).
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format(TimeFormat)
 }
 
 func (a *Admin) listEvents(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	since, err := ParseSince(q.Get("since"), time.Now())
+	f, err := eventFilter(r.URL.Query(), a.now())
 	if err != nil {
 		fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	limit, _ := strconv.Atoi(q.Get("limit"))
-	evs, err := a.Engine.ListEvents(r.Context(), store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), Since: since, Limit: limit})
+	evs, err := a.Engine.ListEvents(r.Context(), f)
 	writeList(w, http.StatusOK, redactEvents(a.Engine.Redactor(), evs), err)
+}
+
+// eventFilter reads the filters of an events list, the same for the API
+// and the console: source, event, state, q (search), since, until, limit
+// and after (a page cursor).
+func eventFilter(q url.Values, now time.Time) (store.EventFilter, error) {
+	f := store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), State: store.State(q.Get("state")), Search: strings.TrimSpace(q.Get("q"))}
+	if len(f.Search) > maxSearch {
+		return f, fmt.Errorf("q: at most %d characters", maxSearch)
+	}
+	var err error
+	if f.Since, err = ParseSince(q.Get("since"), now); err != nil {
+		return f, err
+	}
+	if f.Before, err = ParseTime(q.Get("until"), now); err != nil {
+		return f, fmt.Errorf("until: %w", err)
+	}
+	if f.State != "" && f.State != store.NoRuns && !slices.Contains(store.States, f.State) {
+		return f, fmt.Errorf("state: %q is not a run state (or %q)", f.State, store.NoRuns)
+	}
+	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	if f.After, err = parseCursor(q.Get("after")); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// maxSearch bounds the search text of an events list (each search scans
+// the payloads).
+const maxSearch = 256
+
+// cursorString is the page cursor after ev: "<received_at ns>_<id>".
+func cursorString(ev *store.Event) string {
+	return strconv.FormatInt(ev.ReceivedAt.UnixNano(), 10) + "_" + ev.ID
+}
+
+func parseCursor(s string) (*store.Cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	ns, id, ok := strings.Cut(s, "_")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if !ok || err != nil || id == "" {
+		return nil, errors.New("after: not a page cursor")
+	}
+	return &store.Cursor{ReceivedAt: time.Unix(0, n).UTC(), ID: id}, nil
 }
 
 // writeList answers a list (never null) or the store's error.
@@ -265,7 +350,12 @@ func (a *Admin) eventDetail(ctx context.Context, id string) (*EventDetail, error
 }
 
 func (a *Admin) getEvent(w http.ResponseWriter, r *http.Request) {
-	d, err := a.eventDetail(r.Context(), r.PathValue("id"))
+	id, err := a.resolveEvent(r.Context(), r.PathValue("id"))
+	if err != nil {
+		storeFail(w, err)
+		return
+	}
+	d, err := a.eventDetail(r.Context(), id)
 	if err != nil {
 		storeFail(w, err)
 		return
@@ -273,11 +363,17 @@ func (a *Admin) getEvent(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
+// resolveEvent turns a short id into the id of the one event it names
+// (store.ResolveEventID).
+func (a *Admin) resolveEvent(ctx context.Context, id string) (string, error) {
+	return store.ResolveEventID(ctx, a.Engine, id)
+}
+
 func storeFail(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		fail(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, store.ErrNotReplayable):
+	case errors.Is(err, store.ErrNotReplayable), errors.Is(err, store.ErrAmbiguous):
 		fail(w, http.StatusConflict, err.Error())
 	default:
 		fail(w, http.StatusInternalServerError, err.Error())
@@ -333,13 +429,38 @@ func (a *Admin) replayRun(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Admin) replayRule(w http.ResponseWriter, r *http.Request) {
-	rule := r.URL.Query().Get("rule")
-	if strings.TrimSpace(rule) == "" {
-		fail(w, http.StatusBadRequest, "rule is required")
+	f, err := replayFilter(r, a.now())
+	if err != nil {
+		fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	runs, err := a.Engine.ReplayRule(r.Context(), rule, store.State(r.URL.Query().Get("state")))
+	runs, err := a.Engine.ReplayRule(r.Context(), f)
 	writeList(w, http.StatusAccepted, runs, err)
+}
+
+// replayFilter reads a bulk replay's selection from the query or form:
+// rule (required), state (dead by default), since and until (bounds on
+// the runs' creation time).
+func replayFilter(r *http.Request, now time.Time) (store.ReplayFilter, error) {
+	f := store.ReplayFilter{Rule: strings.TrimSpace(r.FormValue("rule")), State: store.State(r.FormValue("state"))}
+	if f.Rule == "" {
+		return f, errors.New("rule is required")
+	}
+	var err error
+	if f.Since, err = ParseSince(r.FormValue("since"), now); err != nil {
+		return f, err
+	}
+	if f.Until, err = ParseTime(r.FormValue("until"), now); err != nil {
+		return f, fmt.Errorf("until: %w", err)
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return f, errors.New("since must be before until")
+	}
+	return f, nil
+}
+
+func (a *Admin) listRejected(w http.ResponseWriter, r *http.Request) {
+	writeList(w, http.StatusOK, a.Rejected.List(r.URL.Query().Get("source")), nil)
 }
 
 func (a *Admin) replayEvent(w http.ResponseWriter, r *http.Request) {

@@ -57,7 +57,10 @@ type History interface {
 // Replayer queues runs again.
 type Replayer interface {
 	ReplayRun(ctx context.Context, runID string) (*store.Run, error)
-	ReplayRule(ctx context.Context, rule string, state store.State) ([]*store.Run, error)
+	// ReplayRule replays the runs f selects; CountReplay counts them first
+	// (the console's confirmation).
+	ReplayRule(ctx context.Context, f store.ReplayFilter) ([]*store.Run, error)
+	CountReplay(ctx context.Context, f store.ReplayFilter) (int, error)
 	ReplayEvent(ctx context.Context, eventID string) ([]*store.Run, error)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ type fakeCore struct {
 	runs     []*store.Run   // oldest first
 	attempts map[string][]*store.Attempt
 	revs     []*store.Revision // oldest first
+	replayed []store.ReplayFilter
 }
 
 var _ Core = (*fakeCore)(nil)
@@ -106,11 +108,36 @@ func (f *fakeCore) ListEvents(_ context.Context, fl store.EventFilter) ([]*store
 	defer f.mu.Unlock()
 	var out []*store.Event
 	for _, ev := range slices.Backward(f.events) {
-		if (fl.Source == "" || ev.Source == fl.Source) && (fl.Event == "" || ev.Event == fl.Event) && !ev.ReceivedAt.Before(fl.Since) {
+		if (fl.Source == "" || ev.Source == fl.Source) && (fl.Event == "" || ev.Event == fl.Event) && !ev.ReceivedAt.Before(fl.Since) &&
+			(fl.Before.IsZero() || ev.ReceivedAt.Before(fl.Before)) && f.hasState(ev.ID, fl.State) && (fl.Search == "" ||
+			strings.Contains(ev.DeliveryID, fl.Search) || strings.Contains(string(ev.Body), fl.Search) ||
+			(store.IsIDPart(fl.Search) && strings.HasSuffix(ev.ID, strings.ToLower(fl.Search)))) &&
+			(fl.IDSuffix == "" || (store.IsIDPart(fl.IDSuffix) && strings.HasSuffix(ev.ID, strings.ToLower(fl.IDSuffix)))) &&
+			(fl.After == nil || ev.ReceivedAt.Before(fl.After.ReceivedAt) || (ev.ReceivedAt.Equal(fl.After.ReceivedAt) && ev.ID < fl.After.ID)) {
 			out = append(out, ev)
 		}
 	}
+	if fl.Limit > 0 && len(out) > fl.Limit {
+		out = out[:fl.Limit]
+	}
 	return out, nil
+}
+
+// hasState: the event has a run in state (any: ""; none: store.NoRuns).
+func (f *fakeCore) hasState(eventID string, state store.State) bool {
+	if state == "" {
+		return true
+	}
+	n := 0
+	for _, r := range f.runs {
+		if r.EventID == eventID {
+			n++
+			if r.State == state {
+				return true
+			}
+		}
+	}
+	return state == store.NoRuns && n == 0
 }
 
 func (f *fakeCore) GetRun(_ context.Context, id string) (*store.Run, []*store.Attempt, error) {
@@ -129,7 +156,8 @@ func (f *fakeCore) ListRuns(_ context.Context, fl store.RunFilter) ([]*store.Run
 	defer f.mu.Unlock()
 	var out []*store.Run
 	for _, r := range slices.Backward(f.runs) {
-		if (fl.EventID == "" || r.EventID == fl.EventID) && (fl.Rule == "" || r.Rule == fl.Rule) && (fl.State == "" || r.State == fl.State) {
+		if (fl.EventID == "" || r.EventID == fl.EventID) && (fl.Rule == "" || r.Rule == fl.Rule) && (fl.State == "" || r.State == fl.State) &&
+			(len(fl.EventIDs) == 0 || slices.Contains(fl.EventIDs, r.EventID)) {
 			out = append(out, r)
 		}
 	}
@@ -153,8 +181,43 @@ func (f *fakeCore) ReplayRun(_ context.Context, id string) (*store.Run, error) {
 	return nil, fmt.Errorf("run %s: %w", id, store.ErrNotFound)
 }
 
-func (f *fakeCore) ReplayRule(context.Context, string, store.State) ([]*store.Run, error) {
-	return nil, nil
+// ReplayRule and CountReplay select as the store does; ReplayRule
+// records what it was asked (replayed).
+func (f *fakeCore) ReplayRule(ctx context.Context, fl store.ReplayFilter) ([]*store.Run, error) {
+	sel, err := f.replaySelection(fl)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.replayed = append(f.replayed, fl)
+	var out []*store.Run
+	for _, r := range sel {
+		r.State = store.Replayed
+		out = append(out, &store.Run{ID: store.NewID(), EventID: r.EventID, Rule: r.Rule, State: store.Pending, ReplayOf: r.ID})
+	}
+	f.runs = append(f.runs, out...)
+	return out, err
+}
+
+func (f *fakeCore) CountReplay(ctx context.Context, fl store.ReplayFilter) (int, error) {
+	sel, err := f.replaySelection(fl)
+	return len(sel), err
+}
+
+func (f *fakeCore) replaySelection(fl store.ReplayFilter) ([]*store.Run, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fl.State == "" {
+		fl.State = store.Dead
+	}
+	if fl.State != store.Dead && fl.State != store.Succeeded {
+		return nil, store.ErrNotReplayable
+	}
+	var out []*store.Run
+	for _, r := range f.runs {
+		if r.Rule == fl.Rule && r.State == fl.State && !r.CreatedAt.Before(fl.Since) && (fl.Until.IsZero() || r.CreatedAt.Before(fl.Until)) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeCore) ReplayEvent(_ context.Context, id string) ([]*store.Run, error) {

@@ -36,7 +36,9 @@ type Ingress struct {
 	// request, the body or the JSON in a form's payload= field (400 beyond it).
 	MaxJSONDepth int
 	// Trusted are the proxies whose X-Forwarded-For is believed.
-	Trusted   []netip.Prefix
+	Trusted []netip.Prefix
+	// Rejected, when set, keeps the refused requests for the console.
+	Rejected  *Rejected
 	perIP     *keyedLimiter
 	perSource *keyedLimiter
 }
@@ -133,52 +135,67 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := in.Engine.Metrics().Received
+	ip := clientIP(r, in.Trusted)
+	// keep records a refusal in the Rejected list (body: what was read).
+	var body []byte
+	keep := func(reason string, status int, detail string, bodyRead bool) {
+		in.Rejected.add(refusal{red: snap.Redactor, source: name, provider: src.Provider, ip: ip, r: r, at: received,
+			reason: reason, status: status, detail: detail, body: body, bodyRead: bodyRead})
+	}
 	if r.Method != http.MethodPost {
+		keep("method_not_allowed", http.StatusMethodNotAllowed, "method "+r.Method, false)
 		w.Header().Set("Allow", http.MethodPost)
 		fail(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
 		return
 	}
-	ip := clientIP(r, in.Trusted)
 	// The request's logger is built only when a line is written: most
 	// requests write none (the event line is Info, off at the usual level).
 	log := lazyLogger{base: in.Log, source: name, ip: ip}
 	if !src.AllowsIP(ip) {
 		m.WithLabelValues(name, src.Provider, "forbidden").Inc()
 		log.get().Warn("request refused: address not in allow_ips")
+		keep("forbidden", http.StatusForbidden, "address not in allow_ips", false)
 		fail(w, http.StatusForbidden, "forbidden")
 		return
 	}
 	if ok, wait := in.perIP.allow(ip.String(), received); !ok {
+		keep("rate_limited", http.StatusTooManyRequests, "over the rate limit per address", false)
 		in.limited(w, m.WithLabelValues(name, src.Provider, "rate_limited"), wait)
 		return
 	}
 	if ok, wait := in.perSource.allow(name, received); !ok {
+		keep("rate_limited", http.StatusTooManyRequests, "over the rate limit of the source", false)
 		in.limited(w, m.WithLabelValues(name, src.Provider, "rate_limited"), wait)
 		return
 	}
 	if err := in.Engine.StoreWritable(); err != nil {
 		// Fail closed: nothing is acknowledged that the store cannot keep.
 		m.WithLabelValues(name, src.Provider, "unavailable").Inc()
+		keep("unavailable", http.StatusServiceUnavailable, "store unavailable", false)
 		w.Header().Set("Retry-After", "5")
 		fail(w, http.StatusServiceUnavailable, "store unavailable: retry later")
 		return
 	}
 	if in.MaxPending > 0 && in.Engine.Outstanding() >= in.MaxPending {
 		m.WithLabelValues(name, src.Provider, "unavailable").Inc()
+		keep("unavailable", http.StatusServiceUnavailable, "too many runs queued (server.max_pending)", false)
 		w.Header().Set("Retry-After", "5")
 		fail(w, http.StatusServiceUnavailable, "busy: too many runs queued, retry later")
 		return
 	}
 	body, err := readBody(w, r, src.MaxBody)
 	if err != nil {
+		body = nil
 		be := &bodyError{Status: http.StatusBadRequest, Msg: "could not read body"}
 		errors.As(err, &be)
 		switch be.Status {
 		case http.StatusRequestEntityTooLarge:
 			m.WithLabelValues(name, src.Provider, "too_large").Inc()
+			keep("too_large", be.Status, be.Msg, false)
 			w.Header().Set("Connection", "close")
 		default:
 			m.WithLabelValues(name, src.Provider, "bad_request").Inc()
+			keep("bad_request", be.Status, be.Msg, false)
 		}
 		log.get().Warn("request refused: body not taken", "status", be.Status, "reason", be.Msg)
 		fail(w, be.Status, be.Msg)
@@ -189,6 +206,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	if len(r.Header.Values("Content-Type")) > 1 {
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		log.get().Warn("request refused: more than one Content-Type header")
+		keep("bad_request", http.StatusBadRequest, "more than one Content-Type header", true)
 		fail(w, http.StatusBadRequest, "more than one Content-Type header")
 		return
 	}
@@ -203,6 +221,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		m.WithLabelValues(name, src.Provider, "unauthorized").Inc()
 		log.get().Warn("request refused: verification failed", "reason", err)
+		keep("unauthorized", http.StatusUnauthorized, "verification failed: "+err.Error(), true)
 		fail(w, http.StatusUnauthorized, "unauthorized")
 		return
 	}
@@ -210,6 +229,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	if body, ct, err = src.Open(preq, body, ct); err != nil {
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		log.get().Warn("request refused: body does not decrypt", "reason", err)
+		keep("bad_request", http.StatusBadRequest, "body does not decrypt: "+err.Error(), true)
 		fail(w, http.StatusBadRequest, "body does not decrypt")
 		return
 	}
@@ -221,16 +241,19 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, payload.ErrTooDeep):
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		log.get().Warn("request refused: JSON nested too deeply", "error", err, "max_json_depth", lim.Depth())
+		keep("bad_request", http.StatusBadRequest, err.Error(), true)
 		fail(w, http.StatusBadRequest, fmt.Sprintf("JSON nested deeper than %d levels", lim.Depth()))
 		return
 	case errors.Is(err, payload.ErrUncovered):
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		log.get().Warn("request refused: body holds unsigned content", "reason", err, "covered", covered.String())
+		keep("bad_request", http.StatusBadRequest, err.Error(), true)
 		fail(w, http.StatusBadRequest, "the body holds content the signature does not cover")
 		return
 	case err != nil:
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		log.get().Warn("request refused: undecodable body", "error", err)
+		keep("bad_request", http.StatusBadRequest, "undecodable body: "+err.Error(), true)
 		fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -242,6 +265,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			m.WithLabelValues(name, src.Provider, outcome).Inc()
 			log.get().Warn("request refused: doc check failed", "reason", err)
+			keep(outcome, status, err.Error(), true)
 			fail(w, status, http.StatusText(status))
 			return
 		}
@@ -265,6 +289,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		m.WithLabelValues(name, src.Provider, "unavailable").Inc()
 		log.get().Error("could not store event: answering 503 so the sender retries", "error", err)
+		keep("unavailable", http.StatusServiceUnavailable, "could not store the event", true)
 		w.Header().Set("Retry-After", "5")
 		fail(w, http.StatusServiceUnavailable, "could not store the event; retry later")
 		return

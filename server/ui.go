@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,12 +27,8 @@ var uiFiles embed.FS
 const cookieName = "hookrunner_admin"
 
 var funcs = template.FuncMap{
-	"short": func(id string) string {
-		if len(id) > 13 {
-			return id[:13] + "…"
-		}
-		return id
-	},
+	"short": store.ShortID,
+	"when":  FormatTime,
 	"join":  strings.Join,
 	"deref": func(p *int) int { return *p },
 	"trim": func(s string, n int) string {
@@ -80,9 +77,9 @@ type ui struct {
 
 func newUI(a *Admin) *ui {
 	u := &ui{a: a, pages: map[string]*template.Template{}}
-	for _, p := range []string{"overview", "events", "event", "runs", "run", "config", "revision", "login"} {
+	for _, p := range []string{"overview", "events", "event", "runs", "run", "config", "revision", "login", "rejected", "replay"} {
 		files := []string{"ui/layout.html", "ui/" + p + ".html"}
-		if p == "event" || p == "run" {
+		if p == "event" || p == "run" || p == "replay" {
 			// runs.html brings the run table; the page's own content is
 			// parsed last so its "content" wins.
 			files = []string{"ui/layout.html", "ui/runs.html", "ui/" + p + ".html"}
@@ -101,6 +98,10 @@ func (u *ui) routes(mux *routeMux) {
 	mux.Handle("GET /ui", u.page(u.overview))
 	mux.Handle("GET /ui/{$}", u.page(u.overview))
 	mux.Handle("GET /ui/events", u.page(u.events))
+	mux.Handle("GET /ui/events.json", u.page(u.eventsJSON))
+	mux.Handle("GET /ui/rejected", u.page(u.rejected))
+	mux.Handle("GET /ui/replay", u.page(u.replayConfirm))
+	mux.Handle("POST /ui/replay", u.action(u.replayBulk))
 	mux.Handle("GET /ui/events/{id}", u.page(u.event))
 	mux.Handle("GET /ui/runs", u.page(u.runs))
 	mux.Handle("GET /ui/runs/{id}", u.page(u.run))
@@ -307,22 +308,20 @@ func (u *ui) overview(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (u *ui) events(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	evs, err := u.a.Engine.ListEvents(r.Context(), store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), Limit: 100})
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	u.render(w, r, "events", "Events", "events", map[string]any{
-		"Events": redactEvents(u.a.Engine.Redactor(), evs), "Sources": u.a.Engine.Snapshot().Config.SourceNames(), "Source": q.Get("source"), "Event": q.Get("event"),
-	})
-}
-
 type kv struct{ K, V string }
 
 func (u *ui) event(w http.ResponseWriter, r *http.Request) {
-	d, err := u.a.eventDetail(r.Context(), r.PathValue("id"))
+	id, err := u.a.resolveEvent(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrAmbiguous) {
+		// Several events end with this short id: list them.
+		http.Redirect(w, r, "/ui/events?q="+url.QueryEscape(r.PathValue("id")), http.StatusSeeOther)
+		return
+	}
+	if err == nil && id != r.PathValue("id") {
+		http.Redirect(w, r, "/ui/events/"+url.PathEscape(id), http.StatusSeeOther)
+		return
+	}
+	d, err := u.a.eventDetail(r.Context(), id)
 	if err != nil {
 		status := http.StatusInternalServerError
 		if errors.Is(err, store.ErrNotFound) {
@@ -350,26 +349,6 @@ func (u *ui) event(w http.ResponseWriter, r *http.Request) {
 	}
 	u.render(w, r, "event", "Event "+ev.ID, "events", map[string]any{
 		"Event": ev, "Headers": headers, "Pretty": pretty, "Runs": d.Runs, "Decisions": d.Decisions,
-	})
-}
-
-func (u *ui) runs(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	runs, err := u.a.Engine.ListRuns(r.Context(), store.RunFilter{Rule: q.Get("rule"), State: store.State(q.Get("state")), Limit: 200})
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	var ruleNames []string
-	for _, rl := range u.a.Engine.Snapshot().Ordered {
-		ruleNames = append(ruleNames, rl.Name)
-	}
-	var states []string
-	for _, s := range store.States {
-		states = append(states, string(s))
-	}
-	u.render(w, r, "runs", "Runs", "runs", map[string]any{
-		"Runs": redactRuns(u.a.Engine.Redactor(), runs), "Rules": ruleNames, "Rule": q.Get("rule"), "States": states, "State": q.Get("state"),
 	})
 }
 
@@ -403,25 +382,43 @@ func (u *ui) revision(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, u.a.Engine.Redactor().String(err.Error()), http.StatusInternalServerError)
 		return
 	}
-	names := make([]string, 0, len(d.Files))
-	for n := range d.Files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	files := make([]kv, 0, len(names))
-	for _, n := range names {
-		files = append(files, kv{n, d.Files[n]})
-	}
+	files := sortedFiles(&store.Revision{Path: d.Path, Files: d.Files})
 	u.render(w, r, "revision", "Config revision "+short(d.Hash), "config", map[string]any{"Rev": d, "Files": files})
 }
 
+// config shows the config in force as it was written: its files
+// (${VAR} references unresolved, secrets redacted) and its revision.
 func (u *ui) config(w http.ResponseWriter, r *http.Request) {
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(configView(u.a.Engine))
-	u.render(w, r, "config", "Config", "config", out.String())
+	rr, rev, err := revisionOf(r.Context(), u.a.Engine, u.a.Engine.Snapshot().Hash, true)
+	if err != nil {
+		http.Error(w, u.a.Engine.Redactor().String(err.Error()), http.StatusInternalServerError)
+		return
+	}
+	var files []kv
+	if rev != nil {
+		files = sortedFiles(rev)
+	}
+	u.render(w, r, "config", "Config", "config", map[string]any{"Revision": rr, "Rev": rev, "Files": files})
+}
+
+// sortedFiles are a revision's files, the main file first, then by name.
+func sortedFiles(rev *store.Revision) []kv {
+	main := filepath.Base(rev.Path)
+	names := make([]string, 0, len(rev.Files))
+	for n := range rev.Files {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if (names[i] == main) != (names[j] == main) {
+			return names[i] == main
+		}
+		return names[i] < names[j]
+	})
+	files := make([]kv, 0, len(names))
+	for _, n := range names {
+		files = append(files, kv{n, rev.Files[n]})
+	}
+	return files
 }
 
 func (u *ui) replayRun(w http.ResponseWriter, r *http.Request) {

@@ -163,17 +163,58 @@ type EventFilter struct {
 	Event  string
 	Since  time.Time
 	Before time.Time
-	Limit  int
+	// State keeps events with at least one run in this state, or, for
+	// NoRuns, the events that matched no rule.
+	State State
+	// Search keeps events whose delivery id or raw body contains it
+	// (case-sensitive), or whose id is it or ends with it (a short id).
+	Search string
+	// IDSuffix keeps events whose id ends with it (a short id, any case;
+	// nothing matches one that is not hex digits and dashes).
+	IDSuffix string
+	// After is a page cursor: only events older than it in list order
+	// (received_at, then id, descending). Keyset pagination: a page costs
+	// the same however deep it is.
+	After *Cursor
+	Limit int
+}
+
+// NoRuns is the EventFilter.State of events that matched no rule.
+const NoRuns State = "none"
+
+// Cursor is a position in the events list: the last event of a page.
+type Cursor struct {
+	ReceivedAt time.Time
+	ID         string
 }
 
 // RunFilter selects runs, newest first.
 type RunFilter struct {
 	EventID string
-	Rule    string
-	State   State
-	Since   time.Time
-	Limit   int
+	// EventIDs keeps the runs of any of these events (with EventID, both apply).
+	EventIDs []string
+	Rule     string
+	State    State
+	Since    time.Time
+	// Before keeps runs created before it.
+	Before time.Time
+	Limit  int
 }
+
+// ReplayFilter selects the runs a bulk replay queues again: the runs of
+// Rule in State (Dead when empty; Dead or Succeeded), created in
+// [Since, Until) when those are set.
+type ReplayFilter struct {
+	Rule  string
+	State State
+	Since time.Time
+	Until time.Time
+}
+
+// MaxReplay is the most runs one bulk replay queues; a larger selection
+// is replayed by repeating it (dead runs replayed become replayed and
+// leave the selection).
+const MaxReplay = 10000
 
 // RuleCount is the number of runs of a rule in a state.
 type RuleCount struct {
@@ -201,6 +242,8 @@ var (
 	ErrLeaseLost = errors.New("lease lost")
 	// ErrNotReplayable is returned when replaying a run that is not dead.
 	ErrNotReplayable = errors.New("only dead or succeeded runs can be replayed")
+	// ErrAmbiguous is a short id that more than one event ends with.
+	ErrAmbiguous = errors.New("more than one event has this short id")
 )
 
 // PollState is what the store keeps for a poll source.
@@ -270,8 +313,9 @@ type Store interface {
 	// Replay creates a pending run from a dead (or succeeded) run and marks
 	// a dead original as replayed.
 	Replay(ctx context.Context, runID, configHash string, now time.Time) (*Run, error)
-	// ReplayRule replays every run of rule in state (dead by default).
-	ReplayRule(ctx context.Context, rule string, state State, configHash string, now time.Time) ([]*Run, error)
+	// ReplayRule replays the runs f selects (at most MaxReplay, oldest
+	// first), in one transaction.
+	ReplayRule(ctx context.Context, f ReplayFilter, configHash string, now time.Time) ([]*Run, error)
 
 	GetEvent(ctx context.Context, id string) (*Event, error)
 	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
@@ -279,6 +323,9 @@ type Store interface {
 	ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
 	// CountStates returns the number of runs in each state.
 	CountStates(ctx context.Context) (map[State]int, error)
+	// CountReplay is the number of runs ReplayRule(f) would queue now
+	// (before the MaxReplay cap).
+	CountReplay(ctx context.Context, f ReplayFilter) (int, error)
 	// SaveRevision durably records a config revision (idempotent by hash).
 	SaveRevision(ctx context.Context, rev *Revision) error
 	// GetRevision returns the revision with hash, or ErrNotFound.

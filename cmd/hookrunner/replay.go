@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"sort"
+	"time"
 
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -15,6 +16,7 @@ func replay(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	rule := fs.String("rule", "", "replay every run of this rule in --state")
 	state := fs.String("state", "dead", "with --rule: dead or succeeded")
+	sinceF := fs.String("since", "", "with --rule: only runs created within this duration (1h) or since this time")
 	eventID := fs.String("event-id", "", "re-match a stored event against today's config")
 	c, rest, err := openClient(fs, args)
 	if err != nil {
@@ -36,9 +38,13 @@ func replay(args []string, out io.Writer) error {
 		}
 	case *rule != "":
 		if c.server != "" {
-			err = c.api("POST", "/api/replay", url.Values{"rule": {*rule}, "state": {*state}}, &rs)
+			err = c.api("POST", "/api/replay", url.Values{"rule": {*rule}, "state": {*state}, "since": {*sinceF}}, &rs)
 		} else {
-			rs, err = c.eng.ReplayRule(ctx, *rule, store.State(*state))
+			var t time.Time
+			if t, err = since(*sinceF); err != nil {
+				return err
+			}
+			rs, err = c.eng.ReplayRule(ctx, store.ReplayFilter{Rule: *rule, State: store.State(*state), Since: t})
 		}
 	case *eventID != "":
 		if c.server != "" {

@@ -40,8 +40,10 @@ var Dialect = sqlstore.Dialect{
 	RelaxInTx: "SET LOCAL synchronous_commit = off",
 	// Claims take their ids as one parameter (ids never hold a comma):
 	// fixed statements, prepared once.
-	InIDs:  "= ANY(string_to_array(?, ','))",
-	IDList: func(ids []string) any { return strings.Join(ids, ",") },
+	InIDs: "= ANY(string_to_array(?, ','))",
+	// position() takes text and bytea alike (the body is bytea).
+	Contains: func(col string) string { return "position(? in " + col + ") > 0" },
+	IDList:   func(ids []string) any { return strings.Join(ids, ",") },
 }
 
 func rebind(q string) string {

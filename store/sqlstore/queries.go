@@ -39,7 +39,8 @@ const (
 )
 
 type queries struct {
-	rebind func(string) string
+	rebind   func(string) string
+	contains func(col string) string
 	// inIDs: the dialect takes id lists as one parameter (claimRunsIn).
 	inIDs bool
 
@@ -54,7 +55,7 @@ type queries struct {
 	claimRunsIn, claimEventsIn string
 	recover, recoverPolls      string
 	// runs.go
-	getRun, attempts, replaySources, markReplayed, countStates, countRules string
+	getRun, attempts, markReplayed, countStates, countRules string
 	// poll.go
 	createPoll, acquirePoll, getPoll, pollOwner, seenOnly, releasePoll, pollFailed string
 	// processes.go
@@ -65,9 +66,13 @@ type queries struct {
 
 func buildQueries(d Dialect) queries {
 	r := d.Rebind
+	if d.Contains == nil {
+		d.Contains = func(col string) string { return "instr(" + col + ", ?) > 0" }
+	}
 	return queries{
-		rebind: r,
-		inIDs:  d.InIDs != "",
+		rebind:   r,
+		contains: d.Contains,
+		inIDs:    d.InIDs != "",
 
 		createMigrations: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
 		migrationApplied: r(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`),
@@ -108,11 +113,10 @@ func buildQueries(d Dialect) queries {
 		claimEventsIn: r(`SELECT ` + eventCols + ` FROM events WHERE id ` + d.InIDs),
 		recoverPolls:  clearPollLease,
 
-		getRun:        r(`SELECT ` + runCols + ` FROM runs WHERE id = ?`),
-		attempts:      r(`SELECT ` + attemptCols + ` FROM attempts WHERE run_id = ? ORDER BY n`),
-		replaySources: r(`SELECT ` + runCols + ` FROM runs WHERE rule = ? AND state = ? ORDER BY created_at LIMIT 10000`),
-		markReplayed:  r(`UPDATE runs SET state = 'replayed', updated_at = ? WHERE id = ? AND state = 'dead'`),
-		countStates:   `SELECT state, COUNT(*) FROM runs GROUP BY state`,
+		getRun:       r(`SELECT ` + runCols + ` FROM runs WHERE id = ?`),
+		attempts:     r(`SELECT ` + attemptCols + ` FROM attempts WHERE run_id = ? ORDER BY n`),
+		markReplayed: r(`UPDATE runs SET state = 'replayed', updated_at = ? WHERE id = ? AND state = 'dead'`),
+		countStates:  `SELECT state, COUNT(*) FROM runs GROUP BY state`,
 		countRules: r(`SELECT e.source, r.rule, r.state, COUNT(*) FROM runs r JOIN events e ON e.id = r.event_id
 			WHERE r.created_at >= ? GROUP BY e.source, r.rule, r.state`),
 
@@ -195,6 +199,10 @@ func (q *queries) list(cols, table string, f filter, order string, n int) string
 	return q.rebind(s + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit(n)))
 }
 
+func (f *filter) addN(cond string, args ...any) {
+	f.where, f.args = append(f.where, cond), append(f.args, args...)
+}
+
 func (q *queries) listEvents(f store.EventFilter) (string, []any) {
 	var w filter
 	if f.Source != "" {
@@ -209,13 +217,76 @@ func (q *queries) listEvents(f store.EventFilter) (string, []any) {
 	if !f.Before.IsZero() {
 		w.add("received_at < ?", nanos(f.Before))
 	}
+	switch f.State {
+	case "":
+	case store.NoRuns:
+		w.addN("NOT EXISTS (SELECT 1 FROM runs r WHERE r.event_id = events.id)")
+	default:
+		w.add("EXISTS (SELECT 1 FROM runs r WHERE r.event_id = events.id AND r.state = ?)", string(f.State))
+	}
+	if f.Search != "" {
+		// Values only, never SQL: the id pattern holds hex digits and
+		// dashes alone (no LIKE wildcard), the rest are parameters.
+		conds := []string{q.contains("delivery_id"), q.contains("body")}
+		args := []any{f.Search, []byte(f.Search)}
+		if store.IsIDPart(f.Search) {
+			conds = append(conds, "id LIKE ?")
+			args = append(args, "%"+strings.ToLower(f.Search))
+		}
+		w.addN("("+strings.Join(conds, " OR ")+")", args...)
+	}
+	if f.IDSuffix != "" {
+		if !store.IsIDPart(f.IDSuffix) {
+			w.addN("1 = 0") // no id ends with it
+		} else {
+			w.add("id LIKE ?", "%"+strings.ToLower(f.IDSuffix))
+		}
+	}
+	if c := f.After; c != nil {
+		at := nanos(c.ReceivedAt)
+		w.addN("(received_at < ? OR (received_at = ? AND id < ?))", at, at, c.ID)
+	}
 	return q.list(eventCols, "events", w, "received_at DESC, id DESC", f.Limit), w.args
+}
+
+// replayWhere is the selection of a bulk replay (state already defaulted).
+func replayWhere(f store.ReplayFilter) filter {
+	var w filter
+	w.add("rule = ?", f.Rule)
+	w.add("state = ?", string(f.State))
+	if !f.Since.IsZero() {
+		w.add("created_at >= ?", nanos(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("created_at < ?", nanos(f.Until))
+	}
+	return w
+}
+
+// replaySources are the runs a bulk replay queues, oldest first.
+func (q *queries) replaySources(f store.ReplayFilter) (string, []any) {
+	w := replayWhere(f)
+	return q.rebind(`SELECT ` + runCols + ` FROM runs WHERE ` + strings.Join(w.where, " AND ") +
+		` ORDER BY created_at, id LIMIT ` + strconv.Itoa(store.MaxReplay)), w.args
+}
+
+// countReplay counts them.
+func (q *queries) countReplay(f store.ReplayFilter) (string, []any) {
+	w := replayWhere(f)
+	return q.rebind(`SELECT COUNT(*) FROM runs WHERE ` + strings.Join(w.where, " AND ")), w.args
 }
 
 func (q *queries) listRuns(f store.RunFilter) (string, []any) {
 	var w filter
 	if f.EventID != "" {
 		w.add("event_id = ?", f.EventID)
+	}
+	if len(f.EventIDs) > 0 {
+		args := make([]any, len(f.EventIDs))
+		for i, id := range f.EventIDs {
+			args[i] = id
+		}
+		w.addN("event_id IN ("+marks(len(args))+")", args...)
 	}
 	if f.Rule != "" {
 		w.add("rule = ?", f.Rule)
@@ -225,6 +296,9 @@ func (q *queries) listRuns(f store.RunFilter) (string, []any) {
 	}
 	if !f.Since.IsZero() {
 		w.add("created_at >= ?", nanos(f.Since))
+	}
+	if !f.Before.IsZero() {
+		w.add("created_at < ?", nanos(f.Before))
 	}
 	return q.list(runCols, "runs", w, "created_at DESC, id DESC", f.Limit), w.args
 }

@@ -116,17 +116,16 @@ func (s *Store) Replay(ctx context.Context, runID, configHash string, now time.T
 }
 
 // ReplayRule implements store.Store.
-func (s *Store) ReplayRule(ctx context.Context, rule string, state store.State, configHash string, now time.Time) ([]*store.Run, error) {
-	if state == "" {
-		state = store.Dead
+func (s *Store) ReplayRule(ctx context.Context, f store.ReplayFilter, configHash string, now time.Time) ([]*store.Run, error) {
+	f, err := replayFilter(f)
+	if err != nil {
+		return nil, err
 	}
-	if state != store.Dead && state != store.Succeeded {
-		return nil, fmt.Errorf("state %s: %w", state, store.ErrNotReplayable)
-	}
+	q, args := s.q.replaySources(f)
 	var out []*store.Run
-	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		out = out[:0]
-		rows, err := tx.QueryContext(ctx, s.q.replaySources, rule, string(state))
+		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -144,4 +143,30 @@ func (s *Store) ReplayRule(ctx context.Context, rule string, state store.State, 
 		return s.notify(ctx, tx, len(out))
 	})
 	return out, err
+}
+
+// CountReplay implements store.Store.
+func (s *Store) CountReplay(ctx context.Context, f store.ReplayFilter) (int, error) {
+	f, err := replayFilter(f)
+	if err != nil {
+		return 0, err
+	}
+	q, args := s.q.countReplay(f)
+	var n int
+	if err := s.read.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count runs to replay: %w", err)
+	}
+	return n, nil
+}
+
+// replayFilter defaults the state to dead and refuses states that cannot
+// be replayed.
+func replayFilter(f store.ReplayFilter) (store.ReplayFilter, error) {
+	if f.State == "" {
+		f.State = store.Dead
+	}
+	if f.State != store.Dead && f.State != store.Succeeded {
+		return f, fmt.Errorf("state %s: %w", f.State, store.ErrNotReplayable)
+	}
+	return f, nil
 }

@@ -55,6 +55,10 @@ type Dialect struct {
 	// SQLite file was deleted or replaced): the write fails, and every
 	// later one, so nothing is acknowledged into a file that is gone.
 	Check func() error
+	// Contains is the condition "column col contains the one parameter"
+	// (a substring, case-sensitive; text or bytes). Default: SQLite's
+	// instr(col, ?) > 0.
+	Contains func(col string) string
 }
 
 // Options tunes a Store.

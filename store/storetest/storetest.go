@@ -24,6 +24,7 @@ func Run(t *testing.T, newStore Factory) {
 		queueFamily,     // queue.go
 		replayFamily,    // replay.go
 		listFamily,      // list.go
+		browseFamily,    // browse.go
 		pollFamily,      // poll.go
 		processFamily,   // processes.go
 		revisionsFamily, // revisions.go
