@@ -29,7 +29,7 @@ func init() {
 			ReplayWindow: "—",
 			Link:         "https://support.atlassian.com/bitbucket-cloud/docs/manage-webhooks/",
 		},
-		Samples: samplesOf("bitbucket"), DefaultEvent: "repo-push",
+		Samples: samplesOf("bitbucket"), DefaultEvent: "repo:push",
 	})
 }
 
