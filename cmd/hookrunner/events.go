@@ -1,0 +1,39 @@
+package main
+
+import "github.com/hookrunner/hookrunner/ops"
+
+type eventsCmd struct {
+	clientFlags
+	Source string `placeholder:"NAME" help:"Only this source."`
+	Event  string `placeholder:"TYPE" help:"Only this event type."`
+	Since  string `placeholder:"DURATION|TIME" help:"Only events received within this duration (1h) or since this RFC 3339 time."`
+	Limit  int    `default:"50" help:"At most this many."`
+	JSON   bool   `name:"json" help:"Print JSON (for machines)."`
+	ID     string `arg:"" optional:"" help:"Show this event: its headers, payload, runs, and what each rule decides."`
+}
+
+func (c *eventsCmd) Run(e *env) error {
+	cl, err := c.open(e)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if c.ID != "" {
+		d, err := cl.Event(e.ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if c.JSON {
+			return ops.WriteJSON(e.out, d)
+		}
+		return ops.WriteEvent(e.out, d)
+	}
+	evs, err := cl.Events(e.ctx, ops.EventQuery{Source: c.Source, Event: c.Event, Since: c.Since, Limit: c.Limit})
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return ops.WriteJSON(e.out, evs)
+	}
+	return ops.WriteEvents(e.out, evs)
+}
