@@ -72,18 +72,28 @@ type EventQuery struct {
 	Limit         int
 }
 
-// Events lists events, newest first.
+// Events lists events, newest first; redacted.
 func (c *Client) Events(ctx context.Context, q EventQuery) ([]*store.Event, error) {
 	var evs []*store.Event
 	if c.server != "" {
 		v := url.Values{"source": {q.Source}, "event": {q.Event}, "since": {q.Since}, "limit": {fmt.Sprint(q.Limit)}}
-		return evs, c.api(ctx, http.MethodGet, "/api/events", v, &evs)
+		if err := c.api(ctx, http.MethodGet, "/api/events", v, &evs); err != nil {
+			return nil, err
+		}
+	} else {
+		t, err := since(q.Since)
+		if err != nil {
+			return nil, err
+		}
+		if evs, err = c.st.ListEvents(ctx, store.EventFilter{Source: q.Source, Event: q.Event, Since: t, Limit: q.Limit}); err != nil {
+			return nil, err
+		}
 	}
-	t, err := since(q.Since)
+	out, err := redacted(c.Redactor, &evs)
 	if err != nil {
 		return nil, err
 	}
-	return c.st.ListEvents(ctx, store.EventFilter{Source: q.Source, Event: q.Event, Since: t, Limit: q.Limit})
+	return *out, nil
 }
 
 // Event reads one event with its payload, runs, and the decisions of the
@@ -111,18 +121,28 @@ type RunQuery struct {
 	Limit                int
 }
 
-// Runs lists runs, newest first.
+// Runs lists runs, newest first; redacted.
 func (c *Client) Runs(ctx context.Context, q RunQuery) ([]*store.Run, error) {
 	var rs []*store.Run
 	if c.server != "" {
 		v := url.Values{"rule": {q.Rule}, "state": {q.State}, "event": {q.EventID}, "since": {q.Since}, "limit": {fmt.Sprint(q.Limit)}}
-		return rs, c.api(ctx, http.MethodGet, "/api/runs", v, &rs)
+		if err := c.api(ctx, http.MethodGet, "/api/runs", v, &rs); err != nil {
+			return nil, err
+		}
+	} else {
+		t, err := since(q.Since)
+		if err != nil {
+			return nil, err
+		}
+		if rs, err = c.st.ListRuns(ctx, store.RunFilter{Rule: q.Rule, State: store.State(q.State), EventID: q.EventID, Since: t, Limit: q.Limit}); err != nil {
+			return nil, err
+		}
 	}
-	t, err := since(q.Since)
+	out, err := redacted(c.Redactor, &rs)
 	if err != nil {
 		return nil, err
 	}
-	return c.st.ListRuns(ctx, store.RunFilter{Rule: q.Rule, State: store.State(q.State), EventID: q.EventID, Since: t, Limit: q.Limit})
+	return *out, nil
 }
 
 // Run reads one run with its attempts and its config revision against the
@@ -215,7 +235,8 @@ func since(s string) (time.Time, error) {
 }
 
 // redacted passes v through r's JSON redaction (secret-named keys masked,
-// known secret values replaced) and back into its type.
+// known secret values replaced) and back into its type: what the client
+// returns is what may be printed, in store mode as the admin API answers.
 func redacted[T any](r *redact.Redactor, v *T) (*T, error) {
 	b, err := json.Marshal(r.JSON(v))
 	if err != nil {
