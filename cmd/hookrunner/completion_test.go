@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The completion script of every shell names every command and each
@@ -96,14 +98,34 @@ COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); _hookrunner; printf '%s\n' "${COMPREPLY
 			})
 		}
 	}
-	// zsh: the script loads under compinit and defines its function.
+	// zsh: through a pseudo-terminal (zpty), type the line and TAB, read
+	// until the words the completion must show appear (the context's
+	// deadline fails the test otherwise).
 	if _, err := exec.LookPath("zsh"); err != nil {
 		t.Log("zsh is not installed: skipped")
 		return
 	}
-	c := exec.Command("zsh", "-f", "-c", `autoload -U compinit && compinit -u -D && source <(hookrunner completion zsh) && (( $+functions[_hookrunner] )) && [[ $_comps[hookrunner] == _hookrunner ]] && echo loaded`)
-	c.Env = append(os.Environ(), "PATH="+path, "HOME="+dir)
-	if out, err := c.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "loaded" {
-		t.Fatalf("zsh: %v\n%s", err, out)
+	for _, tt := range []struct{ line, want string }{
+		{"hookrunner ru", "runs"},
+		{"hookrunner runs --sta", "--state"},
+		{"hookrunner runs --state ", "*dead*succeeded*"},
+		{"hookrunner completion ", "*bash*fish*zsh*"},
+		{"hookrunner serve --no-w", "--no-watch"},
+	} {
+		t.Run("zsh/"+tt.line, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			c := exec.CommandContext(ctx, "zsh", "-f", "-c", `zmodload zsh/zpty
+zpty -b z 'zsh -f -i'
+zpty -w z 'PS1="%% "; autoload -U compinit; compinit -u -d "$HOME/.zcompdump"; source <(hookrunner completion zsh); echo RE""ADY'
+zpty -r -m z out '*READY*'
+zpty -w -n z "$LINE"$'\t'
+zpty -r -m z out "*${~WANT}*" && print -r -- "$out"
+zpty -d z`)
+			c.Env = append(os.Environ(), "PATH="+path, "HOME="+dir, "LINE="+tt.line, "WANT="+tt.want)
+			if out, err := c.CombinedOutput(); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+		})
 	}
 }
