@@ -16,6 +16,9 @@ type helpCmd struct {
 }
 
 func (c *helpCmd) Run(e *env) error {
-	_, err := e.parser.Parse(append(c.Command, "--help"))
-	return err
+	if _, err := e.parser.Parse(append(c.Command, "--help")); err != nil {
+		usage(e.stderr, err)
+		return exitCode(2)
+	}
+	return nil
 }

@@ -6,7 +6,7 @@ type eventsCmd struct {
 	clientFlags
 	Source string `placeholder:"NAME" help:"Only this source."`
 	Event  string `placeholder:"TYPE" help:"Only this event type."`
-	Since  string `placeholder:"DURATION|TIME" help:"Only events received within this duration (1h) or since this RFC 3339 time."`
+	Since  since  `placeholder:"DURATION|TIME" help:"Only events received within this duration (1h) or since this RFC 3339 time."`
 	Limit  int    `default:"50" help:"At most this many."`
 	JSON   bool   `name:"json" help:"Print JSON (for machines)."`
 	ID     string `arg:"" optional:"" help:"Show this event: its headers, payload, runs, and what each rule decides."`
@@ -28,7 +28,7 @@ func (c *eventsCmd) Run(e *env) error {
 		}
 		return ops.WriteEvent(e.out, d)
 	}
-	evs, err := cl.Events(e.ctx, ops.EventQuery{Source: c.Source, Event: c.Event, Since: c.Since, Limit: c.Limit})
+	evs, err := cl.Events(e.ctx, ops.EventQuery{Source: c.Source, Event: c.Event, Since: string(c.Since), Limit: c.Limit})
 	if err != nil {
 		return err
 	}

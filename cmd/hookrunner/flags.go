@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/hookrunner/hookrunner/ops"
 	"github.com/hookrunner/hookrunner/sender"
+	"github.com/hookrunner/hookrunner/server"
 )
 
 // Flags shared by several verbs.
@@ -45,4 +49,16 @@ func headers(hs []header) []string {
 		out[i] = string(h)
 	}
 	return out
+}
+
+// since is a --since flag: a duration (1h) or an RFC 3339 time, checked as
+// it is parsed.
+type since string
+
+func (s *since) UnmarshalText(b []byte) error {
+	if _, err := server.ParseSince(string(b), time.Now()); err != nil {
+		return fmt.Errorf("%q: %w", b, err)
+	}
+	*s = since(b)
+	return nil
 }

@@ -7,7 +7,7 @@ type runsCmd struct {
 	Rule    string `placeholder:"RULE" help:"Only this rule."`
 	State   string `enum:"pending,running,retrying,succeeded,dead,replayed," default:"" placeholder:"STATE" help:"Only this state: pending, running, retrying, succeeded, dead, replayed."`
 	EventID string `name:"event-id" placeholder:"ID" help:"Only runs of this event."`
-	Since   string `placeholder:"DURATION|TIME" help:"Only runs created within this duration (1h) or since this RFC 3339 time."`
+	Since   since  `placeholder:"DURATION|TIME" help:"Only runs created within this duration (1h) or since this RFC 3339 time."`
 	Limit   int    `default:"50" help:"At most this many."`
 	JSON    bool   `name:"json" help:"Print JSON (for machines)."`
 	Diff    bool   `help:"With ID: print the diff of the config from the run's revision to the one in force."`
@@ -30,7 +30,7 @@ func (c *runsCmd) Run(e *env) error {
 		}
 		return ops.WriteRun(e.out, d, c.Diff)
 	}
-	rs, err := cl.Runs(e.ctx, ops.RunQuery{Rule: c.Rule, State: c.State, EventID: c.EventID, Since: c.Since, Limit: c.Limit})
+	rs, err := cl.Runs(e.ctx, ops.RunQuery{Rule: c.Rule, State: c.State, EventID: c.EventID, Since: string(c.Since), Limit: c.Limit})
 	if err != nil {
 		return err
 	}
