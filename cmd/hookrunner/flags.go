@@ -57,7 +57,7 @@ type since string
 
 func (s *since) UnmarshalText(b []byte) error {
 	if _, err := server.ParseSince(string(b), time.Now()); err != nil {
-		return fmt.Errorf("%q: %w", b, err)
+		return fmt.Errorf("%q: use a duration (1h) or an RFC 3339 time", b)
 	}
 	*s = since(b)
 	return nil
