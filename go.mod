@@ -20,7 +20,10 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
-require github.com/go-jose/go-jose/v4 v4.1.9
+require (
+	github.com/alecthomas/kong v1.17.0
+	github.com/go-jose/go-jose/v4 v4.1.9
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

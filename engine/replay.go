@@ -3,8 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 
+	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/payload"
+	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -20,9 +23,14 @@ func (e *Engine) ReplayRun(ctx context.Context, runID string) (*store.Run, error
 }
 
 // ReplayRule replays the runs f selects (every dead run of a rule, by
-// default), at most store.MaxReplay at a time.
+// default), at most store.MaxReplay at a time. A rule the config in force
+// does not have is an UnknownRuleError: its runs could not run under it.
 func (e *Engine) ReplayRule(ctx context.Context, f store.ReplayFilter) ([]*store.Run, error) {
-	rs, err := e.st.ReplayRule(ctx, f, e.Snapshot().Hash, e.now())
+	snap := e.Snapshot()
+	if snap.Rules[f.Rule] == nil {
+		return nil, unknownRule(snap, f.Rule)
+	}
+	rs, err := e.st.ReplayRule(ctx, f, snap.Hash, e.now())
 	if err != nil {
 		return nil, err
 	}
@@ -65,4 +73,29 @@ func (e *Engine) ReplayEvent(ctx context.Context, eventID string) ([]*store.Run,
 	e.outstanding.Add(int64(len(runs)))
 	e.poke()
 	return runs, nil
+}
+
+// UnknownRuleError names a rule the config in force does not have, with
+// the ones it has; it is a store.ErrNotFound (the admin API answers 404).
+type UnknownRuleError struct {
+	Rule  string
+	Known []string
+}
+
+func (e *UnknownRuleError) Error() string {
+	if len(e.Known) == 0 {
+		return fmt.Sprintf("unknown rule %q: the config in force has no rules", e.Rule)
+	}
+	return fmt.Sprintf("unknown rule %q%s; the rules in force are: %s", e.Rule, config.Suggest(e.Rule, append([]string(nil), e.Known...)), strings.Join(e.Known, ", "))
+}
+
+// Is makes the error a store.ErrNotFound.
+func (e *UnknownRuleError) Is(target error) bool { return target == store.ErrNotFound }
+
+func unknownRule(snap *ruleset.Snapshot, rule string) error {
+	known := make([]string, len(snap.Ordered))
+	for i, r := range snap.Ordered {
+		known[i] = r.Name
+	}
+	return &UnknownRuleError{Rule: rule, Known: known}
 }

@@ -117,6 +117,17 @@ type Signer interface {
 	Sign(r *Request, id Identity)
 }
 
+// KeySigner is a Signer that signs with a private key the receiving
+// config need not hold (Discord: the source's secret is the application's
+// public key). SigningKey names the key Sign still needs ("" when the
+// provider has it); WithSigningKey returns a Signer that signs with key
+// (a file's contents), refusing a key the provider would not accept.
+type KeySigner interface {
+	Signer
+	SigningKey() string
+	WithSigningKey(key []byte) (Signer, error)
+}
+
 // Handshaker answers a provider's own protocol messages (Slack's URL
 // verification, Discord's PING) after verification, without any rule.
 type Handshaker interface {

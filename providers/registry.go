@@ -27,7 +27,10 @@ type Info struct {
 	// Samples holds the sample payloads `hookrunner send` posts:
 	// <event>.json, <event>.form or <event>.xml at its root (nil: none).
 	Samples fs.FS
-	// DefaultEvent names the sample sent when no event is given.
+	// DefaultEvent is the provider's most common event type, as the
+	// provider names it (its event header or body field: "push",
+	// "Push Hook", "repo:push", "orders/create"): what `hookrunner send`
+	// sends, with its sample, when no event is given.
 	DefaultEvent string
 }
 
@@ -127,8 +130,7 @@ func Sample(provider, event string) ([]byte, error) {
 		event = info.DefaultEvent
 	}
 	if info.Samples != nil {
-		dashed := strings.NewReplacer("/", "-", ":", "-").Replace(event)
-		names := []string{event, dashed, strings.ToLower(strings.Fields(event + " x")[0])}
+		names := []string{event, strings.NewReplacer("/", "-", ":", "-").Replace(event), strings.ToLower(strings.Fields(event + " x")[0])}
 		for _, n := range names {
 			for _, ext := range []string{".json", ".form", ".xml"} {
 				if b, err := fs.ReadFile(info.Samples, n+ext); err == nil {

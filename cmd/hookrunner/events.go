@@ -1,71 +1,39 @@
 package main
 
-import (
-	"context"
-	"flag"
-	"fmt"
-	"io"
-	"net/url"
-	"strings"
-	"text/tabwriter"
-	"time"
+import "github.com/hookrunner/hookrunner/ops"
 
-	"github.com/hookrunner/hookrunner/engine"
-	"github.com/hookrunner/hookrunner/server"
-	"github.com/hookrunner/hookrunner/store"
-)
+type eventsCmd struct {
+	clientFlags
+	Source string `placeholder:"NAME" help:"Only this source."`
+	Event  string `placeholder:"TYPE" help:"Only this event type."`
+	Since  since  `placeholder:"DURATION|TIME" help:"Only events received within this duration (1h) or since this RFC 3339 time."`
+	Limit  int    `default:"50" help:"At most this many."`
+	JSON   bool   `name:"json" help:"Print JSON (for machines)."`
+	ID     string `arg:"" optional:"" help:"Show this event: its headers, payload, runs, and what each rule decides."`
+}
 
-func events(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("events", flag.ContinueOnError)
-	source := fs.String("source", "", "only this source")
-	event := fs.String("event", "", "only this event type")
-	sinceF := fs.String("since", "", "only events received within this duration (e.g. 1h)")
-	limit := fs.Int("limit", 50, "at most this many")
-	c, rest, err := openClient(fs, args)
+func (c *eventsCmd) Run(e *env) error {
+	cl, err := c.open(e)
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	useRedactor(out, c.red)
-	ctx := context.Background()
-	if len(rest) == 1 {
-		var d server.EventDetail
-		if c.server != "" {
-			err = c.api("GET", "/api/events/"+url.PathEscape(rest[0]), nil, &d)
-		} else {
-			d, err = eventDetail(ctx, c, rest[0])
-		}
+	defer cl.Close()
+	if c.ID != "" {
+		d, err := cl.Event(e.ctx, c.ID)
 		if err != nil {
 			return err
 		}
-		return printJSON(out, c.red.JSON(d))
-	}
-	var evs []*store.Event
-	if c.server != "" {
-		q := url.Values{"source": {*source}, "event": {*event}, "since": {*sinceF}, "limit": {fmt.Sprint(*limit)}}
-		err = c.api("GET", "/api/events", q, &evs)
-	} else {
-		var t time.Time
-		if t, err = since(*sinceF); err != nil {
-			return err
+		if c.JSON {
+			return ops.WriteJSON(e.out, d)
 		}
-		evs, err = c.st.ListEvents(ctx, store.EventFilter{Source: *source, Event: *event, Since: t, Limit: *limit})
+		return ops.WriteEvent(e.out, d)
 	}
+	evs, err := cl.Events(e.ctx, ops.EventQuery{Source: c.Source, Event: c.Event, Since: string(c.Since), Limit: c.Limit})
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RECEIVED\tID\tSOURCE\tEVENT\tDELIVERY\tMATCHED")
-	for _, e := range evs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ReceivedAt.Local().Format("2006-01-02 15:04:05"), e.ID, e.Source, e.Event, e.DeliveryID, strings.Join(e.Matched, ","))
+	if c.JSON {
+		return ops.WriteJSON(e.out, evs)
 	}
-	return tw.Flush()
-}
-
-func eventDetail(ctx context.Context, c *client, id string) (server.EventDetail, error) {
-	d, err := engine.LoadEventDetail(ctx, c.st, nil, id)
-	if err != nil {
-		return server.EventDetail{}, err
-	}
-	return *d, nil
+	return ops.WriteEvents(e.out, evs)
 }

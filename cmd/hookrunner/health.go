@@ -1,27 +1,27 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"io"
-	"net/http"
-	"time"
+
+	"github.com/hookrunner/hookrunner/ops"
 )
 
-func health(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	u := fs.String("url", "http://127.0.0.1:8081/readyz", "admin readiness URL")
-	if err := fs.Parse(args); err != nil {
+type healthCmd struct {
+	Config string `short:"c" placeholder:"FILE" complete:"file" help:"Path to hooks.yaml, whose admin.listen is asked (default: hooks.yaml when it exists, else ${default_health})."`
+	URL    string `name:"url" placeholder:"URL" help:"Readiness URL to ask instead (e.g. http://127.0.0.1:8081/readyz)."`
+}
+
+func (c *healthCmd) Run(e *env) error {
+	u := c.URL
+	if u == "" {
+		var err error
+		if u, err = ops.HealthURL(c.Config); err != nil {
+			return err
+		}
+	}
+	if err := ops.Health(e.ctx, u); err != nil {
 		return err
 	}
-	resp, err := (&http.Client{Timeout: 3 * time.Second}).Get(*u)
-	if err != nil {
-		return fmt.Errorf("health: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health: %s", resp.Status)
-	}
-	fmt.Fprintln(out, "ready")
+	fmt.Fprintln(e.out, "ready")
 	return nil
 }

@@ -1,17 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 )
-
-// runSplit runs the CLI with stdout and stderr apart.
-func runSplit(args ...string) (stdout, stderr string, code int) {
-	var out, errb bytes.Buffer
-	code = run(args, &out, &errb)
-	return out.String(), errb.String(), code
-}
 
 // `hookrunner import --from webhook hooks.json > hooks.yaml` with a misspelt
 // trigger_rule fails and writes nothing that could land in hooks.yaml.

@@ -19,13 +19,6 @@ import (
 	"github.com/hookrunner/hookrunner/sender"
 )
 
-func runCmd(t *testing.T, args ...string) (string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(args, &out, &errb)
-	return out.String() + errb.String(), code
-}
-
 const explainConfig = `
 sources:
   github: { provider: github, secret: "s3cr3t-explain" }
@@ -105,6 +98,7 @@ func TestSendEveryProvider(t *testing.T) {
 		"github":           `{ provider: github, secret: "gh" }`,
 		"gitlab":           `{ provider: gitlab, secret: "gl" }`,
 		"gitea":            `{ provider: gitea, secret: "gt" }`,
+		"gogs":             `{ provider: gogs, secret: "gg" }`,
 		"bitbucket":        `{ provider: bitbucket, secret: "bb" }`,
 		"stripe":           `{ provider: stripe, secret: "whsec_st" }`,
 		"shopify":          `{ provider: shopify, secret: "sh" }`,
@@ -122,7 +116,13 @@ func TestSendEveryProvider(t *testing.T) {
 	for name, src := range sources {
 		fmt.Fprintf(&b, "  %s: %s\n", name, src)
 	}
-	b.WriteString("rules:\n  - name: any\n    source: github\n    actions: [ { shell: { command: [\"/bin/true\"] } } ]\n")
+	// Without --event, send sends the provider's common event: a rule on
+	// it matches.
+	defaults := map[string]string{"github": "push", "gitlab": "Push Hook", "gitea": "push", "gogs": "push", "bitbucket": "repo:push", "shopify": "orders/create"}
+	b.WriteString("rules:\n")
+	for src, ev := range defaults {
+		fmt.Fprintf(&b, "  - name: %s-default\n    source: %s\n    events: [%q]\n    actions: [ { shell: { command: [\"/bin/true\"] } } ]\n", src, src, ev)
+	}
 	cfg := writeFile(t, dir, "hooks.yaml", b.String())
 
 	ready := make(chan string, 1)
@@ -155,6 +155,9 @@ func TestSendEveryProvider(t *testing.T) {
 			if code != 0 || !(strings.Contains(out, "202 Accepted") || strings.Contains(out, "200 OK")) {
 				t.Fatalf("send: exit %d\n%s", code, out)
 			}
+			if ev, ok := defaults[name]; ok && (!strings.Contains(out, `"matched":["`+name+`-default"]`) || !strings.Contains(out, ", event "+ev+",")) {
+				t.Fatalf("send without --event did not send %q:\n%s", ev, out)
+			}
 			// Tampered: signed for one body, sent with another.
 			body := []byte(`{"type":"x","status":"firing","n":1}`)
 			if p, ok := payloads[name]; ok {
@@ -184,6 +187,26 @@ func TestSendEveryProvider(t *testing.T) {
 				t.Fatalf("tampered request: %d, want %d", resp.StatusCode, want)
 			}
 		})
+	}
+}
+
+// A Discord source holds the public key: send says how to sign, and signs
+// with --signing-key.
+func TestSendSigningKey(t *testing.T) {
+	dir := t.TempDir()
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	cfg := writeFile(t, dir, "hooks.yaml", "server: { listen: \"127.0.0.1:0\" }\nadmin: { listen: \"127.0.0.1:0\" }\nstore: { dsn: \""+
+		filepath.Join(dir, "hr.db")+"\" }\nsources:\n  discord: { provider: discord, secret: \""+hex.EncodeToString(pub)+"\" }\n")
+	addr, _ := startServer(t, cfg)
+	body := writeFile(t, dir, "i.json", `{"type":2,"id":"1","data":{"name":"deploy"}}`)
+	args := []string{"send", "--config", cfg, "--source", "discord", "--payload", body, "--url", "http://" + addr + "/hooks/discord"}
+	stdout, stderr, code := runSplit(args...)
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "put the application's Ed25519 private key (hex: a 32-byte seed or the 64-byte key) in a file and give --signing-key FILE") {
+		t.Fatalf("send without a key: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	key := writeFile(t, dir, "discord.key", hex.EncodeToString(priv.Seed())+"\n")
+	if out, code := runCmd(t, append(args, "--signing-key", key)...); code != 0 || !strings.Contains(out, "202 Accepted") {
+		t.Fatalf("send --signing-key: exit %d\n%s", code, out)
 	}
 }
 

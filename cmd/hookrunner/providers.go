@@ -1,66 +1,21 @@
 package main
 
 import (
-	"flag"
-	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
 
-	"github.com/hookrunner/hookrunner/config"
+	"github.com/hookrunner/hookrunner/ops"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
-// providersCmd prints every registered provider's Doc — its handshake, where
-// the event type and delivery id come from, how old a signed request may be,
-// what it verifies — as a table; with names, each one's Doc in full with its
-// documentation link and samples; with --markdown, the README's table.
-func providersCmd(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("providers", flag.ContinueOnError)
-	markdown := fs.Bool("markdown", false, "print the Markdown table of the README")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *markdown {
-		_, err := io.WriteString(out, providers.MarkdownTable())
-		return err
-	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	if fs.NArg() == 0 {
-		// Verification last: its text is long, the other columns stay aligned.
-		fmt.Fprintln(tw, "PROVIDER\tHANDSHAKE\tEVENT TYPE\tDELIVERY ID\tREPLAY WINDOW\tVERIFICATION")
-		for _, info := range providers.All() {
-			d := info.Doc
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", info.Name, plain(d.Handshake), plain(d.Event),
-				plain(d.DeliveryID), plain(d.ReplayWindow), plain(d.Verification))
-		}
-		return tw.Flush()
-	}
-	for i, name := range fs.Args() {
-		info, ok := providers.Lookup(name)
-		if !ok {
-			return fmt.Errorf("providers: unknown provider %q%s", name, config.Suggest(name, providers.Names()))
-		}
-		if i > 0 {
-			fmt.Fprintln(tw)
-		}
-		d := info.Doc
-		fmt.Fprintf(tw, "%s\n", info.Name)
-		for _, row := range [][2]string{
-			{"verification", d.Verification}, {"handshake", d.Handshake}, {"event type", d.Event},
-			{"delivery id", d.DeliveryID}, {"replay window", d.ReplayWindow}, {"docs", d.Link},
-			{"samples", strings.Join(providers.Samples(info.Name), ", ")},
-		} {
-			fmt.Fprintf(tw, "  %s\t%s\n", row[0], plain(row[1]))
-		}
-	}
-	return tw.Flush()
+type providersCmd struct {
+	Markdown bool     `help:"Print the Markdown table of the README."`
+	Names    []string `arg:"" optional:"" name:"provider" help:"Show these providers in full, with their documentation link and samples."`
 }
 
-// plain is a Doc cell for a terminal: no Markdown backticks, "—" when empty.
-func plain(s string) string {
-	if s = strings.ReplaceAll(s, "`", ""); s == "" {
-		return "—"
+func (c *providersCmd) Run(e *env) error {
+	if c.Markdown {
+		_, err := io.WriteString(e.stdout, providers.MarkdownTable())
+		return err
 	}
-	return s
+	return ops.WriteProviders(e.stdout, c.Names)
 }

@@ -67,7 +67,7 @@ sources:
 			t.Fatalf("runs: exit %d: %s", code, out)
 		}
 		for _, want := range []string{
-			"config revision " + snapA.Hash + " (config changed since; in force: ",
+			"config revision: " + snapA.Hash + " (config changed since; in force: ",
 			"\n-      - shell: { command: [\"/bin/echo\", \"alpha\"] }\n+      - shell: { command: [\"/bin/echo\", \"beta\"] }\n",
 			"\n-  gh: { provider: github, secret: \"[REDACTED]\" }\n",
 		} {
@@ -106,7 +106,7 @@ sources:
 
 	// The config in force again: the run's revision is in force.
 	writeFile(t, dir, "hooks.yaml", conf("alpha", "  gh: { provider: github, secret: \""+secret+"\" }\n"))
-	if out, _ := runCmd(t, "runs", "--config", cfg, run.ID, "--diff"); !strings.Contains(out, "config revision "+snapA.Hash+" (in force)\n") || strings.Contains(out, "+++ ") {
+	if out, _ := runCmd(t, "runs", "--config", cfg, run.ID, "--diff"); !strings.Contains(out, "config revision: "+snapA.Hash+" (in force)\n") || strings.Contains(out, "+++ ") {
 		t.Fatalf("runs ID under its own revision:\n%s", out)
 	}
 }

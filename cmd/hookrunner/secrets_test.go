@@ -31,7 +31,8 @@ func TestCLINoSecretLeaks(t *testing.T) {
 		"bearer":       "bearer-CLILEAK-8d8d",
 		"dbpass":       "dbpass-CLILEAK-9e9e",
 		"admin":        "admin-CLILEAK-0f0f",
-		"sent":         "sent-CLILEAK-1a1a", // a credential header given to explain
+		"sent":         "sent-CLILEAK-1a1a",    // a credential header given to explain
+		"sentkey":      "sentkey-CLILEAK-2b2b", // a credential header of a stored event, unknown to the config
 	}
 	for _, k := range []string{"LEAK_CLI_GH", "LEAK_CLI_ENV", "LEAK_CLI_DRV"} {
 		t.Setenv(k, secrets[k])
@@ -78,6 +79,7 @@ rules:
 	req.Header.Set("X-GitHub-Event", "push")
 	req.Header.Set("X-GitHub-Delivery", "cli-1")
 	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(m.Sum(nil)))
+	req.Header.Set("X-Api-Key", secrets["sentkey"])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 202 {
 		t.Fatalf("post: %v %v", err, resp)
@@ -113,6 +115,13 @@ rules:
 	runID := strings.Fields(strings.Split(runsOut, "\n")[1])[2]
 	outOf("explain", "--config", cfg, "--event-id", evID)
 	outOf("events", "--config", cfg, evID)
+	outOf("events", "--config", cfg, evID, "--json")
+	outOf("events", "--config", cfg, "--json")
+	outOf("runs", "--config", cfg, "--json")
+	outOf("runs", "--config", cfg, runID, "--json")
+	if out := outOf("events", "--config", cfg, evID); !strings.Contains(out, "x-api-key: [REDACTED]") {
+		t.Fatalf("events ID does not mask a credential header: %s", out)
+	}
 	if out := outOf("runs", "--config", cfg, runID); !strings.Contains(out, "[REDACTED]") {
 		t.Fatalf("runs ID shows no redaction, the scan is blind: %s", out)
 	}
@@ -120,6 +129,8 @@ rules:
 	outOf("events", "--server", srv, evID)
 	outOf("runs", "--server", srv, runID)
 	outOf("runs", "--server", srv)
+	outOf("events", "--server", srv, "--json")
+	outOf("events", "--server", srv, evID, "--json")
 	// A config error that quotes a ${VAR} value.
 	bad := writeFile(t, dir, "bad.yaml", "store: { driver: \"${LEAK_CLI_DRV}\" }\nsources:\n  s: { provider: github, secret: x }\n")
 	if out := outOf("validate", "--config", bad); !strings.Contains(out, "store.driver") {

@@ -1,88 +1,34 @@
 package main
 
 import (
-	"bytes"
-	"flag"
-	"fmt"
 	"github.com/hookrunner/hookrunner/ruleset"
-	"io"
-	"net"
-	"net/http"
-	"net/url"
-	"os"
-	"strings"
-	"time"
-
-	"github.com/hookrunner/hookrunner/config"
-	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/sender"
 )
 
-func send(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("send", flag.ContinueOnError)
-	path := fs.String("config", "hooks.yaml", "path to hooks.yaml")
-	source := fs.String("source", "", "source name")
-	event := fs.String("event", "", "event type (sets the provider's event header; picks the sample payload)")
-	payload := fs.String("payload", "", "file with the body (default: a built-in sample for the provider and event)")
-	target := fs.String("url", "", "URL to send to (default: http://127.0.0.1:<server port>/hooks/<source>)")
-	var headers headerFlags
-	fs.Var(&headers, "header", "extra header K:V (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	snap, err := ruleset.Load(*path)
+type sendCmd struct {
+	configFlag
+	Source     string   `required:"" placeholder:"NAME" help:"Source name."`
+	Event      string   `placeholder:"TYPE" help:"Event type for the provider's event header; picks the sample payload (default: the provider's most common event, e.g. push)."`
+	Payload    string   `placeholder:"FILE" complete:"file" help:"File with the body (default: a built-in sample for the provider and event)."`
+	URL        string   `name:"url" placeholder:"URL" help:"URL to post to (default: http://127.0.0.1:<server port>/hooks/<source>)."`
+	Header     []header `placeholder:"NAME:VALUE" help:"Extra header (repeatable)."`
+	SigningKey string   `name:"signing-key" placeholder:"FILE" complete:"file" help:"File with the private key, for providers that sign with one the config does not hold (discord: the Ed25519 private key, hex)."`
+}
+
+// Run exits 1 when the server does not answer 2xx.
+func (c *sendCmd) Run(e *env) error {
+	snap, err := ruleset.Load(c.Config)
 	if err != nil {
 		return err
 	}
-	useRedactor(out, snap.Redactor)
-	src := snap.Sources[*source]
-	if src == nil {
-		return fmt.Errorf("send: unknown source %q%s", *source, config.Suggest(*source, snap.Config.SourceNames()))
-	}
-	var body []byte
-	if *payload != "" {
-		if body, err = os.ReadFile(*payload); err != nil {
-			return fmt.Errorf("send: %w", err)
-		}
-	} else {
-		if body, err = providers.Sample(src.Provider, *event); err != nil {
-			return fmt.Errorf("send: %w (use --payload)", err)
-		}
-	}
-	u := *target
-	if u == "" {
-		_, port, _ := net.SplitHostPort(snap.Config.Server.Listen)
-		u = "http://127.0.0.1:" + port + "/hooks/" + *source
-	}
-	pu, err := url.Parse(u)
-	if err != nil {
-		return fmt.Errorf("send: --url: %w", err)
-	}
-	req, err := sender.BuildSignedRequest(src, *event, body, pu, time.Now())
-	if err != nil {
-		return fmt.Errorf("send: %w", err)
-	}
-	for _, kv := range headers {
-		k, v, _ := strings.Cut(kv, ":")
-		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
-	}
-	if req.URL != nil && req.URL.RawQuery != "" {
-		pu.RawQuery = req.URL.RawQuery // what the provider signed (Twilio's bodySHA256, a query token)
-	}
-	hreq, err := http.NewRequest(http.MethodPost, pu.String(), bytes.NewReader(req.Body)) // encrypted when the source decrypts
+	e.out.use(snap.Redactor)
+	res, err := sender.Send(e.ctx, snap, sender.SendOptions{Source: c.Source, Event: c.Event, Payload: c.Payload,
+		URL: c.URL, Headers: headers(c.Header), SigningKeyFile: c.SigningKey})
 	if err != nil {
 		return err
 	}
-	hreq.Header = req.Header
-	client := &http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Do(hreq)
-	if err != nil {
-		return fmt.Errorf("send: %w", err)
-	}
-	defer resp.Body.Close()
-	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	fmt.Fprintf(out, "POST %s (%s, %d bytes)\n%s\n%s\n", pu.Redacted(), src.Provider, len(req.Body), resp.Status, strings.TrimSpace(string(rb)))
-	if resp.StatusCode >= 300 {
+	res.Write(e.out)
+	if res.StatusCode >= 300 {
 		return exitCode(1)
 	}
 	return nil

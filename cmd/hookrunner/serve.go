@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"flag"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -11,18 +8,16 @@ import (
 	"github.com/hookrunner/hookrunner/app"
 )
 
-func serve(args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg := fs.String("config", "hooks.yaml", "path to hooks.yaml")
-	watch := fs.Bool("watch", true, "reload when the config file changes")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+type serveCmd struct {
+	configFlag
+	Watch bool `default:"true" negatable:"" help:"Reload when the config file changes (--no-watch or --watch=false: only on SIGHUP or POST /-/reload)."`
+}
+
+func (c *serveCmd) Run(e *env) error {
 	reload := make(chan struct{}, 1)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	go func() {
 		for range hup {
 			select {
@@ -31,8 +26,8 @@ func serve(args []string, stderr io.Writer) error {
 			}
 		}
 	}()
-	return app.Run(ctx, app.Options{
-		ConfigPath: *cfg, Watch: *watch, Reload: reload, LogOutput: stderr,
+	return app.Run(e.ctx, app.Options{
+		ConfigPath: c.Config, Watch: c.Watch, Reload: reload, LogOutput: e.stderr,
 		Listener: app.SocketActivated(), Notify: app.SdNotify,
 	})
 }

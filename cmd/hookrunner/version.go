@@ -38,3 +38,10 @@ func versionString() string {
 	}
 	return fmt.Sprintf("hookrunner %s (commit %s, built %s)", v, c, d)
 }
+
+type versionCmd struct{}
+
+func (versionCmd) Run(e *env) error {
+	_, err := fmt.Fprintln(e.stdout, versionString())
+	return err
+}

@@ -40,8 +40,11 @@ var rules = []rule{
 	{pkg: "examples", may: []string{"*"}},  // runnable examples and their tests
 	{pkg: "internal/archtest", may: nil},
 	{pkg: "app", may: []string{"server", "engine", "ruleset", "payload", "config", "expression", "providers/...", "actions/...", "store/...", "importer", "internal/..."}},
+	// ops: what the CLI does apart from its flags (reads, replays, explains,
+	// prints), against the store of a config or a server's admin API.
+	{pkg: "ops", may: []string{"app", "server", "engine", "ruleset", "payload", "config", "expression", "providers", "sender", "store", "internal/..."}},
 	{pkg: "importer", may: []string{"config", "expression", "providers", "internal/..."}},
-	{pkg: "sender", may: []string{"ruleset", "providers/...", "store", "internal/..."}},
+	{pkg: "sender", may: []string{"ruleset", "config", "providers/...", "store", "internal/..."}},
 	// ruletest: rule tests (`hookrunner test`); decides with ruleset, runs nothing.
 	{pkg: "ruletest", may: []string{"ruleset", "payload", "config", "expression", "providers", "providers/decrypt", "actions", "internal/..."}},
 	{pkg: "server", may: []string{"engine", "ruleset", "payload", "config", "expression", "providers", "store", "internal/..."}},

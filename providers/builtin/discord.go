@@ -1,8 +1,10 @@
 package builtin
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 
 	"github.com/hookrunner/hookrunner/providers"
@@ -19,7 +21,7 @@ type Discord struct {
 
 var (
 	_ providers.Provider   = (*Discord)(nil)
-	_ providers.Signer     = (*Discord)(nil)
+	_ providers.KeySigner  = (*Discord)(nil)
 	_ providers.Handshaker = (*Discord)(nil)
 )
 
@@ -131,4 +133,41 @@ func (d *Discord) Sign(r *providers.Request, _ providers.Identity) {
 	if d.priv != nil {
 		r.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(d.priv, append([]byte(ts), r.Body...))))
 	}
+}
+
+// SigningKey implements providers.KeySigner: with only the public key in
+// the config, signing needs the application's private key.
+func (d *Discord) SigningKey() string {
+	if d.priv != nil {
+		return ""
+	}
+	return "the application's Ed25519 private key (hex: a 32-byte seed or the 64-byte key)"
+}
+
+// WithSigningKey implements providers.KeySigner: key is hex, a 32-byte
+// seed or a 64-byte private key, whose public key must be one the source
+// verifies with (else every request signed with it would be refused).
+func (d *Discord) WithSigningKey(key []byte) (providers.Signer, error) {
+	b, err := hex.DecodeString(string(bytes.TrimSpace(key)))
+	if err != nil {
+		return nil, fmt.Errorf("signing key: not hex")
+	}
+	var pk ed25519.PrivateKey
+	switch len(b) {
+	case ed25519.SeedSize:
+		pk = ed25519.NewKeyFromSeed(b)
+	case ed25519.PrivateKeySize:
+		pk = ed25519.PrivateKey(b)
+	default:
+		return nil, fmt.Errorf("signing key: want %d or %d bytes of hex, got %d", ed25519.SeedSize, ed25519.PrivateKeySize, len(b))
+	}
+	pub := pk.Public().(ed25519.PublicKey)
+	for _, k := range d.keys {
+		if k.Equal(pub) {
+			c := *d
+			c.priv = pk
+			return &c, nil
+		}
+	}
+	return nil, fmt.Errorf("signing key: its public key %s is not the source's secret: the server would refuse what it signs", hex.EncodeToString(pub))
 }

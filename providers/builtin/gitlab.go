@@ -37,7 +37,7 @@ func init() {
 			ReplayWindow: "`tolerance` (5m) with `signing_token`",
 			Link:         "https://docs.gitlab.com/user/project/integrations/webhooks/",
 		},
-		Samples: samplesOf("gitlab"), DefaultEvent: "push",
+		Samples: samplesOf("gitlab"), DefaultEvent: "Push Hook",
 	})
 }
 

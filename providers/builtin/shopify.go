@@ -28,7 +28,7 @@ func init() {
 			ReplayWindow: "—",
 			Link:         "https://shopify.dev/docs/apps/build/webhooks",
 		},
-		Samples: samplesOf("shopify"), DefaultEvent: "orders-create",
+		Samples: samplesOf("shopify"), DefaultEvent: "orders/create",
 	})
 }
 
