@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,6 +17,12 @@ type serveCmd struct {
 }
 
 func (c *serveCmd) Run(e *env) error {
+	if _, err := os.Stat(c.Config); errors.Is(err, fs.ErrNotExist) {
+		// The first thing a new user (or a container started without its
+		// mount) meets: say what to do, not just ENOENT.
+		return fmt.Errorf("no config file at %s: write one (the repository's hooks.yaml is a start; see the README's quick start) "+
+			"or give its path with --config; in a container, mount it: -v $PWD/hooks.yaml:%s:ro", c.Config, c.Config)
+	}
 	reload := make(chan struct{}, 1)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
