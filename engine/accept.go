@@ -88,6 +88,7 @@ func (e *Engine) prepare(rc *Received, allowSync bool) (*store.Event, []*store.R
 	// headers kept (see redact.IsSignatureHeader).
 	headers, query := rc.Snapshot.Redactor.Headers(rc.Header), rc.Snapshot.Redactor.Query(rc.Query)
 	env := ruleset.NewEnv(rc.Source.Name, rc.Source.Provider, rc.Identity, evID, headers, query, rc.Payload, rc.RemoteIP, rc.ReceivedAt)
+	env.Body = rc.Body
 	matched := rc.Source.MatchReporting(env, func(r *ruleset.Rule, err error) {
 		e.log.Warn("condition error: rule does not match", "event_id", evID, "rule", r.Name, "error", err)
 	})

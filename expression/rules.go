@@ -27,7 +27,10 @@ type Env struct {
 	Headers    map[string]string `expr:"headers"`
 	Query      map[string]string `expr:"query"`
 	RemoteIP   string            `expr:"remote_ip"`
-	ReceivedAt time.Time         `expr:"received_at"`
+	// Body is the raw request body as received (after decrypt:), for
+	// templates that pass it on as it is: `{{ body }}`.
+	Body       []byte    `expr:"body"`
+	ReceivedAt time.Time `expr:"received_at"`
 	// Set while a poll source builds its request.
 	Cursor string `expr:"cursor"`
 	// Set while actions run.

@@ -137,6 +137,7 @@ type Settings struct {
 	Algorithm       string
 	Encoding        string
 	Prefix          string
+	PrefixOptional  bool
 	EventHeader     string
 	IDHeader        string
 	TimestampHeader string

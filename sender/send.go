@@ -37,7 +37,7 @@ func BuildSignedRequest(src *ruleset.Source, event string, body []byte, target *
 		u := *target
 		r.URL = &u
 	default:
-		r.URL = &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/hooks/" + src.Name}
+		r.URL = &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/hooks/" + src.Path}
 	}
 	ct := "application/json"
 	if t := strings.TrimSpace(string(body)); strings.HasPrefix(t, "<") {

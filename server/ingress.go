@@ -107,7 +107,7 @@ func fail(w http.ResponseWriter, status int, msg string) {
 // Handler returns the ingress mux.
 func (in *Ingress) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/hooks/{source}", in.serve)
+	mux.HandleFunc("/hooks/{path...}", in.serve)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "not found: webhooks are received at POST /hooks/<source>")
 	})
@@ -125,13 +125,13 @@ func remoteIP(r *http.Request) netip.Addr {
 
 func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	received := time.Now()
-	name := r.PathValue("source")
 	snap := in.Engine.Snapshot()
-	src := snap.Sources[name]
+	src := snap.ByPath[r.PathValue("path")]
 	if src == nil {
 		fail(w, http.StatusNotFound, "unknown source")
 		return
 	}
+	name := src.Name
 	m := in.Engine.Metrics().Received
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)

@@ -52,7 +52,7 @@ func send(args []string, out io.Writer) error {
 	u := *target
 	if u == "" {
 		_, port, _ := net.SplitHostPort(snap.Config.Server.Listen)
-		u = "http://127.0.0.1:" + port + "/hooks/" + *source
+		u = "http://127.0.0.1:" + port + "/hooks/" + src.Path
 	}
 	pu, err := url.Parse(u)
 	if err != nil {
