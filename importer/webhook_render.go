@@ -54,8 +54,8 @@ func (c *conv) convert(name, path string, sources, rules *strings.Builder) error
 	}
 
 	fmt.Fprintf(rules, "  - name: %s\n    source: %s\n", name, name)
-	if len(pl.conds) > 0 {
-		fmt.Fprintf(rules, "    if: %s\n", q(strings.Join(pl.conds, " && ")))
+	if cond := c.condition(pl.conds); cond != "" {
+		fmt.Fprintf(rules, "    if: %s\n", q(cond))
 	}
 	sync := h.IncludeOutput
 	if sync {

@@ -16,7 +16,7 @@ type plan struct {
 	provider string
 	lines    []string // source keys
 	allowIPs []string
-	conds    []string
+	conds    []cond
 }
 
 // check kinds of a match rule.
@@ -88,7 +88,7 @@ func (c *conv) planRule() (*plan, error) {
 			continue
 		}
 		if m == nil {
-			e, err := c.expr(part.rule, part.path)
+			e, err := c.cond(part.rule, part.path)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -108,7 +108,7 @@ func (c *conv) planRule() (*plan, error) {
 		case kindToken:
 			tokens = append(tokens, *part)
 		default:
-			e, err := c.matchExpr(m, mpath)
+			e, err := c.matchCond(m, mpath)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -135,7 +135,7 @@ func (c *conv) planRule() (*plan, error) {
 		}
 		// The source verifies something else already: the token check
 		// stays, as an exact comparison in the condition.
-		e, err := c.matchExpr(t.rule.Match, tpath)
+		e, err := c.matchCond(t.rule.Match, tpath)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -299,65 +299,3 @@ func (c *conv) tokenSource(m *whMatch, path string, pl *plan) error {
 	return nil
 }
 
-// matchExpr converts a value or regex match to an exact condition.
-func (c *conv) matchExpr(m *whMatch, path string) (string, error) {
-	e, ok := c.param(m.Parameter)
-	if !ok {
-		return "false", fmt.Errorf("%s.parameter: source %q (name %q) has no hookrunner equivalent in a condition", path, m.Parameter.Source, m.Parameter.Name)
-	}
-	// adnanh compares the parameter's text (a number as sent, true or
-	// false); a missing parameter never matches.
-	switch m.Type {
-	case matchValue:
-		v, err := c.literal(string(m.Value), path+".value")
-		if t := strings.TrimSpace(string(m.Value)); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
-			c.warn("%s.value: adnanh compares an object or list parameter as its JSON text; hookrunner's string() prints it otherwise, so this match fails on objects and lists", path)
-		}
-		return "(let v = " + e + "; v != nil && string(v) == " + v + ")", err
-	case matchRegex:
-		v, err := c.literal(string(m.Regex), path+".regex")
-		return "(let v = " + e + "; v != nil && string(v) matches " + v + ")", err
-	}
-	return "false", fmt.Errorf("%s: match type %q cannot be a condition", path, m.Type)
-}
-
-// expr converts an and/or/not tree to an exact condition. Signature, IP
-// and Scalr checks cannot stand inside or/not: hookrunner verifies on the
-// source, for every request, so such a check is refused, never dropped.
-func (c *conv) expr(r whRule, path string) (string, error) {
-	join := func(rs []whRule, key, op string) (string, error) {
-		parts := make([]string, len(rs))
-		var errs []error
-		for i, x := range rs {
-			e, err := c.expr(x, fmt.Sprintf("%s.%s[%d]", path, key, i))
-			parts[i] = e
-			if err != nil {
-				errs = append(errs, err)
-			}
-		}
-		return "(" + strings.Join(parts, op) + ")", errors.Join(errs...)
-	}
-	switch {
-	case len(r.And) > 0:
-		return join(r.And, "and", " && ")
-	case len(r.Or) > 0:
-		return join(r.Or, "or", " || ")
-	case r.Not != nil:
-		e, err := c.expr(*r.Not, path+".not")
-		return "!(" + e + ")", err
-	case r.Match != nil:
-		m, mpath := r.Match, path+".match"
-		switch matchKind(m) {
-		case kindSignature, kindScalr:
-			return "false", fmt.Errorf("%s: %s inside or/not cannot be converted: hookrunner verifies the signature on the source for every request, so it cannot be optional or negated; move it to the top level of the trigger-rule (an and)", mpath, m.Type)
-		case kindIP:
-			return "false", fmt.Errorf("%s: ip-whitelist inside or/not cannot be converted: use allow_ips on the source (a top-level ip-whitelist becomes one)", mpath)
-		}
-		if matchKind(m) == kindToken {
-			c.tokenConds = append(c.tokenConds, fmt.Sprintf("%s %q", m.Parameter.Source, m.Parameter.Name))
-		}
-		return c.matchExpr(m, mpath)
-	}
-	// Refused by the shape check (a rule needs exactly one key).
-	return "false", fmt.Errorf("%s: empty rule", path)
-}
