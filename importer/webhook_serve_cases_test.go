@@ -281,3 +281,89 @@ func TestServeAnswers(t *testing.T) {
 		})
 	}
 }
+
+// The shape of the example configs at the root of adnanh/webhook's
+// repository (a GitHub redeploy hook signed with SHA-1, answering with a
+// message and a CORS header), as JSON, YAML and -template files whose
+// secret is `{{ getenv "NAME" | js }}` inside a quoted string. Each imports,
+// loads, serves and runs the command for a signed push.
+func TestServeRootExampleShapes(t *testing.T) {
+	const secretVar = "EXAMPLE_REDEPLOY_SECRET"
+	t.Setenv(secretVar, `s3cret"quoted`)
+	jsonHook := func(secret string) string {
+		return `[
+  {
+    "id": "redeploy",
+    "execute-command": "%CMD%",
+    "command-working-directory": "/tmp",
+    "response-message": "Redeploying.",
+    "response-headers": [{"name": "Access-Control-Allow-Origin", "value": "*"}],
+    "pass-arguments-to-command": [
+      {"source": "payload", "name": "head_commit.id"},
+      {"source": "payload", "name": "pusher.name"},
+      {"source": "payload", "name": "pusher.email"}
+    ],
+    "trigger-rule": {"and": [
+      {"match": {"type": "payload-hmac-sha1", "secret": "` + secret + `", "parameter": {"source": "header", "name": "X-Hub-Signature"}}},
+      {"match": {"type": "value", "value": "refs/heads/main", "parameter": {"source": "payload", "name": "ref"}}}
+    ]}
+  }
+]`
+	}
+	yamlHook := func(secret string) string {
+		return `- id: redeploy
+  execute-command: "%CMD%"
+  command-working-directory: /tmp
+  response-message: Redeploying.
+  response-headers:
+  - name: Access-Control-Allow-Origin
+    value: '*'
+  pass-arguments-to-command:
+  - source: payload
+    name: head_commit.id
+  - source: payload
+    name: pusher.name
+  - source: payload
+    name: pusher.email
+  trigger-rule:
+    and:
+    - match:
+        type: payload-hmac-sha1
+        secret: "` + secret + `"
+        parameter:
+          source: header
+          name: X-Hub-Signature
+    - match:
+        type: value
+        value: refs/heads/main
+        parameter:
+          source: payload
+          name: ref
+`
+	}
+	tmpl := `{{ getenv "` + secretVar + `" | js }}`
+	tests := []struct{ name, hooks, secret string }{
+		{"hooks.json", jsonHook("literal-secret"), "literal-secret"},
+		{"hooks.yaml", yamlHook("literal-secret"), "literal-secret"},
+		{"hooks.json.tmpl", jsonHook(tmpl), `s3cret"quoted`},
+		{"hooks.yaml.tmpl", yamlHook(tmpl), `s3cret"quoted`},
+	}
+	push := `{"ref":"refs/heads/main","head_commit":{"id":"9b2f"},"pusher":{"name":"ada","email":"ada@example.org"}}`
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := serveWebhook(t, tt.hooks)
+			if a := s.post(t, "redeploy", "application/json", push, map[string]string{"X-Hub-Signature": "sha1=" + hmacHex(sha1.New, "wrong", push)}); a.status != 401 {
+				t.Fatalf("forged push: %d %q", a.status, a.body)
+			}
+			a := s.post(t, "redeploy", "application/json", push, map[string]string{
+				"X-Hub-Signature": "sha1=" + hmacHex(sha1.New, tt.secret, push), "X-GitHub-Event": "push"})
+			if a.status != 202 || !reflect.DeepEqual(matchedOf(t, a), []string{"redeploy"}) {
+				t.Fatalf("signed push: %d %q", a.status, a.body)
+			}
+			r := s.waitRun(t)
+			if want := []string{"9b2f", "ada", "ada@example.org"}; !reflect.DeepEqual(r.argv, want) {
+				t.Errorf("argv %q, want %q", r.argv, want)
+			}
+		})
+	}
+}

@@ -298,4 +298,3 @@ func (c *conv) tokenSource(m *whMatch, path string, pl *plan) error {
 	c.warn("its token check (%s %q) became a %s source's secret; prefer a signing scheme where the sender offers one", p.Source, p.Name, pl.provider)
 	return nil
 }
-

@@ -126,8 +126,10 @@ func remoteIP(r *http.Request) netip.Addr {
 func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	received := time.Now()
 	snap := in.Engine.Snapshot()
+	// A source's path holds no character that needs escaping, so a
+	// request that escapes one (mail%2Fin) names no source.
 	src := snap.ByPath[r.PathValue("path")]
-	if src == nil {
+	if src == nil || r.URL.RawPath != "" {
 		fail(w, http.StatusNotFound, "unknown source")
 		return
 	}
