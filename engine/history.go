@@ -108,6 +108,6 @@ func (e *Engine) EventDetail(ctx context.Context, id string) (*EventDetail, erro
 // is already decoded.
 func StoredEnv(ev *store.Event, payload any) *expression.Env {
 	env := ruleset.NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
-	env.Body = ev.Body
+	env.Body, env.RemoteAddr = ev.Body, ev.RemoteAddr
 	return env
 }

@@ -51,7 +51,7 @@ func TestAsList(t *testing.T) {
 func TestLookup(t *testing.T) {
 	doc := map[string]any{
 		"a.b": "whole", "a": map[string]any{"b": "nested", "c": []any{"x", map[string]any{"d": int64(7)}}},
-		"s":   "text",
+		"s": "text",
 	}
 	tests := []struct {
 		src  string

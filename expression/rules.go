@@ -27,6 +27,9 @@ type Env struct {
 	Headers    map[string]string `expr:"headers"`
 	Query      map[string]string `expr:"query"`
 	RemoteIP   string            `expr:"remote_ip"`
+	// RemoteAddr is the address of the connection the request came on, IP
+	// and port (trusted_proxies do not change it).
+	RemoteAddr string `expr:"remote_addr"`
 	// Body is the raw request body as received (after decrypt:), for
 	// templates that pass it on as it is: `{{ body }}`.
 	Body       []byte    `expr:"body"`

@@ -158,7 +158,7 @@ func (c *conv) param(p whArg) (string, bool) {
 	case "request":
 		switch strings.ToLower(p.Name) {
 		case "remote-addr":
-			return "remote_ip", true
+			return "remote_addr", true
 		case "method":
 			return `"POST"`, true
 		}
@@ -169,8 +169,6 @@ func (c *conv) param(p whArg) (string, bool) {
 // noteParam warns about a parameter whose value differs from adnanh's.
 func (c *conv) noteParam(p whArg) {
 	switch {
-	case p.Source == "request" && strings.EqualFold(p.Name, "remote-addr"):
-		c.warn("request remote-addr: hookrunner passes the client's IP address without its port (adnanh passes ip:port)")
 	case p.Source == "entire-headers":
 		c.warn("entire-headers: hookrunner's header names are lower-case (adnanh writes them canonical, X-Hub-Signature)")
 	}

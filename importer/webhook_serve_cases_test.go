@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/json"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
@@ -232,7 +233,9 @@ const answerHooks = `[
  {"id": "created", "execute-command": "%CMD%", "include-command-output-in-response": true,
   "success-http-response-code": 201},
  {"id": "stdin", "execute-command": "%CMD%", "include-command-output-in-response": true,
-  "pass-file-to-command": [{"source": "entire-payload", "envname": "PAYLOAD_FILE"}]}
+  "pass-file-to-command": [{"source": "entire-payload", "envname": "PAYLOAD_FILE"}]},
+ {"id": "request", "execute-command": "%CMD%", "include-command-output-in-response": true,
+  "pass-arguments-to-command": [{"source": "request", "name": "method"}, {"source": "request", "name": "remote-addr"}]}
 ]`
 
 const adnanhError = "Error occurred while executing the hook's command. Please check your logs for more details."
@@ -256,11 +259,18 @@ func TestServeAnswers(t *testing.T) {
 		{"cannot-start", 500, adnanhError, false, "dead"},
 		{"created", 201, "", true, "succeeded"},
 		{"stdin", 200, "", true, "succeeded"},
+		{"request", 200, "", true, "succeeded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.hook, func(t *testing.T) {
 			a := s.post(t, tt.hook, "application/json", `{"k":"v"}`, nil)
-			if a.status != tt.status || tt.status != 202 && a.body != tt.body {
+			if tt.hook == "request" {
+				// adnanh passes the method and the connection's ip:port.
+				host, port, err := net.SplitHostPort(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(a.body), "arg: POST ")))
+				if a.status != 200 || !strings.HasPrefix(a.body, "arg: POST 127.0.0.1:") || err != nil || host != "127.0.0.1" || port == "0" {
+					t.Fatalf("answer %d %q, want arg: POST 127.0.0.1:<port>", a.status, a.body)
+				}
+			} else if a.status != tt.status || tt.status != 202 && a.body != tt.body {
 				t.Fatalf("answer %d %q, want %d %q", a.status, a.body, tt.status, tt.body)
 			}
 			if tt.runs {

@@ -262,7 +262,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	id := src.P.Identify(preq, doc)
 	acc, err := in.Engine.Accept(r.Context(), &engine.Received{
 		Snapshot: snap, Source: src, Identity: id, Header: r.Header, Query: r.URL.RawQuery,
-		Body: body, Payload: doc, RemoteIP: ip.String(), ReceivedAt: received, Coverage: covered,
+		Body: body, Payload: doc, RemoteIP: ip.String(), RemoteAddr: r.RemoteAddr, ReceivedAt: received, Coverage: covered,
 	})
 	if err != nil {
 		m.WithLabelValues(name, src.Provider, "unavailable").Inc()
