@@ -67,6 +67,13 @@ type Result struct {
 	// Unverified holds the warnings (also in Warnings) about sources
 	// written with verify: none, for whoever prints them to shout.
 	Unverified []string
+	// Notes are the differences README's "Coming from adnanh/webhook"
+	// documents as the way hookrunner answers (202 once stored, 401 for a
+	// refused signature, 202 without a match, POST only), per hook; they
+	// are not warnings, so --strict allows them.
+	Notes []string
+	// Hooks says what each hook became and how it differs (see Report).
+	Hooks []HookReport
 }
 
 // Refusal is the error FromWebhook returns when a hook cannot be converted
@@ -132,6 +139,7 @@ func FromWebhook(data []byte) (*Result, error) {
 		c := &conv{hook: h, res: res, envs: envs}
 		if h.ID == "" {
 			c.warn("hook %d has no id; skipped", i)
+			res.Hooks = append(res.Hooks, HookReport{ID: fmt.Sprintf("#%d (no id)", i+1), Became: "skipped", Differences: c.diffs})
 			continue
 		}
 		if used[h.ID] {
@@ -145,9 +153,12 @@ func FromWebhook(data []byte) (*Result, error) {
 		}
 		if h.ExecuteCommand == "" {
 			c.warn("no execute-command; skipped")
+			res.Hooks = append(res.Hooks, HookReport{ID: h.ID, Became: "skipped", Differences: c.diffs})
 			continue
 		}
-		if err := c.convert(name, path, &sources, &rules); err != nil {
+		if err := c.convert(name, path, &sources, &rules); err == nil {
+			res.Hooks = append(res.Hooks, HookReport{ID: h.ID, Became: c.became, Differences: c.diffs})
+		} else {
 			for _, e := range strings.Split(err.Error(), "\n") {
 				refusal.Problems = append(refusal.Problems, label+": "+e)
 			}
@@ -161,6 +172,12 @@ func FromWebhook(data []byte) (*Result, error) {
 	if len(res.Warnings) > 0 {
 		b.WriteString("# Differences from adnanh/webhook (check these by hand):\n")
 		for _, w := range res.Warnings {
+			b.WriteString("#   - " + strings.ReplaceAll(w, "\n", " ") + "\n")
+		}
+	}
+	if len(res.Notes) > 0 {
+		b.WriteString("# How hookrunner answers (README, Coming from adnanh/webhook):\n")
+		for _, w := range res.Notes {
 			b.WriteString("#   - " + strings.ReplaceAll(w, "\n", " ") + "\n")
 		}
 	}
@@ -192,13 +209,26 @@ type conv struct {
 	// jsonParams are the payload names of parse-parameters-as-json: a
 	// path under one reads the JSON it holds (see payloadBase).
 	jsonParams []string
+	// diffs are this hook's warnings, and became what it was converted
+	// to, for the report.
+	diffs  []string
+	became string
 	// tokenConds: header or URL token checks kept in the condition
 	// because they sit inside or/not.
 	tokenConds []string
 }
 
 func (c *conv) warn(format string, args ...any) {
-	c.res.Warnings = append(c.res.Warnings, fmt.Sprintf("hook %q: ", c.hook.ID)+fmt.Sprintf(format, args...))
+	d := fmt.Sprintf(format, args...)
+	c.res.Warnings = append(c.res.Warnings, fmt.Sprintf("hook %q: ", c.hook.ID)+d)
+	c.diffs = append(c.diffs, d)
+}
+
+// note records a documented difference (see Result.Notes).
+func (c *conv) note(format string, args ...any) {
+	d := fmt.Sprintf(format, args...)
+	c.res.Notes = append(c.res.Notes, fmt.Sprintf("hook %q: ", c.hook.ID)+d)
+	c.diffs = append(c.diffs, "(documented) "+d)
 }
 
 // loud records a warning about a source written with verify: none.
@@ -206,6 +236,7 @@ func (c *conv) loud(format string, args ...any) {
 	w := fmt.Sprintf(format, args...)
 	c.res.Warnings = append(c.res.Warnings, w)
 	c.res.Unverified = append(c.res.Unverified, w)
+	c.diffs = append(c.diffs, "UNVERIFIED: "+w)
 }
 
 func q(s string) string { return strconv.Quote(s) }

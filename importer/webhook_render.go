@@ -65,6 +65,7 @@ func (c *conv) convert(name, path string, sources, rules *strings.Builder) error
 	// attempts for retries with backoff).
 	rules.WriteString("    retry: { attempts: 1 }\n")
 	c.noteAnswers(pl, sync)
+	c.became = describe(name, path, pl, sync)
 
 	rules.WriteString("    actions:\n      - shell:\n")
 	argv := []string{q(esc(c.command()))}
@@ -158,10 +159,11 @@ func (c *conv) envVars() map[string]string {
 	return env
 }
 
-// noteAnswers warns about how hookrunner's answer differs from adnanh's.
+// noteAnswers records how hookrunner's answer differs from adnanh's:
+// what README documents as a note, anything else as a warning.
 func (c *conv) noteAnswers(pl *plan, sync bool) {
 	h := c.hook
-	var d []string
+	var notes, d []string
 	if !sync {
 		msg := "200"
 		if h.SuccessCode != 0 {
@@ -170,20 +172,20 @@ func (c *conv) noteAnswers(pl *plan, sync bool) {
 		if h.ResponseMessage != "" {
 			msg += " " + q(h.ResponseMessage)
 		}
-		d = append(d, "it answers 202 with the event id once the event is stored, and runs the command after (adnanh answers "+msg+" at once)")
+		notes = append(notes, "it answers 202 with the event id once the event is stored, and runs the command after (adnanh answers "+msg+" at once)")
 	}
 	if pl.provider != "generic" || !slices.Contains(pl.lines, "verify: none") {
-		d = append(d, "a request that fails verification is answered 401 and not stored (adnanh: 500, or 200 Hook rules were not satisfied when the signature is missing)")
+		notes = append(notes, "a request that fails verification is answered 401 and not stored (adnanh: 500, or 200 Hook rules were not satisfied when the signature is missing)")
 	}
 	if len(pl.conds) > 0 || h.MismatchCode != 0 {
 		code := "200"
 		if h.MismatchCode >= 100 && h.MismatchCode <= 599 {
 			code = fmt.Sprint(h.MismatchCode)
 		}
-		d = append(d, "a request that does not satisfy the rule is stored and answered 202 with matched: [] (adnanh: "+code+" Hook rules were not satisfied.)")
+		notes = append(notes, "a request that does not satisfy the rule is stored and answered 202 with matched: [] (adnanh: "+code+" Hook rules were not satisfied.)")
 	}
 	if len(h.HTTPMethods) == 0 {
-		d = append(d, "only POST is accepted (adnanh accepts any method when http-methods is not set)")
+		notes = append(notes, "only POST is accepted (adnanh accepts any method when http-methods is not set)")
 	} else {
 		post := false
 		for _, m := range h.HTTPMethods {
@@ -201,6 +203,12 @@ func (c *conv) noteAnswers(pl *plan, sync bool) {
 	}
 	if !sync && h.IncludeOutputOnError {
 		d = append(d, "include-command-output-in-response-on-error has no effect without include-command-output-in-response (nor has it in adnanh)")
+	}
+	if !sync && h.SuccessCode != 0 {
+		d = append(d, fmt.Sprintf("success-http-response-code %d: an asynchronous hook answers 202", h.SuccessCode))
+	}
+	if len(notes) > 0 {
+		c.note("%s", strings.Join(notes, "; "))
 	}
 	if len(d) > 0 {
 		c.warn("%s", strings.Join(d, "; "))

@@ -50,7 +50,7 @@ func TestImportDocumentedExamples(t *testing.T) {
 					t.Errorf("output lacks %s:\n%s", w, res.YAML)
 				}
 			}
-			all := strings.Join(res.Warnings, "\n")
+			all := strings.Join(append(res.Warnings, res.Notes...), "\n")
 			for _, w := range tt.warn {
 				if !strings.Contains(all, w) {
 					t.Errorf("warnings lack %q: %v", w, res.Warnings)

@@ -2,9 +2,7 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
-	"os"
 
 	"github.com/hookrunner/hookrunner/importer"
 )
@@ -12,33 +10,14 @@ import (
 func importCmd(args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	from := fs.String("from", "webhook", "the tool the config comes from: webhook (adnanh/webhook)")
+	strict := fs.Bool("strict", false, "refuse the import when any hook behaves differently (every warning is an error)")
+	report := fs.String("report", "", "also write the import report (hooks, what each became, differences) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *from != "webhook" || fs.NArg() != 1 {
-		return fmt.Errorf("usage: hookrunner import --from webhook hooks.json|hooks.yaml > hooks.yaml")
+	opts := importer.Options{From: *from, Strict: *strict, Report: *report}
+	if fs.NArg() == 1 {
+		opts.Path = fs.Arg(0)
 	}
-	data, err := os.ReadFile(fs.Arg(0))
-	if err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
-	// A refused import writes nothing to out: no partial hooks.yaml that
-	// could be redirected into place and loaded.
-	res, err := importer.FromWebhook(data)
-	if err != nil {
-		return fmt.Errorf("import %s: %w", fs.Arg(0), err)
-	}
-	fmt.Fprint(out, res.YAML)
-	loud := map[string]bool{}
-	for _, w := range res.Unverified {
-		loud[w] = true
-	}
-	for _, w := range res.Warnings {
-		if loud[w] {
-			fmt.Fprintln(errOut, "WARNING: UNVERIFIED SOURCE:", w)
-		} else {
-			fmt.Fprintln(errOut, "warning:", w)
-		}
-	}
-	return nil
+	return importer.Run(opts, out, errOut)
 }
