@@ -15,6 +15,16 @@ type HookReport struct {
 	Differences []string
 }
 
+// generalNotes are the differences of every imported hook (README,
+// "Coming from adnanh/webhook").
+var generalNotes = []string{
+	"every hook: the command gets a clean environment (PATH, HOME, HOOKRUNNER_*, its HOOK_* variables), not hookrunner's own as adnanh passes its own; add what a script needs under env:",
+	"every hook: a command runs at most 10 minutes (timeout:), and a synchronous answer carries at most the last 64 KiB of output (runner.output_limit)",
+	"every hook: a request with two different Content-Type headers is refused with 400 (adnanh reads the first)",
+	"every hook: a parameter that is JSON null counts as missing; a header or query parameter sent several times reads as its values joined with commas (adnanh reads the first)",
+	"every hook: an XML body's namespace prefixes are dropped and element text is trimmed",
+}
+
 // describe says what a converted hook became, in one line.
 func describe(name, path string, pl *plan, sync bool) string {
 	url := "/hooks/" + name

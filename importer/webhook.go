@@ -167,6 +167,9 @@ func FromWebhook(data []byte) (*Result, error) {
 	if len(refusal.Problems) > 0 {
 		return nil, refusal
 	}
+	if len(res.Hooks) > 0 {
+		res.Notes = append(res.Notes, generalNotes...)
+	}
 	var b strings.Builder
 	b.WriteString("# yaml-language-server: $schema=hooks.schema.json\n# Converted from adnanh/webhook by `hookrunner import --from webhook`.\n")
 	if len(res.Warnings) > 0 {

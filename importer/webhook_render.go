@@ -28,6 +28,9 @@ func (c *conv) convert(name, path string, sources, rules *strings.Builder) error
 			c.warn("parse-parameters-as-json on %s %q is not supported: only payload fields are decoded", p.Source, p.Name)
 		}
 	}
+	if len(c.jsonParams) > 0 {
+		c.warn("parse-parameters-as-json: numbers inside the JSON a field holds are read as floating point (1.50 reads 1.5, integers beyond 2^53 lose digits; adnanh keeps them as sent), unless hookrunner decoded the JSON itself (a form whose only field is payload=)")
+	}
 	if err := c.refuseMarkers(); err != nil {
 		return err
 	}

@@ -188,6 +188,11 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	// One Content-Type, read once: verification, the decode here and every
 	// later decode of the stored event must read the body the same way.
+	// The same value sent twice is one Content-Type (adnanh/webhook's own
+	// tests send it so), kept once so the stored headers say it once too.
+	if vals := r.Header.Values("Content-Type"); len(vals) > 1 && allSame(vals) {
+		r.Header["Content-Type"] = vals[:1]
+	}
 	if len(r.Header.Values("Content-Type")) > 1 {
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		log.get().Warn("request refused: more than one Content-Type header")
@@ -300,6 +305,15 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		acc.Matched = []string{}
 	}
 	writeJSON(w, http.StatusAccepted, answer{ID: acc.EventID, Matched: acc.Matched})
+}
+
+func allSame(vals []string) bool {
+	for _, v := range vals[1:] {
+		if v != vals[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // writeAck answers in the sender's protocol (Salesforce's SOAP Ack).
