@@ -30,7 +30,7 @@ func asList(params ...any) (any, error) {
 
 // maxLookupPath bounds the path of lookup: each step hashes the rest of
 // the path, so a path read from a payload must not be long.
-const maxLookupPath = 1024
+const maxLookupPath = 256
 
 // lookup is `lookup(x, "a.b.0.c")`: the value at a dotted path the way
 // adnanh/webhook finds a parameter, nil when there is none. In an object
@@ -44,7 +44,7 @@ func lookup(params ...any) (any, error) {
 		return nil, errors.New("lookup: the path must be a string")
 	}
 	if len(path) > maxLookupPath {
-		return nil, errors.New("lookup: path longer than 1024 bytes")
+		return nil, errors.New("lookup: path longer than 256 bytes")
 	}
 	v := params[0]
 	for {

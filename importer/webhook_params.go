@@ -137,6 +137,9 @@ func lookupExpr(base, path string) string {
 // param renders a webhook parameter as an expression whose value is nil
 // when adnanh finds none; ok is false when hookrunner has no equivalent.
 func (c *conv) param(p whArg) (string, bool) {
+	if len(p.Name) > 256 { // lookup's bound
+		return "", false
+	}
 	switch p.Source {
 	case sourcePayload:
 		base, rest := c.payloadBase(p.Name)
@@ -182,8 +185,8 @@ func (c *conv) template(p whArg) string {
 	}
 	c.noteParam(p)
 	e, ok := c.param(p)
-	if !ok {
-		c.warn("parameter source %q (%s) is not supported; the value is empty", p.Source, p.Name)
+	if !ok || strings.Contains(e, "}}") {
+		c.warn("parameter %s %q cannot be read here (no equivalent, a name over 256 bytes or holding \"}}\"); the value is empty", p.Source, p.Name)
 		return ""
 	}
 	return esc("{{ " + e + " }}")
