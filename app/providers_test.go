@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -213,7 +215,28 @@ func TestImportedGitHubHookRuns(t *testing.T) {
 	cfg = strings.ReplaceAll(cfg, "source: webhook", "source: github")
 	in := startIn(t, dir, cfg, false)
 	body := []byte(`{"ref":"refs/heads/master","head_commit":{"id":"1481a2de7b2a7d02428ad93446ab166be7793fbb"},"pusher":{"name":"adnan"}}`)
-	code, ans := in.postGitHub(t, "mysecret", "push", "imp-1", body)
+	// GitHub signs with SHA-1 (X-Hub-Signature) and SHA-256
+	// (X-Hub-Signature-256); the imported hook checks the SHA-1 one, as it
+	// did in adnanh/webhook.
+	post := func(secret, delivery string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", in.pub+"/hooks/github", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-GitHub-Event", "push")
+		req.Header.Set("X-GitHub-Delivery", delivery)
+		m := hmac.New(sha1.New, []byte(secret))
+		m.Write(body)
+		req.Header.Set("X-Hub-Signature", "sha1="+hex.EncodeToString(m.Sum(nil)))
+		req.Header.Set("X-Hub-Signature-256", ghSign(secret, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var ans map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&ans)
+		return resp.StatusCode, ans
+	}
+	code, ans := post("mysecret", "imp-1")
 	if code != 202 || fmt.Sprint(ans["matched"]) != "[webhook]" {
 		t.Fatalf("signed push: %d %v\n%s", code, ans, cfg)
 	}
@@ -221,7 +244,7 @@ func TestImportedGitHubHookRuns(t *testing.T) {
 		b, _ := os.ReadFile(dir + "/ran")
 		return string(b) == "1481a2de7b2a7d02428ad93446ab166be7793fbb adnan\n"
 	})
-	if code, _ := in.postGitHub(t, "not-mysecret", "push", "imp-2", body); code != 401 {
+	if code, _ := post("not-mysecret", "imp-2"); code != 401 {
 		t.Fatalf("wrong secret: %d", code)
 	}
 }

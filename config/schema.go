@@ -114,7 +114,10 @@ type Runner struct {
 
 // Source is one webhook endpoint, POST /hooks/<name>.
 type Source struct {
-	Provider   string   `koanf:"provider" json:"provider"`
+	Provider string `koanf:"provider" json:"provider"`
+	// Path is the URL path under /hooks/ the source answers at, when not
+	// its name: segments of letters, digits, '.', '_' and '-' joined by '/'.
+	Path       string   `koanf:"path" json:"path,omitempty"`
 	Secret     Secret   `koanf:"secret" json:"secret,omitempty"`
 	SecretFile string   `koanf:"secret_file" json:"secret_file,omitempty"`
 	Secrets    []Secret `koanf:"secrets" json:"secrets,omitempty"`
@@ -136,14 +139,18 @@ type Source struct {
 	PasswordFile string `koanf:"password_file" json:"password_file,omitempty"`
 
 	// Generic provider settings.
-	Verify      string `koanf:"verify" json:"verify,omitempty"` // hmac | token | basic | none
-	Header      string `koanf:"header" json:"header,omitempty"`
-	QueryParam  string `koanf:"query_param" json:"query_param,omitempty"`
-	Algorithm   string `koanf:"algorithm" json:"algorithm,omitempty"` // sha1 | sha256 | sha512
-	Encoding    string `koanf:"encoding" json:"encoding,omitempty"`   // hex | base64
-	Prefix      string `koanf:"prefix" json:"prefix,omitempty"`
-	EventHeader string `koanf:"event_header" json:"event_header,omitempty"`
-	IDHeader    string `koanf:"id_header" json:"id_header,omitempty"`
+	Verify     string `koanf:"verify" json:"verify,omitempty"` // hmac | token | basic | none
+	Header     string `koanf:"header" json:"header,omitempty"`
+	QueryParam string `koanf:"query_param" json:"query_param,omitempty"`
+	Algorithm  string `koanf:"algorithm" json:"algorithm,omitempty"` // sha1 | sha256 | sha512
+	Encoding   string `koanf:"encoding" json:"encoding,omitempty"`   // hex | base64
+	Prefix     string `koanf:"prefix" json:"prefix,omitempty"`
+	// PrefixOptional (verify: hmac): the signature may come without its
+	// prefix, or as a comma-separated list of prefixed signatures, any one
+	// of which must match (adnanh/webhook's reading of the header).
+	PrefixOptional bool   `koanf:"prefix_optional" json:"prefix_optional,omitempty"`
+	EventHeader    string `koanf:"event_header" json:"event_header,omitempty"`
+	IDHeader       string `koanf:"id_header" json:"id_header,omitempty"`
 	// Grafana: optional signature timestamp header.
 	TimestampHeader string `koanf:"timestamp_header" json:"timestamp_header,omitempty"`
 	// OrganizationID is the Salesforce organization (15 or 18 characters) a

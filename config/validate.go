@@ -15,6 +15,21 @@ var hostName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9
 
 var sourceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
+// validSourcePath accepts source names joined by '/': no empty, "." or
+// ".." segment (a segment starts with a letter or digit), no '%', no
+// leading or trailing '/', so the path names one URL and nothing climbs.
+func validSourcePath(p string) bool {
+	if len(p) > 200 {
+		return false
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if !sourceName.MatchString(seg) {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *Config) validate(errs *Errors) {
 	switch c.Store.Driver {
 	case "sqlite", "postgres":
@@ -69,11 +84,26 @@ func (c *Config) validate(errs *Errors) {
 	if len(c.Sources) == 0 {
 		errs.Add("sources", "no sources defined (each source is an endpoint POST /hooks/<name>)")
 	}
+	paths := map[string]string{} // URL path under /hooks/ -> source
+	for _, name := range c.SourceNames() {
+		if c.Sources[name].Path == "" {
+			paths[name] = name
+		}
+	}
 	for _, name := range c.SourceNames() {
 		src := c.Sources[name]
 		p := "sources." + name
 		if !sourceName.MatchString(name) {
 			errs.Add(p, "invalid source name (letters, digits, '.', '_' and '-' only)")
+		}
+		if src.Path != "" {
+			if !validSourcePath(src.Path) {
+				errs.Add(p+".path", "invalid path %q: segments of letters, digits, '.', '_' and '-' (each starting with a letter or digit) joined by '/', e.g. sendgrid/events", src.Path)
+			} else if other, taken := paths[src.Path]; taken {
+				errs.Add(p+".path", "/hooks/%s is already the URL of source %q", src.Path, other)
+			} else {
+				paths[src.Path] = name
+			}
 		}
 		if src.Provider == "" {
 			errs.Add(p+".provider", "required (e.g. github, stripe, generic)")

@@ -13,14 +13,16 @@ import (
 
 // Received is a verified request handed over by the server.
 type Received struct {
-	Snapshot   *ruleset.Snapshot
-	Source     *ruleset.Source
-	Identity   providers.Identity
-	Header     http.Header
-	Query      string
-	Body       []byte
-	Payload    any
-	RemoteIP   string
+	Snapshot *ruleset.Snapshot
+	Source   *ruleset.Source
+	Identity providers.Identity
+	Header   http.Header
+	Query    string
+	Body     []byte
+	Payload  any
+	RemoteIP string
+	// RemoteAddr is the connection's address (ip:port), for templates.
+	RemoteAddr string
 	ReceivedAt time.Time
 	// Coverage is what the provider's verification covered; it is stored
 	// with the event (zero: the request came from a poll or a test).
@@ -88,6 +90,7 @@ func (e *Engine) prepare(rc *Received, allowSync bool) (*store.Event, []*store.R
 	// headers kept (see redact.IsSignatureHeader).
 	headers, query := rc.Snapshot.Redactor.Headers(rc.Header), rc.Snapshot.Redactor.Query(rc.Query)
 	env := ruleset.NewEnv(rc.Source.Name, rc.Source.Provider, rc.Identity, evID, headers, query, rc.Payload, rc.RemoteIP, rc.ReceivedAt)
+	env.Body, env.RemoteAddr = rc.Body, rc.RemoteAddr
 	matched := rc.Source.MatchReporting(env, func(r *ruleset.Rule, err error) {
 		e.log.Warn("condition error: rule does not match", "event_id", evID, "rule", r.Name, "error", err)
 	})
@@ -105,7 +108,7 @@ func (e *Engine) prepare(rc *Received, allowSync bool) (*store.Event, []*store.R
 		verification = "polled"
 	}
 	ev := &store.Event{ID: evID, Source: rc.Source.Name, Provider: rc.Source.Provider, Event: rc.Identity.Event,
-		DeliveryID: rc.Identity.DeliveryID, Headers: headers, Query: query, Body: rc.Body, RemoteIP: rc.RemoteIP,
+		DeliveryID: rc.Identity.DeliveryID, Headers: headers, Query: query, Body: rc.Body, RemoteIP: rc.RemoteIP, RemoteAddr: rc.RemoteAddr,
 		ReceivedAt: rc.ReceivedAt, Verification: verification, ConfigHash: rc.Snapshot.Hash}
 	acc := &Accepted{EventID: evID}
 	runs := make([]*store.Run, 0, len(matched))

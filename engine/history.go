@@ -107,5 +107,7 @@ func (e *Engine) EventDetail(ctx context.Context, id string) (*EventDetail, erro
 // StoredEnv is the expression environment of a stored event whose payload
 // is already decoded.
 func StoredEnv(ev *store.Event, payload any) *expression.Env {
-	return ruleset.NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
+	env := ruleset.NewEnv(ev.Source, ev.Provider, providers.Identity{Event: ev.Event, DeliveryID: ev.DeliveryID}, ev.ID, ev.Headers, ev.Query, payload, ev.RemoteIP, ev.ReceivedAt)
+	env.Body, env.RemoteAddr = ev.Body, ev.RemoteAddr
+	return env
 }

@@ -27,7 +27,13 @@ type Env struct {
 	Headers    map[string]string `expr:"headers"`
 	Query      map[string]string `expr:"query"`
 	RemoteIP   string            `expr:"remote_ip"`
-	ReceivedAt time.Time         `expr:"received_at"`
+	// RemoteAddr is the address of the connection the request came on, IP
+	// and port (trusted_proxies do not change it).
+	RemoteAddr string `expr:"remote_addr"`
+	// Body is the raw request body as received (after decrypt:), for
+	// templates that pass it on as it is: `{{ body }}`.
+	Body       []byte    `expr:"body"`
+	ReceivedAt time.Time `expr:"received_at"`
 	// Set while a poll source builds its request.
 	Cursor string `expr:"cursor"`
 	// Set while actions run.

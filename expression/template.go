@@ -374,6 +374,22 @@ func (t *Template) Render(env *Env) (string, error) {
 	return out, nil
 }
 
+// RenderOrAbsent is Render, except that a template made of exactly one
+// `{{ expr }}` whose value is nil (a missing field) is absent: ("", true).
+func (t *Template) RenderOrAbsent(env *Env) (string, bool, error) {
+	if len(t.parts) == 1 && t.parts[0].prog != nil {
+		v, err := run(t.parts[0].prog, env, nil)
+		if err != nil {
+			return "", false, fmt.Errorf("render %q: %w", t.Source, err)
+		}
+		if v == nil {
+			return "", true, nil
+		}
+	}
+	s, err := t.Render(env)
+	return s, false, err
+}
+
 func (e escaper) escape(v any) (string, error) {
 	switch e {
 	case escPathSegment:

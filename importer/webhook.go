@@ -52,12 +52,12 @@ type whRule struct {
 }
 
 type whMatch struct {
-	Type      string `yaml:"type"`
-	Regex     string `yaml:"regex"`
-	Secret    string `yaml:"secret"`
-	Value     string `yaml:"value"`
-	IPRange   string `yaml:"ip-range"`
-	Parameter whArg  `yaml:"parameter"`
+	Type      string   `yaml:"type"`
+	Regex     whScalar `yaml:"regex"`
+	Secret    whScalar `yaml:"secret"`
+	Value     whScalar `yaml:"value"`
+	IPRange   string   `yaml:"ip-range"`
+	Parameter whArg    `yaml:"parameter"`
 }
 
 // Result is a converted config and what could not be converted.
@@ -67,6 +67,13 @@ type Result struct {
 	// Unverified holds the warnings (also in Warnings) about sources
 	// written with verify: none, for whoever prints them to shout.
 	Unverified []string
+	// Notes are the differences README's "Coming from adnanh/webhook"
+	// documents as the way hookrunner answers (202 once stored, 401 for a
+	// refused signature, 202 without a match, POST only), per hook; they
+	// are not warnings, so --strict allows them.
+	Notes []string
+	// Hooks says what each hook became and how it differs (see Report).
+	Hooks []HookReport
 }
 
 // Refusal is the error FromWebhook returns when a hook cannot be converted
@@ -87,9 +94,17 @@ var nonName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 // hook that cannot be converted without losing a check refuses the whole
 // import with a *Refusal.
 func FromWebhook(data []byte) (*Result, error) {
+	data, envs, err := substituteEnv(data)
+	if err != nil {
+		return nil, err
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("read adnanh/webhook hooks: %w", err)
+		hint := ""
+		if strings.Contains(string(data), "{{") {
+			hint = " (a -template file converts only {{ getenv \"NAME\" }} actions, with or without | js)"
+		}
+		return nil, fmt.Errorf("read adnanh/webhook hooks: %w%s", err, hint)
 	}
 	var hookNodes []*yaml.Node
 	if len(doc.Content) > 0 {
@@ -105,7 +120,8 @@ func FromWebhook(data []byte) (*Result, error) {
 	res := &Result{}
 	refusal := &Refusal{}
 	var sources, rules strings.Builder
-	used := map[string]bool{}
+	used := map[string]bool{}      // hook ids
+	usedNames := map[string]bool{} // source names
 	for i, hn := range hookNodes {
 		hn = resolve(hn)
 		label := hookLabel(hn, i)
@@ -120,21 +136,29 @@ func FromWebhook(data []byte) (*Result, error) {
 			refusal.Problems = append(refusal.Problems, fmt.Sprintf("%s: %v", label, err))
 			continue
 		}
-		c := &conv{hook: h, res: res}
+		c := &conv{hook: h, res: res, envs: envs}
 		if h.ID == "" {
 			c.warn("hook %d has no id; skipped", i)
+			res.Hooks = append(res.Hooks, HookReport{ID: fmt.Sprintf("#%d (no id)", i+1), Became: "skipped", Differences: c.diffs})
 			continue
 		}
-		name := strings.Trim(nonName.ReplaceAllString(h.ID, "-"), "-.")
-		if name == "" || used[name] {
-			name = fmt.Sprintf("hook-%d", i)
+		if used[h.ID] {
+			refusal.Problems = append(refusal.Problems, label+": a second hook with this id (adnanh/webhook refuses it too)")
+			continue
 		}
-		used[name] = true
+		used[h.ID] = true
+		name, path := sourceNameFor(h.ID, i, usedNames)
+		if path == "" && name != h.ID {
+			c.warn("its id is not a valid URL path here: its source is %q, so its URL is /hooks/%s", name, name)
+		}
 		if h.ExecuteCommand == "" {
 			c.warn("no execute-command; skipped")
+			res.Hooks = append(res.Hooks, HookReport{ID: h.ID, Became: "skipped", Differences: c.diffs})
 			continue
 		}
-		if err := c.convert(name, &sources, &rules); err != nil {
+		if err := c.convert(name, path, &sources, &rules); err == nil {
+			res.Hooks = append(res.Hooks, HookReport{ID: h.ID, Became: c.became, Differences: c.diffs})
+		} else {
 			for _, e := range strings.Split(err.Error(), "\n") {
 				refusal.Problems = append(refusal.Problems, label+": "+e)
 			}
@@ -143,11 +167,20 @@ func FromWebhook(data []byte) (*Result, error) {
 	if len(refusal.Problems) > 0 {
 		return nil, refusal
 	}
+	if len(res.Hooks) > 0 {
+		res.Notes = append(res.Notes, generalNotes...)
+	}
 	var b strings.Builder
 	b.WriteString("# yaml-language-server: $schema=hooks.schema.json\n# Converted from adnanh/webhook by `hookrunner import --from webhook`.\n")
 	if len(res.Warnings) > 0 {
-		b.WriteString("# Not converted (check these by hand):\n")
+		b.WriteString("# Differences from adnanh/webhook (check these by hand):\n")
 		for _, w := range res.Warnings {
+			b.WriteString("#   - " + strings.ReplaceAll(w, "\n", " ") + "\n")
+		}
+	}
+	if len(res.Notes) > 0 {
+		b.WriteString("# How hookrunner answers (README, Coming from adnanh/webhook):\n")
+		for _, w := range res.Notes {
 			b.WriteString("#   - " + strings.ReplaceAll(w, "\n", " ") + "\n")
 		}
 	}
@@ -175,16 +208,30 @@ func hookLabel(n *yaml.Node, i int) string {
 type conv struct {
 	hook whHook
 	res  *Result
-	// stripPayload: parse-parameters-as-json on "payload" (Travis): the
-	// payload in hookrunner is already that JSON document.
-	stripPayload bool
+	envs envRefs
+	// jsonParams are the payload names of parse-parameters-as-json: a
+	// path under one reads the JSON it holds (see payloadBase).
+	jsonParams []string
+	// diffs are this hook's warnings, and became what it was converted
+	// to, for the report.
+	diffs  []string
+	became string
 	// tokenConds: header or URL token checks kept in the condition
 	// because they sit inside or/not.
 	tokenConds []string
 }
 
 func (c *conv) warn(format string, args ...any) {
-	c.res.Warnings = append(c.res.Warnings, fmt.Sprintf("hook %q: ", c.hook.ID)+fmt.Sprintf(format, args...))
+	d := fmt.Sprintf(format, args...)
+	c.res.Warnings = append(c.res.Warnings, fmt.Sprintf("hook %q: ", c.hook.ID)+d)
+	c.diffs = append(c.diffs, d)
+}
+
+// note records a documented difference (see Result.Notes).
+func (c *conv) note(format string, args ...any) {
+	d := fmt.Sprintf(format, args...)
+	c.res.Notes = append(c.res.Notes, fmt.Sprintf("hook %q: ", c.hook.ID)+d)
+	c.diffs = append(c.diffs, "(documented) "+d)
 }
 
 // loud records a warning about a source written with verify: none.
@@ -192,6 +239,25 @@ func (c *conv) loud(format string, args ...any) {
 	w := fmt.Sprintf(format, args...)
 	c.res.Warnings = append(c.res.Warnings, w)
 	c.res.Unverified = append(c.res.Unverified, w)
+	c.diffs = append(c.diffs, "UNVERIFIED: "+w)
 }
 
 func q(s string) string { return strconv.Quote(s) }
+
+// sourceNameFor names the source of a hook: its id when that is a valid
+// source name; else, for an id with '/' that is a valid path
+// (sendgrid/dir), a name made from it and the id as the source's path:,
+// so the sender's URL /hooks/<id> stays; else a name made from the id.
+func sourceNameFor(id string, i int, used map[string]bool) (name, path string) {
+	name = strings.Trim(nonName.ReplaceAllString(id, "-"), "-.")
+	if name != id && validPath.MatchString(id) {
+		path = id
+	}
+	if name == "" || used[name] {
+		name = fmt.Sprintf("hook-%d", i+1)
+	}
+	used[name] = true
+	return name, path
+}
+
+var validPath = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$`)

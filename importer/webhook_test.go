@@ -19,18 +19,18 @@ func TestImportDocumentedExamples(t *testing.T) {
 		want     []string
 		warn     []string
 	}{
-		"github.json":      {"github", []string{`secret: "mysecret"`, `if: "payload.ref == \"refs/heads/master\""`, `"{{ payload.head_commit?.id }}"`, `dir: "/home/adnan/go"`}, nil},
+		"github.json":      {"generic", []string{"verify: hmac", `header: "X-Hub-Signature"`, "algorithm: sha1", `prefix: "sha1="`, "prefix_optional: true", `secret: "mysecret"`, `event_header: "X-GitHub-Event"`, `string(v) == \"refs/heads/master\"`, `"{{ lookup(payload, \"head_commit.id\") }}"`, `dir: "/home/adnan/go"`}, nil},
 		"bitbucket.json":   {"generic", []string{`allow_ips: ["104.192.143.0/24"]`, "verify: none"}, []string{"verify: none"}},
-		"gitlab.json":      {"gitlab", []string{`secret: "<YOUR-GENERATED-TOKEN>"`}, []string{"response-message"}},
-		"gogs.json":        {"gogs", []string{`secret: "mysecret"`}, nil},
-		"gitea.json":       {"generic", []string{`payload.secret == \"mysecret\"`}, []string{"verify: none"}},
-		"slack.json":       {"generic", []string{`payload.token == \"<YOUR-GENERATED-TOKEN>\"`}, []string{"verify: none"}},
+		"gitlab.json":      {"generic", []string{"verify: token", `header: "X-Gitlab-Token"`, `secret: "<YOUR-GENERATED-TOKEN>"`, `event_header: "X-Gitlab-Event"`}, []string{"Executing redeploy script"}},
+		"gogs.json":        {"generic", []string{`header: "X-Gogs-Signature"`, "algorithm: sha256", `secret: "mysecret"`, `event_header: "X-Gogs-Event"`}, nil},
+		"gitea.json":       {"generic", []string{`lookup(payload, \"secret\"); v != nil && string(v) == \"mysecret\"`}, []string{"verify: none"}},
+		"slack.json":       {"generic", []string{`lookup(payload, \"token\"); v != nil && string(v) == \"<YOUR-GENERATED-TOKEN>\"`}, []string{"verify: none"}},
 		"query-token.json": {"generic", []string{"verify: token", `query_param: "token"`, `secret: "42"`}, nil},
-		"pass-file.json":   {"generic", []string{"respond: sync"}, []string{"pass-file-to-command"}},
-		"travis.json":      {"generic", []string{`payload.state == \"passed\" && payload.branch == \"master\"`}, nil},
-		"xml.json":         {"generic", []string{`payload.app?.users?.user[0][\"-name\"] == \"Jeff\"`}, nil},
-		"multipart.json":   {"generic", []string{`payload.event == \"media.play\"`}, nil},
-		"form-data.yaml":   {"generic", []string{"verify: hmac", `header: "X-Signature"`, `secret: "${FORM_SECRET}"`, `(payload.user matches \"^(alice|bob)$\" || !(query[\"role\"] == \"guest\"))`, `"--verbose"`, `"{{ toJSON(payload) }}"`, `HOOK_X_Request_Id: "{{ headers[\"x-request-id\"] }}"`}, []string{"http-methods"}},
+		"pass-file.json":   {"generic", []string{"respond: sync", "stdin: body"}, []string{"pass-file-to-command"}},
+		"travis.json":      {"generic", []string{`fromJSON(lookup(payload, \"payload\"))`, `\"state\"); v != nil && string(v) == \"passed\"`}, nil},
+		"xml.json":         {"generic", []string{`lookup(payload, \"app.users.user.0.-name\") ?? lookup(payload, \"app.users.user.0.@name\")`}, nil},
+		"multipart.json":   {"generic", []string{`\"event\"); v != nil && string(v) == \"media.play\"`}, nil},
+		"form-data.yaml":   {"generic", []string{"verify: hmac", `header: "X-Signature"`, `secret: "${FORM_SECRET}"`, `!(let v = lookup(query, \"role\")`, `"--verbose"`, `"{{ (type(payload) == \"array\" ? {\"root\": payload} : payload) }}"`, `"HOOK_X-Request-Id": "{{ lookup(headers, \"x-request-id\") }}"`, "omit_missing_env: true"}, []string{"http-methods"}},
 	}
 	for file, tt := range tests {
 		t.Run(file, func(t *testing.T) {
@@ -50,7 +50,7 @@ func TestImportDocumentedExamples(t *testing.T) {
 					t.Errorf("output lacks %s:\n%s", w, res.YAML)
 				}
 			}
-			all := strings.Join(res.Warnings, "\n")
+			all := strings.Join(append(res.Warnings, res.Notes...), "\n")
 			for _, w := range tt.warn {
 				if !strings.Contains(all, w) {
 					t.Errorf("warnings lack %q: %v", w, res.Warnings)

@@ -16,7 +16,7 @@ type plan struct {
 	provider string
 	lines    []string // source keys
 	allowIPs []string
-	conds    []string
+	conds    []cond
 }
 
 // check kinds of a match rule.
@@ -74,12 +74,21 @@ func (c *conv) planRule() (*plan, error) {
 	conjuncts(*c.hook.TriggerRule, "trigger-rule", &parts)
 	var errs []error
 	var sig, ip *conjunct
+	var sigs []*whMatch // the signature checks of sig: one, or an or of several (rotation)
 	var tokens []conjunct
 	for i := range parts {
 		part := &parts[i]
 		m := part.rule.Match
+		if group := signatureGroup(part.rule); group != nil {
+			if sig != nil {
+				errs = append(errs, fmt.Errorf("%s: a second signature check cannot be converted: a hookrunner source verifies one signature (first one at %s)", part.path, sig.path))
+				continue
+			}
+			sig, sigs = part, group
+			continue
+		}
 		if m == nil {
-			e, err := c.expr(part.rule, part.path)
+			e, err := c.cond(part.rule, part.path)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -88,12 +97,6 @@ func (c *conv) planRule() (*plan, error) {
 		}
 		mpath := part.path + ".match"
 		switch matchKind(m) {
-		case kindSignature:
-			if sig != nil {
-				errs = append(errs, fmt.Errorf("%s: a second signature check (%s) cannot be converted: a hookrunner source verifies one signature (first one at %s.match)", mpath, m.Type, sig.path))
-				continue
-			}
-			sig = part
 		case kindIP:
 			if ip != nil {
 				errs = append(errs, fmt.Errorf("%s: a second ip-whitelist that must hold too cannot be converted: allow_ips accepts any one of its ranges (first one at %s.match)", mpath, ip.path))
@@ -105,7 +108,7 @@ func (c *conv) planRule() (*plan, error) {
 		case kindToken:
 			tokens = append(tokens, *part)
 		default:
-			e, err := c.matchExpr(m, mpath)
+			e, err := c.matchCond(m, mpath)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -113,21 +116,26 @@ func (c *conv) planRule() (*plan, error) {
 		}
 	}
 	if sig != nil {
-		if err := c.signatureSource(sig.rule.Match, sig.path+".match", p); err != nil {
+		if err := c.signatureSource(sigs, sig.path, p); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	for i, t := range tokens {
 		tpath := t.path + ".match"
 		if i == 0 && sig == nil {
-			if err := c.tokenSource(t.rule.Match, tpath, p); err != nil {
-				errs = append(errs, err)
+			err := c.tokenSource(t.rule.Match, tpath, p)
+			if err == nil {
+				continue
 			}
-			continue
+			if !errors.Is(err, errTokenInCondition) {
+				errs = append(errs, err)
+				continue
+			}
+			c.tokenConds = append(c.tokenConds, fmt.Sprintf("%s %q", t.rule.Match.Parameter.Source, t.rule.Match.Parameter.Name))
 		}
 		// The source verifies something else already: the token check
 		// stays, as an exact comparison in the condition.
-		e, err := c.matchExpr(t.rule.Match, tpath)
+		e, err := c.matchCond(t.rule.Match, tpath)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -164,117 +172,129 @@ func (c *conv) planRule() (*plan, error) {
 			c.loud("hook %q had no signature or header/URL token check in adnanh/webhook either: its source accepts unsigned requests (verify: none), guarded only by %s; anyone who can reach the URL and satisfy that can run the command; add a secret", c.hook.ID, strings.Join(guards, " and "))
 		}
 	}
-	if c.hook.SoftFailures {
-		c.warn("trigger-signature-soft-failures has no effect: hookrunner verifies the source's signature on every request")
+	if c.hook.SoftFailures && len(sigs) < 2 {
+		c.warn("trigger-signature-soft-failures has no effect: it matters only for an or of signature checks, and this hook has none")
 	}
 	return p, nil
 }
 
-// signatureSource turns a top-level payload-hmac-* match into the source's
-// verification.
-func (c *conv) signatureSource(m *whMatch, path string, pl *plan) error {
-	p := m.Parameter
-	if p.Source != sourceHeader {
-		return fmt.Errorf("%s: %s reads the signature from %s %q; hookrunner reads signatures from a header only", path, m.Type, p.Source, p.Name)
+// signatureGroup returns the signature checks of a rule that is one
+// signature match, or an or whose every element is one (secret rotation);
+// nil for anything else.
+func signatureGroup(r whRule) []*whMatch {
+	if r.Match != nil {
+		if matchKind(r.Match) == kindSignature {
+			return []*whMatch{r.Match}
+		}
+		return nil
 	}
-	sv, err := secretValue(m.Secret, path+".secret")
-	if err != nil {
-		return err
+	if len(r.Or) == 0 {
+		return nil
 	}
-	alg := m.Type[strings.LastIndex(m.Type, "-")+1:]
-	secret := "secret: " + q(sv)
-	header := strings.ToLower(p.Name)
-	switch {
-	case header == "x-hub-signature" || header == "x-hub-signature-256":
-		// GitHub sends both headers; the github provider checks the
-		// SHA-256 one.
-		pl.provider, pl.lines = "github", []string{secret}
-	case header == "x-gogs-signature" && alg == "sha256":
-		pl.provider, pl.lines = "gogs", []string{secret}
-	case header == "x-gitea-signature" && alg == "sha256":
-		pl.provider, pl.lines = "gitea", []string{secret}
-	default:
-		pl.provider = "generic"
-		pl.lines = []string{"verify: hmac", "header: " + q(esc(p.Name)), "algorithm: " + alg, "encoding: hex", secret}
+	var out []*whMatch
+	for _, x := range r.Or {
+		if x.Match == nil || matchKind(x.Match) != kindSignature {
+			return nil
+		}
+		out = append(out, x.Match)
+	}
+	return out
+}
+
+// githubLike are the signature headers of senders that name their event
+// in a header: the source reads it as the event type (events: work).
+// Delivery ids are not read, so no delivery is refused as a duplicate,
+// as adnanh/webhook refuses none.
+var githubLike = map[string]string{
+	"x-hub-signature":     "X-GitHub-Event",
+	"x-hub-signature-256": "X-GitHub-Event",
+	"x-gitea-signature":   "X-Gitea-Event",
+	"x-gogs-signature":    "X-Gogs-Event",
+}
+
+// signatureSource turns a top-level payload-hmac-* check, or an or of
+// them on one header with one algorithm, into the source's verification:
+// a generic hmac source that reads the header as adnanh/webhook does
+// (prefix_optional: the "sha1=" prefix may be absent, or several
+// signatures listed with commas).
+//
+// An or of signatures tries each secret only with
+// trigger-signature-soft-failures: without it adnanh stops at the first
+// signature that does not match (an error, answered 500), so only the
+// first secret ever verifies, and only it is kept.
+func (c *conv) signatureSource(ms []*whMatch, path string, pl *plan) error {
+	first := ms[0]
+	alg := first.Type[strings.LastIndex(first.Type, "-")+1:]
+	header := first.Parameter.Name
+	var errs []error
+	var secrets []string
+	for i, m := range ms {
+		mpath := path + ".match"
+		if len(ms) > 1 {
+			mpath = fmt.Sprintf("%s.or[%d].match", path, i)
+		}
+		p := m.Parameter
+		if p.Source != sourceHeader {
+			errs = append(errs, fmt.Errorf("%s: %s reads the signature from %s %q; hookrunner reads signatures from a header only", mpath, m.Type, p.Source, p.Name))
+			continue
+		}
+		if a := m.Type[strings.LastIndex(m.Type, "-")+1:]; a != alg || !strings.EqualFold(p.Name, header) {
+			errs = append(errs, fmt.Errorf("%s: an or of signature checks with different algorithms or headers (%s on %s, %s on %s) cannot be converted: a hookrunner source verifies one", mpath, first.Type, header, m.Type, p.Name))
+			continue
+		}
+		sv, err := c.secretValue(string(m.Secret), mpath+".secret")
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		secrets = append(secrets, q(sv))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if len(secrets) > 1 && !c.hook.SoftFailures {
+		c.warn("%s: without trigger-signature-soft-failures adnanh/webhook stops at the first signature of the or that does not match, so only its first secret ever verified: only that one is kept", path)
+		secrets = secrets[:1]
+	}
+	pl.provider = "generic"
+	pl.lines = []string{"verify: hmac", "header: " + q(esc(header)), "algorithm: " + alg, "encoding: hex",
+		"prefix: " + q(alg+"="), "prefix_optional: true"}
+	if len(secrets) == 1 {
+		pl.lines = append(pl.lines, "secret: "+secrets[0])
+	} else {
+		pl.lines = append(pl.lines, "secrets: ["+strings.Join(secrets, ", ")+"]")
+	}
+	if ev, ok := githubLike[strings.ToLower(header)]; ok {
+		pl.lines = append(pl.lines, "event_header: "+q(ev))
 	}
 	return nil
 }
+
+// errTokenInCondition says a token check stays in the condition.
+var errTokenInCondition = errors.New("token kept in the condition")
 
 // tokenSource turns a top-level value match on a header or URL parameter
 // into a token-verifying source.
 func (c *conv) tokenSource(m *whMatch, path string, pl *plan) error {
 	p := m.Parameter
-	sv, err := secretValue(m.Value, path+".value")
+	sv, err := c.secretValue(string(m.Value), path+".value")
 	if err != nil {
 		return err
 	}
 	secret := "secret: " + q(sv)
 	switch {
-	case p.Source == sourceHeader && strings.EqualFold(p.Name, "X-Gitlab-Token"):
-		pl.provider, pl.lines = "gitlab", []string{secret}
+	case p.Source == sourceHeader && strings.EqualFold(p.Name, "Authorization"):
+		// The generic token check reads "Bearer <token>"; adnanh compares
+		// the whole header value: keep that comparison exact.
+		return errTokenInCondition
 	case p.Source == sourceHeader:
 		pl.provider, pl.lines = "generic", []string{"verify: token", "header: " + q(esc(p.Name)), secret}
+		if strings.EqualFold(p.Name, "X-Gitlab-Token") {
+			pl.lines = append(pl.lines, `event_header: "X-Gitlab-Event"`)
+		}
 	default: // url, query
 		pl.provider, pl.lines = "generic", []string{"verify: token", "query_param: " + q(esc(p.Name)), secret}
 	}
 	c.warn("its token check (%s %q) became a %s source's secret; prefer a signing scheme where the sender offers one", p.Source, p.Name, pl.provider)
 	return nil
-}
-
-// matchExpr converts a value or regex match to an exact condition.
-func (c *conv) matchExpr(m *whMatch, path string) (string, error) {
-	e, ok := c.param(m.Parameter)
-	if !ok {
-		return "false", fmt.Errorf("%s.parameter: source %q (name %q) has no hookrunner equivalent in a condition", path, m.Parameter.Source, m.Parameter.Name)
-	}
-	switch m.Type {
-	case matchValue:
-		v, err := literal(m.Value, path+".value")
-		return e + " == " + v, err
-	case matchRegex:
-		v, err := literal(m.Regex, path+".regex")
-		return e + " matches " + v, err
-	}
-	return "false", fmt.Errorf("%s: match type %q cannot be a condition", path, m.Type)
-}
-
-// expr converts an and/or/not tree to an exact condition. Signature, IP
-// and Scalr checks cannot stand inside or/not: hookrunner verifies on the
-// source, for every request, so such a check is refused, never dropped.
-func (c *conv) expr(r whRule, path string) (string, error) {
-	join := func(rs []whRule, key, op string) (string, error) {
-		parts := make([]string, len(rs))
-		var errs []error
-		for i, x := range rs {
-			e, err := c.expr(x, fmt.Sprintf("%s.%s[%d]", path, key, i))
-			parts[i] = e
-			if err != nil {
-				errs = append(errs, err)
-			}
-		}
-		return "(" + strings.Join(parts, op) + ")", errors.Join(errs...)
-	}
-	switch {
-	case len(r.And) > 0:
-		return join(r.And, "and", " && ")
-	case len(r.Or) > 0:
-		return join(r.Or, "or", " || ")
-	case r.Not != nil:
-		e, err := c.expr(*r.Not, path+".not")
-		return "!(" + e + ")", err
-	case r.Match != nil:
-		m, mpath := r.Match, path+".match"
-		switch matchKind(m) {
-		case kindSignature, kindScalr:
-			return "false", fmt.Errorf("%s: %s inside or/not cannot be converted: hookrunner verifies the signature on the source for every request, so it cannot be optional or negated; move it to the top level of the trigger-rule (an and)", mpath, m.Type)
-		case kindIP:
-			return "false", fmt.Errorf("%s: ip-whitelist inside or/not cannot be converted: use allow_ips on the source (a top-level ip-whitelist becomes one)", mpath)
-		}
-		if matchKind(m) == kindToken {
-			c.tokenConds = append(c.tokenConds, fmt.Sprintf("%s %q", m.Parameter.Source, m.Parameter.Name))
-		}
-		return c.matchExpr(m, mpath)
-	}
-	// Refused by the shape check (a rule needs exactly one key).
-	return "false", fmt.Errorf("%s: empty rule", path)
 }

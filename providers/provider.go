@@ -148,6 +148,7 @@ type Settings struct {
 	Algorithm       string
 	Encoding        string
 	Prefix          string
+	PrefixOptional  bool
 	EventHeader     string
 	IDHeader        string
 	TimestampHeader string

@@ -189,5 +189,6 @@ func ExplainRequest(snap *Snapshot, in *ExplainInput) (*ExplainResult, error) {
 	// redacted), and what explain prints is redacted.
 	red := snap.Redactor
 	env := NewEnv(src.Name, src.Provider, id, evID, red.HeaderMap(in.Headers), red.Query(in.Query), doc, in.RemoteIP, in.ReceivedAt)
+	env.Body = in.Body
 	return &ExplainResult{Source: src.Name, Provider: src.Provider, Event: id.Event, DeliveryID: red.String(id.DeliveryID), Decisions: Redacted(red, src.Explain(env))}, nil
 }

@@ -29,7 +29,10 @@ type Snapshot struct {
 	Hash     string
 	LoadedAt time.Time
 	Sources  map[string]*Source
-	Rules    map[string]*Rule
+	// ByPath finds a source by its URL path under /hooks/ (its path:, or
+	// its name).
+	ByPath map[string]*Source
+	Rules  map[string]*Rule
 	// Ordered lists the rules in file order.
 	Ordered []*Rule
 	// Warnings are what loading found risky but allowed (a source of an
@@ -43,7 +46,9 @@ type Snapshot struct {
 
 // Source is a compiled source with its rule index.
 type Source struct {
-	Name      string
+	Name string
+	// Path is the source's URL path under /hooks/: its path: or its name.
+	Path      string
 	Provider  string
 	P         providers.Provider
 	AllowIPs  []netip.Prefix
@@ -94,7 +99,7 @@ type Step struct {
 // with its path.
 func Build(cfg *config.Config) (*Snapshot, error) {
 	var errs config.Errors
-	s := &Snapshot{Config: cfg, Hash: cfg.Hash, LoadedAt: time.Now(), Sources: map[string]*Source{}, Rules: map[string]*Rule{},
+	s := &Snapshot{Config: cfg, Hash: cfg.Hash, LoadedAt: time.Now(), Sources: map[string]*Source{}, ByPath: map[string]*Source{}, Rules: map[string]*Rule{},
 		Redactor: cfg.Redactor()}
 	for _, name := range cfg.SourceNames() {
 		sc := cfg.Sources[name]
@@ -107,7 +112,7 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		settings := providers.Settings{
 			Secrets: sc.SecretValues(), Tolerance: sc.Tolerance.D(), Bearer: sc.Bearer.Reveal(),
 			Username: sc.Username, Password: sc.Password.Reveal(), Verify: sc.Verify, Header: sc.Header,
-			QueryParam: sc.QueryParam, Algorithm: sc.Algorithm, Encoding: sc.Encoding, Prefix: sc.Prefix,
+			QueryParam: sc.QueryParam, Algorithm: sc.Algorithm, Encoding: sc.Encoding, Prefix: sc.Prefix, PrefixOptional: sc.PrefixOptional,
 			EventHeader: sc.EventHeader, IDHeader: sc.IDHeader, TimestampHeader: sc.TimestampHeader, PublicURL: sc.PublicURL, SigningToken: sc.SigningToken.Reveal(),
 			OrganizationID: sc.OrganizationID,
 		}
@@ -158,6 +163,11 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 			}
 		}
 		s.Sources[name] = src
+		src.Path = name
+		if sc.Path != "" {
+			src.Path = sc.Path
+		}
+		s.ByPath[src.Path] = src
 	}
 	for i, rc := range cfg.Rules {
 		file, path := cfg.RulePath(i)

@@ -89,7 +89,7 @@ func Send(ctx context.Context, snap *ruleset.Snapshot, o SendOptions) (*Result, 
 	u := o.URL
 	if u == "" {
 		_, port, _ := net.SplitHostPort(snap.Config.Server.Listen)
-		u = "http://127.0.0.1:" + port + "/hooks/" + o.Source
+		u = "http://127.0.0.1:" + port + "/hooks/" + src.Path
 	}
 	target, err := url.Parse(u)
 	if err != nil {

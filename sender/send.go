@@ -62,7 +62,7 @@ func Build(src *ruleset.Source, body []byte, o Options) (*providers.Request, err
 		u := *o.Target
 		r.URL = &u
 	default:
-		r.URL = &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/hooks/" + src.Name}
+		r.URL = &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/hooks/" + src.Path}
 	}
 	ct := "application/json"
 	if t := strings.TrimSpace(string(body)); strings.HasPrefix(t, "<") {

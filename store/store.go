@@ -36,19 +36,21 @@ func (s State) Terminal() bool { return s == Succeeded || s == Dead || s == Repl
 
 // Event is one received, verified webhook.
 type Event struct {
-	ID           string            `json:"id"`
-	Source       string            `json:"source"`
-	Provider     string            `json:"provider"`
-	Event        string            `json:"event"`
-	DeliveryID   string            `json:"delivery_id,omitempty"`
-	Headers      map[string]string `json:"headers"`
-	Query        string            `json:"query,omitempty"`
-	Body         []byte            `json:"-"`
-	RemoteIP     string            `json:"remote_ip"`
-	ReceivedAt   time.Time         `json:"received_at"`
-	Verification string            `json:"verification"`
-	Matched      []string          `json:"matched"`
-	ConfigHash   string            `json:"config_hash"`
+	ID         string            `json:"id"`
+	Source     string            `json:"source"`
+	Provider   string            `json:"provider"`
+	Event      string            `json:"event"`
+	DeliveryID string            `json:"delivery_id,omitempty"`
+	Headers    map[string]string `json:"headers"`
+	Query      string            `json:"query,omitempty"`
+	Body       []byte            `json:"-"`
+	RemoteIP   string            `json:"remote_ip"`
+	// RemoteAddr is the connection's address, IP and port, as received.
+	RemoteAddr   string    `json:"remote_addr,omitempty"`
+	ReceivedAt   time.Time `json:"received_at"`
+	Verification string    `json:"verification"`
+	Matched      []string  `json:"matched"`
+	ConfigHash   string    `json:"config_hash"`
 }
 
 // Run is the execution of one rule for one event.

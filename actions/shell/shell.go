@@ -47,6 +47,18 @@ type ShellConfig struct {
 	// to a value starting with "-" (by default the run fails, permanently,
 	// so a payload cannot pass an option such as --upload-pack or -rf).
 	AllowDash bool `koanf:"allow_dash" json:"allow_dash,omitempty"`
+	// OmitMissingEnv leaves out an env entry that is exactly one
+	// `{{ expr }}` whose value is missing (nil), instead of setting it
+	// empty (adnanh/webhook's behaviour).
+	OmitMissingEnv bool `koanf:"omit_missing_env" json:"omit_missing_env,omitempty"`
+	// ErrorBody, when set, is the body of a `respond: sync` answer when the
+	// command fails (non-zero exit, or it could not start), in place of its
+	// output, so a failing command's output is not shown to the sender.
+	ErrorBody string `koanf:"error_body" json:"error_body,omitempty"`
+	// RespondStderr makes a `respond: sync` answer the command's standard
+	// output and standard error as written (the last output_limit bytes),
+	// not its standard output alone.
+	RespondStderr bool `koanf:"respond_stderr" json:"respond_stderr,omitempty"`
 }
 
 // Shell runs a command with a clean environment, in its own process group.
@@ -128,12 +140,16 @@ func newShell(bc actions.BuildContext) (actions.Action, error) {
 	return s, nil
 }
 
+// validEnvName accepts a letter or '_' followed by letters, digits, '_',
+// '.' and '-': names a shell cannot expand ($a.b) are still passed as they
+// are (adnanh/webhook's HOOK_head_commit.timestamp), and no name can hold
+// '=' or a byte the environment block cannot carry.
 func validEnvName(k string) bool {
 	if k == "" {
 		return false
 	}
 	for i, c := range k {
-		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
+		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && (c >= '0' && c <= '9' || c == '.' || c == '-')) {
 			return false
 		}
 	}
@@ -179,9 +195,12 @@ func (s *Shell) renderEnv(env *expression.Env) ([]string, error) {
 	sort.Strings(keys)
 	vars := make([]string, 0, len(keys))
 	for _, k := range keys {
-		v, err := s.env[k].Render(env)
+		v, absent, err := s.env[k].RenderOrAbsent(env)
 		if err != nil {
 			return nil, fmt.Errorf("env.%s: %w", k, err)
+		}
+		if absent && s.cfg.OmitMissingEnv {
+			continue
 		}
 		vars = append(vars, k+"="+v)
 	}
@@ -291,7 +310,9 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	}
 	unlock, err := procgroup.Start(cmd, s.cred)
 	if err != nil {
-		return actions.Result{Output: err.Error()}, fmt.Errorf("start %s: %w", argv[0], err)
+		// A sync answer says the command failed, as a non-zero exit does;
+		// why (a path, an errno) stays in the run's output.
+		return actions.Result{Output: err.Error(), Response: s.failed(nil)}, fmt.Errorf("start %s: %w", argv[0], err)
 	}
 	defer unlock() // only after the leader is reaped (Pdeathsig is per thread)
 	pgid := cmd.Process.Pid
@@ -342,7 +363,11 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	res := actions.Result{Output: out.String(), Stdout: stdout.Bytes()}
 	code := cmd.ProcessState.ExitCode()
 	res.ExitCode = &code
-	res.Response = s.response(code, stdout.Bytes())
+	if s.cfg.RespondStderr {
+		res.Response = s.response(code, []byte(res.Output))
+	} else {
+		res.Response = s.response(code, stdout.Bytes())
+	}
 	if timedOut {
 		if ctx.Err() == context.DeadlineExceeded {
 			return res, fmt.Errorf("timed out after %s; process group killed", s.cfg.Timeout)
@@ -359,10 +384,24 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	return res, nil
 }
 
+// failed is the sync answer of a command that could not start.
+func (s *Shell) failed(stdout []byte) *actions.Response {
+	r := s.response(-1, stdout)
+	if v, ok := s.cfg.Status["default"]; ok {
+		r.Status = v
+	} else {
+		r.Status = 500
+	}
+	return r
+}
+
 func (s *Shell) response(code int, stdout []byte) *actions.Response {
 	status := 200
 	if code != 0 {
 		status = 500
+	}
+	if code != 0 && s.cfg.ErrorBody != "" {
+		stdout = []byte(s.cfg.ErrorBody)
 	}
 	if v, ok := s.cfg.Status[strconv.Itoa(code)]; ok {
 		status = v

@@ -11,7 +11,7 @@ import (
 
 // Generic covers any other sender. verify: hmac (header, algorithm sha1 |
 // sha256 | sha512, encoding hex | base64, optional prefix such as
-// "sha256="), token (secret compared with a header or a query parameter),
+// "sha256=", prefix_optional for adnanh/webhook's reading of the header), token (secret compared with a header or a query parameter),
 // basic (username/password), or none — which must be written out; there is
 // no default. event_header and id_header name the event type and delivery id
 // headers.
@@ -42,6 +42,9 @@ func init() {
 
 func newGeneric(s providers.Settings) (providers.Provider, error) {
 	g := &Generic{s: s}
+	if s.PrefixOptional && s.Verify != "hmac" {
+		return nil, fieldErr("prefix_optional", "only with verify: hmac")
+	}
 	switch s.Verify {
 	case "":
 		return nil, fieldErr("verify", "required for the generic provider: hmac, token, basic or none")
@@ -122,6 +125,9 @@ func (g *Generic) verify(r *providers.Request) error {
 		if got == "" {
 			return deny("missing %s header", g.s.Header)
 		}
+		if g.s.PrefixOptional {
+			return g.verifyAny(got, r.Body)
+		}
 		if !strings.HasPrefix(got, g.s.Prefix) {
 			return deny("%s does not start with %q", g.s.Header, g.s.Prefix)
 		}
@@ -158,6 +164,31 @@ func (g *Generic) verify(r *providers.Request) error {
 		return g.auth.verify(r)
 	}
 	return deny("unknown verify method %q", g.s.Verify)
+}
+
+// verifyAny checks a header read as adnanh/webhook reads it (prefix_optional):
+// with a comma, each comma-separated part that starts with the prefix is a
+// signature; without one, the header is one signature, its prefix optional.
+// Any one matching for any secret verifies.
+func (g *Generic) verifyAny(got string, body []byte) error {
+	sigs := []string{strings.TrimPrefix(got, g.s.Prefix)}
+	if strings.Contains(got, ",") {
+		sigs = sigs[:0]
+		for _, part := range strings.Split(got, ",") {
+			if strings.HasPrefix(part, g.s.Prefix) {
+				sigs = append(sigs, strings.TrimPrefix(part, g.s.Prefix))
+			}
+		}
+	}
+	for _, s := range g.s.Secrets {
+		want := mac(g.newHash, []byte(s), body)
+		for _, sig := range sigs {
+			if b, err := g.decode(sig); err == nil && equal(b, want) {
+				return nil
+			}
+		}
+	}
+	return deny("%s does not match the body", g.s.Header)
 }
 
 // Identify implements providers.Provider.

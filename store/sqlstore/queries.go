@@ -15,7 +15,7 @@ import (
 // Column lists, in the order scan.go reads them.
 const (
 	runCols      = `id, event_id, rule, config_hash, state, attempt, step, next_attempt_at, claimed_by, last_error, exit_code, http_status, output, detail, created_at, updated_at, finished_at, replay_of, interrupted`
-	eventCols    = `id, source, provider, event, delivery_id, headers, query, body, remote_ip, received_at, verification, matched, config_hash`
+	eventCols    = `id, source, provider, event, delivery_id, headers, query, body, remote_ip, received_at, verification, matched, config_hash, remote_addr`
 	attemptCols  = `run_id, n, step, started_at, duration_ns, ok, error, exit_code, http_status, output, detail, interrupted`
 	processCols  = `boot_id, pgid, start_ticks, run_id, host, owner, owner_pid, owner_start_ticks, started_at`
 	deliveryCols = `source, delivery_id, event_id, received_at`
@@ -87,7 +87,7 @@ func buildQueries(d Dialect) queries {
 		// The probe row (source '' is no source's name) proves a durable write.
 		probe: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES ('', 'hookrunner-write-probe', '', ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
-		insertEvent:     r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		insertEvent:     r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		getEvent:        r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
 		pruneAttempts:   r(`DELETE FROM attempts WHERE run_id IN (SELECT id FROM runs WHERE event_id IN (SELECT id FROM events WHERE ` + prunable + `))`),
 		pruneRuns:       r(`DELETE FROM runs WHERE event_id IN (SELECT id FROM events WHERE ` + prunable + `)`),

@@ -46,7 +46,7 @@ func scanEvent(sc scanner) (*store.Event, error) {
 	var headers, matched string
 	var received int64
 	if err := sc.Scan(&e.ID, &e.Source, &e.Provider, &e.Event, &e.DeliveryID, &headers, &e.Query, &e.Body, &e.RemoteIP, &received,
-		&e.Verification, &matched, &e.ConfigHash); err != nil {
+		&e.Verification, &matched, &e.ConfigHash, &e.RemoteAddr); err != nil {
 		return nil, err
 	}
 	e.ReceivedAt = fromNanos(received)
@@ -63,7 +63,7 @@ func eventArgs(ev *store.Event) []any {
 		matched = []byte("[]")
 	}
 	return []any{ev.ID, ev.Source, ev.Provider, ev.Event, ev.DeliveryID, string(headers), ev.Query,
-		ev.Body, ev.RemoteIP, nanos(ev.ReceivedAt), ev.Verification, string(matched), ev.ConfigHash}
+		ev.Body, ev.RemoteIP, nanos(ev.ReceivedAt), ev.Verification, string(matched), ev.ConfigHash, ev.RemoteAddr}
 }
 
 // scanAttempt reads attemptCols.

@@ -113,5 +113,8 @@ func Migrations(blobType string) []string {
 		`DROP INDEX runs_due;
 	CREATE INDEX runs_queue ON runs (next_attempt_at, id, rule, state) WHERE state IN ('pending', 'retrying', 'running');
 	CREATE INDEX runs_running ON runs (rule, next_attempt_at) WHERE state = 'running'`,
+		// 6: the sender's address with its port, for templates
+		// ({{ remote_addr }}, adnanh/webhook's request remote-addr).
+		`ALTER TABLE events ADD COLUMN remote_addr TEXT NOT NULL DEFAULT ''`,
 	}
 }

@@ -28,7 +28,8 @@ func ingestFamily(t *testing.T, newStore Factory) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(got.Body) != string(ev.Body) || got.Headers["x-github-event"] != "push" || !got.ReceivedAt.Equal(t0) || got.Matched[0] != "deploy" {
+		if string(got.Body) != string(ev.Body) || got.Headers["x-github-event"] != "push" || !got.ReceivedAt.Equal(t0) || got.Matched[0] != "deploy" ||
+			got.RemoteIP != "127.0.0.1" || got.RemoteAddr != "127.0.0.1:40122" {
 			t.Fatalf("event round trip: %+v", got)
 		}
 		gr, atts, err := s.GetRun(ctx, r.ID)

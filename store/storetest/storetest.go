@@ -54,7 +54,7 @@ func event(source, delivery string, at time.Time) *store.Event {
 	return &store.Event{
 		ID: store.NewID(), Source: source, Provider: "github", Event: "push", DeliveryID: delivery,
 		Headers: map[string]string{"x-github-event": "push"}, Body: []byte(`{"ref":"refs/heads/main"}`),
-		RemoteIP: "127.0.0.1", ReceivedAt: at, Verification: "ok", Matched: []string{"deploy"}, ConfigHash: "abc",
+		RemoteIP: "127.0.0.1", RemoteAddr: "127.0.0.1:40122", ReceivedAt: at, Verification: "ok", Matched: []string{"deploy"}, ConfigHash: "abc",
 	}
 }
 
