@@ -132,6 +132,11 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 	}
 	errs = append(errs, c.loadIncludes(h, env, sec)...)
 	c.applyDefaults()
+	// Every relative path (store.dsn, *_file, tls, include, and in each
+	// action's DecodeIn: dir, the program) is relative to this file's folder.
+	if err := ResolvePaths(&c.File, c.Dir); err != nil {
+		errs.Add("", "%v", err)
+	}
 	c.resolveSecrets(h, &errs)
 	sec.fields(reflect.ValueOf(c.File))
 	c.Secrets = sec.values
@@ -277,14 +282,11 @@ func applyEnvOverrides(raw map[string]any, env Env) {
 	}
 }
 
-// readSecretFile reads a secret from disk (relative to the config's
-// directory), trimming one trailing newline.
+// readSecretFile reads a secret from disk (the path already resolved
+// against the config's folder by ResolvePaths), trimming one trailing
+// newline.
 func (c *Config) readSecretFile(h interface{ Write([]byte) (int, error) }, path, file string, errs *Errors) (Secret, bool) {
-	p := file
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(c.Dir, p)
-	}
-	b, err := os.ReadFile(p)
+	b, err := os.ReadFile(file)
 	if err != nil {
 		errs.Add(path, "read secret file: %v", err)
 		return "", false
@@ -353,11 +355,7 @@ func (c *Config) loadIncludes(h interface{ Write([]byte) (int, error) }, env Env
 		srcFile[name] = filepath.Base(c.Path)
 	}
 	for i, pattern := range c.Include {
-		p := pattern
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(c.Dir, p)
-		}
-		files, err := c.fs.Glob(p)
+		files, err := c.fs.Glob(FilePath(c.Dir, pattern))
 		if err != nil {
 			errs.Add(fmt.Sprintf("include[%d]", i), "bad pattern %q: %v", pattern, err)
 			continue

@@ -179,7 +179,7 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 				// The rule's name beside its index: "rules[2] (deploy).actions[0].shell.command[3]".
 				apath := fmt.Sprintf("%s (%s).actions[%d].%s", path, rc.Name, j, kind)
 				act, err := actions.Build(kind, actions.BuildContext{
-					Decode: func(target any) error { return config.Decode(raw, target) },
+					Decode: func(target any) error { return config.DecodeIn(raw, target, cfg.Dir) },
 					Dir:    cfg.Dir, Rule: rc.Name,
 				})
 				if err != nil {

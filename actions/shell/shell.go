@@ -27,8 +27,11 @@ import (
 // ShellConfig is the YAML of a shell action. There is no shell: command is
 // an argv list, each entry a template rendered to exactly one argument.
 type ShellConfig struct {
-	Command []string          `koanf:"command" json:"command"`
-	Dir     string            `koanf:"dir" json:"dir,omitempty"`
+	// Command[0] is the program: a bare name (git) is looked up in PATH;
+	// a relative path (./deploy.sh) is relative to hooks.yaml's folder,
+	// resolved by the config loader (path tags), as Dir is.
+	Command []string          `koanf:"command" json:"command" path:"program"`
+	Dir     string            `koanf:"dir" json:"dir,omitempty" path:"file"`
 	Env     map[string]string `koanf:"env" json:"env,omitempty"`
 	Timeout time.Duration     `koanf:"timeout" json:"timeout,omitempty"`
 	// Stdin is "body" (the raw request body) or a template.

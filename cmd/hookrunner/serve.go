@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/hookrunner/hookrunner/app"
+	"github.com/hookrunner/hookrunner/engine"
 )
 
 func serve(args []string, stderr io.Writer) error {
@@ -34,5 +35,6 @@ func serve(args []string, stderr io.Writer) error {
 	return app.Run(ctx, app.Options{
 		ConfigPath: *cfg, Watch: *watch, Reload: reload, LogOutput: stderr,
 		Listener: app.SocketActivated(), Notify: app.SdNotify,
+		Build: engine.BuildInfo{Version: version, Revision: commit},
 	})
 }
