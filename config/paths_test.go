@@ -25,7 +25,7 @@ var notPaths = map[string]bool{
 	"Source.encoding": true, "Source.prefix": true, "Source.event_header": true, "Source.id_header": true,
 	"Source.timestamp_header": true, "Source.organization_id": true,
 	"Decrypt.algorithm": true,
-	"Poll.url": true, "Poll.method": true, "Poll.body": true, "Poll.items": true, "Poll.id": true,
+	"Poll.url":          true, "Poll.method": true, "Poll.body": true, "Poll.items": true, "Poll.id": true,
 	"Poll.cursor": true, "Poll.event": true, "Poll.initial": true,
 	"Rule.name": true, "Rule.source": true, "Rule.events": true, "Rule.if": true, "Rule.respond": true,
 }
