@@ -254,7 +254,7 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	}
 	unlock, err := procgroup.Start(cmd, s.cred)
 	if err != nil {
-		return actions.Result{Output: err.Error()}, fmt.Errorf("start %s: %w", argv[0], err)
+		return actions.Result{Output: err.Error()}, startFailure(argv[0], cmd.Dir, err)
 	}
 	defer unlock() // only after the leader is reaped (Pdeathsig is per thread)
 	pgid := cmd.Process.Pid
@@ -315,11 +315,38 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	if waitErr != nil {
 		var ee *exec.ExitError
 		if errors.As(waitErr, &ee) {
-			return res, fmt.Errorf("exit status %d", code)
+			return res, exitFailure(argv[0], code)
 		}
 		return res, waitErr
 	}
 	return res, nil
+}
+
+// startFailure is why the command did not start. It is permanent (the
+// run goes dead at once, not retried) when retrying cannot help: no such
+// program or dir, not executable, not allowed. The machine running short
+// of processes, memory or file descriptors is retried.
+func startFailure(prog, dir string, err error) error {
+	err = fmt.Errorf("start %s (in %s): %w", prog, dir, err)
+	for _, transient := range []error{syscall.EAGAIN, syscall.ENOMEM, syscall.EMFILE, syscall.ENFILE, syscall.EINTR} {
+		if errors.Is(err, transient) {
+			return err
+		}
+	}
+	return actions.Permanent(err)
+}
+
+// exitFailure is a non-zero exit. 126 (found but not executable) and 127
+// (not found) are what env, sudo, timeout, nice and shells answer when the
+// program they were to run is missing or cannot run: permanent.
+func exitFailure(prog string, code int) error {
+	switch code {
+	case 126:
+		return actions.Permanent(fmt.Errorf("exit status 126 (%s, or a command it ran, could not be executed: permission denied or not a program)", prog))
+	case 127:
+		return actions.Permanent(fmt.Errorf("exit status 127 (%s, or a command it ran, was not found)", prog))
+	}
+	return fmt.Errorf("exit status %d", code)
 }
 
 func (s *Shell) response(code int, stdout []byte) *actions.Response {
