@@ -38,6 +38,8 @@ type Config struct {
 	Files map[string][]byte `json:"-"`
 
 	fs configFS
+	// trees is the parsed YAML of every file, to locate problems.
+	trees nodeTrees
 	// Secrets are every secret value of the config (resolved ${VAR} and
 	// *_file values, secret fields, credentials the structure reveals):
 	// what the redactor replaces on every way out.
@@ -83,7 +85,11 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 		name = "hooks.yaml"
 	}
 	sec := &secretSet{}
-	fail := func(errs Errors) (*Config, error) { return nil, errs.Redacted(sec.redactor()).WithFile(name) }
+	trees := nodeTrees{}
+	trees.add(name, data)
+	fail := func(errs Errors) (*Config, error) {
+		return nil, trees.locate(errs.WithFile(name)).Redacted(sec.redactor())
+	}
 
 	if len(bytes.TrimSpace(stripComments(data))) == 0 {
 		return fail(Errors{{Msg: "file is empty (refusing to load a config with no sources and no rules)"}})
@@ -124,7 +130,7 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	c := &Config{File: f, Path: path, Dir: dir, Raw: data, fs: fsys, Files: map[string][]byte{filepath.Base(path): data}}
+	c := &Config{File: f, Path: path, Dir: dir, Raw: data, fs: fsys, Files: map[string][]byte{filepath.Base(path): data}, trees: trees}
 	h := sha256.New()
 	h.Write(data)
 	for i := range c.Rules {
@@ -144,7 +150,7 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 	if len(errs) > 0 {
 		// The file decoded: hand back the config too, so the caller can
 		// report the problems the compile step finds in the same run.
-		return c, errs.Redacted(sec.redactor()).WithFile(name)
+		return c, trees.locate(errs.WithFile(name)).Redacted(sec.redactor())
 	}
 	c.Hash = hex.EncodeToString(h.Sum(nil))[:16]
 	return c, nil
@@ -377,6 +383,7 @@ func (c *Config) loadIncludes(h interface{ Write([]byte) (int, error) }, env Env
 			h.Write([]byte(rel))
 			h.Write(data)
 			c.Files[rel] = data
+			c.trees.add(rel, data)
 			var inc included
 			if problems := decodeInclude(data, env, &inc, sec); len(problems) > 0 {
 				for _, pr := range problems {

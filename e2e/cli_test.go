@@ -39,29 +39,29 @@ func TestValidate(t *testing.T) {
 	}
 	write("typo.yaml", strings.Replace(goodConfig, "if:", "trigger_rule:", 1))
 	out, code = runCLI(t, dir, "validate", "--config", "typo.yaml")
-	if code != 1 || !strings.Contains(out, `typo.yaml: rules[0].trigger_rule: unknown key (did you mean "if"?)`) {
+	if code != 1 || !strings.Contains(out, `typo.yaml:10: rules[0] (deploy).trigger_rule: unknown key (did you mean "if"?)`) {
 		t.Fatalf("validate typo: %d\n%s", code, out)
 	}
 	write("provider.yaml", strings.Replace(goodConfig, "provider: github", "provider: githbu", 1)+"\n  - name: x\n    source: nowhere\n    actions: [ { shel: {} } ]\n")
 	out, code = runCLI(t, dir, "validate", "--config", "provider.yaml")
-	for _, want := range []string{`sources.github.provider: unknown provider "githbu" (did you mean "github"?)`, `rules[1].source: unknown source "nowhere"`} {
+	for _, want := range []string{`provider.yaml:5: sources.github.provider: unknown provider "githbu" (did you mean "github"?)`, `provider.yaml:15: rules[1] (x).source: unknown source "nowhere"`} {
 		if code != 1 || !strings.Contains(out, want) {
 			t.Errorf("validate provider: %d, want %q in\n%s", code, want, out)
 		}
 	}
 	write("expr.yaml", strings.Replace(goodConfig, `payload.ref == "refs/heads/main"`, `payload.ref ==`, 1))
 	out, code = runCLI(t, dir, "validate", "--config", "expr.yaml")
-	if code != 1 || !strings.Contains(out, "rules[0].if: compile") {
+	if code != 1 || !strings.Contains(out, "expr.yaml:10: rules[0] (deploy).if: compile") {
 		t.Fatalf("validate expr: %d\n%s", code, out)
 	}
 	write("action.yaml", strings.Replace(goodConfig, "shell:", "shel:", 1))
 	out, code = runCLI(t, dir, "validate", "--config", "action.yaml")
-	if code != 1 || !strings.Contains(out, `rules[0].actions[0]: unknown action type "shel" (did you mean "shell"?)`) {
+	if code != 1 || !strings.Contains(out, `action.yaml:12: rules[0] (deploy).actions[0]: unknown action type "shel" (did you mean "shell"?)`) {
 		t.Fatalf("validate action: %d\n%s", code, out)
 	}
 	// serve refuses the same file, naming the key, and exits 1.
 	out, code = runCLI(t, dir, "serve", "--config", "typo.yaml")
-	if code != 1 || !strings.Contains(out, "rules[0].trigger_rule") {
+	if code != 1 || !strings.Contains(out, "typo.yaml:10: rules[0] (deploy).trigger_rule") {
 		t.Fatalf("serve typo: %d\n%s", code, out)
 	}
 	out, code = runCLI(t, dir, "version")

@@ -72,7 +72,7 @@ func init() {
 func newShell(bc actions.BuildContext) (actions.Action, error) {
 	cfg := bc.Config.(ShellConfig)
 	if len(cfg.Command) == 0 {
-		return nil, errors.New("command: required, as a list: [\"/path/to/script\", \"{{ payload.after }}\"]")
+		return nil, &actions.ConfigError{Path: "command", Msg: "required, as a list: [\"/path/to/script\", \"{{ payload.after }}\"]"}
 	}
 	// Refuse every payload value a program would read as code (argvguard.go).
 	if err := guardCommand(cfg); err != nil {
@@ -89,7 +89,7 @@ func newShell(bc actions.BuildContext) (actions.Action, error) {
 			continue
 		}
 		if _, err := strconv.Atoi(k); err != nil {
-			return nil, fmt.Errorf("status.%s: keys are exit codes or \"default\"", k)
+			return nil, &actions.ConfigError{Path: "status." + k, Msg: "keys are exit codes or \"default\""}
 		}
 	}
 	s := &Shell{cfg: cfg, dir: cfg.Dir}
@@ -111,10 +111,10 @@ func newShell(bc actions.BuildContext) (actions.Action, error) {
 	}
 	for k := range cfg.Env {
 		if !validEnvName(k) {
-			return nil, fmt.Errorf("env.%s: not a valid environment variable name", k)
+			return nil, &actions.ConfigError{Path: "env." + k, Msg: "not a valid environment variable name"}
 		}
 		if strings.HasPrefix(k, "HOOKRUNNER_") {
-			return nil, fmt.Errorf("env.%s: the HOOKRUNNER_ prefix is reserved", k)
+			return nil, &actions.ConfigError{Path: "env." + k, Msg: "the HOOKRUNNER_ prefix is reserved"}
 		}
 	}
 	if s.env, err = actions.CompileTemplateMap("env", cfg.Env); err != nil {
@@ -122,7 +122,7 @@ func newShell(bc actions.BuildContext) (actions.Action, error) {
 	}
 	if cfg.Stdin != "" && cfg.Stdin != "body" {
 		if s.stdin, err = expression.CompileTemplate(cfg.Stdin); err != nil {
-			return nil, fmt.Errorf("stdin: %w", err)
+			return nil, &actions.ConfigError{Path: "stdin", Msg: err.Error()}
 		}
 	}
 	return s, nil
