@@ -59,6 +59,19 @@ func TestValidate(t *testing.T) {
 	if code != 1 || !strings.Contains(out, `action.yaml:12: rules[0] (deploy).actions[0]: unknown action type "shel" (did you mean "shell"?)`) {
 		t.Fatalf("validate action: %d\n%s", code, out)
 	}
+	// What this machine lacks: a program missing beside the config is an
+	// error (exit 1); a folder that a deploy may still create, a warning
+	// (printed, exit 0).
+	write("missing.yaml", strings.Replace(goodConfig, `["/bin/true"]`, `["./deploy.sh"]`, 1))
+	out, code = runCLI(t, dir, "validate", "--config", "missing.yaml")
+	if code != 1 || !strings.Contains(out, "missing.yaml:12: rules[0] (deploy).actions[0].shell.command[0]: "+filepath.Join(dir, "deploy.sh")+": no such file") {
+		t.Fatalf("validate missing program: %d\n%s", code, out)
+	}
+	write("later.yaml", strings.Replace(goodConfig, `["/bin/true"]`, `["/srv/hookrunner-e2e-later/deploy.sh"]`, 1))
+	out, code = runCLI(t, dir, "validate", "--config", "later.yaml")
+	if code != 0 || !strings.Contains(out, "warning: later.yaml:12: rules[0] (deploy).actions[0].shell.command[0]: /srv/hookrunner-e2e-later/deploy.sh: its folder /srv/hookrunner-e2e-later does not exist (yet)") || !strings.Contains(out, "OK") {
+		t.Fatalf("validate program to come: %d\n%s", code, out)
+	}
 	// serve refuses the same file, naming the key, and exits 1.
 	out, code = runCLI(t, dir, "serve", "--config", "typo.yaml")
 	if code != 1 || !strings.Contains(out, "typo.yaml:10: rules[0] (deploy).trigger_rule") {

@@ -19,6 +19,14 @@ func validate(args []string, out io.Writer) error {
 		return err
 	}
 	useRedactor(out, snap.Redactor)
+	// What this machine lacks (programs, dirs): ruleset.Check.
+	problems, warnings := snap.Check()
+	for _, w := range warnings {
+		fmt.Fprintf(out, "warning: %s\n", w.Error())
+	}
+	if len(problems) > 0 {
+		return problems
+	}
 	fmt.Fprintf(out, "%s: OK (config hash %s)\n", *path, snap.Hash)
 	for _, w := range snap.Warnings {
 		fmt.Fprintf(out, "  warning: %s\n", w)
