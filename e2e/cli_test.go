@@ -192,3 +192,24 @@ rules:
 		t.Fatalf("runs --server: %d\n%s", code, out)
 	}
 }
+
+// `hookrunner events --config ../other/hooks.yaml` run from another folder
+// reads the database beside the config (store.dsn is relative to it) and
+// leaves no stray database where it was started.
+func TestEventsWithConfigElsewhere(t *testing.T) {
+	root := t.TempDir()
+	other, work := filepath.Join(root, "other"), filepath.Join(root, "work")
+	os.MkdirAll(other, 0o755)
+	os.MkdirAll(work, 0o755)
+	os.WriteFile(filepath.Join(other, "hooks.yaml"), []byte(strings.Replace(goodConfig, "server:", "store: { dsn: data/events.db }\nserver:", 1)), 0o600)
+	out, code := runCLI(t, work, "events", "--config", "../other/hooks.yaml")
+	if code != 0 {
+		t.Fatalf("events: %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(other, "data", "events.db")); err != nil {
+		t.Errorf("database not beside the config: %v", err)
+	}
+	if entries, _ := os.ReadDir(work); len(entries) != 0 {
+		t.Errorf("stray files where hookrunner was started: %v", entries)
+	}
+}
