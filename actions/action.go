@@ -74,6 +74,21 @@ type Action interface {
 	Close() error
 }
 
+// Checker is an action that can check, without running anything, what it
+// needs from this machine (`hookrunner validate`): a shell action's
+// program and dir. Problems that a later deploy may fix are warnings.
+type Checker interface {
+	Check() []Finding
+}
+
+// Finding is one thing Check found: the field (relative to the action,
+// like ConfigError.Path), what is wrong, and whether it is only a warning.
+type Finding struct {
+	Path    string
+	Msg     string
+	Warning bool
+}
+
 // PermanentError marks a failure that retrying cannot fix (a 4xx answer, a
 // rendering error).
 type PermanentError struct{ Err error }

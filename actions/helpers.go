@@ -13,7 +13,7 @@ func CompileTemplates(field string, srcs []string) ([]*expression.Template, erro
 	for i, s := range srcs {
 		t, err := expression.CompileTemplate(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s[%d]: %w", field, i, err)
+			return nil, &ConfigError{Path: fmt.Sprintf("%s[%d]", field, i), Msg: err.Error()}
 		}
 		out[i] = t
 	}
@@ -26,7 +26,7 @@ func CompileTemplateMap(field string, m map[string]string) (map[string]*expressi
 	for k, s := range m {
 		t, err := expression.CompileTemplate(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s.%s: %w", field, k, err)
+			return nil, &ConfigError{Path: field + "." + k, Msg: err.Error()}
 		}
 		out[k] = t
 	}

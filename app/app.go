@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,10 @@ type Options struct {
 	// Notify receives lifecycle states: "READY=1", "RELOADING=1",
 	// "STOPPING=1" (sd_notify).
 	Notify func(state string)
+	// Build names the binary (version and revision from -ldflags) in the
+	// hookrunner_build_info metric; empty fields come from the module's
+	// build information.
+	Build engine.BuildInfo
 	// WrapStore, when set, wraps the opened store (fault-injection tests).
 	WrapStore func(store.Store) store.Store
 }
@@ -57,12 +62,38 @@ type Options struct {
 func NewLogger(c config.Log, w io.Writer, red func() *redact.Redactor) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.Level))
-	o := &slog.HandlerOptions{Level: lvl}
+	o := &slog.HandlerOptions{Level: lvl, ReplaceAttr: durationSeconds}
 	var h slog.Handler = slog.NewTextHandler(w, o)
 	if c.Format == "json" {
 		h = slog.NewJSONHandler(w, o)
 	}
 	return slog.New(redact.NewHandler(h, red))
+}
+
+// durationSeconds writes every duration attribute as seconds (a float)
+// under its key with "_s" appended, in text and JSON alike: slog's JSON
+// handler would otherwise print a time.Duration as integer nanoseconds.
+// Call sites log "duration_s" and the like themselves; this catches the
+// rest.
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	var d time.Duration
+	switch v := a.Value; {
+	case v.Kind() == slog.KindDuration:
+		d = v.Duration()
+	case v.Kind() == slog.KindAny:
+		cd, ok := v.Any().(config.Duration)
+		if !ok {
+			return a
+		}
+		d = cd.D()
+	default:
+		return a
+	}
+	key := a.Key
+	if !strings.HasSuffix(key, "_s") {
+		key += "_s"
+	}
+	return slog.Float64(key, d.Seconds())
 }
 
 // OpenStore opens the store the config names; singleNode is true for a
@@ -122,7 +153,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	if o.WrapStore != nil {
 		st = o.WrapStore(st)
 	}
-	eng := engine.New(snap, engine.Options{Store: st, Logger: log, RecoverOnStart: singleNode})
+	eng := engine.New(snap, engine.Options{Store: st, Logger: log, RecoverOnStart: singleNode, Build: o.Build})
 	engRef.Store(eng)
 	defer func() {
 		// The actions' database pools (crm) go with the engine.
@@ -242,7 +273,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		log.Error("listener failed", "error", serveErr)
 	}
 	o.Notify("STOPPING=1")
-	log.Info("shutting down: no new requests; running actions get the grace period", "grace", cfg.Server.ShutdownGrace.D())
+	log.Info("shutting down: no new requests; running actions get the grace period", "grace_s", cfg.Server.ShutdownGrace.D().Seconds())
 	stopWatch()
 	shCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

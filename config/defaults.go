@@ -1,9 +1,6 @@
 package config
 
-import (
-	"path/filepath"
-	"time"
-)
+import "time"
 
 func (c *Config) applyDefaults() {
 	s := &c.Server
@@ -52,17 +49,12 @@ func (c *Config) applyDefaults() {
 	if s.RateLimit.PerSource > 0 && s.RateLimit.PerSourceBurst == 0 {
 		s.RateLimit.PerSourceBurst = int(2*s.RateLimit.PerSource) + 1
 	}
-	for _, f := range []*string{&s.TLS.CertFile, &s.TLS.KeyFile} {
-		if *f != "" && !filepath.IsAbs(*f) {
-			*f = filepath.Join(c.Dir, *f)
-		}
-	}
 	st := &c.Store
 	if st.Driver == "" {
 		st.Driver = "sqlite"
 	}
 	if st.DSN == "" && st.Driver == "sqlite" {
-		st.DSN = "hookrunner.db"
+		st.DSN = "hookrunner.db" // beside hooks.yaml (ResolvePaths)
 	}
 	if st.Synchronous == "" {
 		st.Synchronous = "full"

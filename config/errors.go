@@ -3,12 +3,15 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
 // Problem is one thing wrong with a config file: where and why.
 type Problem struct {
 	File string
+	// Line is the 1-based line of Path in File (0: not known).
+	Line int
 	Path string
 	Msg  string
 }
@@ -17,6 +20,10 @@ func (p Problem) Error() string {
 	var b strings.Builder
 	if p.File != "" {
 		b.WriteString(p.File)
+		if p.Line > 0 {
+			b.WriteString(":")
+			b.WriteString(strconv.Itoa(p.Line))
+		}
 		b.WriteString(": ")
 	}
 	if p.Path != "" {

@@ -41,15 +41,15 @@ rules:
 	// Duplicates across files name both files.
 	write("hooks.d/c.yaml", "rules:\n  - name: crm\n    source: github\n    actions: [ { shell: { command: [\"/bin/true\"] } } ]\nsources:\n  github: { provider: github, secret: x }\n")
 	_, err = config.Load(filepath.Join(dir, "hooks.yaml"))
-	for _, want := range []string{"hooks.d/c.yaml: sources.github: source already defined in hooks.yaml",
-		`hooks.d/c.yaml: rules[0].name: duplicate rule name "crm" (first used at hooks.d/a.yaml rules[0])`} {
+	for _, want := range []string{"hooks.d/c.yaml:6: sources.github: source already defined in hooks.yaml",
+		`hooks.d/c.yaml:2: rules[0] (crm).name: duplicate rule name "crm" (first used at hooks.d/a.yaml:5 rules[0])`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want %q in:\n%v", want, err)
 		}
 	}
 	// An unknown key in an included file names that file.
 	write("hooks.d/c.yaml", "rules:\n  - name: x\n    source: github\n    trigger_rule: y\n    actions: [ { shell: { command: [\"/bin/true\"] } } ]\n")
-	if _, err := config.Load(filepath.Join(dir, "hooks.yaml")); err == nil || !strings.Contains(err.Error(), `hooks.d/c.yaml: rules[0].trigger_rule: unknown key (did you mean "if"?)`) {
+	if _, err := config.Load(filepath.Join(dir, "hooks.yaml")); err == nil || !strings.Contains(err.Error(), `hooks.d/c.yaml:4: rules[0] (x).trigger_rule: unknown key (did you mean "if"?)`) {
 		t.Fatalf("unknown key in include: %v", err)
 	}
 }

@@ -38,6 +38,8 @@ type Config struct {
 	Files map[string][]byte `json:"-"`
 
 	fs configFS
+	// trees is the parsed YAML of every file, to locate problems.
+	trees nodeTrees
 	// Secrets are every secret value of the config (resolved ${VAR} and
 	// *_file values, secret fields, credentials the structure reveals):
 	// what the redactor replaces on every way out.
@@ -83,7 +85,11 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 		name = "hooks.yaml"
 	}
 	sec := &secretSet{}
-	fail := func(errs Errors) (*Config, error) { return nil, errs.Redacted(sec.redactor()).WithFile(name) }
+	trees := nodeTrees{}
+	trees.add(name, data)
+	fail := func(errs Errors) (*Config, error) {
+		return nil, trees.locate(errs.WithFile(name)).Redacted(sec.redactor())
+	}
 
 	if len(bytes.TrimSpace(stripComments(data))) == 0 {
 		return fail(Errors{{Msg: "file is empty (refusing to load a config with no sources and no rules)"}})
@@ -124,7 +130,7 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	c := &Config{File: f, Path: path, Dir: dir, Raw: data, fs: fsys, Files: map[string][]byte{filepath.Base(path): data}}
+	c := &Config{File: f, Path: path, Dir: dir, Raw: data, fs: fsys, Files: map[string][]byte{filepath.Base(path): data}, trees: trees}
 	h := sha256.New()
 	h.Write(data)
 	for i := range c.Rules {
@@ -132,6 +138,11 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 	}
 	errs = append(errs, c.loadIncludes(h, env, sec)...)
 	c.applyDefaults()
+	// Every relative path (store.dsn, *_file, tls, include, and in each
+	// action's DecodeIn: dir, the program) is relative to this file's folder.
+	if err := ResolvePaths(&c.File, c.Dir); err != nil {
+		errs.Add("", "%v", err)
+	}
 	c.resolveSecrets(h, &errs)
 	sec.fields(reflect.ValueOf(c.File))
 	c.Secrets = sec.values
@@ -139,7 +150,7 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 	if len(errs) > 0 {
 		// The file decoded: hand back the config too, so the caller can
 		// report the problems the compile step finds in the same run.
-		return c, errs.Redacted(sec.redactor()).WithFile(name)
+		return c, trees.locate(errs.WithFile(name)).Redacted(sec.redactor())
 	}
 	c.Hash = hex.EncodeToString(h.Sum(nil))[:16]
 	return c, nil
@@ -294,14 +305,11 @@ func applyEnvOverrides(raw map[string]any, env Env) {
 	}
 }
 
-// readSecretFile reads a secret from disk (relative to the config's
-// directory), trimming one trailing newline.
+// readSecretFile reads a secret from disk (the path already resolved
+// against the config's folder by ResolvePaths), trimming one trailing
+// newline.
 func (c *Config) readSecretFile(h interface{ Write([]byte) (int, error) }, path, file string, errs *Errors) (Secret, bool) {
-	p := file
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(c.Dir, p)
-	}
-	b, err := os.ReadFile(p)
+	b, err := os.ReadFile(file)
 	if err != nil {
 		errs.Add(path, "read secret file: %v", err)
 		return "", false
@@ -370,11 +378,7 @@ func (c *Config) loadIncludes(h interface{ Write([]byte) (int, error) }, env Env
 		srcFile[name] = filepath.Base(c.Path)
 	}
 	for i, pattern := range c.Include {
-		p := pattern
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(c.Dir, p)
-		}
-		files, err := c.fs.Glob(p)
+		files, err := c.fs.Glob(FilePath(c.Dir, pattern))
 		if err != nil {
 			errs.Add(fmt.Sprintf("include[%d]", i), "bad pattern %q: %v", pattern, err)
 			continue
@@ -396,6 +400,7 @@ func (c *Config) loadIncludes(h interface{ Write([]byte) (int, error) }, env Env
 			h.Write([]byte(rel))
 			h.Write(data)
 			c.Files[rel] = data
+			c.trees.add(rel, data)
 			var inc included
 			if problems := decodeInclude(data, env, &inc, sec); len(problems) > 0 {
 				for _, pr := range problems {

@@ -14,11 +14,11 @@ type File struct {
 	Rules   []Rule            `koanf:"rules" json:"rules"`
 	// Include lists files (globs, relative to this file) whose sources and
 	// rules are merged in, e.g. ["hooks.d/*.yaml"].
-	Include []string `koanf:"include" json:"include,omitempty"`
+	Include []string `koanf:"include" json:"include,omitempty" path:"file"`
 	// Tests lists the rule test files (globs, relative to this file) that
 	// `hookrunner test` runs; without it, <name>.test.yaml beside this
 	// file (hooks.test.yaml for hooks.yaml). The server never reads them.
-	Tests []string `koanf:"tests" json:"tests,omitempty"`
+	Tests []string `koanf:"tests" json:"tests,omitempty" path:"file"`
 }
 
 // included is what an included file may hold.
@@ -71,14 +71,14 @@ type RateLimit struct {
 
 // TLS names a certificate and key (PEM).
 type TLS struct {
-	CertFile string `koanf:"cert_file" json:"cert_file,omitempty"`
-	KeyFile  string `koanf:"key_file" json:"key_file,omitempty"`
+	CertFile string `koanf:"cert_file" json:"cert_file,omitempty" path:"file"`
+	KeyFile  string `koanf:"key_file" json:"key_file,omitempty" path:"file"`
 }
 
 // Store selects and configures the durable store.
 type Store struct {
 	Driver string `koanf:"driver" json:"driver"`
-	DSN    string `koanf:"dsn" json:"dsn"`
+	DSN    string `koanf:"dsn" json:"dsn" path:"dsn"`
 	// Synchronous is SQLite's synchronous pragma: full (default; an
 	// acknowledged event survives power loss) or normal (survives a process
 	// crash, may lose the last commits on power loss).
@@ -91,7 +91,7 @@ type Store struct {
 type Admin struct {
 	Listen    string `koanf:"listen" json:"listen"`
 	Token     Secret `koanf:"token" json:"token"`
-	TokenFile string `koanf:"token_file" json:"token_file"`
+	TokenFile string `koanf:"token_file" json:"token_file" path:"file"`
 	// Hosts lists the host names (besides IP literals and localhost) the
 	// admin listener answers to; any other Host header is refused, which
 	// stops DNS rebinding.
@@ -119,7 +119,7 @@ type Source struct {
 	// its name: segments of letters, digits, '.', '_' and '-' joined by '/'.
 	Path       string   `koanf:"path" json:"path,omitempty"`
 	Secret     Secret   `koanf:"secret" json:"secret,omitempty"`
-	SecretFile string   `koanf:"secret_file" json:"secret_file,omitempty"`
+	SecretFile string   `koanf:"secret_file" json:"secret_file,omitempty" path:"file"`
 	Secrets    []Secret `koanf:"secrets" json:"secrets,omitempty"`
 	Tolerance  Duration `koanf:"tolerance" json:"tolerance,omitempty"`
 	AllowIPs   []string `koanf:"allow_ips" json:"allow_ips,omitempty"`
@@ -133,10 +133,10 @@ type Source struct {
 
 	// Bearer / basic credentials (alertmanager, grafana, generic).
 	Bearer       Secret `koanf:"bearer" json:"bearer,omitempty"`
-	BearerFile   string `koanf:"bearer_file" json:"bearer_file,omitempty"`
+	BearerFile   string `koanf:"bearer_file" json:"bearer_file,omitempty" path:"file"`
 	Username     string `koanf:"username" json:"username,omitempty"`
 	Password     Secret `koanf:"password" json:"password,omitempty"`
-	PasswordFile string `koanf:"password_file" json:"password_file,omitempty"`
+	PasswordFile string `koanf:"password_file" json:"password_file,omitempty" path:"file"`
 
 	// Generic provider settings.
 	Verify     string `koanf:"verify" json:"verify,omitempty"` // hmac | token | basic | none
@@ -173,10 +173,10 @@ type Decrypt struct {
 	Algorithm string `koanf:"algorithm" json:"algorithm"`
 	// Key is the standard base64 of a 32-byte key.
 	Key     Secret `koanf:"key" json:"key,omitempty"`
-	KeyFile string `koanf:"key_file" json:"key_file,omitempty"`
+	KeyFile string `koanf:"key_file" json:"key_file,omitempty" path:"file"`
 	// PrivateKey is a PEM RSA private key (jwe, RSA-OAEP-256).
 	PrivateKey     Secret `koanf:"private_key" json:"private_key,omitempty"`
-	PrivateKeyFile string `koanf:"private_key_file" json:"private_key_file,omitempty"`
+	PrivateKeyFile string `koanf:"private_key_file" json:"private_key_file,omitempty" path:"file"`
 }
 
 // Poll is a polled source: GET url every interval, one event per new item.

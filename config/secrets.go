@@ -63,10 +63,12 @@ func (s *secretSet) redactor() *redact.Redactor {
 }
 
 // Redacted returns the problems with every secret r knows replaced: a
-// message may quote a value that came from ${VAR} or a secret file.
+// message may quote a value that came from ${VAR} or a secret file, and a
+// path holds names written in the file (sources, rules).
 func (e Errors) Redacted(r *redact.Redactor) Errors {
 	out := make(Errors, len(e))
 	for i, p := range e {
+		p.Path = r.String(p.Path)
 		p.Msg = r.String(p.Msg)
 		out[i] = p
 	}

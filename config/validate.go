@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -169,6 +170,9 @@ func (c *Config) validate(errs *Errors) {
 			jf, jp := c.RulePath(j)
 			if jf == "" {
 				jf = filepath.Base(c.Path)
+			}
+			if line := lineOf(c.trees[jf], jp); line > 0 {
+				jf += ":" + strconv.Itoa(line)
 			}
 			errs.Add(p+".name", "duplicate rule name %q (first used at %s %s)", r.Name, jf, jp)
 		} else {

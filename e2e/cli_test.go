@@ -39,29 +39,42 @@ func TestValidate(t *testing.T) {
 	}
 	write("typo.yaml", strings.Replace(goodConfig, "if:", "trigger_rule:", 1))
 	out, code = runCLI(t, dir, "validate", "--config", "typo.yaml")
-	if code != 1 || !strings.Contains(out, `typo.yaml: rules[0].trigger_rule: unknown key (did you mean "if"?)`) {
+	if code != 1 || !strings.Contains(out, `typo.yaml:10: rules[0] (deploy).trigger_rule: unknown key (did you mean "if"?)`) {
 		t.Fatalf("validate typo: %d\n%s", code, out)
 	}
 	write("provider.yaml", strings.Replace(goodConfig, "provider: github", "provider: githbu", 1)+"\n  - name: x\n    source: nowhere\n    actions: [ { shel: {} } ]\n")
 	out, code = runCLI(t, dir, "validate", "--config", "provider.yaml")
-	for _, want := range []string{`sources.github.provider: unknown provider "githbu" (did you mean "github"?)`, `rules[1].source: unknown source "nowhere"`} {
+	for _, want := range []string{`provider.yaml:5: sources.github.provider: unknown provider "githbu" (did you mean "github"?)`, `provider.yaml:15: rules[1] (x).source: unknown source "nowhere"`} {
 		if code != 1 || !strings.Contains(out, want) {
 			t.Errorf("validate provider: %d, want %q in\n%s", code, want, out)
 		}
 	}
 	write("expr.yaml", strings.Replace(goodConfig, `payload.ref == "refs/heads/main"`, `payload.ref ==`, 1))
 	out, code = runCLI(t, dir, "validate", "--config", "expr.yaml")
-	if code != 1 || !strings.Contains(out, "rules[0].if: compile") {
+	if code != 1 || !strings.Contains(out, "expr.yaml:10: rules[0] (deploy).if: compile") {
 		t.Fatalf("validate expr: %d\n%s", code, out)
 	}
 	write("action.yaml", strings.Replace(goodConfig, "shell:", "shel:", 1))
 	out, code = runCLI(t, dir, "validate", "--config", "action.yaml")
-	if code != 1 || !strings.Contains(out, `rules[0].actions[0]: unknown action type "shel" (did you mean "shell"?)`) {
+	if code != 1 || !strings.Contains(out, `action.yaml:12: rules[0] (deploy).actions[0]: unknown action type "shel" (did you mean "shell"?)`) {
 		t.Fatalf("validate action: %d\n%s", code, out)
+	}
+	// What this machine lacks: a program missing beside the config is an
+	// error (exit 1); a folder that a deploy may still create, a warning
+	// (printed, exit 0).
+	write("missing.yaml", strings.Replace(goodConfig, `["/bin/true"]`, `["./deploy.sh"]`, 1))
+	out, code = runCLI(t, dir, "validate", "--config", "missing.yaml")
+	if code != 1 || !strings.Contains(out, "missing.yaml:12: rules[0] (deploy).actions[0].shell.command[0]: "+filepath.Join(dir, "deploy.sh")+": no such file") {
+		t.Fatalf("validate missing program: %d\n%s", code, out)
+	}
+	write("later.yaml", strings.Replace(goodConfig, `["/bin/true"]`, `["/srv/hookrunner-e2e-later/deploy.sh"]`, 1))
+	out, code = runCLI(t, dir, "validate", "--config", "later.yaml")
+	if code != 0 || !strings.Contains(out, "warning: later.yaml:12: rules[0] (deploy).actions[0].shell.command[0]: /srv/hookrunner-e2e-later/deploy.sh: its folder /srv/hookrunner-e2e-later does not exist (yet)") || !strings.Contains(out, "OK") {
+		t.Fatalf("validate program to come: %d\n%s", code, out)
 	}
 	// serve refuses the same file, naming the key, and exits 1.
 	out, code = runCLI(t, dir, "serve", "--config", "typo.yaml")
-	if code != 1 || !strings.Contains(out, "rules[0].trigger_rule") {
+	if code != 1 || !strings.Contains(out, "typo.yaml:10: rules[0] (deploy).trigger_rule") {
 		t.Fatalf("serve typo: %d\n%s", code, out)
 	}
 	out, code = runCLI(t, dir, "version")
@@ -177,5 +190,26 @@ rules:
 	out, code = runCLI(t, dir, "runs", "--server", "http://"+adm)
 	if code != 0 || !strings.Contains(out, "RULE") {
 		t.Fatalf("runs --server: %d\n%s", code, out)
+	}
+}
+
+// `hookrunner events --config ../other/hooks.yaml` run from another folder
+// reads the database beside the config (store.dsn is relative to it) and
+// leaves no stray database where it was started.
+func TestEventsWithConfigElsewhere(t *testing.T) {
+	root := t.TempDir()
+	other, work := filepath.Join(root, "other"), filepath.Join(root, "work")
+	os.MkdirAll(other, 0o755)
+	os.MkdirAll(work, 0o755)
+	os.WriteFile(filepath.Join(other, "hooks.yaml"), []byte(strings.Replace(goodConfig, "server:", "store: { dsn: data/events.db }\nserver:", 1)), 0o600)
+	out, code := runCLI(t, work, "events", "--config", "../other/hooks.yaml")
+	if code != 0 {
+		t.Fatalf("events: %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(other, "data", "events.db")); err != nil {
+		t.Errorf("database not beside the config: %v", err)
+	}
+	if entries, _ := os.ReadDir(work); len(entries) != 0 {
+		t.Errorf("stray files where hookrunner was started: %v", entries)
 	}
 }

@@ -29,6 +29,8 @@ type Options struct {
 	RecoverOnStart bool
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
+	// Build labels the hookrunner_build_info metric.
+	Build BuildInfo
 }
 
 // Engine is the running core.
@@ -82,6 +84,7 @@ func New(snap *ruleset.Snapshot, o Options) *Engine {
 	e := &Engine{st: o.Store, log: o.Logger, owner: o.Owner, now: o.Now, wake: make(chan struct{}, 1),
 		recover: o.RecoverOnStart, inflight: map[string]context.CancelFunc{}, recovered: make(chan struct{})}
 	e.metrics = NewMetrics(o.Store)
+	e.metrics.Registry.MustRegister(buildInfo(o.Build))
 	e.host, _ = os.Hostname()
 	e.self = actions.Self()
 	e.revs.inForce = e.Snapshot

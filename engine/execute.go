@@ -161,7 +161,7 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 	att := store.Attempt{Step: step, OK: runErr == nil, ExitCode: res.ExitCode, HTTPStatus: res.HTTPStatus, Output: red.String(res.Output), Detail: red.String(strings.Join(details, "; "))}
 	if runErr == nil {
 		finish(store.Outcome{State: store.Succeeded, Step: step, Attempt: att})
-		log.Info("run succeeded", "duration", e.now().Sub(started).Round(time.Millisecond), "detail", att.Detail)
+		log.Info("run succeeded", "duration_s", e.now().Sub(started).Round(time.Millisecond).Seconds(), "detail", att.Detail)
 		return SyncResult{Result: &res, State: store.Succeeded}
 	}
 	att.Error = red.String(runErr.Error())

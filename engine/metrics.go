@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,6 +80,37 @@ func NewMetrics(st StateCounter) *Metrics {
 		&queueCollector{st: st, desc: prometheus.NewDesc("hookrunner_runs", "Runs in the store, by state.", []string{"state"}, nil)},
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
+}
+
+// BuildInfo names the running binary: Version and Revision as the build
+// stamped them (-ldflags -X); empty ones are taken from the module's
+// build information ("dev" and "unknown" when it has none).
+type BuildInfo struct{ Version, Revision string }
+
+// buildInfo is the hookrunner_build_info gauge: always 1, labelled with
+// version, Go version and revision.
+func buildInfo(b BuildInfo) prometheus.Collector {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if b.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			b.Version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && b.Revision == "" {
+				b.Revision = s.Value
+			}
+		}
+	}
+	if b.Version == "" {
+		b.Version = "dev"
+	}
+	if b.Revision == "" {
+		b.Revision = "unknown"
+	}
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "hookrunner_build_info", Help: "The running binary (value 1), labelled with its version, Go version and VCS revision.",
+	}, []string{"version", "goversion", "revision"})
+	g.WithLabelValues(b.Version, runtime.Version(), b.Revision).Set(1)
+	return g
 }
 
 // queueCollector reads run counts from the store at scrape time.

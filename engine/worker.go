@@ -179,7 +179,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	if len(e.inflightIDs()) > 0 {
-		e.log.Info("waiting for running actions", "runs", len(e.inflightIDs()), "grace", o.Grace)
+		e.log.Info("waiting for running actions", "runs", len(e.inflightIDs()), "grace_s", o.Grace.Seconds())
 	}
 	select {
 	case <-done:

@@ -37,8 +37,8 @@ rules:
 		t.Fatal("built a rule that runs a payload value as code")
 	}
 	for _, want := range []string{
-		`hooks.yaml: rules[2] (deploy).actions[0].shell.command[4]: "deploy {{ payload.ref }}" would be read as code by bash -c; pass the value as a positional argument after the script (["bash","-c","deploy \"$1\"","bash","{{ payload.ref }}"]) or through env:`,
-		`rules[2] (deploy).actions[1].shell.env.LD_PRELOAD: "{{ payload.lib }}"`,
+		`hooks.yaml:14: rules[2] (deploy).actions[0].shell.command[4]: "deploy {{ payload.ref }}" would be read as code by bash -c; pass the value as a positional argument after the script (["bash","-c","deploy \"$1\"","bash","{{ payload.ref }}"]) or through env:`,
+		`hooks.yaml:15: rules[2] (deploy).actions[1].shell.env.LD_PRELOAD: "{{ payload.lib }}"`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks\n%s\ngot:\n%s", want, err)

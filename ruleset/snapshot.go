@@ -186,10 +186,10 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 		}
 		for j, a := range rc.Actions {
 			for kind, raw := range a {
-				// The rule's name beside its index: "rules[2] (deploy).actions[0].shell.command[3]".
-				apath := fmt.Sprintf("%s (%s).actions[%d].%s", path, rc.Name, j, kind)
+				// config.Locate names the rule beside its index: "rules[2] (deploy).actions[0].shell.command[3]".
+				apath := fmt.Sprintf("%s.actions[%d].%s", path, j, kind)
 				act, err := actions.Build(kind, actions.BuildContext{
-					Decode: func(target any) error { return config.Decode(raw, target) },
+					Decode: func(target any) error { return config.DecodeIn(raw, target, cfg.Dir) },
 					Dir:    cfg.Dir, Rule: rc.Name,
 				})
 				if err != nil {
@@ -219,7 +219,7 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 	}
 	if len(errs) > 0 {
 		_ = s.Close() // the actions built before the problems were found
-		return nil, errs.Redacted(s.Redactor).WithFile(displayName(cfg))
+		return nil, cfg.Locate(errs.WithFile(displayName(cfg))).Redacted(s.Redactor)
 	}
 	for _, src := range s.Sources {
 		src.buckets = make(map[string]*bucket, len(src.byEvent))

@@ -25,7 +25,7 @@ rules:
 	}{
 		{"no allow_ips warns", "", "", true, ""},
 		{"allow_ips, no warning", ", allow_ips: [203.0.113.0/24]", "", false, ""},
-		{"respond: sync refused", ", allow_ips: [203.0.113.0/24]", ", respond: sync", false, "rules[0].respond"},
+		{"respond: sync refused", ", allow_ips: [203.0.113.0/24]", ", respond: sync", false, "hooks.yaml:5: rules[0] (r).respond: sync: provider salesforce-outbound answers with its own acknowledgement"},
 	}
 	for _, tt := range tests {
 		snap, err := ruleset.Parse("hooks.yaml", []byte(strings.ReplaceAll(fmt.Sprintf(src, tt.allow, tt.respond), "\t", "")))

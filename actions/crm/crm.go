@@ -33,7 +33,7 @@ type Config struct {
 	OnlyIfNewer string `koanf:"only_if_newer" json:"only_if_newer,omitempty"`
 
 	// sql
-	DSN         string `koanf:"dsn" json:"dsn,omitempty"`
+	DSN         string `koanf:"dsn" json:"dsn,omitempty" path:"dsn"`
 	Table       string `koanf:"table" json:"table,omitempty"`
 	CreateTable bool   `koanf:"create_table" json:"create_table,omitempty"`
 
@@ -135,7 +135,7 @@ func build(bc actions.BuildContext) (actions.Action, error) {
 	var err error
 	switch cfg.Driver {
 	case "sql":
-		a.d, err = newSQL(cfg, a.names, bc.Dir)
+		a.d, err = newSQL(cfg, a.names)
 	case "hubspot":
 		a.d, err = newHubSpot(cfg)
 	case "salesforce":

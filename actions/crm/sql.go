@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +31,9 @@ type sqlDriver struct {
 	closed   bool
 }
 
-func newSQL(cfg Config, names []string, dir string) (driver, error) {
+// newSQL builds the sql driver. A relative SQLite path in dsn was made
+// relative to hooks.yaml's folder by the config loader (the path tag).
+func newSQL(cfg Config, names []string) (driver, error) {
 	if cfg.DSN == "" {
 		return nil, errors.New("dsn: required for the sql driver (a SQLite file path or a postgres:// URL)")
 	}
@@ -46,9 +47,6 @@ func newSQL(cfg Config, names []string, dir string) (driver, error) {
 	}
 	d := &sqlDriver{cfg: cfg, cols: names, dsn: cfg.DSN}
 	d.postgres = strings.HasPrefix(cfg.DSN, "postgres://") || strings.HasPrefix(cfg.DSN, "postgresql://")
-	if !d.postgres && !filepath.IsAbs(d.dsn) {
-		d.dsn = filepath.Join(dir, d.dsn)
-	}
 	return d, nil
 }
 

@@ -27,8 +27,11 @@ import (
 // ShellConfig is the YAML of a shell action. There is no shell: command is
 // an argv list, each entry a template rendered to exactly one argument.
 type ShellConfig struct {
-	Command []string          `koanf:"command" json:"command"`
-	Dir     string            `koanf:"dir" json:"dir,omitempty"`
+	// Command[0] is the program: a bare name (git) is looked up in PATH;
+	// a relative path (./deploy.sh) is relative to hooks.yaml's folder,
+	// resolved by the config loader (path tags), as Dir is.
+	Command []string          `koanf:"command" json:"command" path:"program"`
+	Dir     string            `koanf:"dir" json:"dir,omitempty" path:"file"`
 	Env     map[string]string `koanf:"env" json:"env,omitempty"`
 	Timeout time.Duration     `koanf:"timeout" json:"timeout,omitempty"`
 	// Stdin is "body" (the raw request body) or a template.
@@ -84,7 +87,7 @@ func init() {
 func newShell(bc actions.BuildContext) (actions.Action, error) {
 	cfg := bc.Config.(ShellConfig)
 	if len(cfg.Command) == 0 {
-		return nil, errors.New("command: required, as a list: [\"/path/to/script\", \"{{ payload.after }}\"]")
+		return nil, &actions.ConfigError{Path: "command", Msg: "required, as a list: [\"/path/to/script\", \"{{ payload.after }}\"]"}
 	}
 	// Refuse every payload value a program would read as code (argvguard.go).
 	if err := guardCommand(cfg); err != nil {
@@ -101,7 +104,7 @@ func newShell(bc actions.BuildContext) (actions.Action, error) {
 			continue
 		}
 		if _, err := strconv.Atoi(k); err != nil {
-			return nil, fmt.Errorf("status.%s: keys are exit codes or \"default\"", k)
+			return nil, &actions.ConfigError{Path: "status." + k, Msg: "keys are exit codes or \"default\""}
 		}
 	}
 	s := &Shell{cfg: cfg, dir: cfg.Dir}
@@ -123,10 +126,10 @@ func newShell(bc actions.BuildContext) (actions.Action, error) {
 	}
 	for k := range cfg.Env {
 		if !validEnvName(k) {
-			return nil, fmt.Errorf("env.%s: not a valid environment variable name", k)
+			return nil, &actions.ConfigError{Path: "env." + k, Msg: "not a valid environment variable name"}
 		}
 		if strings.HasPrefix(k, "HOOKRUNNER_") {
-			return nil, fmt.Errorf("env.%s: the HOOKRUNNER_ prefix is reserved", k)
+			return nil, &actions.ConfigError{Path: "env." + k, Msg: "the HOOKRUNNER_ prefix is reserved"}
 		}
 	}
 	if s.env, err = actions.CompileTemplateMap("env", cfg.Env); err != nil {
@@ -134,7 +137,7 @@ func newShell(bc actions.BuildContext) (actions.Action, error) {
 	}
 	if cfg.Stdin != "" && cfg.Stdin != "body" {
 		if s.stdin, err = expression.CompileTemplate(cfg.Stdin); err != nil {
-			return nil, fmt.Errorf("stdin: %w", err)
+			return nil, &actions.ConfigError{Path: "stdin", Msg: err.Error()}
 		}
 	}
 	return s, nil
@@ -312,7 +315,7 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	if err != nil {
 		// A sync answer says the command failed, as a non-zero exit does;
 		// why (a path, an errno) stays in the run's output.
-		return actions.Result{Output: err.Error(), Response: s.failed(nil)}, fmt.Errorf("start %s: %w", argv[0], err)
+		return actions.Result{Output: err.Error(), Response: s.failed(nil)}, startFailure(argv[0], cmd.Dir, err)
 	}
 	defer unlock() // only after the leader is reaped (Pdeathsig is per thread)
 	pgid := cmd.Process.Pid
@@ -377,7 +380,7 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	if waitErr != nil {
 		var ee *exec.ExitError
 		if errors.As(waitErr, &ee) {
-			return res, fmt.Errorf("exit status %d", code)
+			return res, exitFailure(argv[0], code)
 		}
 		return res, waitErr
 	}
@@ -393,6 +396,33 @@ func (s *Shell) failed(stdout []byte) *actions.Response {
 		r.Status = 500
 	}
 	return r
+}
+
+// startFailure is why the command did not start. It is permanent (the
+// run goes dead at once, not retried) when retrying cannot help: no such
+// program or dir, not executable, not allowed. The machine running short
+// of processes, memory or file descriptors is retried.
+func startFailure(prog, dir string, err error) error {
+	err = fmt.Errorf("start %s (in %s): %w", prog, dir, err)
+	for _, transient := range []error{syscall.EAGAIN, syscall.ENOMEM, syscall.EMFILE, syscall.ENFILE, syscall.EINTR} {
+		if errors.Is(err, transient) {
+			return err
+		}
+	}
+	return actions.Permanent(err)
+}
+
+// exitFailure is a non-zero exit. 126 (found but not executable) and 127
+// (not found) are what env, sudo, timeout, nice and shells answer when the
+// program they were to run is missing or cannot run: permanent.
+func exitFailure(prog string, code int) error {
+	switch code {
+	case 126:
+		return actions.Permanent(fmt.Errorf("exit status 126 (%s, or a command it ran, could not be executed: permission denied or not a program)", prog))
+	case 127:
+		return actions.Permanent(fmt.Errorf("exit status 127 (%s, or a command it ran, was not found)", prog))
+	}
+	return fmt.Errorf("exit status %d", code)
 }
 
 func (s *Shell) response(code int, stdout []byte) *actions.Response {

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/hookrunner/hookrunner/app"
+	"github.com/hookrunner/hookrunner/engine"
 )
 
 type serveCmd struct {
@@ -38,5 +39,6 @@ func (c *serveCmd) Run(e *env) error {
 	return app.Run(e.ctx, app.Options{
 		ConfigPath: c.Config, Watch: c.Watch, Reload: reload, LogOutput: e.stderr,
 		Listener: app.SocketActivated(), Notify: app.SdNotify,
+		Build: engine.BuildInfo{Version: version, Revision: commit},
 	})
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/hookrunner/hookrunner/ops"
 	"github.com/hookrunner/hookrunner/ruleset"
 )
@@ -15,6 +17,14 @@ func (c *validateCmd) Run(e *env) error {
 		return err
 	}
 	e.out.use(snap.Redactor)
+	// What this machine lacks (programs, dirs): ruleset.Check.
+	problems, warnings := snap.Check()
+	for _, w := range warnings {
+		fmt.Fprintf(e.out, "warning: %s\n", w.Error())
+	}
+	if len(problems) > 0 {
+		return problems
+	}
 	ops.WriteValidation(e.out, c.Config, snap)
 	return nil
 }

@@ -147,7 +147,7 @@ func (s *Store) Wakeups(ctx context.Context) <-chan struct{} {
 				return
 			}
 			d := b.next()
-			s.log.Warn("postgres LISTEN lost; polling meanwhile", "error", err, "retry_in", d)
+			s.log.Warn("postgres LISTEN lost; polling meanwhile", "error", err, "retry_in_s", d.Seconds())
 			if s.hooks.retry != nil {
 				s.hooks.retry(d)
 			}

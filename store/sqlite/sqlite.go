@@ -47,8 +47,11 @@ func jsonIDs(ids []string) any {
 
 var migrations = sqlstore.Migrations("BLOB")
 
-func dsn(path, sync string, write bool) string {
+func dsn(path string, extra url.Values, sync string, write bool) string {
 	q := url.Values{}
+	for k, vs := range extra {
+		q[k] = append([]string(nil), vs...)
+	}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+strings.ToUpper(sync)+")")
@@ -58,8 +61,58 @@ func dsn(path, sync string, write bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Open opens (creating if needed) the SQLite store at path.
+// ParseDSN splits a store.dsn into the database file's path and the query
+// parameters to pass on: either a plain path, or a file: URI
+// ("file:/var/lib/hookrunner/db?_pragma=cache_size(-20000)"). Parameters
+// that would undo what the store relies on (WAL, the synchronous setting
+// of store.synchronous, immediate write transactions, a file on disk) are
+// refused.
+func ParseDSN(s string) (string, url.Values, error) {
+	if !strings.HasPrefix(s, "file:") {
+		return s, nil, nil
+	}
+	p, rawQuery, _ := strings.Cut(strings.TrimPrefix(s, "file:"), "?")
+	if rest, ok := strings.CutPrefix(p, "//"); ok { // file:///abs/path, file://localhost/abs/path
+		if i := strings.IndexByte(rest, '/'); i >= 0 && (rest[:i] == "" || rest[:i] == "localhost") {
+			p = rest[i:]
+		} else {
+			return "", nil, fmt.Errorf("sqlite: dsn %q: a file: URI names a local file (file:/path or file:///path)", s)
+		}
+	}
+	if p == "" || p == ":memory:" {
+		return "", nil, fmt.Errorf("sqlite: dsn %q: names no database file (an in-memory database would lose every event)", s)
+	}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlite: dsn %q: %w", s, err)
+	}
+	for k, vs := range q {
+		switch k {
+		case "_txlock", "vfs":
+			return "", nil, fmt.Errorf("sqlite: dsn: %s is set by hookrunner", k)
+		case "mode":
+			if vs[len(vs)-1] == "memory" || vs[len(vs)-1] == "ro" {
+				return "", nil, fmt.Errorf("sqlite: dsn: mode=%s would lose or refuse writes", vs[len(vs)-1])
+			}
+		case "_pragma":
+			for _, v := range vs {
+				name := strings.ToLower(strings.TrimSpace(v))
+				if strings.HasPrefix(name, "journal_mode") || strings.HasPrefix(name, "synchronous") {
+					return "", nil, fmt.Errorf("sqlite: dsn: _pragma=%s is set by hookrunner (WAL; use store.synchronous)", v)
+				}
+			}
+		}
+	}
+	return p, q, nil
+}
+
+// Open opens (creating if needed) the SQLite store at path: a file path or
+// a file: URI with query parameters (ParseDSN).
 func Open(ctx context.Context, path string, o Options) (*sqlstore.Store, error) {
+	path, extra, err := ParseDSN(path)
+	if err != nil {
+		return nil, err
+	}
 	if o.Synchronous == "" {
 		o.Synchronous = "full"
 	}
@@ -73,7 +126,7 @@ func Open(ctx context.Context, path string, o Options) (*sqlstore.Store, error) 
 			return nil, fmt.Errorf("sqlite: create directory for %s: %w", path, err)
 		}
 	}
-	w, err := sql.Open("sqlite", dsn(path, o.Synchronous, true))
+	w, err := sql.Open("sqlite", dsn(path, extra, o.Synchronous, true))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -83,7 +136,7 @@ func Open(ctx context.Context, path string, o Options) (*sqlstore.Store, error) 
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, o.Synchronous, false))
+	r, err := sql.Open("sqlite", dsn(path, extra, o.Synchronous, false))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
