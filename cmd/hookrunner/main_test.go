@@ -28,7 +28,7 @@ rules:
     events: [push]
     if: payload.ref == "refs/heads/main" && payload.repository.full_name == "acme/api"
     actions:
-      - shell: { command: ["/opt/deploy.sh", "{{ payload.after }}"] }
+      - shell: { command: ["/opt/acme/deploy.sh", "{{ payload.after }}"] }
   - name: on-release
     source: github
     events: [release]
@@ -62,7 +62,7 @@ func TestExplain(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	for _, want := range []string{
-		"MATCH     deploy-main", `would run [0] shell ["/opt/deploy.sh" "abc123"]`,
+		"MATCH     deploy-main", `would run [0] shell ["/opt/acme/deploy.sh" "abc123"]`,
 		`NO MATCH  on-release — event type "push" is not in events ["release"]`,
 		"NO MATCH  by-owner — the if expression failed",
 	} {
