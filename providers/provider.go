@@ -145,6 +145,18 @@ type Settings struct {
 	// OrganizationID is the Salesforce organization a salesforce-outbound
 	// source accepts.
 	OrganizationID string
+	// VerifyToken is the token a Meta app sends in hub.verify_token.
+	VerifyToken string
+	// AppID is the sender's application id (Zalo signs it).
+	AppID string
+	// Audience and ServiceAccount are the aud and email claims a Pub/Sub
+	// push token must carry.
+	Audience       string
+	ServiceAccount string
+	// Topics are the SNS topic ARNs a source accepts (empty: any).
+	Topics []string
+	// Confirm lets an SNS source confirm a SubscriptionConfirmation.
+	Confirm bool
 }
 
 // FieldError is a settings problem tied to one config key of the source.

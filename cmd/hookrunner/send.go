@@ -24,6 +24,7 @@ func send(args []string, out io.Writer) error {
 	source := fs.String("source", "", "source name")
 	event := fs.String("event", "", "event type (sets the provider's event header; picks the sample payload)")
 	payload := fs.String("payload", "", "file with the body (default: a built-in sample for the provider and event)")
+	handshake := fs.Bool("handshake", false, "send the provider's handshake request instead of an event (hub.challenge, url_validation, …)")
 	target := fs.String("url", "", "URL to send to (default: http://127.0.0.1:<server port>/hooks/<source>)")
 	var headers headerFlags
 	fs.Var(&headers, "header", "extra header K:V (repeatable)")
@@ -40,11 +41,13 @@ func send(args []string, out io.Writer) error {
 		return fmt.Errorf("send: unknown source %q%s", *source, config.Suggest(*source, snap.Config.SourceNames()))
 	}
 	var body []byte
-	if *payload != "" {
+	switch {
+	case *handshake: // the provider builds the whole request
+	case *payload != "":
 		if body, err = os.ReadFile(*payload); err != nil {
 			return fmt.Errorf("send: %w", err)
 		}
-	} else {
+	default:
 		if body, err = providers.Sample(src.Provider, *event); err != nil {
 			return fmt.Errorf("send: %w (use --payload)", err)
 		}
@@ -58,7 +61,12 @@ func send(args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("send: --url: %w", err)
 	}
-	req, err := sender.BuildSignedRequest(src, *event, body, pu, time.Now())
+	var req *providers.Request
+	if *handshake {
+		req, err = sender.BuildHandshakeRequest(src, pu, time.Now())
+	} else {
+		req, err = sender.BuildSignedRequest(src, *event, body, pu, time.Now())
+	}
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
@@ -69,7 +77,7 @@ func send(args []string, out io.Writer) error {
 	if req.URL != nil && req.URL.RawQuery != "" {
 		pu.RawQuery = req.URL.RawQuery // what the provider signed (Twilio's bodySHA256, a query token)
 	}
-	hreq, err := http.NewRequest(http.MethodPost, pu.String(), bytes.NewReader(req.Body)) // encrypted when the source decrypts
+	hreq, err := http.NewRequest(req.Method, pu.String(), bytes.NewReader(req.Body)) // encrypted when the source decrypts
 	if err != nil {
 		return err
 	}
@@ -81,7 +89,7 @@ func send(args []string, out io.Writer) error {
 	}
 	defer resp.Body.Close()
 	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	fmt.Fprintf(out, "POST %s (%s, %d bytes)\n%s\n%s\n", pu.Redacted(), src.Provider, len(req.Body), resp.Status, strings.TrimSpace(string(rb)))
+	fmt.Fprintf(out, "%s %s (%s, %d bytes)\n%s\n%s\n", req.Method, pu.Redacted(), src.Provider, len(req.Body), resp.Status, strings.TrimSpace(string(rb)))
 	if resp.StatusCode >= 300 {
 		return exitCode(1)
 	}

@@ -3,6 +3,7 @@ package builtin
 import (
 	"crypto/ed25519"
 	"encoding/hex"
+	"net/http"
 	"strconv"
 
 	"github.com/hookrunner/hookrunner/providers"
@@ -131,4 +132,13 @@ func (d *Discord) Sign(r *providers.Request, _ providers.Identity) {
 	if d.priv != nil {
 		r.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(d.priv, append([]byte(ts), r.Body...))))
 	}
+}
+
+// SignHandshake implements providers.HandshakeSigner: the interactions
+// PING Discord sends when the endpoint URL is saved.
+func (d *Discord) SignHandshake(r *providers.Request) {
+	r.Method = http.MethodPost
+	r.Header.Set("Content-Type", "application/json")
+	r.Body = []byte(`{"id":"` + strconv.FormatInt(r.Now.UnixNano(), 10) + `","application_id":"1","type":1,"token":"` + challengeToken(r.Now) + `","version":1}`)
+	d.Sign(r, providers.Identity{})
 }

@@ -15,11 +15,13 @@ package builtin
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash"
@@ -173,4 +175,12 @@ func intField(m map[string]any, key string) (int64, bool) {
 // forbid is a refusal answered 403 (the sender is not the one configured).
 func forbid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", providers.ErrForbidden, fmt.Sprintf(format, args...))
+}
+
+// challengeToken is a fresh random token for a handshake request a signer
+// builds (its time only names it apart in logs).
+func challengeToken(now time.Time) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return strconv.FormatInt(now.Unix(), 36) + hex.EncodeToString(b)
 }
