@@ -21,6 +21,7 @@ import (
 	"crypto/sha512"
 	"crypto/subtle"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -28,6 +29,7 @@ import (
 	"io/fs"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -183,4 +185,48 @@ func challengeToken(now time.Time) string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return strconv.FormatInt(now.Unix(), 36) + hex.EncodeToString(b)
+}
+
+// bodyID is the delivery id of a sender that sends none: its retries repeat
+// the body byte for byte, so one body is one delivery.
+func bodyID(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// echoable is a challenge a handshake may reflect: 1 to 512 printable
+// ASCII characters, spaces included (Graph's tokens have them); it is
+// answered as text/plain, never sniffed.
+func echoable(s string) bool {
+	if s == "" || len(s) > 512 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// challengeRequest is a GET handshake addressed to r.URL with query q.
+func challengeRequest(r *providers.Request, q url.Values) {
+	r.Method = http.MethodGet
+	r.Body = nil
+	r.URL.RawQuery = q.Encode()
+}
+
+// textAnswer is a 200 text/plain answer with body s.
+func textAnswer(s string) *providers.Answer {
+	return &providers.Answer{Status: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte(s)}
+}
+
+// hexHMAC256 is hex(HMAC-SHA256(secret, body)).
+func hexHMAC256(secret string, body []byte) string {
+	return hex.EncodeToString(mac(sha256.New, []byte(secret), body))
+}
+
+// b64HMAC256 is base64(HMAC-SHA256(secret, body)).
+func b64HMAC256(secret string, body []byte) string {
+	return base64.StdEncoding.EncodeToString(mac(sha256.New, []byte(secret), body))
 }

@@ -1,0 +1,103 @@
+package builtin_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+
+	"github.com/hookrunner/hookrunner/providers"
+	pt "github.com/hookrunner/hookrunner/providers/providertest"
+)
+
+// text is the exact text/plain answer echoing s.
+func text(s string) providers.Answer {
+	return providers.Answer{Status: http.StatusOK, ContentType: "text/plain", Body: []byte(s)}
+}
+
+func jsonAnswer(v any) providers.Answer {
+	b, _ := json.Marshal(v)
+	return providers.Answer{Status: http.StatusOK, ContentType: "application/json", Body: b}
+}
+
+func init() {
+	pt.Add("meta", pt.Fixture{
+		Source: map[string]any{"secret": "app-secret", "verify_token": "meta-verify"},
+		Wrong:  map[string]any{"secret": "other-secret", "verify_token": "other-verify"},
+		Answer: func(r *providers.Request) providers.Answer { return text(r.URL.Query().Get("hub.challenge")) },
+	}, pt.Fixture{Name: "messenger", Event: "page.messaging",
+		Source: map[string]any{"secret": "app-secret", "verify_token": "meta-verify"},
+		Wrong:  map[string]any{"secret": "other-secret", "verify_token": "other-verify"},
+		Answer: func(r *providers.Request) providers.Answer { return text(r.URL.Query().Get("hub.challenge")) },
+	})
+	pt.Add("zoom", pt.Fixture{
+		Source: map[string]any{"secret": "zoom-secret-token"}, Wrong: map[string]any{"secret": "other"},
+		Answer: func(r *providers.Request) providers.Answer {
+			var m struct {
+				Payload struct {
+					PlainToken string `json:"plainToken"`
+				} `json:"payload"`
+			}
+			_ = json.Unmarshal(r.Body, &m)
+			// As Zoom's docs write it: plainToken first.
+			return providers.Answer{Status: http.StatusOK, ContentType: "application/json",
+				Body: []byte(`{"plainToken":"` + m.Payload.PlainToken + `","encryptedToken":"` + hmacHex("zoom-secret-token", m.Payload.PlainToken) + `"}`)}
+		},
+	})
+	pt.Add("twitch", pt.Fixture{
+		Source: map[string]any{"secret": "twitch-secret-0123"}, Wrong: map[string]any{"secret": "other-secret-0123"},
+		Answer: func(r *providers.Request) providers.Answer {
+			var m map[string]any
+			_ = json.Unmarshal(r.Body, &m)
+			return text(m["challenge"].(string))
+		},
+	})
+	pt.Add("dropbox", pt.Fixture{
+		Source: map[string]any{"secret": "dbx-app-secret"}, Wrong: map[string]any{"secret": "other"},
+		Answer: func(r *providers.Request) providers.Answer { return text(r.URL.Query().Get("challenge")) },
+		Exempt: map[pt.Check]string{pt.HandshakeAuth: "Dropbox's GET challenge carries no secret: it is echoed to anyone, nothing else"},
+	})
+	pt.Add("x", pt.Fixture{
+		Source: map[string]any{"secret": "consumer-secret"}, Wrong: map[string]any{"secret": "other"},
+		Answer: func(r *providers.Request) providers.Answer {
+			return jsonAnswer(map[string]string{"response_token": "sha256=" + hmacB64("consumer-secret", r.URL.Query().Get("crc_token"))})
+		},
+		Exempt: map[pt.Check]string{pt.HandshakeAuth: "the CRC request is not signed: its answer proves the receiver's secret to X"},
+	})
+	pt.Add("xero", pt.Fixture{
+		Source: map[string]any{"secret": "xero-webhook-key"}, Wrong: map[string]any{"secret": "other"}, Status: http.StatusOK,
+		Answer: func(*providers.Request) providers.Answer { return providers.Answer{Status: http.StatusOK, Body: []byte{}} },
+	})
+	pt.Add("okta", pt.Fixture{
+		Source: map[string]any{"secret": "okta-hook-secret"}, Wrong: map[string]any{"secret": "other"},
+		Answer: func(r *providers.Request) providers.Answer {
+			return jsonAnswer(map[string]string{"verification": r.Header.Get("X-Okta-Verification-Challenge")})
+		},
+		Exempt: map[pt.Check]string{pt.Tamper: "Okta sends a secret header and signs no body"},
+	})
+	pt.Add("msgraph", pt.Fixture{
+		Source: map[string]any{"secret": "graph-client-state"}, Wrong: map[string]any{"secret": "other"},
+		Answer: func(r *providers.Request) providers.Answer { return text(r.URL.Query().Get("validationToken")) },
+		Exempt: map[pt.Check]string{pt.Tamper: "Graph signs nothing: clientState proves the sender, not the rest of the body",
+			pt.HandshakeAuth: "Graph's validation request carries no secret (the token is echoed, nothing stored)"},
+	})
+	pt.Add("mailchimp", pt.Fixture{
+		Source: map[string]any{"secret": "url-token"}, Wrong: map[string]any{"secret": "other"},
+		Answer: func(*providers.Request) providers.Answer { return providers.Answer{Status: http.StatusOK, Body: []byte{}} },
+		Exempt: map[pt.Check]string{pt.Tamper: "Mailchimp signs nothing: a URL token proves the sender knows the URL, not the body"},
+	})
+}
+
+func hmacHex(secret, msg string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(msg))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func hmacB64(secret, msg string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(msg))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
