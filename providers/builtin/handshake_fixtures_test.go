@@ -68,7 +68,9 @@ func init() {
 	})
 	pt.Add("xero", pt.Fixture{
 		Source: map[string]any{"secret": "xero-webhook-key"}, Wrong: map[string]any{"secret": "other"}, Status: http.StatusOK,
-		Answer: func(*providers.Request) providers.Answer { return providers.Answer{Status: http.StatusOK, Body: []byte{}} },
+		Answer: func(*providers.Request) providers.Answer {
+			return providers.Answer{Status: http.StatusOK, Body: []byte{}}
+		},
 	})
 	pt.Add("okta", pt.Fixture{
 		Source: map[string]any{"secret": "okta-hook-secret"}, Wrong: map[string]any{"secret": "other"},
@@ -85,7 +87,9 @@ func init() {
 	})
 	pt.Add("mailchimp", pt.Fixture{
 		Source: map[string]any{"secret": "url-token"}, Wrong: map[string]any{"secret": "other"},
-		Answer: func(*providers.Request) providers.Answer { return providers.Answer{Status: http.StatusOK, Body: []byte{}} },
+		Answer: func(*providers.Request) providers.Answer {
+			return providers.Answer{Status: http.StatusOK, Body: []byte{}}
+		},
 		Exempt: map[pt.Check]string{pt.Tamper: "Mailchimp signs nothing: a URL token proves the sender knows the URL, not the body"},
 	})
 }
@@ -100,4 +104,20 @@ func hmacB64(secret, msg string) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(msg))
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+func init() {
+	pt.Add("zalo", pt.Fixture{Source: map[string]any{"secret": "oa-secret-key", "app_id": "360846524940903967"},
+		Wrong: map[string]any{"secret": "other", "app_id": "360846524940903967"}})
+	pt.Add("eventgrid", pt.Fixture{Source: map[string]any{"secret": "eg-key"}, Wrong: map[string]any{"secret": "other"},
+		Answer: func(r *providers.Request) providers.Answer {
+			var evs []struct {
+				Data struct {
+					ValidationCode string `json:"validationCode"`
+				} `json:"data"`
+			}
+			_ = json.Unmarshal(r.Body, &evs)
+			return jsonAnswer(map[string]string{"validationResponse": evs[0].Data.ValidationCode})
+		},
+		Exempt: map[pt.Check]string{pt.Tamper: "Event Grid signs nothing: the key proves the sender, not the body"}})
 }
