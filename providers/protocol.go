@@ -1,7 +1,6 @@
 package providers
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -104,11 +103,4 @@ type Challenger interface {
 // it sets the method, the query, the headers and the body.
 type HandshakeSigner interface {
 	SignHandshake(r *Request)
-}
-
-// Fetcher is the one way a provider reaches the network (SNS signing
-// certificates, Google's signing keys, SNS subscription confirmations):
-// GET over https from an allow-listed host, with a timeout and a size limit.
-type Fetcher interface {
-	Get(ctx context.Context, rawURL string) ([]byte, error)
 }

@@ -8,6 +8,7 @@
 package providers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,6 +31,17 @@ type Request struct {
 	Form url.Values
 	// Now is the receive time; timestamps are checked against it.
 	Now time.Time
+	// Context is the request's: a provider that reaches the network (SNS
+	// certificates, Google's keys) waits within it. Nil means Background.
+	Context context.Context
+}
+
+// Ctx is r.Context, or Background when not set.
+func (r *Request) Ctx() context.Context {
+	if r.Context == nil {
+		return context.Background()
+	}
+	return r.Context
 }
 
 // Identity is what a provider extracts from a verified request.

@@ -160,7 +160,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		// A handshake without a body (GET verification, OPTIONS): answered
 		// by the provider or refused; the body is never read.
-		preq := &providers.Request{Method: r.Method, URL: publicURL(r, src, in.Trusted), Header: r.Header, Now: received}
+		preq := &providers.Request{Method: r.Method, URL: publicURL(r, src, in.Trusted), Header: r.Header, Now: received, Context: r.Context()}
 		if !in.challenge(w, r, src, ch, preq, &log) {
 			w.Header().Set("Allow", http.MethodPost)
 			fail(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
@@ -204,7 +204,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ct := r.Header.Get("Content-Type")
-	preq := &providers.Request{Method: r.Method, URL: publicURL(r, src, in.Trusted), Header: r.Header, Body: body, Now: received}
+	preq := &providers.Request{Method: r.Method, URL: publicURL(r, src, in.Trusted), Header: r.Header, Body: body, Now: received, Context: r.Context()}
 	if mt, _, _ := mime.ParseMediaType(ct); mt == "application/x-www-form-urlencoded" {
 		if f, err := url.ParseQuery(string(body)); err == nil {
 			preq.Form = f

@@ -2,11 +2,15 @@ package builtin_test
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
+	"testing"
 
 	"github.com/hookrunner/hookrunner/providers"
 	pt "github.com/hookrunner/hookrunner/providers/providertest"
@@ -120,4 +124,38 @@ func init() {
 			return jsonAnswer(map[string]string{"validationResponse": evs[0].Data.ValidationCode})
 		},
 		Exempt: map[pt.Check]string{pt.Tamper: "Event Grid signs nothing: the key proves the sender, not the body"}})
+}
+
+// snsKey signs the SNS fixtures; its certificate is served by a keyHost at
+// builtin.SNSTestCertURL.
+var snsKey, snsOther = mustRSA(), mustRSA()
+
+func mustRSA() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// serveSNSCert starts a keyHost serving snsKey's certificate and answering
+// subscription confirmations.
+func serveSNSCert(t *testing.T) *keyHost {
+	kh := startKeyHost(t)
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: selfSigned(t, snsKey, "sns.amazonaws.com")})
+	kh.serve("sns.us-east-1.amazonaws.com/SimpleNotificationService-hookrunner-send.pem", cert)
+	kh.serve("sns.us-west-2.amazonaws.com/", []byte("<ConfirmSubscriptionResponse/>"))
+	return kh
+}
+
+func init() {
+	const topic = "arn:aws:sns:us-west-2:123456789012:MyTopic"
+	pt.Add("sns", pt.Fixture{
+		Source: map[string]any{"secret": pemKey(snsKey), "confirm": true, "topics": []string{topic}},
+		Wrong:  map[string]any{"secret": pemKey(snsOther), "confirm": true, "topics": []string{topic}},
+		Setup:  func(t *testing.T) { serveSNSCert(t) },
+		Answer: func(r *providers.Request) providers.Answer {
+			return providers.Answer{Status: http.StatusOK, ContentType: "application/json", Body: []byte(`{"confirmed":true,"topic":"` + topic + `"}`)}
+		},
+	})
 }

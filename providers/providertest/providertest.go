@@ -81,6 +81,9 @@ type Fixture struct {
 	Answer func(r *providers.Request) providers.Answer
 	// Exempt lists the checks that cannot apply, each with the reason.
 	Exempt map[Check]string
+	// Setup, when set, prepares what the provider reaches before the
+	// server starts (a local TLS server standing in for its key host).
+	Setup func(t *testing.T)
 }
 
 var (
@@ -177,6 +180,9 @@ func runOne(t *testing.T, start Start, info providers.Info, f Fixture) {
 	}
 	if !hands && f.Answer != nil {
 		t.Fatalf("fixture has Answer but the Doc gives no handshake")
+	}
+	if f.Setup != nil {
+		f.Setup(t)
 	}
 	srv := start(t, info.Name, f.Source, f.Wrong)
 	now := time.Now()
