@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/hookrunner/hookrunner/providers"
+	"github.com/hookrunner/hookrunner/providers/builtin"
 	pt "github.com/hookrunner/hookrunner/providers/providertest"
 )
 
@@ -158,4 +159,21 @@ func init() {
 			return providers.Answer{Status: http.StatusOK, ContentType: "application/json", Body: []byte(`{"confirmed":true,"topic":"` + topic + `"}`)}
 		},
 	})
+}
+
+// servePubSubKeys starts a keyHost serving snsKey's public key as Google's.
+func servePubSubKeys(t *testing.T) *keyHost {
+	kh := startKeyHost(t)
+	kh.serve("www.googleapis.com/oauth2/v3/certs", builtin.PubSubKeySet(&snsKey.PublicKey))
+	return kh
+}
+
+func init() {
+	src := func(k *rsa.PrivateKey) map[string]any {
+		return map[string]any{"secret": pemKey(k), "audience": "https://hooks.example.com/hooks/pubsub",
+			"service_account": "push@my-project.iam.gserviceaccount.com"}
+	}
+	pt.Add("pubsub", pt.Fixture{Source: src(snsKey), Wrong: src(snsOther), WantEvent: "OBJECT_FINALIZE",
+		Setup:  func(t *testing.T) { servePubSubKeys(t) },
+		Exempt: map[pt.Check]string{pt.Tamper: "the OIDC token authenticates the sender, Pub/Sub signs no body"}})
 }
