@@ -1,17 +1,24 @@
 package builtin
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/hookrunner/hookrunner/providers"
 )
 
 // EventGrid receives Azure Event Grid deliveries to a webhook. Event Grid
-// signs nothing; the subscription's endpoint carries the source's secret,
-// as a query parameter (?code=…, in the endpoint URL) or in the aeg-sas-key
-// header (a delivery property), compared in constant time. With the Event
+// signs no body; the subscription's endpoint carries the source's secret,
+// as a query parameter (?code=… or ?aeg-sas-key=…, in the endpoint URL) or
+// in the aeg-sas-key header (a delivery property), compared in constant
+// time, or a SAS token made with it (aeg-sas-token or Authorization:
+// SharedAccessSignature; the secret is then the base64 key), valid until
+// its e= and for this endpoint only. With the Event
 // Grid schema, the SubscriptionValidationEvent is answered
 // {"validationResponse": validationCode}; with the CloudEvents schema, the
 // abuse-protection OPTIONS request (WebHook-Request-Origin) is answered with
@@ -32,11 +39,11 @@ func init() {
 	providers.Register(providers.Info{
 		Name: "eventgrid", New: newEventGrid,
 		Doc: providers.Doc{
-			Verification: "`secret` as `?code=` in the endpoint URL or the `aeg-sas-key` header (Event Grid signs nothing)",
+			Verification: "`secret` as `?code=` / `?aeg-sas-key=` in the endpoint URL or the `aeg-sas-key` header, or a SAS token (`aeg-sas-token`) made with it for this URL (no body signature)",
 			Handshake:    "`SubscriptionValidationEvent` answered `validationResponse`; CloudEvents `OPTIONS` answered `WebHook-Allowed-Origin`",
 			Event:        "`eventType` (Event Grid schema) or `type` (CloudEvents) of the first event",
 			DeliveryID:   "`id` of the first event",
-			ReplayWindow: "—",
+			ReplayWindow: "a SAS token's `e=` expiry (a key: —)",
 			Link:         "https://learn.microsoft.com/en-us/azure/event-grid/end-point-validation-event-grid-events-schema",
 		},
 		Samples: samplesOf("eventgrid"), DefaultEvent: "Microsoft.Storage.BlobCreated",
@@ -51,12 +58,18 @@ func newEventGrid(s providers.Settings) (providers.Provider, error) {
 }
 
 func (p *EventGrid) key(r *providers.Request) error {
+	if tok := eventGridSAS(r.Header); tok != "" {
+		return p.sas(r, tok)
+	}
 	got := r.Header.Get("aeg-sas-key")
 	if got == "" && r.URL != nil {
-		got = r.URL.Query().Get("code")
+		q := r.URL.Query()
+		if got = q.Get("code"); got == "" {
+			got = q.Get("aeg-sas-key")
+		}
 	}
 	if got == "" {
-		return deny("missing aeg-sas-key header or ?code=")
+		return deny("missing aeg-sas-key header, ?code= or a SAS token")
 	}
 	for _, s := range p.secrets {
 		if equalString(got, s) {
@@ -64,6 +77,68 @@ func (p *EventGrid) key(r *providers.Request) error {
 		}
 	}
 	return deny("Event Grid key does not match")
+}
+
+// eventGridSAS is the SAS token of aeg-sas-token or of
+// "Authorization: SharedAccessSignature <token>".
+func eventGridSAS(h http.Header) string {
+	if t := h.Get("aeg-sas-token"); t != "" {
+		return t
+	}
+	if scheme, tok, ok := strings.Cut(h.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "SharedAccessSignature") {
+		return strings.TrimSpace(tok)
+	}
+	return ""
+}
+
+// eventGridExpiry is the format of e= (.NET's DateTime.ToString() in
+// en-US, UTC).
+const eventGridExpiry = "1/2/2006 3:04:05 PM"
+
+// EventGridSAS is the token "r=<resource>&e=<expiry>&s=<signature>" for
+// resource until exp, signed with the base64 key as Event Grid documents:
+// s = base64(HMAC-SHA256(key, "r=" + urlencoded resource + "&e=" +
+// urlencoded expiry)), every part URL-encoded.
+func EventGridSAS(resource string, exp time.Time, key []byte) string {
+	unsigned := "r=" + url.QueryEscape(resource) + "&e=" + url.QueryEscape(exp.UTC().Format(eventGridExpiry))
+	return unsigned + "&s=" + url.QueryEscape(base64.StdEncoding.EncodeToString(mac(sha256.New, key, []byte(unsigned))))
+}
+
+// sas checks a SAS token: signed with a secret (a base64 key), not
+// expired, for this endpoint.
+func (p *EventGrid) sas(r *providers.Request, tok string) error {
+	rawR, rest, ok1 := strings.Cut(strings.TrimPrefix(tok, "r="), "&e=")
+	rawE, rawS, ok2 := strings.Cut(rest, "&s=")
+	if !strings.HasPrefix(tok, "r=") || !ok1 || !ok2 {
+		return deny("malformed SAS token")
+	}
+	res, err1 := url.QueryUnescape(rawR)
+	exp, err2 := url.QueryUnescape(rawE)
+	sig, err3 := url.QueryUnescape(rawS)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return deny("malformed SAS token")
+	}
+	t, err := time.ParseInLocation(eventGridExpiry, exp, time.UTC)
+	if err != nil {
+		return deny("malformed SAS expiry %q", exp)
+	}
+	if !r.Now.Before(t) {
+		return deny("SAS token expired at %s", t.Format(time.RFC3339))
+	}
+	if r.URL == nil || !strings.EqualFold(strings.TrimRight(res, "/"), strings.TrimRight((&url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host, Path: r.URL.Path}).String(), "/")) {
+		return deny("SAS token is for another resource")
+	}
+	for _, s := range p.secrets {
+		key, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			continue
+		}
+		want := base64.StdEncoding.EncodeToString(mac(sha256.New, key, []byte("r="+rawR+"&e="+rawE)))
+		if equalString(sig, want) {
+			return nil
+		}
+	}
+	return deny("SAS token signature does not match")
 }
 
 // Challenge implements providers.Challenger: the CloudEvents OPTIONS.
