@@ -156,3 +156,26 @@ func TestHandshakeAnswerVectors(t *testing.T) {
 		t.Errorf("meta challenge: %+v %v", a, err)
 	}
 }
+
+// The CRC computes the same HMAC as a delivery's signature, over a string
+// anyone chooses: no CRC answer may ever sign a body X's Verify accepts.
+func TestXCRCIsNoSigningOracle(t *testing.T) {
+	p := mustNew(t, "x", providers.Settings{Secrets: []string{"consumer"}})
+	ch := p.(providers.Challenger)
+	for _, body := range []string{`{"tweet_create_events":[]}`, ` {"a":1}`, "abc", "[1]"} {
+		u := &url.URL{RawQuery: url.Values{"crc_token": {body}}.Encode()}
+		a, err := ch.Challenge(&providers.Request{Method: http.MethodGet, URL: u, Header: http.Header{}})
+		if err == nil {
+			// answered: the token's answer must not verify as that body's signature
+			var resp map[string]string
+			_ = json.Unmarshal(a.Body, &resp)
+			r := req(map[string]string{"x-twitter-webhooks-signature": resp["response_token"]}, body, time.Now())
+			if _, verr := p.Verify(r); verr == nil {
+				t.Fatalf("the CRC answer for %q signs it as a delivery", body)
+			}
+		}
+	}
+	if _, err := ch.Challenge(&providers.Request{Method: http.MethodGet, URL: &url.URL{RawQuery: "crc_token=%7B%22a%22%3A1%7D"}, Header: http.Header{}}); err == nil {
+		t.Fatal("a JSON crc_token was answered")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -29,7 +30,7 @@ func init() {
 	providers.Register(providers.Info{
 		Name: "x", New: newX,
 		Doc: providers.Doc{
-			Verification: "`x-twitter-webhooks-signature` `sha256=` base64 HMAC-SHA256 with the consumer secret",
+			Verification: "`x-twitter-webhooks-signature` `sha256=` base64 HMAC-SHA256 with the consumer secret over a JSON object body (no CRC answer can sign one)",
 			Handshake:    "GET `crc_token` answered with `response_token` (the CRC)",
 			Event:        "the body's `…_events` key (`tweet_create_events`)",
 			DeliveryID:   "SHA-256 of the body (X sends none)",
@@ -61,15 +62,25 @@ func (p *X) Challenge(r *providers.Request) (*providers.Answer, error) {
 	if tok == "" {
 		return nil, nil
 	}
-	if !echoable(tok) {
-		return nil, deny("crc_token is not printable ASCII")
+	if !crcToken.MatchString(tok) {
+		return nil, deny("crc_token is not a token (letters, digits, -._~+/=)")
 	}
 	b, _ := json.Marshal(map[string]string{"response_token": XResponseToken(p.secrets[0], tok)})
 	return &providers.Answer{Status: http.StatusOK, ContentType: "application/json", Body: b}, nil
 }
 
-// Verify implements providers.Provider.
+// crcToken is what a crc_token may be. The CRC answers HMAC(consumer
+// secret, crc_token) to anyone, and deliveries are signed with the same
+// HMAC over the body: so a token must never be a body Verify accepts.
+// Tokens have no '{', and Verify takes JSON objects only.
+var crcToken = regexp.MustCompile(`^[A-Za-z0-9._~+/=-]{1,256}$`)
+
+// Verify implements providers.Provider: X posts JSON objects, and only a
+// body that starts with '{' is checked (see crcToken).
 func (p *X) Verify(r *providers.Request) (providers.Coverage, error) {
+	if len(r.Body) == 0 || r.Body[0] != '{' {
+		return providers.Coverage{}, deny("not a JSON object (X posts one; anything else could be a CRC answer replayed as a signature)")
+	}
 	got := r.Header.Get("x-twitter-webhooks-signature")
 	if !strings.HasPrefix(got, "sha256=") {
 		return providers.Coverage{}, deny("missing or malformed x-twitter-webhooks-signature")
