@@ -64,6 +64,8 @@ func TestParseErrors(t *testing.T) {
 		{"admin host with port", base + "\nadmin: { hosts: [\"hookrunner.internal:8081\"] }\n", nil, []string{`admin.hosts[0]: invalid host name "hookrunner.internal:8081"`}},
 		{"admin host wildcard", base + "\nadmin: { hosts: [ok.example, \"*.example\"] }\n", nil, []string{`admin.hosts[1]: invalid host name`}},
 		{"admin host url", base + "\nadmin: { hosts: [\"http://a.example\"] }\n", nil, []string{`admin.hosts[0]`}},
+		{"a provider key on another provider", strings.Replace(base, "secret: s3cr3t-value", "secret: s3cr3t-value\n    verify_token: t\n    topics: [arn:aws:sns:x]", 1), nil,
+			[]string{`sources.github.verify_token: only for provider meta`, `sources.github.topics: only for provider sns`}},
 		{"per-ip cap below -1", base + "\nserver: { max_conns_per_ip: -2 }\n", nil, []string{`server.max_conns_per_ip: must be a positive number, or -1`}},
 	}
 	for _, tt := range tests {
