@@ -2,8 +2,10 @@
 // verifier, the event type and delivery id, the handshake, the signer for
 // `hookrunner send`, the embedded sample payloads (samples/<name>/) and the
 // README row (providers.Doc), registered from the file's init. Adding a
-// provider is one new file here (its init is its registry line) plus its
-// samples directory; nothing in cmd/ or engine/ names a provider.
+// provider is one new file here (its init is its registry line), its
+// samples directory and its conformance fixture (providertest.Add in a
+// _test file: TestConformance fails for a provider without one); nothing
+// in cmd/ or engine/ names a provider.
 //
 // They share one package, not one each, because they share helpers that
 // are not part of the providers contract (HMAC over hex or base64, the
