@@ -45,8 +45,7 @@ func init() {
 	pt.Add("gitlab",
 		pt.Fixture{Name: "token", Source: map[string]any{"secret": "gl-token"}, Wrong: map[string]any{"secret": "other"},
 			Exempt: map[pt.Check]string{pt.Tamper: "X-Gitlab-Token is a shared token, the body is not signed (signing_token signs it: see the signing fixture)",
-				pt.Stale:      "X-Gitlab-Token carries no timestamp (signing_token does: see the signing fixture)",
-				pt.DeliveryID: "the token form of a GitLab hook carries no idempotency key unless GitLab sends one; send sets none"}},
+				pt.Stale: "X-Gitlab-Token carries no timestamp (signing_token does: see the signing fixture)"}},
 		pt.Fixture{Name: "signing", Source: map[string]any{"signing_token": "whsec_Y29uZm9ybWFuY2U="}, Wrong: map[string]any{"signing_token": "whsec_d3Jvbmc="}})
 	pt.Add("alertmanager", pt.Fixture{Source: map[string]any{"bearer": "am-token"}, Wrong: map[string]any{"bearer": "other"},
 		Exempt: map[pt.Check]string{pt.Tamper: "a bearer token proves the sender, Alertmanager signs no body"}})

@@ -18,8 +18,10 @@
 //     duplicate (send round-trips).
 //
 // A check that cannot apply to a provider by design is exempted in its
-// fixture with the reason; an exemption the suite would not need is an
-// error, so the exceptions stay few and explicit.
+// fixture with the reason. An exemption the suite would not need is an
+// error: one of a check the Doc makes moot, and one whose request is
+// refused after all (the exempted requests are still sent, last), so the
+// exceptions stay few, explicit and true.
 package providertest
 
 import (
@@ -232,6 +234,7 @@ func runOne(t *testing.T, start Start, info providers.Info, f Fixture) {
 	if !run(Accept) {
 		return
 	}
+	defer probeExemptions(t, srv, f, event, body, now, timed)
 	want := Fixture{Status: http.StatusAccepted, WantEvent: event}
 	if f.Status != 0 {
 		want.Status = f.Status
@@ -325,6 +328,38 @@ func flipOneByte(b []byte) []byte {
 		}
 	}
 	return append(out, ' ')
+}
+
+// probeExemptions runs the exempted refusal checks anyway, after the
+// others: an exemption whose request is refused after all is needless and
+// fails the suite, so the exceptions stay true.
+func probeExemptions(t *testing.T, srv Server, f Fixture, event string, body []byte, now time.Time, timed bool) {
+	probes := map[Check]func() *providers.Request{
+		Tamper: func() *providers.Request {
+			r := srv.Sign(t, false, event, body, now)
+			r.Body = flipOneByte(r.Body)
+			return r
+		},
+		WrongSecret: func() *providers.Request { return srv.Sign(t, true, event, body, now) },
+		Unsigned: func() *providers.Request {
+			r := &providers.Request{Method: http.MethodPost, URL: &url.URL{}, Header: http.Header{}, Body: body, Now: now}
+			r.Header.Set("Content-Type", contentType(body))
+			return r
+		},
+		HandshakeAuth: func() *providers.Request { return srv.SignHandshake(t, true, now) },
+	}
+	if timed {
+		probes[Stale] = func() *providers.Request { return srv.Sign(t, false, event, body, now.Add(-24*time.Hour)) }
+	}
+	for _, c := range checks {
+		probe, ok := probes[c]
+		if _, exempt := f.Exempt[c]; !ok || !exempt || (c == HandshakeAuth && f.Answer == nil) {
+			continue
+		}
+		if status, _, b := srv.Do(t, probe()); status == http.StatusUnauthorized || status == http.StatusForbidden {
+			t.Errorf("needless exemption of %s: the request was refused (%d %s); drop the exemption", c, status, b)
+		}
+	}
 }
 
 // contentType is the content type `hookrunner send` gives a sample.
