@@ -26,6 +26,7 @@ package providertest
 
 import (
 	"bytes"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -133,19 +134,12 @@ func Run(t *testing.T, start Start) {
 		all[k] = v
 	}
 	mu.Unlock()
-	names := providers.Names()
-	for name := range all {
-		if !slices.Contains(names, name) {
-			t.Errorf("fixture for %q, which is not a registered provider", name)
-		}
+	infos := providers.All()
+	for _, p := range unmatched(infos, all) {
+		t.Error(p)
 	}
-	for _, info := range providers.All() {
-		fs := all[info.Name]
-		if len(fs) == 0 {
-			t.Errorf("provider %s has no conformance fixture: add providertest.Add(%q, providertest.Fixture{…}) in its _test file", info.Name, info.Name)
-			continue
-		}
-		for _, f := range fs {
+	for _, info := range infos {
+		for _, f := range all[info.Name] {
 			label := info.Name
 			if f.Name != "" {
 				label += "/" + f.Name
@@ -153,6 +147,26 @@ func Run(t *testing.T, start Start) {
 			t.Run(label, func(t *testing.T) { runOne(t, start, info, f) })
 		}
 	}
+}
+
+// unmatched names every registered provider without a fixture and every
+// fixture of no registered provider.
+func unmatched(infos []providers.Info, fx map[string][]Fixture) []string {
+	var out []string
+	names := make([]string, 0, len(infos))
+	for _, info := range infos {
+		names = append(names, info.Name)
+		if len(fx[info.Name]) == 0 {
+			out = append(out, fmt.Sprintf("provider %s has no conformance fixture: add providertest.Add(%q, providertest.Fixture{…}) in its _test file", info.Name, info.Name))
+		}
+	}
+	for name := range fx {
+		if !slices.Contains(names, name) {
+			out = append(out, fmt.Sprintf("fixture for %q, which is not a registered provider", name))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func runOne(t *testing.T, start Start, info providers.Info, f Fixture) {
