@@ -72,6 +72,8 @@ func TestParseErrors(t *testing.T) {
 		{"empty tests file", base + "\ntests: [\"\"]\n", nil, []string{`tests[0]: empty file name`}},
 		{"bad tests pattern", base + "\ntests: [\"cases/[a.yaml\"]\n", nil, []string{`tests[0]: bad pattern "cases/[a.yaml"`}},
 		{"tests in an unknown form", base + "\ntests: { file: a.yaml }\n", nil, []string{`tests`}},
+		{"a provider key on another provider", strings.Replace(base, "secret: s3cr3t-value", "secret: s3cr3t-value\n    verify_token: t\n    topics: [arn:aws:sns:x]", 1), nil,
+			[]string{`sources.github.verify_token: only for provider meta`, `sources.github.topics: only for provider sns`}},
 		{"per-ip cap below -1", base + "\nserver: { max_conns_per_ip: -2 }\n", nil, []string{`server.max_conns_per_ip: must be a positive number, or -1`}},
 	}
 	for _, tt := range tests {

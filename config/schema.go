@@ -156,6 +156,20 @@ type Source struct {
 	// OrganizationID is the Salesforce organization (15 or 18 characters) a
 	// salesforce-outbound source accepts; another one is answered 403.
 	OrganizationID string `koanf:"organization_id" json:"organization_id,omitempty"`
+	// VerifyToken is what a Meta app sends as hub.verify_token in its GET
+	// verification (provider meta).
+	VerifyToken Secret `koanf:"verify_token" json:"verify_token,omitempty"`
+	// AppID is the sender's application id (provider zalo signs it).
+	AppID string `koanf:"app_id" json:"app_id,omitempty"`
+	// Audience and ServiceAccount are the aud and email claims a Google
+	// Pub/Sub push token must carry (provider pubsub).
+	Audience       string `koanf:"audience" json:"audience,omitempty"`
+	ServiceAccount string `koanf:"service_account" json:"service_account,omitempty"`
+	// Topics are the SNS topic ARNs accepted (provider sns; empty: any).
+	Topics []string `koanf:"topics" json:"topics,omitempty"`
+	// Confirm: an SNS source confirms a SubscriptionConfirmation by fetching
+	// its SubscribeURL (provider sns).
+	Confirm bool `koanf:"confirm" json:"confirm,omitempty"`
 
 	// Poll turns an API without webhooks into events (provider: poll).
 	Poll *Poll `koanf:"poll" json:"poll,omitempty"`

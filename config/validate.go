@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -144,6 +145,7 @@ func (c *Config) validate(errs *Errors) {
 				pl.Method = "GET"
 			}
 		}
+		validateProviderKeys(p, &src, errs)
 		for i, s := range src.Secrets {
 			if s == "" {
 				errs.Add(fmt.Sprintf("%s.secrets[%d]", p, i), "empty secret")
@@ -215,6 +217,29 @@ func (c *Config) validate(errs *Errors) {
 			if (*errs)[k].File == "" {
 				(*errs)[k].File = file
 			}
+		}
+	}
+}
+
+// providerKeys are the source keys only some providers read: set on
+// another provider they would be ignored, so they are refused.
+var providerKeys = []struct {
+	key       string
+	set       func(*Source) bool
+	providers []string
+}{
+	{"verify_token", func(s *Source) bool { return s.VerifyToken != "" }, []string{"meta"}},
+	{"app_id", func(s *Source) bool { return s.AppID != "" }, []string{"zalo"}},
+	{"audience", func(s *Source) bool { return s.Audience != "" }, []string{"pubsub"}},
+	{"service_account", func(s *Source) bool { return s.ServiceAccount != "" }, []string{"pubsub"}},
+	{"topics", func(s *Source) bool { return len(s.Topics) > 0 }, []string{"sns"}},
+	{"confirm", func(s *Source) bool { return s.Confirm }, []string{"sns"}},
+}
+
+func validateProviderKeys(path string, src *Source, errs *Errors) {
+	for _, k := range providerKeys {
+		if k.set(src) && !slices.Contains(k.providers, src.Provider) {
+			errs.Add(path+"."+k.key, "only for provider %s (this source is %s: it would be ignored)", strings.Join(k.providers, ", "), src.Provider)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package providers
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 )
 
@@ -68,4 +69,38 @@ func ShapePayload(provider string, payload any) any {
 		return payload
 	}
 	return s(payload)
+}
+
+// Answer is a provider's own reply to a handshake: status, content type,
+// extra headers and the exact body.
+type Answer struct {
+	Status      int
+	ContentType string
+	// Header holds extra response headers (Event Grid's
+	// WebHook-Allowed-Origin).
+	Header http.Header
+	Body   []byte
+}
+
+// Challenger answers the handshakes a sender makes before, or beside, its
+// signed deliveries: a GET verification (Meta's hub.challenge, Dropbox's
+// challenge, X's CRC, Okta's verification header, Mailchimp's probe), a
+// CloudEvents OPTIONS request, or a POST that carries no delivery (Microsoft
+// Graph's validationToken). The ingress asks it about every request before
+// verification — GET, HEAD and OPTIONS only go to a Challenger — and answers
+// with what it returns, without any rule, storing nothing. It returns nil,
+// nil for a request that is not a handshake (a GET that is not one is then
+// answered 405); an error wrapping ErrUnauthorized is answered 401, one
+// wrapping ErrForbidden 403. A Challenger checks whatever secret its sender
+// proves in the handshake itself (verify_token, a key, a signature).
+type Challenger interface {
+	Challenge(r *Request) (*Answer, error)
+}
+
+// HandshakeSigner builds the handshake request the sender sends when an
+// endpoint is registered (`hookrunner send --handshake`, the conformance
+// suite): r arrives with its URL (as for Signer), Now and an empty header;
+// it sets the method, the query, the headers and the body.
+type HandshakeSigner interface {
+	SignHandshake(r *Request)
 }

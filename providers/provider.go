@@ -8,6 +8,7 @@
 package providers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,6 +31,17 @@ type Request struct {
 	Form url.Values
 	// Now is the receive time; timestamps are checked against it.
 	Now time.Time
+	// Context is the request's: a provider that reaches the network (SNS
+	// certificates, Google's keys) waits within it. Nil means Background.
+	Context context.Context
+}
+
+// Ctx is r.Context, or Background when not set.
+func (r *Request) Ctx() context.Context {
+	if r.Context == nil {
+		return context.Background()
+	}
+	return r.Context
 }
 
 // Identity is what a provider extracts from a verified request.
@@ -157,6 +169,18 @@ type Settings struct {
 	// OrganizationID is the Salesforce organization a salesforce-outbound
 	// source accepts.
 	OrganizationID string
+	// VerifyToken is the token a Meta app sends in hub.verify_token.
+	VerifyToken string
+	// AppID is the sender's application id (Zalo signs it).
+	AppID string
+	// Audience and ServiceAccount are the aud and email claims a Pub/Sub
+	// push token must carry.
+	Audience       string
+	ServiceAccount string
+	// Topics are the SNS topic ARNs a source accepts (empty: any).
+	Topics []string
+	// Confirm lets an SNS source confirm a SubscriptionConfirmation.
+	Confirm bool
 }
 
 // FieldError is a settings problem tied to one config key of the source.

@@ -32,6 +32,9 @@ type Info struct {
 	// "Push Hook", "repo:push", "orders/create"): what `hookrunner send`
 	// sends, with its sample, when no event is given.
 	DefaultEvent string
+	// Tolerance is the replay window the sender documents (Twitch: 10
+	// minutes), used when the source sets no tolerance: (0: 5 minutes).
+	Tolerance time.Duration
 }
 
 // Doc describes a provider for people. The fields are Markdown (code in
@@ -86,6 +89,9 @@ func New(name string, s Settings) (Provider, error) {
 	info, ok := Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("unknown provider %q", name)
+	}
+	if s.Tolerance == 0 {
+		s.Tolerance = info.Tolerance
 	}
 	if s.Tolerance == 0 {
 		s.Tolerance = 5 * time.Minute

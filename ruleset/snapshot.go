@@ -114,7 +114,8 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 			Username: sc.Username, Password: sc.Password.Reveal(), Verify: sc.Verify, Header: sc.Header,
 			QueryParam: sc.QueryParam, Algorithm: sc.Algorithm, Encoding: sc.Encoding, Prefix: sc.Prefix, PrefixOptional: sc.PrefixOptional,
 			EventHeader: sc.EventHeader, IDHeader: sc.IDHeader, TimestampHeader: sc.TimestampHeader, PublicURL: sc.PublicURL, SigningToken: sc.SigningToken.Reveal(),
-			OrganizationID: sc.OrganizationID,
+			OrganizationID: sc.OrganizationID, VerifyToken: sc.VerifyToken.Reveal(), AppID: sc.AppID,
+			Audience: sc.Audience, ServiceAccount: sc.ServiceAccount, Topics: sc.Topics, Confirm: sc.Confirm,
 		}
 		p, err := providers.New(sc.Provider, settings)
 		if err != nil {

@@ -32,10 +32,14 @@ type SendOptions struct {
 	// SigningKeyFile holds the private key of a provider that signs with
 	// one the config does not hold (Discord).
 	SigningKeyFile string
+	// Handshake sends the provider's handshake request (Meta's GET
+	// hub.challenge, Zoom's url_validation, …) instead of an event.
+	Handshake bool
 }
 
 // Result is what a send posted and what the server answered.
 type Result struct {
+	Method     string
 	URL        string // redacted
 	Provider   string
 	Event      string
@@ -51,7 +55,7 @@ func (r *Result) Write(w io.Writer) {
 	if r.Event != "" {
 		ev = ", event " + r.Event
 	}
-	fmt.Fprintf(w, "POST %s (%s%s, %d bytes)\n%s\n%s\n", r.URL, r.Provider, ev, r.Bytes, r.Status, r.Body)
+	fmt.Fprintf(w, "%s %s (%s%s, %d bytes)\n%s\n%s\n", r.Method, r.URL, r.Provider, ev, r.Bytes, r.Status, r.Body)
 }
 
 // Send posts a request signed as the source's provider signs to a running
@@ -69,7 +73,9 @@ func Send(ctx context.Context, snap *ruleset.Snapshot, o SendOptions) (*Result, 
 	}
 	var body []byte
 	var err error
-	if o.Payload != "" {
+	if o.Handshake {
+		event = "" // the provider builds the whole request
+	} else if o.Payload != "" {
 		if body, err = os.ReadFile(o.Payload); err != nil {
 			return nil, fmt.Errorf("send: %w", err)
 		}
@@ -95,7 +101,12 @@ func Send(ctx context.Context, snap *ruleset.Snapshot, o SendOptions) (*Result, 
 	if err != nil {
 		return nil, fmt.Errorf("send: --url: %w", err)
 	}
-	req, err := Build(src, body, Options{Event: event, SigningKey: key, Target: target, Now: time.Now()})
+	var req *providers.Request
+	if o.Handshake {
+		req, err = BuildHandshakeRequest(src, target, time.Now())
+	} else {
+		req, err = Build(src, body, Options{Event: event, SigningKey: key, Target: target, Now: time.Now()})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("send: %w", err)
 	}
@@ -105,7 +116,7 @@ func Send(ctx context.Context, snap *ruleset.Snapshot, o SendOptions) (*Result, 
 	if req.URL != nil && req.URL.RawQuery != "" {
 		target.RawQuery = req.URL.RawQuery // what the provider signed (Twilio's bodySHA256, a query token)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(req.Body)) // encrypted when the source decrypts
+	hreq, err := http.NewRequestWithContext(ctx, req.Method, target.String(), bytes.NewReader(req.Body)) // encrypted when the source decrypts
 	if err != nil {
 		return nil, fmt.Errorf("send: %w", err)
 	}
@@ -116,7 +127,7 @@ func Send(ctx context.Context, snap *ruleset.Snapshot, o SendOptions) (*Result, 
 	}
 	defer resp.Body.Close()
 	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return &Result{URL: target.Redacted(), Provider: src.Provider, Event: event, Bytes: len(req.Body),
+	return &Result{Method: req.Method, URL: target.Redacted(), Provider: src.Provider, Event: event, Bytes: len(req.Body),
 		Status: resp.Status, StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(rb))}, nil
 }
 

@@ -53,17 +53,7 @@ func Build(src *ruleset.Source, body []byte, o Options) (*providers.Request, err
 			event = info.DefaultEvent
 		}
 	}
-	r := &providers.Request{Method: http.MethodPost, Header: http.Header{}, Body: body, Now: o.Now}
-	switch {
-	case src.PublicURL != nil:
-		u := *src.PublicURL
-		r.URL = &u
-	case o.Target != nil:
-		u := *o.Target
-		r.URL = &u
-	default:
-		r.URL = &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/hooks/" + src.Path}
-	}
+	r := &providers.Request{Method: http.MethodPost, Header: http.Header{}, Body: body, Now: o.Now, URL: signedURL(src, o.Target)}
 	ct := "application/json"
 	if t := strings.TrimSpace(string(body)); strings.HasPrefix(t, "<") {
 		ct = "text/xml; charset=utf-8"
@@ -112,4 +102,35 @@ func signer(src *ruleset.Source, key []byte) (providers.Signer, error) {
 			src.Name, src.Provider, ks.SigningKey())
 	}
 	return s, nil
+}
+
+// signedURL is the URL a sender signs: the source's public_url, else
+// target, else http://127.0.0.1/hooks/<source>.
+func signedURL(src *ruleset.Source, target *url.URL) *url.URL {
+	var u url.URL
+	switch {
+	case src.PublicURL != nil:
+		u = *src.PublicURL
+	case target != nil:
+		u = *target
+	default:
+		u = url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/hooks/" + src.Path}
+	}
+	return &u
+}
+
+// BuildHandshakeRequest builds the handshake the source's sender makes when
+// the endpoint is registered (Meta's GET hub.challenge, Zoom's
+// endpoint.url_validation, Twitch's webhook_callback_verification, …):
+// method, query, headers and body, signed where the sender signs it. The
+// request goes to target with the query of r.URL.
+func BuildHandshakeRequest(src *ruleset.Source, target *url.URL, now time.Time) (*providers.Request, error) {
+	s, ok := src.P.(providers.HandshakeSigner)
+	if !ok {
+		return nil, fmt.Errorf("provider %s has no handshake to send", src.Provider)
+	}
+	r := &providers.Request{Method: http.MethodPost, Header: http.Header{}, Now: now, URL: signedURL(src, target)}
+	r.Header.Set("User-Agent", "hookrunner-send")
+	s.SignHandshake(r)
+	return r, nil
 }

@@ -144,7 +144,8 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		in.Rejected.add(refusal{red: snap.Redactor, source: name, provider: src.Provider, ip: ip, r: r, at: received,
 			reason: reason, status: status, detail: detail, body: body, bodyRead: bodyRead})
 	}
-	if r.Method != http.MethodPost {
+	ch, challenges := src.P.(providers.Challenger)
+	if r.Method != http.MethodPost && (!challenges || !handshakeMethod(r.Method)) {
 		keep("method_not_allowed", http.StatusMethodNotAllowed, "method "+r.Method, false)
 		w.Header().Set("Allow", http.MethodPost)
 		fail(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
@@ -168,6 +169,16 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := in.perSource.allow(name, received); !ok {
 		keep("rate_limited", http.StatusTooManyRequests, "over the rate limit of the source", false)
 		in.limited(w, m.WithLabelValues(name, src.Provider, "rate_limited"), wait)
+		return
+	}
+	if r.Method != http.MethodPost {
+		// A handshake without a body (GET verification, OPTIONS): answered
+		// by the provider or refused; the body is never read.
+		preq := &providers.Request{Method: r.Method, URL: publicURL(r, src, in.Trusted), Header: r.Header, Now: received, Context: r.Context()}
+		if !in.challenge(w, r, src, ch, preq, &log) {
+			w.Header().Set("Allow", http.MethodPost)
+			fail(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
+		}
 		return
 	}
 	if err := in.Engine.StoreWritable(); err != nil {
@@ -218,11 +229,14 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ct := r.Header.Get("Content-Type")
-	preq := &providers.Request{Method: r.Method, URL: publicURL(r, src, in.Trusted), Header: r.Header, Body: body, Now: received}
+	preq := &providers.Request{Method: r.Method, URL: publicURL(r, src, in.Trusted), Header: r.Header, Body: body, Now: received, Context: r.Context()}
 	if mt, _, _ := mime.ParseMediaType(ct); mt == "application/x-www-form-urlencoded" {
 		if f, err := url.ParseQuery(string(body)); err == nil {
 			preq.Form = f
 		}
+	}
+	if challenges && in.challenge(w, r, src, ch, preq, &log) {
+		return
 	}
 	covered, err := src.P.Verify(preq)
 	if err != nil {
@@ -337,6 +351,50 @@ func allSame(vals []string) bool {
 		if v != vals[0] {
 			return false
 		}
+	}
+	return true
+}
+
+// handshakeMethod: the methods a Challenger is asked about besides POST.
+func handshakeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// challenge asks the provider whether r is a handshake and answers it
+// (true), or refuses it (true), or leaves it (false: not a handshake).
+// Nothing is stored either way.
+func (in *Ingress) challenge(w http.ResponseWriter, r *http.Request, src *ruleset.Source, ch providers.Challenger, preq *providers.Request, log *lazyLogger) bool {
+	m := in.Engine.Metrics().Received
+	name, prov := src.Name, src.Provider
+	a, err := ch.Challenge(preq)
+	switch {
+	case errors.Is(err, providers.ErrForbidden):
+		m.WithLabelValues(name, prov, "forbidden").Inc()
+		log.get().Warn("handshake refused", "reason", err)
+		fail(w, http.StatusForbidden, "forbidden")
+		return true
+	case err != nil:
+		m.WithLabelValues(name, prov, "unauthorized").Inc()
+		log.get().Warn("handshake refused: verification failed", "reason", err)
+		fail(w, http.StatusUnauthorized, "unauthorized")
+		return true
+	case a == nil:
+		return false
+	}
+	m.WithLabelValues(name, prov, "handshake").Inc()
+	h := w.Header()
+	for k, vs := range a.Header {
+		h[http.CanonicalHeaderKey(k)] = vs
+	}
+	if a.ContentType != "" {
+		h.Set("Content-Type", a.ContentType)
+	}
+	// An echoed challenge is the sender's text: never sniffed as HTML.
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(a.Status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(a.Body)
 	}
 	return true
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"strconv"
 
 	"github.com/hookrunner/hookrunner/providers"
@@ -170,4 +171,13 @@ func (d *Discord) WithSigningKey(key []byte) (providers.Signer, error) {
 		}
 	}
 	return nil, fmt.Errorf("signing key: its public key %s is not the source's secret: the server would refuse what it signs", hex.EncodeToString(pub))
+}
+
+// SignHandshake implements providers.HandshakeSigner: the interactions
+// PING Discord sends when the endpoint URL is saved.
+func (d *Discord) SignHandshake(r *providers.Request) {
+	r.Method = http.MethodPost
+	r.Header.Set("Content-Type", "application/json")
+	r.Body = []byte(`{"id":"` + strconv.FormatInt(r.Now.UnixNano(), 10) + `","application_id":"1","type":1,"token":"` + challengeToken(r.Now) + `","version":1}`)
+	d.Sign(r, providers.Identity{})
 }

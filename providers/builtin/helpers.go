@@ -2,8 +2,10 @@
 // verifier, the event type and delivery id, the handshake, the signer for
 // `hookrunner send`, the embedded sample payloads (samples/<name>/) and the
 // README row (providers.Doc), registered from the file's init. Adding a
-// provider is one new file here (its init is its registry line) plus its
-// samples directory; nothing in cmd/ or engine/ names a provider.
+// provider is one new file here (its init is its registry line), its
+// samples directory and its conformance fixture (providertest.Add in a
+// _test file: TestConformance fails for a provider without one); nothing
+// in cmd/ or engine/ names a provider.
 //
 // They share one package, not one each, because they share helpers that
 // are not part of the providers contract (HMAC over hex or base64, the
@@ -15,17 +17,21 @@ package builtin
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
 	"embed"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash"
 	"io/fs"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -173,4 +179,56 @@ func intField(m map[string]any, key string) (int64, bool) {
 // forbid is a refusal answered 403 (the sender is not the one configured).
 func forbid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", providers.ErrForbidden, fmt.Sprintf(format, args...))
+}
+
+// challengeToken is a fresh random token for a handshake request a signer
+// builds (its time only names it apart in logs).
+func challengeToken(now time.Time) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return strconv.FormatInt(now.Unix(), 36) + hex.EncodeToString(b)
+}
+
+// bodyID is the delivery id of a sender that sends none: its retries repeat
+// the body byte for byte, so one body is one delivery.
+func bodyID(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// echoable is a challenge a handshake may reflect: 1 to 512 printable
+// ASCII characters, spaces included (Graph's tokens have them); it is
+// answered as text/plain, never sniffed.
+func echoable(s string) bool {
+	if s == "" || len(s) > 512 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// challengeRequest is a GET handshake addressed to r.URL with query q.
+func challengeRequest(r *providers.Request, q url.Values) {
+	r.Method = http.MethodGet
+	r.Body = nil
+	r.URL.RawQuery = q.Encode()
+}
+
+// textAnswer is a 200 text/plain answer with body s.
+func textAnswer(s string) *providers.Answer {
+	return &providers.Answer{Status: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte(s)}
+}
+
+// hexHMAC256 is hex(HMAC-SHA256(secret, body)).
+func hexHMAC256(secret string, body []byte) string {
+	return hex.EncodeToString(mac(sha256.New, []byte(secret), body))
+}
+
+// b64HMAC256 is base64(HMAC-SHA256(secret, body)).
+func b64HMAC256(secret string, body []byte) string {
+	return base64.StdEncoding.EncodeToString(mac(sha256.New, []byte(secret), body))
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -107,4 +108,13 @@ func (p *Slack) Sign(r *providers.Request, _ providers.Identity) {
 	ts := strconv.FormatInt(r.Now.Unix(), 10)
 	r.Header.Set("X-Slack-Request-Timestamp", ts)
 	r.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac(sha256.New, []byte(p.secrets[0]), []byte("v0:"+ts+":"), r.Body)))
+}
+
+// SignHandshake implements providers.HandshakeSigner: the Events API's
+// url_verification, signed like any request.
+func (p *Slack) SignHandshake(r *providers.Request) {
+	r.Method = http.MethodPost
+	r.Header.Set("Content-Type", "application/json")
+	r.Body = []byte(`{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"` + challengeToken(r.Now) + `","type":"url_verification"}`)
+	p.Sign(r, providers.Identity{})
 }
