@@ -18,7 +18,7 @@ type File struct {
 	// Tests lists the rule test files (globs, relative to this file) that
 	// `hookrunner test` runs; without it, <name>.test.yaml beside this
 	// file (hooks.test.yaml for hooks.yaml). The server never reads them.
-	Tests []string `koanf:"tests" json:"tests,omitempty" path:"file"`
+	Tests []string `koanf:"tests" json:"tests,omitempty"`
 }
 
 // included is what an included file may hold.

@@ -115,6 +115,17 @@ func decide(snap *ruleset.Snapshot, c *testCase) (*outcome, error) {
 			if p.Shell != nil {
 				sp := *p.Shell
 				sp.Dir = relDir(snap.Config.Dir, sp.Dir)
+				if len(sp.Argv) > 0 && filepath.IsAbs(sp.Argv[0]) {
+					// A program given relative to hooks.yaml is resolved at
+					// load; show it as written so answers hold on every machine.
+					sp.Argv = append([]string(nil), sp.Argv...)
+					if rel := relDir(snap.Config.Dir, sp.Argv[0]); rel != "" && rel != sp.Argv[0] {
+						if !strings.ContainsRune(rel, filepath.Separator) {
+							rel = "." + string(filepath.Separator) + rel // a bare name would be looked up in PATH
+						}
+						sp.Argv[0] = rel
+					}
+				}
 				ds[i].Plans[j].Shell = &sp
 			}
 		}
