@@ -29,7 +29,7 @@ var notPaths = map[string]bool{
 	"Source.path": true,
 	// tests: globs are resolved by Config.TestFiles against the config's
 	// folder, so its errors can name the pattern as written.
-	"File.tests": true,
+	"File.tests":        true,
 	"Decrypt.algorithm": true,
 	"Poll.url":          true, "Poll.method": true, "Poll.body": true, "Poll.items": true, "Poll.id": true,
 	"Poll.cursor": true, "Poll.event": true, "Poll.initial": true,
