@@ -2,8 +2,10 @@ package sqlstore
 
 // Migrations returns the schema, step by step, with blobType as the type
 // of raw bodies (BLOB in SQLite, BYTEA in PostgreSQL); times are BIGINT
-// unix nanoseconds in both.
-func Migrations(blobType string) []string {
+// unix nanoseconds in both. clustered says the engine can store a table in
+// its primary key's B-tree (SQLite's WITHOUT ROWID; PostgreSQL has no such
+// table): migration 6 then rebuilds the deliveries table that way.
+func Migrations(blobType string, clustered bool) []string {
 	return []string{
 		`CREATE TABLE events (
 		id TEXT PRIMARY KEY,
@@ -113,5 +115,41 @@ func Migrations(blobType string) []string {
 		`DROP INDEX runs_due;
 	CREATE INDEX runs_queue ON runs (next_attempt_at, id, rule, state) WHERE state IN ('pending', 'retrying', 'running');
 	CREATE INDEX runs_running ON runs (rule, next_attempt_at) WHERE state = 'running'`,
+		migration6(clustered),
 	}
+}
+
+// migration6 (issue 22) takes index work off claims and finishes, whose
+// cost grew with the backlog. runs_rule (rule, state) moved two entries of
+// every claimed and every finished run between (rule, state) groups: with
+// a deep queue the 50 rules' groups sit on 50 different leaf pages, so
+// each commit dirtied (and wrote to the WAL) pages all over the index.
+// Its uses (runs of a rule, newest first; a rule's dead runs to replay,
+// oldest first) are served by (rule, created_at), which never changes
+// after the insert. The run counts by state (metrics, console, start)
+// read runs_state (state), whose entries move too but stay in order of
+// insertion within a state: a claim takes the head of 'pending' and
+// appends to 'running', so the pages it touches stay few however deep the
+// queue. With clustered tables, deliveries (small rows, only ever looked
+// up by their key) become WITHOUT ROWID: the primary key is the table,
+// one B-tree insert less per event.
+func migration6(clustered bool) string {
+	m := `DROP INDEX runs_rule;
+	CREATE INDEX runs_rule ON runs (rule, created_at);
+	CREATE INDEX runs_state ON runs (state)`
+	if clustered {
+		m += `;
+	CREATE TABLE deliveries_v6 (
+		source TEXT NOT NULL,
+		delivery_id TEXT NOT NULL,
+		event_id TEXT NOT NULL,
+		received_at BIGINT NOT NULL,
+		PRIMARY KEY (source, delivery_id)
+	) WITHOUT ROWID;
+	INSERT INTO deliveries_v6 (` + deliveryCols + `) SELECT ` + deliveryCols + ` FROM deliveries;
+	DROP TABLE deliveries;
+	ALTER TABLE deliveries_v6 RENAME TO deliveries;
+	CREATE INDEX deliveries_received ON deliveries (received_at)`
+	}
+	return m
 }
