@@ -41,13 +41,15 @@ if [ -n "$scenarios" ]; then
   "$out/loadgen" -hookrunner "$out/hookrunner" -bare "$out/bare" -only "$scenarios" -flood "${FLOOD:-30s}" -summary "$summary"
 fi
 
+# The in-process benchmarks run with GOGC=400 (GOGC overrides), as the
+# server does (app/gc.go); the bare loops share the process and the setting.
 # Issue 22's drain row: claim + finish runs/s with 100,000 queued against
 # 1,000 queued, the two queues drained in alternation in the same process
 # (BenchmarkClaimRatio), so load from other processes falls on both alike.
 drain() {
   local pkg=$1 name=$2 target=$3
   local res
-  res=$(go test -run '^$' -bench 'ClaimRatio' -benchtime 3x -count 1 -timeout 30m "$pkg" 2>&1 | grep -E '^BenchmarkClaimRatio' || true)
+  res=$(GOGC=${GOGC:-400} go test -run '^$' -bench 'ClaimRatio' -benchtime 3x -count 1 -timeout 30m "$pkg" 2>&1 | grep -E '^BenchmarkClaimRatio' || true)
   if [ -z "$res" ]; then
     echo "| $name | skipped | | |"
     printf '%s: drain rate, 100,000 queued vs 1,000 queued\t\tskipped\t\t%s\t—\n' "$name" "$target" >>"$summary"
@@ -83,7 +85,7 @@ if want execqueue; then
   echo
   echo "| action | runs/s | bare runs/s | ratio | target | commits/run | claims/run |"
   echo "|---|---|---|---|---|---|---|"
-  go test -run '^$' -bench DrainFullQueue -benchtime 3x -count 1 -timeout 30m ./engine/ 2>&1 | grep -E '^BenchmarkDrainFullQueue' | awk -v summary="$summary" '
+  GOGC=${GOGC:-400} go test -run '^$' -bench DrainFullQueue -benchtime 3x -count 1 -timeout 30m ./engine/ 2>&1 | grep -E '^BenchmarkDrainFullQueue' | awk -v summary="$summary" '
     { for (i = 1; i < NF; i++) {
         if ($(i+1) == "runs/s") r = $i; if ($(i+1) == "bare/s") b = $i; if ($(i+1) == "ratio") q = $i
         if ($(i+1) == "commits/run") c = $i; if ($(i+1) == "claims/run") k = $i }
