@@ -51,23 +51,24 @@ drain() {
   local res
   res=$(GOGC=${GOGC:-400} go test -run '^$' -bench 'ClaimRatio' -benchtime 3x -count 1 -timeout 30m "$pkg" 2>&1 | grep -E '^BenchmarkClaimRatio' || true)
   if [ -z "$res" ]; then
-    echo "| $name | skipped | | |"
+    echo "| $name | skipped | | | |"
     printf '%s: drain rate, 100,000 queued vs 1,000 queued\t\tskipped\t\t%s\t—\n' "$name" "$target" >>"$summary"
     return
   fi
   echo "$res" | awk -v name="$name" -v target="$target" -v summary="$summary" '
     { for (i = 1; i < NF; i++) {
-        if ($(i+1) == "runs/s@1k") a = $i; if ($(i+1) == "runs/s@100k") b = $i; if ($(i+1) == "ratio") r = $i } }
+        if ($(i+1) == "runs/s@1k") a = $i; if ($(i+1) == "runs/s@100k") b = $i; if ($(i+1) == "ratio") r = $i
+        if ($(i+1) == "cpu-µs/run@1k") c1 = $i; if ($(i+1) == "cpu-µs/run@100k") c2 = $i } }
     END {
-      printf "| %s | %.0f | %.0f | **%.2f** |\n", name, a, b, r
+      printf "| %s | %.0f | %.0f | **%.2f** | %.0f / %.0f |\n", name, a, b, r, c1, c2
       met = (target == "measured") ? "—" : ((r >= 0.9) ? "yes" : "no")
-      printf "%s: drain rate (claims + finishes), 100,000 queued\t%.0f runs/s with 1,000 queued\t%.0f runs/s\t%.2f\t%s\t%s\n", name, a, b, r, target, met >> summary }'
+      printf "%s: drain rate (claims + finishes), 100,000 queued (test process CPU µs/run: %.0f; %.0f with 1,000)\t%.0f runs/s with 1,000 queued\t%.0f runs/s\t%.2f\t%s\t%s\n", name, c2, c1, a, b, r, target, met >> summary }'
 }
 if want drain; then
   echo "## Claims with a deep queue (Go benchmark BenchmarkClaimRatio: 8 workers, 1,000 runs drained from each queue per iteration)"
   echo
-  echo "| store | runs/s, 1,000 queued | runs/s, 100,000 queued | ratio |"
-  echo "|---|---|---|---|"
+  echo "| store | runs/s, 1,000 queued | runs/s, 100,000 queued | ratio | CPU µs/run of the test process, 1,000 / 100,000 queued |"
+  echo "|---|---|---|---|---|"
   drain ./store/sqlite/ sqlite "≥ 0.9"
   if [ -n "${HOOKRUNNER_TEST_POSTGRES:-}" ]; then
     drain ./store/postgres/ PostgreSQL measured
