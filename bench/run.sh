@@ -95,7 +95,7 @@ if want execqueue; then
       printf "| %s | %.0f | %.0f | **%.2f** | ≥ %s | %.2f | %.2f |\n", name, r, b, q, t, c, k
       what = (name == "shell") ? "/bin/true shell runs/s from a full queue, 8 workers" : "http action runs/s from a full queue, 8 workers, local 200 server"
       base = (name == "shell") ? "bare fork/exec loop" : "bare Go client loop"
-      printf "%s\t%s %.0f/s\t%.0f/s\t%.2f\t≥ %s\t%s\n", what, base, b, r, q, t, (q >= t) ? "yes" : "no" >> summary }'
+      printf "%s\t%s %.0f/s\t%.0f/s\t%.3f\t≥ %s\t%s\n", what, base, b, r, q, t, (q >= t) ? "yes" : "no" >> summary }'
   echo
 fi
 
