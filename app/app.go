@@ -129,6 +129,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return err
 	}
+	tuneGC(os.Getenv)
 	cfg := snap.Config
 	defer func() { err = snap.Redactor.Error(err) }() // a store or listener error may quote the DSN
 	var engRef atomic.Pointer[engine.Engine]

@@ -8,7 +8,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -33,11 +32,39 @@ var (
 	hookrunnerBin = flag.String("hookrunner", "", "path to the hookrunner binary")
 	bareBin       = flag.String("bare", "", "path to the bare server binary")
 	duration      = flag.Duration("duration", 5*time.Second, "length of each load step")
-	only          = flag.String("only", "ingest,exec,memory", "scenarios to run: ingest, exec, memory, postgres")
+	only          = flag.String("only", "ingest,exec,memory", "scenarios to run: ingest, exec, memory, rss, postgres")
 	pgDSN         = flag.String("postgres", os.Getenv("HOOKRUNNER_TEST_POSTGRES"), "PostgreSQL DSN for the postgres scenario")
 	floodFor      = flag.Duration("flood", 60*time.Second, "length of the memory flood")
 	target        = flag.String("url", "", "only drive this running source URL (64 connections, -duration) and print the result")
+	summaryPath   = flag.String("summary", "", "append issue 22's summary rows (tab-separated: what, baseline, value, ratio, target, met) to this file")
 )
+
+// bareAt64 is the bare server's req/s at 64 connections in this run (0
+// until the ingest scenario ran): the PostgreSQL rows' baseline.
+var bareAt64 float64
+
+// summary appends one row of issue 22's table to -summary: what was
+// measured, its baseline in the same run, the value, their ratio, the
+// target and whether it is met ("—" when the target is to measure).
+func summary(what, baseline, value, ratio, target, met string) {
+	if *summaryPath == "" {
+		return
+	}
+	f, err := os.OpenFile(*summaryPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "summary:", err)
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\n", what, baseline, value, ratio, target, met)
+}
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "no"
+}
 
 const secret = "bench-secret"
 
@@ -97,13 +124,17 @@ func (p *proc) stop() {
 	}
 }
 
-func (p *proc) rssMiB() float64 {
+func (p *proc) rssMiB() float64 { return p.statusMiB("VmRSS:") }
+
+// statusMiB is a kB field of /proc/<pid>/status in MiB (VmRSS: resident
+// now, VmHWM: the peak resident since start), 0 when unknown.
+func (p *proc) statusMiB(field string) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
+		if strings.HasPrefix(l, field) {
 			f := strings.Fields(l)
 			kb, _ := strconv.Atoi(f[1])
 			return float64(kb) / 1024
@@ -228,6 +259,15 @@ func ingest(work string) {
 		b, h := bareRes[i], hrRes[i]
 		fmt.Printf("| %d | bare net/http | %.0f | %s | %s | %s | %d | %d | |\n", b.conns, b.rps, ms(b.p50), ms(b.p99), ms(b.max), b.errs, b.non2xx)
 		fmt.Printf("| %d | hookrunner | %.0f | %s | %s | %s | %d | %d | **%.2f** |\n", h.conns, h.rps, ms(h.p50), ms(h.p99), ms(h.max), h.errs, h.non2xx, h.rps/b.rps)
+		if b.conns == 64 && b.rps > 0 && b.p99 > 0 {
+			bareAt64 = b.rps
+			r, p := h.rps/b.rps, float64(h.p99)/float64(b.p99)
+			summary("durable verified ingest, 64 conns, 50 rules: req/s", fmt.Sprintf("bare net/http %.0f", b.rps), fmt.Sprintf("%.0f", h.rps),
+				fmt.Sprintf("%.2f", r), "≥ 0.6", yesNo(r >= 0.6))
+			summary("ingest p99 ms, 64 conns", "bare p99 "+ms(b.p99), ms(h.p99), fmt.Sprintf("%.2f", p), "≤ 2 × bare", yesNo(p <= 2))
+			bad := h.non2xx + h.errs
+			summary("ingest non-2xx + errors, 64 conns", fmt.Sprintf("bare %d", b.non2xx+b.errs), strconv.Itoa(bad), "", "0", yesNo(bad == 0))
+		}
 	}
 	fmt.Println()
 }
@@ -385,121 +425,6 @@ func sendN(url string, n, conns int) int {
 	return int(ok.Load())
 }
 
-func memory(work string) {
-	fmt.Println("## Memory (RSS of the hookrunner process)")
-	fmt.Println()
-	dir, _ := os.MkdirTemp(work, "mem")
-	listen, admin := freePort(), freePort()
-	// Ingest-only rules for the 100k events (nothing matches).
-	cfg := hookrunnerConfig(dir, listen, admin, "store: { driver: sqlite, dsn: hr.db }", `shell: { command: ["/bin/true"] }`, 0, "")
-	hr := startProc(dir, listen, *hookrunnerBin, "serve", "--config", cfg, "--watch=false")
-	time.Sleep(500 * time.Millisecond)
-	idle := hr.rssMiB()
-	sent := sendN("http://"+listen+"/hooks/github", 100_000, 64)
-	after := hr.rssMiB()
-	hr.stop()
-
-	// The flood: every event matches a rule whose action is slow, so runs
-	// pile up until max_pending; past it ingest answers 503 + Retry-After.
-	dir, _ = os.MkdirTemp(work, "flood")
-	listen, admin = freePort(), freePort()
-	cfg = hookrunnerConfig(dir, listen, admin, "store: { driver: sqlite, dsn: hr.db }", `shell: { command: ["/bin/sleep", "1"] }`, 1,
-		"runner: { workers: 8 }")
-	cfgText, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, bytes.Replace(cfgText, []byte("max_pending: 20000"), []byte("max_pending: 5000"), 1), 0o600)
-	hr = startProc(dir, listen, *hookrunnerBin, "serve", "--config", cfg, "--watch=false")
-	ctx, cancel := context.WithTimeout(context.Background(), *floodFor)
-	var peak float64
-	go func() {
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if r := hr.rssMiB(); r > peak {
-					peak = r
-				}
-			}
-		}
-	}()
-	res := load("http://"+listen+"/hooks/github", 64, *floodFor, true)
-	cancel()
-	end := hr.rssMiB()
-	hr.stop()
-	fmt.Println("| moment | RSS MiB |")
-	fmt.Println("|---|---|")
-	fmt.Printf("| idle, after start | %.1f |\n", idle)
-	fmt.Printf("| after %d events acknowledged | %.1f |\n", sent, after)
-	fmt.Printf("| peak during a %s flood (64 connections, slow action, max_pending 5000) | %.1f |\n", floodFor.String(), peak)
-	fmt.Printf("| end of the flood | %.1f |\n", end)
-	fmt.Println()
-	fmt.Printf("Flood: %d requests, %.0f req/s, %d answered non-2xx (503 + Retry-After once 5000 runs were queued), %d transport errors.\n\n",
-		res.reqs, res.rps, res.non2xx, res.errs)
-}
-
-func postgres(work string) {
-	if *pgDSN == "" {
-		fmt.Println("## PostgreSQL: skipped (set HOOKRUNNER_TEST_POSTGRES)")
-		return
-	}
-	fmt.Println("## Ingest on PostgreSQL: 1 and 3 replicas (64 connections spread over the replicas)")
-	fmt.Println()
-	fmt.Println("| replicas | req/s | p50 ms | p99 ms | max ms | non-2xx |")
-	fmt.Println("|---|---|---|---|---|---|")
-	for _, n := range []int{1, 3} {
-		schema := fmt.Sprintf("bench_%d_%d", n, time.Now().UnixNano())
-		dsn := *pgDSN
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		dsn += sep + "search_path=" + schema
-		exec.Command("psql", *pgDSN, "-c", "CREATE SCHEMA "+schema).Run()
-		var procs []*proc
-		var urls []string
-		for i := 0; i < n; i++ {
-			dir, _ := os.MkdirTemp(work, "pg")
-			listen, admin := freePort(), freePort()
-			cfg := hookrunnerConfig(dir, listen, admin, fmt.Sprintf("store: { driver: postgres, dsn: %q }", dsn),
-				"http: { url: \"http://127.0.0.1:1/unused\" }", 0, "")
-			procs = append(procs, startProc(dir, listen, *hookrunnerBin, "serve", "--config", cfg, "--watch=false"))
-			urls = append(urls, "http://"+listen+"/hooks/github")
-		}
-		var mu sync.Mutex
-		var all []result
-		var wg sync.WaitGroup
-		for _, u := range urls {
-			wg.Add(1)
-			go func(u string) {
-				defer wg.Done()
-				r := load(u, 64/n, *duration, true)
-				mu.Lock()
-				all = append(all, r)
-				mu.Unlock()
-			}(u)
-		}
-		wg.Wait()
-		var rps float64
-		var p50, p99, mx time.Duration
-		non := 0
-		for _, r := range all {
-			rps += r.rps
-			p50 = max(p50, r.p50)
-			p99 = max(p99, r.p99)
-			mx = max(mx, r.max)
-			non += r.non2xx + r.errs
-		}
-		for _, p := range procs {
-			p.stop()
-		}
-		exec.Command("psql", *pgDSN, "-c", "DROP SCHEMA "+schema+" CASCADE").Run()
-		fmt.Printf("| %d | %.0f | %s | %s | %s | %d |\n", n, rps, ms(p50), ms(p99), ms(mx), non)
-	}
-	fmt.Println()
-}
-
 func main() {
 	flag.Parse()
 	if *target != "" {
@@ -508,7 +433,7 @@ func main() {
 		return
 	}
 	if *hookrunnerBin == "" || *bareBin == "" {
-		fmt.Fprintln(os.Stderr, "usage: loadgen -hookrunner BIN -bare BIN [-only ingest,exec,memory,postgres]")
+		fmt.Fprintln(os.Stderr, "usage: loadgen -hookrunner BIN -bare BIN [-only ingest,exec,memory,rss,postgres] [-summary FILE]")
 		os.Exit(2)
 	}
 	work, _ := os.MkdirTemp("", "hookrunner-bench")
@@ -521,6 +446,8 @@ func main() {
 			execution(work)
 		case "memory":
 			memory(work)
+		case "rss":
+			rssQueued(work)
 		case "postgres":
 			postgres(work)
 		}

@@ -60,7 +60,7 @@ func rebind(q string) string {
 	return b.String()
 }
 
-var migrations = sqlstore.Migrations("BYTEA")
+var migrations = sqlstore.Migrations("BYTEA", false)
 
 // Store is the PostgreSQL store with its NOTIFY listener.
 type Store struct {

@@ -33,6 +33,8 @@ var Dialect = sqlstore.Dialect{
 	Rebind:     func(q string) string { return q },
 	Migrations: migrations,
 	Writers:    1,
+	// No statistics: the run queue's queries name their indexes.
+	IndexedBy: true,
 	// Claims take their ids as one JSON array: fixed statements, prepared
 	// once (parsing is CPU in pure-Go SQLite).
 	InIDs:  "IN (SELECT value FROM json_each(?))",
@@ -45,7 +47,7 @@ func jsonIDs(ids []string) any {
 	return string(b)
 }
 
-var migrations = sqlstore.Migrations("BLOB")
+var migrations = sqlstore.Migrations("BLOB", true)
 
 func dsn(path string, extra url.Values, sync string, write bool) string {
 	q := url.Values{}

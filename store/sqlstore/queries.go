@@ -24,9 +24,10 @@ const (
 
 const (
 	// dueRuns are runs a worker may claim: waiting, or running with an
-	// expired lease. dueOrder follows the optional rule filter.
-	dueRuns  = `SELECT id, rule FROM runs WHERE state IN ('pending', 'retrying', 'running') AND next_attempt_at <= ?`
-	dueOrder = ` ORDER BY next_attempt_at, id LIMIT ?`
+	// expired lease (indexedBy goes between its two parts).
+	// dueOrder follows the optional rule filter.
+	dueRuns, dueWhere = `SELECT id, rule FROM runs `, ` WHERE state IN ('pending', 'retrying', 'running') AND next_attempt_at <= ?`
+	dueOrder          = ` ORDER BY next_attempt_at, id LIMIT ?`
 	// prunable is the condition on events old enough to prune whose runs
 	// have all finished (succeeded or replayed); dead and waiting runs
 	// keep their event.
@@ -43,6 +44,8 @@ type queries struct {
 	contains func(col string) string
 	// inIDs: the dialect takes id lists as one parameter (claimRunsIn).
 	inIDs bool
+	// indexedBy: queue queries name their index (Dialect.IndexedBy).
+	indexedBy bool
 
 	// migrate.go
 	createMigrations, migrationApplied, recordMigration, schemaVersion string
@@ -70,9 +73,10 @@ func buildQueries(d Dialect) queries {
 		d.Contains = func(col string) string { return "instr(" + col + ", ?) > 0" }
 	}
 	return queries{
-		rebind:   r,
-		contains: d.Contains,
-		inIDs:    d.InIDs != "",
+		rebind:    r,
+		contains:  d.Contains,
+		inIDs:     d.InIDs != "",
+		indexedBy: d.IndexedBy,
 
 		createMigrations: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
 		migrationApplied: r(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`),
@@ -95,8 +99,8 @@ func buildQueries(d Dialect) queries {
 		pruneDeliveries: r(`DELETE FROM deliveries WHERE received_at < ?`),
 
 		insertRun:     r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		due:           r(dueRuns+dueOrder) + " " + d.ForUpdate,
-		runningCounts: r(`SELECT rule, COUNT(*) FROM runs WHERE state = 'running' AND next_attempt_at > ? GROUP BY rule`),
+		due:           r(dueRuns+indexedBy(d.IndexedBy, "runs_queue")+dueWhere+dueOrder) + " " + d.ForUpdate,
+		runningCounts: r(`SELECT rule, COUNT(*) FROM runs ` + indexedBy(d.IndexedBy, "runs_running") + ` WHERE state = 'running' AND next_attempt_at > ? GROUP BY rule`),
 		extend:        r(`UPDATE runs SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
 		progress:      r(`UPDATE runs SET step = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
 		finish: r(`UPDATE runs SET state = ?, step = ?, next_attempt_at = ?, last_error = ?, exit_code = ?, http_status = ?, output = ?, detail = ?,
@@ -142,6 +146,15 @@ func buildQueries(d Dialect) queries {
 	}
 }
 
+// indexedBy names the index a run-queue query must read, where the dialect
+// wants it named.
+func indexedBy(named bool, index string) string {
+	if !named {
+		return ""
+	}
+	return "INDEXED BY " + index
+}
+
 // hot are the statements prepared once on the write connection.
 func (q *queries) hot() []string {
 	hot := []string{q.insertDelivery, q.existingDelivery, q.insertEvent, q.insertRun, q.finish, q.insertAttempt, q.progress, q.extend,
@@ -160,7 +173,7 @@ func marks(n int) string {
 // dueExcept is the due query leaving out n rules (those at their
 // concurrency limit), so one blocked rule's queue does not starve others.
 func (q *queries) dueExcept(n int, forUpdate string) string {
-	return q.rebind(dueRuns+` AND rule NOT IN (`+marks(n)+`)`+dueOrder) + " " + forUpdate
+	return q.rebind(dueRuns+indexedBy(q.indexedBy, "runs_queue")+dueWhere+` AND rule NOT IN (`+marks(n)+`)`+dueOrder) + " " + forUpdate
 }
 
 // runColCount is the number of columns in runCols.

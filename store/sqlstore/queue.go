@@ -313,45 +313,58 @@ func (s *Store) RecoverAll(ctx context.Context, now time.Time) (int, error) {
 	return int(n), err
 }
 
-// ExplainClaim returns the plan of the claim's due-run query, as it runs
-// with no rule at its limit and with one, prefixed by explain ("EXPLAIN
-// QUERY PLAN" in SQLite, "EXPLAIN" in PostgreSQL): one line per plan row.
-// Tests use it to check that an index serves the claim in order.
-func (s *Store) ExplainClaim(ctx context.Context, explain string) ([]string, error) {
+// ExplainQueries returns the plans of the run queries whose cost must not
+// grow with the backlog, by name: the claim's due-run query with no rule at
+// its limit ("claim") and with one ("claim, a rule at its limit"), the
+// per-rule running counts ("running counts"), the counts by state
+// ("count by state") and a rule's runs to replay ("replay"). explain
+// prefixes each ("EXPLAIN QUERY PLAN" in SQLite, "EXPLAIN" in
+// PostgreSQL); a plan is one line per plan row. Tests use it to check
+// which index serves each.
+func (s *Store) ExplainQueries(ctx context.Context, explain string) (map[string][]string, error) {
 	now := s.now().UnixNano()
-	var out []string
+	out := map[string][]string{}
+	replay, replayArgs := s.q.replaySources(store.ReplayFilter{Rule: "rule", State: store.Dead})
 	for _, q := range []struct {
-		text string
-		args []any
+		name, text string
+		args       []any
 	}{
-		{s.q.due, []any{now, 32}},
-		{s.q.dueExcept(1, s.d.ForUpdate), []any{now, "blocked", 32}},
+		{"claim", s.q.due, []any{now, 32}},
+		{"claim, a rule at its limit", s.q.dueExcept(1, s.d.ForUpdate), []any{now, "blocked", 32}},
+		{"running counts", s.q.runningCounts, []any{now}},
+		{"count by state", s.q.countStates, nil},
+		{"replay", replay, replayArgs},
 	} {
-		rows, err := s.read.QueryContext(ctx, explain+" "+q.text, q.args...)
+		plan, err := s.explain(ctx, explain+" "+q.text, q.args)
 		if err != nil {
-			return nil, fmt.Errorf("explain claim: %w", err)
+			return nil, fmt.Errorf("explain %s: %w", q.name, err)
 		}
-		cols, err := rows.Columns()
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			for i := range vals {
-				vals[i] = new(any)
-			}
-			if err := rows.Scan(vals...); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out = append(out, fmt.Sprint(*vals[len(vals)-1].(*any)))
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
+		out[q.name] = plan
 	}
 	return out, nil
+}
+
+// explain runs an EXPLAIN and returns the last column of each row.
+func (s *Store) explain(ctx context.Context, query string, args []any) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		for i := range vals {
+			vals[i] = new(any)
+		}
+		if err := rows.Scan(vals...); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprint(*vals[len(vals)-1].(*any)))
+	}
+	return out, rows.Err()
 }

@@ -2,8 +2,12 @@ package sqlstore
 
 // Migrations returns the schema, step by step, with blobType as the type
 // of raw bodies (BLOB in SQLite, BYTEA in PostgreSQL); times are BIGINT
-// unix nanoseconds in both.
-func Migrations(blobType string) []string {
+// unix nanoseconds in both. embedded is true for SQLite, whose UPDATE
+// rewrites only the index entries whose columns change and which can keep
+// a table in its primary key's B-tree (WITHOUT ROWID); PostgreSQL writes a
+// new entry in every index of a row whose indexed columns change, so there
+// an index costs every claim and finish whatever its columns (migration 6).
+func Migrations(blobType string, embedded bool) []string {
 	return []string{
 		`CREATE TABLE events (
 		id TEXT PRIMARY KEY,
@@ -116,5 +120,43 @@ func Migrations(blobType string) []string {
 		// 6: the sender's address with its port, for templates
 		// ({{ remote_addr }}, adnanh/webhook's request remote-addr).
 		`ALTER TABLE events ADD COLUMN remote_addr TEXT NOT NULL DEFAULT ''`,
+		// 7: indexes that serve a deep queue (see migration7).
+		migration7(embedded),
 	}
+}
+
+// migration7 (issue 22) takes index work off claims and finishes, whose
+// cost grew with the backlog. runs_rule (rule, state) moved two entries of
+// every claimed and every finished run between (rule, state) groups: with
+// a deep queue the 50 rules' groups sit on 50 different leaf pages, so
+// each commit dirtied (and wrote to the WAL) pages all over the index.
+// Its uses (runs of a rule, newest first; a rule's dead runs to replay,
+// oldest first) are served by (rule, created_at), which never changes
+// after the insert. On SQLite (embedded) the run counts by state (metrics,
+// console, start) read runs_state (state), whose entries move too but stay
+// in order of insertion within a state: a claim takes the head of
+// 'pending' and appends to 'running', so the pages it touches stay few
+// however deep the queue; PostgreSQL, which would pay an entry in it on
+// every claim and finish, counts with a sequential scan. Also on SQLite,
+// deliveries (small rows, only ever looked up by their key) become WITHOUT
+// ROWID: the primary key is the table, one B-tree insert less per event.
+func migration7(embedded bool) string {
+	m := `DROP INDEX runs_rule;
+	CREATE INDEX runs_rule ON runs (rule, created_at)`
+	if embedded {
+		m += `;
+	CREATE INDEX runs_state ON runs (state);
+	CREATE TABLE deliveries_v7 (
+		source TEXT NOT NULL,
+		delivery_id TEXT NOT NULL,
+		event_id TEXT NOT NULL,
+		received_at BIGINT NOT NULL,
+		PRIMARY KEY (source, delivery_id)
+	) WITHOUT ROWID;
+	INSERT INTO deliveries_v7 (` + deliveryCols + `) SELECT ` + deliveryCols + ` FROM deliveries;
+	DROP TABLE deliveries;
+	ALTER TABLE deliveries_v7 RENAME TO deliveries;
+	CREATE INDEX deliveries_received ON deliveries (received_at)`
+	}
+	return m
 }

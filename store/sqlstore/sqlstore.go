@@ -33,6 +33,12 @@ type Dialect struct {
 	ClaimLock string
 	// ForUpdate is appended to the claim's SELECT.
 	ForUpdate string
+	// IndexedBy: the run queue's queries name the index that serves them
+	// (SQLite's "INDEXED BY"). Without statistics SQLite's planner takes
+	// runs_state for the claim and sorts every due run; named, a plan
+	// without the index is an error, not a slow claim. False where the
+	// planner has statistics (PostgreSQL).
+	IndexedBy bool
 	// Writers is the number of concurrent group-commit writers.
 	Writers int
 	// Relax makes the next transaction on conn skip (relaxed=true) or keep
