@@ -2,6 +2,7 @@ package builtin
 
 import (
 	"crypto/sha256"
+	"net/http"
 
 	"github.com/hookrunner/hookrunner/providers"
 )
@@ -16,9 +17,10 @@ import (
 type WooCommerce struct{ *bodySig }
 
 var (
-	_ providers.Provider   = (*WooCommerce)(nil)
-	_ providers.Signer     = (*WooCommerce)(nil)
-	_ providers.Handshaker = (*WooCommerce)(nil)
+	_ providers.Provider        = (*WooCommerce)(nil)
+	_ providers.Signer          = (*WooCommerce)(nil)
+	_ providers.Handshaker      = (*WooCommerce)(nil)
+	_ providers.HandshakeSigner = (*WooCommerce)(nil)
 )
 
 var wooSpec = &bodySigSpec{
@@ -83,4 +85,12 @@ func (p *WooCommerce) Handshake(r *providers.Request, _ any) (int, string, []byt
 		return 200, "", nil, true
 	}
 	return 0, "", nil, false
+}
+
+// SignHandshake implements providers.HandshakeSigner: the activation ping,
+// unsigned as WooCommerce sends it.
+func (p *WooCommerce) SignHandshake(r *providers.Request) {
+	r.Method = http.MethodPost
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Body = []byte("webhook_id=1")
 }
