@@ -19,11 +19,11 @@ func init() {
 			sign:     headerSigner("Sentry-Hook-Resource", "Request-ID"),
 		}),
 		Doc: providers.Doc{
-			Verification: "`Sentry-Hook-Signature` hex HMAC-SHA256 of the body with the client secret",
+			Verification: "`Sentry-Hook-Signature` hex HMAC-SHA256 of the body with the client secret (`Sentry-Hook-Timestamp` is not signed: no replay window)",
 			Handshake:    "—",
 			Event:        "`Sentry-Hook-Resource` (action in body `action`)",
 			DeliveryID:   "`Request-ID`",
-			ReplayWindow: "— (`Sentry-Hook-Timestamp` is not signed)",
+			ReplayWindow: "—",
 			Link:         "https://docs.sentry.io/organization/integrations/integration-platform/webhooks/",
 		},
 		Samples: samplesOf("sentry"), DefaultEvent: "issue",
