@@ -336,6 +336,15 @@ func (c *Config) resolveSecrets(h interface{ Write([]byte) (int, error) }, errs 
 		src := c.Sources[name]
 		p := "sources." + name
 		resolve(p+".secret", &src.Secret, src.SecretFile, "secret")
+		if src.PublicKey != "" {
+			// public_key: is what a provider that verifies with a public key
+			// (sendgrid, discord) calls its secret:.
+			if src.Secret != "" || len(src.Secrets) > 0 {
+				errs.Add(p+".public_key", "set public_key or secret, not both (public_key is the secret of this provider)")
+			} else {
+				src.Secret = Secret(src.PublicKey)
+			}
+		}
 		resolve(p+".bearer", &src.Bearer, src.BearerFile, "bearer")
 		resolve(p+".password", &src.Password, src.PasswordFile, "password")
 		if d := src.Decrypt; d != nil {

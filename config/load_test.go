@@ -72,6 +72,10 @@ func TestParseErrors(t *testing.T) {
 		{"empty tests file", base + "\ntests: [\"\"]\n", nil, []string{`tests[0]: empty file name`}},
 		{"bad tests pattern", base + "\ntests: [\"cases/[a.yaml\"]\n", nil, []string{`tests[0]: bad pattern "cases/[a.yaml"`}},
 		{"tests in an unknown form", base + "\ntests: { file: a.yaml }\n", nil, []string{`tests`}},
+		{"public_key on a provider that verifies with a secret", strings.Replace(base, "secret: s3cr3t-value", "secret: s3cr3t-value\n    public_key: abc", 1), nil,
+			[]string{`sources.github.public_key: only for provider sendgrid, discord`}},
+		{"public_key beside secret", strings.Replace(strings.Replace(base, "provider: github", "provider: discord", 1), "secret: s3cr3t-value", "secret: s3cr3t-value\n    public_key: abc", 1), nil,
+			[]string{`sources.github.public_key: set public_key or secret, not both`}},
 		{"a provider key on another provider", strings.Replace(base, "secret: s3cr3t-value", "secret: s3cr3t-value\n    verify_token: t\n    topics: [arn:aws:sns:x]", 1), nil,
 			[]string{`sources.github.verify_token: only for provider meta`, `sources.github.topics: only for provider sns`}},
 		{"per-ip cap below -1", base + "\nserver: { max_conns_per_ip: -2 }\n", nil, []string{`server.max_conns_per_ip: must be a positive number, or -1`}},
@@ -202,5 +206,17 @@ func TestByteSize(t *testing.T) {
 	}
 	if _, err := config.ParseByteSize("lots"); err == nil {
 		t.Error("bad size accepted")
+	}
+}
+
+// public_key: is the secret: of the providers that verify with a public key.
+func TestPublicKeyIsTheSecret(t *testing.T) {
+	y := strings.Replace(strings.Replace(base, "provider: github", "provider: sendgrid", 1), "secret: s3cr3t-value", "public_key: MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE", 1)
+	c, err := config.Parse("hooks.yaml", []byte(y), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Sources["github"].Secret.Reveal(); got != "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" {
+		t.Fatalf("secret = %q, want the public_key", got)
 	}
 }

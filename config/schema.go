@@ -121,9 +121,13 @@ type Source struct {
 	Secret     Secret   `koanf:"secret" json:"secret,omitempty"`
 	SecretFile string   `koanf:"secret_file" json:"secret_file,omitempty" path:"file"`
 	Secrets    []Secret `koanf:"secrets" json:"secrets,omitempty"`
-	Tolerance  Duration `koanf:"tolerance" json:"tolerance,omitempty"`
-	AllowIPs   []string `koanf:"allow_ips" json:"allow_ips,omitempty"`
-	MaxBody    ByteSize `koanf:"max_body" json:"max_body,omitempty"`
+	// PublicKey is the verification key of a provider that verifies with a
+	// public key (sendgrid's ECDSA key, discord's Ed25519 key): another name
+	// for secret:, as their dashboards call it.
+	PublicKey string   `koanf:"public_key" json:"public_key,omitempty"`
+	Tolerance Duration `koanf:"tolerance" json:"tolerance,omitempty"`
+	AllowIPs  []string `koanf:"allow_ips" json:"allow_ips,omitempty"`
+	MaxBody   ByteSize `koanf:"max_body" json:"max_body,omitempty"`
 	// SigningToken is GitLab's newer signing token (Standard Webhooks style
 	// webhook-signature over id.timestamp.body).
 	SigningToken Secret `koanf:"signing_token" json:"signing_token,omitempty"`

@@ -234,6 +234,7 @@ var providerKeys = []struct {
 	{"service_account", func(s *Source) bool { return s.ServiceAccount != "" }, []string{"pubsub"}},
 	{"topics", func(s *Source) bool { return len(s.Topics) > 0 }, []string{"sns"}},
 	{"confirm", func(s *Source) bool { return s.Confirm }, []string{"sns"}},
+	{"public_key", func(s *Source) bool { return s.PublicKey != "" }, []string{"sendgrid", "discord"}},
 }
 
 func validateProviderKeys(path string, src *Source, errs *Errors) {
