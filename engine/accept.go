@@ -65,6 +65,7 @@ func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
 		return &Accepted{EventID: res.EventID, Duplicate: true}, nil
 	}
 	e.accepted(matched, len(runs))
+	e.stored.Fire()
 	return acc, nil
 }
 
