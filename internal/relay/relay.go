@@ -120,3 +120,14 @@ func retryAfter(v string) time.Duration {
 func Retryable(status int) bool {
 	return status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests
 }
+
+// NewClient returns the client relays are sent with: each try bounded by
+// timeout, redirects not followed (a 3xx is the receiver's answer: the
+// relayed credential and signature headers go to the URL configured, and
+// nowhere else).
+func NewClient(timeout time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 16
+	return &http.Client{Timeout: timeout, Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
