@@ -148,6 +148,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		return fmt.Errorf("admin listen %s: %w", cfg.Admin.Listen, err)
 	}
 	in := server.NewIngress(eng, log, cfg.Server)
+	in.Stream = eng
 	trusted := server.ParsePrefixes(cfg.Server.TrustedProxies)
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hookrunner_connections_refused_total",
@@ -178,6 +179,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		MaxHeaderBytes:    int(cfg.Server.MaxHeaderBytes),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	pub.RegisterOnShutdown(in.CloseStreams) // listen streams end, Shutdown need not wait
 	adm := &http.Server{
 		Handler:           (&server.Admin{Engine: eng, Reload: r.reload, Trusted: trusted}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,

@@ -83,6 +83,7 @@ type Core interface {
 }
 
 var (
-	_ Ingester = (*engine.Engine)(nil)
-	_ Core     = (*engine.Engine)(nil)
+	_ Ingester    = (*engine.Engine)(nil)
+	_ Core        = (*engine.Engine)(nil)
+	_ EventStream = (*engine.Engine)(nil)
 )

@@ -21,6 +21,7 @@ Usage:
   hookrunner events   --config hooks.yaml [--source S] [--event E] [--since 1h] [--limit N] [ID]
   hookrunner runs     --config hooks.yaml [--rule R] [--state dead] [--event-id ID] [--since 1h] [ID [--diff]]
   hookrunner replay   --config hooks.yaml RUN_ID | --rule R [--state dead] | --event-id ID
+  hookrunner listen   --server URL --source S[,S] --forward http://localhost:3000/webhook [--token T] [--state FILE] [--since 1h] [--print]
   hookrunner import   --from webhook hooks.json > hooks.yaml   (convert an adnanh/webhook config)
   hookrunner health   [--url http://127.0.0.1:8081/readyz]   (exit 0 when ready; for HEALTHCHECK)
   hookrunner schema   (the JSON Schema of hooks.yaml)
@@ -64,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runs(rest, out)
 	case "replay":
 		err = replay(rest, out)
+	case "listen":
+		err = listenCmd(rest, stdout)
 	case "import":
 		err = importCmd(rest, stdout, stderr)
 	case "health":
