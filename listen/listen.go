@@ -198,7 +198,7 @@ func (r *runner) session(ctx context.Context) (connected bool, err error) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		err := fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(safe(string(msg), false)))
+		err := fmt.Errorf("%s: %s", resp.Status, safe(strings.TrimSpace(string(msg)), false))
 		switch resp.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusBadRequest:
 			return false, fmt.Errorf("%w: %w", ErrRefused, err)

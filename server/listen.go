@@ -126,7 +126,7 @@ func (in *Ingress) serveListen(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sources, outside := streamSources(q.Get("sources"), tok)
 	if outside != "" {
-		in.Log.Warn("listen stream refused: source outside the token's scope", "token", tok.Name, "source", outside, "remote_ip", ip.String())
+		in.Log.Warn("listen stream refused: source outside the token's scope", "holder", tok.Name, "source", outside, "remote_ip", ip.String())
 		fail(w, http.StatusForbidden, fmt.Sprintf("forbidden: token %q may not read source %q", tok.Name, outside))
 		return
 	}
@@ -142,9 +142,9 @@ func (in *Ingress) serveListen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer in.listen.open.Add(-1)
-	in.Log.Info("listen stream opened", "token", tok.Name, "sources", sources, "cursor", cursor, "remote_ip", ip.String())
+	in.Log.Info("listen stream opened", "holder", tok.Name, "sources", sources, "cursor", cursor, "remote_ip", ip.String())
 	err = in.stream(r.Context(), w, tok, sources, cursor)
-	in.Log.Info("listen stream closed", "token", tok.Name, "remote_ip", ip.String(), "reason", err)
+	in.Log.Info("listen stream closed", "holder", tok.Name, "remote_ip", ip.String(), "reason", err)
 }
 
 // startCursor is where a stream starts: the cursor the client sends
