@@ -209,7 +209,9 @@ func stillAllowed(snap *ruleset.Snapshot, tok *config.ListenToken, sources []str
 // the token is withdrawn or a write fails.
 func (in *Ingress) stream(ctx context.Context, w http.ResponseWriter, tok *config.ListenToken, sources []string, cursor int64) error {
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives server.write_timeout
+	// A stream outlives server.write_timeout (net/http already clears
+	// the read deadline once the request is read).
+	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")

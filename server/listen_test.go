@@ -345,3 +345,28 @@ func TestListenStartsAtHead(t *testing.T) {
 		t.Fatalf("got %q (%v), want only the new event", rm.ID, err)
 	}
 }
+
+// A stream outlives the public listener's read and write timeouts.
+func TestListenOutlivesServerTimeouts(t *testing.T) {
+	b := setupListen(t, "listen: { tokens: [ { name: laptop, token: "+laptopToken+", sources: [github] } ] }\n")
+	const timeout = 100 * time.Millisecond
+	srv := httptest.NewUnstartedServer(b.in.Handler())
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = timeout, timeout
+	srv.Start()
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/listen/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+laptopToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ch := readSSE(t, resp.Body)
+	next(t, ch) // ready
+	time.Sleep(3 * timeout) // the condition under test: both timeouts have passed
+	b.stream.add(&store.Event{ID: "late", Source: "github", Headers: map[string]string{}})
+	var rm relay.Message
+	if err := json.Unmarshal(next(t, ch).data, &rm); err != nil || rm.ID != "late" {
+		t.Fatalf("after the server timeouts: %q (%v)", rm.ID, err)
+	}
+}
