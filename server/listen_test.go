@@ -370,3 +370,41 @@ func TestListenOutlivesServerTimeouts(t *testing.T) {
 		t.Fatalf("after the server timeouts: %q (%v)", rm.ID, err)
 	}
 }
+
+// A reload that withdraws the token ends its open stream; the next
+// connection is refused.
+func TestListenStreamEndsWhenTokenWithdrawn(t *testing.T) {
+	b := setupListen(t, "listen: { tokens: [ { name: laptop, token: "+laptopToken+", sources: [github] } ] }\n")
+	req, _ := http.NewRequest(http.MethodGet, b.srv.URL+"/listen/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+laptopToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ch := readSSE(t, resp.Body)
+	next(t, ch) // ready
+	path := filepath.Join(t.TempDir(), "hooks.yaml")
+	if err := os.WriteFile(path, []byte(listenSources+"listen: { tokens: [ { name: other, token: other-token-0123456789ab, sources: [github] } ] }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := ruleset.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.stream.mu.Lock()
+	b.stream.snap = snap
+	b.stream.mu.Unlock()
+	b.stream.add(&store.Event{ID: "after-withdrawal", Source: "github", Headers: map[string]string{}})
+	select {
+	case m, ok := <-ch:
+		if ok {
+			t.Fatalf("stream still sends after the token was withdrawn: %s %s", m.name, m.data)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("stream not ended after the token was withdrawn")
+	}
+	if w := b.get("/listen/stream", laptopToken, "127.0.0.1:1"); w.Code != http.StatusUnauthorized {
+		t.Fatalf("withdrawn token: %d, want 401", w.Code)
+	}
+}
