@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/base64"
 	"crypto/hmac"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -248,4 +248,3 @@ func writeFile(t *testing.T, path, s string) {
 		t.Fatal(err)
 	}
 }
-

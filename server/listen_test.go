@@ -362,7 +362,7 @@ func TestListenOutlivesServerTimeouts(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	ch := readSSE(t, resp.Body)
-	next(t, ch) // ready
+	next(t, ch)             // ready
 	time.Sleep(3 * timeout) // the condition under test: both timeouts have passed
 	b.stream.add(&store.Event{ID: "late", Source: "github", Headers: map[string]string{}})
 	var rm relay.Message

@@ -40,7 +40,7 @@ func TestConfig(t *testing.T) {
 // answers (a 3xx is not followed) are permanent.
 func TestRunOutcomes(t *testing.T) {
 	tests := []struct {
-		status           int
+		status            int
 		wantErr, wantPerm bool
 	}{
 		{200, false, false},
