@@ -62,9 +62,10 @@ type Options struct {
 // MaxWait caps the waits between tries (local deliveries, reconnects).
 const MaxWait = 30 * time.Second
 
-// maxLine bounds one stream line: an event of the largest body a source
-// may accept (server.max_body up to 64 MiB), base64 and JSON around it.
-const maxLine = 96 << 20
+// maxLine bounds one stream line (and so the memory one event takes): an
+// event of a body up to 384 MiB (a source's max_body), in base64 with the
+// JSON around it.
+const maxLine = 512 << 20
 
 // ErrRefused wraps a refusal by the server that retrying cannot fix (bad
 // token, source outside its scope, no listen section).
