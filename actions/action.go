@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -30,6 +31,12 @@ type Invocation struct {
 	// once the process group exists; the engine records it with the run
 	// so a restart after a crash can kill it before the run is retried.
 	Started ProcessStarted
+	// RelayHeader, when set, returns the event's request headers as they
+	// are relayed to another receiver (the `forward` action): as stored,
+	// with the provider's signature headers, the credential headers that
+	// were redacted before storage re-attached from the source's config,
+	// hop-by-hop headers dropped (ruleset.Source.RelayHeader).
+	RelayHeader func() http.Header
 }
 
 // IdempotencyKey is stable for an event and rule, across attempts and

@@ -182,6 +182,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	in := server.NewIngress(eng, log, cfg.Server)
 	// Refused requests, kept in memory for the console's Rejected page.
 	in.Rejected = server.NewRejected(0)
+	in.Stream = eng
 	trusted := server.ParsePrefixes(cfg.Server.TrustedProxies)
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hookrunner_connections_refused_total",
@@ -212,6 +213,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		MaxHeaderBytes:    int(cfg.Server.MaxHeaderBytes),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	pub.RegisterOnShutdown(in.CloseStreams) // listen streams end, Shutdown need not wait
 	adm := &http.Server{
 		Handler:           (&server.Admin{Engine: eng, Reload: r.reload, Trusted: trusted, Rejected: in.Rejected}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,

@@ -9,6 +9,7 @@ import (
 	"github.com/hookrunner/hookrunner/actions"
 	// Every provider and action is in the committed schema, as the binary registers them.
 	_ "github.com/hookrunner/hookrunner/actions/crm"
+	_ "github.com/hookrunner/hookrunner/actions/forward"
 	_ "github.com/hookrunner/hookrunner/actions/httpcall"
 	_ "github.com/hookrunner/hookrunner/actions/shell"
 	"github.com/hookrunner/hookrunner/config"

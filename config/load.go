@@ -332,6 +332,7 @@ func (c *Config) resolveSecrets(h interface{ Write([]byte) (int, error) }, errs 
 		}
 	}
 	resolve("admin.token", &c.Admin.Token, c.Admin.TokenFile, "token")
+	c.resolveListenSecrets(resolve)
 	for _, name := range c.SourceNames() {
 		src := c.Sources[name]
 		p := "sources." + name

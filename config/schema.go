@@ -12,6 +12,8 @@ type File struct {
 	Runner  Runner            `koanf:"runner" json:"runner"`
 	Sources map[string]Source `koanf:"sources" json:"sources"`
 	Rules   []Rule            `koanf:"rules" json:"rules"`
+	// Listen turns on the event stream of `hookrunner listen` (listen.go).
+	Listen Listen `koanf:"listen" json:"listen"`
 	// Include lists files (globs, relative to this file) whose sources and
 	// rules are merged in, e.g. ["hooks.d/*.yaml"].
 	Include []string `koanf:"include" json:"include,omitempty" path:"file"`

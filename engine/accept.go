@@ -67,6 +67,7 @@ func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
 		return &Accepted{EventID: res.EventID, Duplicate: true}, nil
 	}
 	e.accepted(matched, len(runs))
+	e.stored.Fire()
 	return acc, nil
 }
 

@@ -67,6 +67,8 @@ type Engine struct {
 	storeErr atomic.Pointer[error]
 	// revs keeps earlier compiled configs for the runs matched under them.
 	revs revisions
+	// stored fires when this process stores an event (listen streams).
+	stored broadcast
 }
 
 // New returns an engine serving snap.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"time"
 
@@ -130,7 +131,9 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 	env := StoredEnv(ev, doc)
 	env.Rule, env.RunID, env.Attempt = rule.Name, run.ID, run.Attempt
 	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream,
-		Started: e.processStarted(run, log, gone)}
+		Started: e.processStarted(run, log, gone),
+		// Credentials from the source as configured in the run's revision.
+		RelayHeader: func() http.Header { return runSnap.Sources[ev.Source].RelayHeader(ev.Headers, ev.Body) }}
 
 	var res actions.Result
 	var runErr error

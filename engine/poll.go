@@ -239,6 +239,9 @@ func (e *Engine) PollOnce(ctx context.Context, src *ruleset.Source) (int, error)
 		}
 		return 0, fmt.Errorf("store: %w", err)
 	}
+	if len(stored) > 0 {
+		e.stored.Fire()
+	}
 	runsN := 0
 	for _, it := range batch.Items {
 		for _, s := range stored {

@@ -86,6 +86,7 @@ type Core interface {
 }
 
 var (
-	_ Ingester = (*engine.Engine)(nil)
-	_ Core     = (*engine.Engine)(nil)
+	_ Ingester    = (*engine.Engine)(nil)
+	_ Core        = (*engine.Engine)(nil)
+	_ EventStream = (*engine.Engine)(nil)
 )

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/internal/relay"
 	"github.com/hookrunner/hookrunner/payload"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/ruleset"
@@ -39,8 +40,12 @@ type Ingress struct {
 	Trusted []netip.Prefix
 	// Rejected, when set, keeps the refused requests for the console.
 	Rejected  *Rejected
+	// Stream, when set, serves the listen stream (listen.go) while the
+	// config has listen tokens.
+	Stream    EventStream
 	perIP     *keyedLimiter
 	perSource *keyedLimiter
+	listen    listenState
 }
 
 // NewIngress builds the ingress from the server settings.
@@ -48,7 +53,8 @@ func NewIngress(eng Ingester, log *slog.Logger, c config.Server) *Ingress {
 	return &Ingress{Engine: eng, Log: log, MaxPending: int64(c.MaxPending), MaxJSONDepth: c.MaxJSONDepth,
 		Trusted:   ParsePrefixes(c.TrustedProxies),
 		perIP:     newKeyedLimiter(c.RateLimit.PerIP, c.RateLimit.PerIPBurst),
-		perSource: newKeyedLimiter(c.RateLimit.PerSource, c.RateLimit.PerSourceBurst)}
+		perSource: newKeyedLimiter(c.RateLimit.PerSource, c.RateLimit.PerSourceBurst),
+		listen:    listenState{stop: make(chan struct{})}}
 }
 
 func retryAfter(d time.Duration) string {
@@ -110,6 +116,7 @@ func fail(w http.ResponseWriter, status int, msg string) {
 func (in *Ingress) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hooks/{path...}", in.serve)
+	mux.HandleFunc(relay.StreamPath, in.serveListen)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "not found: webhooks are received at POST /hooks/<source>")
 	})

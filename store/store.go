@@ -51,6 +51,10 @@ type Event struct {
 	Verification string    `json:"verification"`
 	Matched      []string  `json:"matched"`
 	ConfigHash   string    `json:"config_hash"`
+	// Seq is the event's place in the store's one sequence of events: it
+	// grows in commit order, is never reused, and is the cursor of
+	// EventsAfter (0 until the event is stored).
+	Seq int64 `json:"seq,omitempty"`
 }
 
 // Run is the execution of one rule for one event.
@@ -320,6 +324,16 @@ type Store interface {
 	ReplayRule(ctx context.Context, f ReplayFilter, configHash string, now time.Time) ([]*Run, error)
 
 	GetEvent(ctx context.Context, id string) (*Event, error)
+	// EventsAfter returns up to limit events (a default when <= 0) whose
+	// Seq is greater than cursor, in Seq order, of the named sources (every
+	// source when sources is empty). An event is visible here only once
+	// every event with a smaller Seq is: a reader that advances its cursor
+	// to the last Seq it got never skips one (listen).
+	EventsAfter(ctx context.Context, cursor int64, sources []string, limit int) ([]*Event, error)
+	// EventCursor returns the cursor from which EventsAfter returns the
+	// events received at or after since; the zero time returns the head
+	// (after every event stored so far).
+	EventCursor(ctx context.Context, since time.Time) (int64, error)
 	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
 	GetRun(ctx context.Context, id string) (*Run, []*Attempt, error)
 	ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)

@@ -7,6 +7,7 @@ package main
 // and, for a new package, add one line here. Blank imports only.
 import (
 	_ "github.com/hookrunner/hookrunner/actions/crm"       // crm: upsert into SQL, HubSpot, Salesforce
+	_ "github.com/hookrunner/hookrunner/actions/forward"   // forward: relay the original request
 	_ "github.com/hookrunner/hookrunner/actions/httpcall"  // http: call a URL
 	_ "github.com/hookrunner/hookrunner/actions/shell"     // shell: run a command
 	_ "github.com/hookrunner/hookrunner/providers/builtin" // every built-in provider, one file each

@@ -33,6 +33,7 @@ type cli struct {
 	Events     eventsCmd     `cmd:"" help:"List received events, or show one."`
 	Runs       runsCmd       `cmd:"" help:"List runs, or show one with its attempts."`
 	Replay     replayCmd     `cmd:"" help:"Run a run, a rule's runs or an event again, under the config in force."`
+	Listen     listenCmd     `cmd:"" help:"Relay a server's stored events of some sources to a local URL as they arrive, in order (local development)."`
 	Import     importCmd     `cmd:"" help:"Convert an adnanh/webhook config; hooks.yaml is written to stdout."`
 	Health     healthCmd     `cmd:"" help:"Exit 0 when the server is ready (for a container HEALTHCHECK)."`
 	Schema     schemaCmd     `cmd:"" help:"Print the JSON Schema of hooks.yaml."`

@@ -50,6 +50,7 @@ func (s *Store) ingestTx(ctx context.Context, tx *sql.Tx, ev *store.Event, args 
 	if _, err := s.exec(ctx, tx, s.q.insertEvent, args...); err != nil {
 		return false, "", fmt.Errorf("insert event: %w", err)
 	}
+	needSeq(ctx, ev)
 	if err := s.insertRuns(ctx, tx, runs); err != nil {
 		return false, "", err
 	}

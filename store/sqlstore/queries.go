@@ -14,12 +14,14 @@ import (
 
 // Column lists, in the order scan.go reads them.
 const (
-	runCols      = `id, event_id, rule, config_hash, state, attempt, step, next_attempt_at, claimed_by, last_error, exit_code, http_status, output, detail, created_at, updated_at, finished_at, replay_of, interrupted`
-	eventCols    = `id, source, provider, event, delivery_id, headers, query, body, remote_ip, received_at, verification, matched, config_hash, remote_addr`
-	attemptCols  = `run_id, n, step, started_at, duration_ns, ok, error, exit_code, http_status, output, detail, interrupted`
-	processCols  = `boot_id, pgid, start_ticks, run_id, host, owner, owner_pid, owner_start_ticks, started_at`
-	deliveryCols = `source, delivery_id, event_id, received_at`
-	pollCols     = `cursor, initialized, lease_owner, lease_until, last_poll_at, last_error`
+	runCols   = `id, event_id, rule, config_hash, state, attempt, step, next_attempt_at, claimed_by, last_error, exit_code, http_status, output, detail, created_at, updated_at, finished_at, replay_of, interrupted`
+	eventCols = `id, source, provider, event, delivery_id, headers, query, body, remote_ip, received_at, verification, matched, config_hash, remote_addr, seq`
+	// eventInsertCols are eventCols without seq, given at commit (seq.go).
+	eventInsertCols = `id, source, provider, event, delivery_id, headers, query, body, remote_ip, received_at, verification, matched, config_hash, remote_addr`
+	attemptCols     = `run_id, n, step, started_at, duration_ns, ok, error, exit_code, http_status, output, detail, interrupted`
+	processCols     = `boot_id, pgid, start_ticks, run_id, host, owner, owner_pid, owner_start_ticks, started_at`
+	deliveryCols    = `source, delivery_id, event_id, received_at`
+	pollCols        = `cursor, initialized, lease_owner, lease_until, last_poll_at, last_error`
 )
 
 const (
@@ -52,6 +54,8 @@ type queries struct {
 	// events.go
 	insertDelivery, existingDelivery, seenDelivery, probe, insertEvent, getEvent string
 	pruneAttempts, pruneRuns, pruneEvents, pruneDeliveries                       string
+	// seq.go
+	bumpSeq, setSeq, headSeq, firstSeqSince string
 	// queue.go
 	insertRun, due, runningCounts, extend, progress, finish, insertAttempt, release string
 	// claimRunsIn and claimEventsIn take the ids as one list (Dialect.InIDs).
@@ -91,12 +95,17 @@ func buildQueries(d Dialect) queries {
 		// The probe row (source '' is no source's name) proves a durable write.
 		probe: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES ('', 'hookrunner-write-probe', '', ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
-		insertEvent:     r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		insertEvent:     r(`INSERT INTO events (` + eventInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		getEvent:        r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
 		pruneAttempts:   r(`DELETE FROM attempts WHERE run_id IN (SELECT id FROM runs WHERE event_id IN (SELECT id FROM events WHERE ` + prunable + `))`),
 		pruneRuns:       r(`DELETE FROM runs WHERE event_id IN (SELECT id FROM events WHERE ` + prunable + `)`),
 		pruneEvents:     r(`DELETE FROM events WHERE ` + prunable),
 		pruneDeliveries: r(`DELETE FROM deliveries WHERE received_at < ?`),
+
+		bumpSeq:       r(`UPDATE event_seq SET n = n + ? WHERE one = 1 RETURNING n`),
+		setSeq:        r(`UPDATE events SET seq = ? WHERE id = ?`),
+		headSeq:       `SELECT n FROM event_seq WHERE one = 1`,
+		firstSeqSince: r(`SELECT MIN(seq) FROM events WHERE received_at >= ?`),
 
 		insertRun:     r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		due:           r(dueRuns+indexedBy(d.IndexedBy, "runs_queue")+dueWhere+dueOrder) + " " + d.ForUpdate,
@@ -158,7 +167,7 @@ func indexedBy(named bool, index string) string {
 // hot are the statements prepared once on the write connection.
 func (q *queries) hot() []string {
 	hot := []string{q.insertDelivery, q.existingDelivery, q.insertEvent, q.insertRun, q.finish, q.insertAttempt, q.progress, q.extend,
-		q.due, q.runningCounts, q.recordProcess, q.forgetProcess}
+		q.due, q.runningCounts, q.recordProcess, q.forgetProcess, q.bumpSeq, q.setSeq}
 	if q.inIDs {
 		hot = append(hot, q.claimRunsIn)
 	}
@@ -287,6 +296,15 @@ func (q *queries) replaySources(f store.ReplayFilter) (string, []any) {
 func (q *queries) countReplay(f store.ReplayFilter) (string, []any) {
 	w := replayWhere(f)
 	return q.rebind(`SELECT COUNT(*) FROM runs WHERE ` + strings.Join(w.where, " AND ")), w.args
+}
+
+// eventsAfter pages events by seq, of n sources (all when n is 0).
+func (q *queries) eventsAfter(n, lim int) string {
+	s := `SELECT ` + eventCols + ` FROM events WHERE seq > ?`
+	if n > 0 {
+		s += ` AND source IN (` + marks(n) + `)`
+	}
+	return q.rebind(s + ` ORDER BY seq LIMIT ` + strconv.Itoa(limit(lim)))
 }
 
 func (q *queries) listRuns(f store.RunFilter) (string, []any) {

@@ -45,17 +45,19 @@ func scanEvent(sc scanner) (*store.Event, error) {
 	var e store.Event
 	var headers, matched string
 	var received int64
+	var seq sql.NullInt64
 	if err := sc.Scan(&e.ID, &e.Source, &e.Provider, &e.Event, &e.DeliveryID, &headers, &e.Query, &e.Body, &e.RemoteIP, &received,
-		&e.Verification, &matched, &e.ConfigHash, &e.RemoteAddr); err != nil {
+		&e.Verification, &matched, &e.ConfigHash, &e.RemoteAddr, &seq); err != nil {
 		return nil, err
 	}
+	e.Seq = seq.Int64
 	e.ReceivedAt = fromNanos(received)
 	_ = json.Unmarshal([]byte(headers), &e.Headers)
 	_ = json.Unmarshal([]byte(matched), &e.Matched)
 	return &e, nil
 }
 
-// eventArgs are the values of eventCols.
+// eventArgs are the values of eventInsertCols.
 func eventArgs(ev *store.Event) []any {
 	headers, _ := json.Marshal(ev.Headers)
 	matched, _ := json.Marshal(ev.Matched)

@@ -122,6 +122,16 @@ func Migrations(blobType string, embedded bool) []string {
 		`ALTER TABLE events ADD COLUMN remote_addr TEXT NOT NULL DEFAULT ''`,
 		// 7: indexes that serve a deep queue (see migration7).
 		migration7(embedded),
+		// 8: the event sequence (listen's cursor). events.seq is given at
+		// the end of the writing transaction from the one-row counter
+		// event_seq, whose row lock orders it by commit across replicas:
+		// an event becomes visible only after every smaller seq. A counter
+		// (not MAX(seq)+1) so a pruned newest event's seq is never reused.
+		`ALTER TABLE events ADD COLUMN seq BIGINT;
+	UPDATE events SET seq = o.n FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY received_at, id) AS n FROM events) AS o WHERE events.id = o.id;
+	CREATE UNIQUE INDEX events_seq ON events (seq);
+	CREATE TABLE event_seq (one INTEGER PRIMARY KEY, n BIGINT NOT NULL);
+	INSERT INTO event_seq (one, n) SELECT 1, COALESCE(MAX(seq), 0) FROM events`,
 	}
 }
 

@@ -184,11 +184,18 @@ func (s *Store) runBatchTx(ops []*op) ([]error, error) {
 		}
 	}
 	errs := make([]error, len(ops))
+	var seqs seqBatch
+	octx := withSeqBatch(ctx, &seqs)
 	for i, o := range ops {
-		if errs[i] = o.fn(ctx, tx); errs[i] != nil {
+		if errs[i] = o.fn(octx, tx); errs[i] != nil {
 			_ = tx.Rollback()
 			return nil, errs[i]
 		}
+	}
+	// Last before the commit: the counter's lock is held the least.
+	if err := s.assignSeqs(ctx, tx, &seqs); err != nil {
+		_ = tx.Rollback()
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)

@@ -1,0 +1,92 @@
+package listen
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestReadEvent(t *testing.T) {
+	in := ": heartbeat\n\n" +
+		"event: ready\r\nid: 7\r\ndata: {\"cursor\":7}\r\n\r\n" +
+		"event: event\nid: 8\ndata: line1\ndata: line2\n\n" +
+		"data: " + strings.Repeat("x", 200) + "\n\n"
+	br := bufio.NewReaderSize(strings.NewReader(in), 16)
+	seen := 0
+	want := []sseEvent{{"ready", "7", []byte(`{"cursor":7}`)}, {"event", "8", []byte("line1\nline2")}}
+	for i, w := range want {
+		ev, err := readEvent(br, 1000, func() { seen++ })
+		if err != nil || ev.name != w.name || ev.id != w.id || string(ev.data) != string(w.data) {
+			t.Fatalf("event %d = %+v (%v), want %+v", i, ev, err, w)
+		}
+	}
+	if _, err := readEvent(br, 100, func() {}); !errors.Is(err, errLineTooLong) {
+		t.Fatalf("a 206-byte line with a 100-byte limit: %v", err)
+	}
+	if seen == 0 {
+		t.Fatal("the watchdog was never told of a line")
+	}
+}
+
+func TestState(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "listen.json")
+	if _, ok, err := loadState(path, "https://a.example"); ok || err != nil {
+		t.Fatalf("no file: ok %v, %v", ok, err)
+	}
+	if err := saveState(path, state{Server: "https://a.example", Cursor: 41}); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveState(path, state{Server: "https://a.example", Cursor: 42}); err != nil {
+		t.Fatal(err)
+	}
+	st, ok, err := loadState(path, "https://a.example/")
+	if err != nil || !ok || st.Cursor != 42 {
+		t.Fatalf("loaded %+v %v %v", st, ok, err)
+	}
+	if _, _, err := loadState(path, "https://b.example"); err == nil {
+		t.Fatal("a state file of another server was used")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Fatalf("temporary files left behind: %v", entries)
+	}
+	if err := os.WriteFile(path, []byte("{half"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := loadState(path, "https://a.example"); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("damaged state: %v", err)
+	}
+}
+
+func TestOptionsChecked(t *testing.T) {
+	tests := []struct {
+		o       Options
+		wantErr string
+	}{
+		{Options{Server: "https://hooks.example.com", Token: "t", Forward: "http://localhost:3000/webhook", State: "s"}, ""},
+		{Options{Server: "http://127.0.0.1:8080", Token: "t", Print: true}, ""},
+		{Options{Server: "http://hooks.example.com", Token: "t", Print: true}, "plain http"},
+		{Options{Server: "hooks.example.com", Token: "t", Print: true}, "--server"},
+		{Options{Server: "https://hooks.example.com", Print: true}, "--token"},
+		{Options{Server: "https://hooks.example.com", Token: "t"}, "--forward"},
+		{Options{Server: "https://hooks.example.com", Token: "t", Print: true, Since: -1}, "--since"},
+	}
+	for _, tt := range tests {
+		err := tt.o.check()
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("%+v: %v, want %q", tt.o, err, tt.wantErr)
+		}
+	}
+}
+
+func TestSafeKeepsTerminalControlOut(t *testing.T) {
+	if got := safe("push\x1b]0;pwned\x07\x1b[2J", false); strings.ContainsAny(got, "\x1b\x07") {
+		t.Fatalf("escape sequence passed: %q", got)
+	}
+	if got := safe("a\nb\tc\x1b", true); got != "a\nb\tc\uFFFD" {
+		t.Fatalf("body = %q", got)
+	}
+}
