@@ -18,7 +18,7 @@ type ListenToken struct {
 	// Name identifies the holder in logs ("laptop"); never the token.
 	Name      string `koanf:"name" json:"name"`
 	Token     Secret `koanf:"token" json:"token"`
-	TokenFile string `koanf:"token_file" json:"token_file,omitempty"`
+	TokenFile string `koanf:"token_file" json:"token_file,omitempty" path:"file"`
 	// Sources are the sources whose events the token reads. Their
 	// credential headers redacted before storage (a GitLab token, basic
 	// auth) are re-attached for the holder, so list only sources whose

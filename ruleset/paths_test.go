@@ -18,7 +18,7 @@ import (
 // TestEveryActionPathFieldIsTagged until it is tagged path:"…" (resolved
 // against the config's folder by config.DecodeIn) or listed here.
 var actionNotPaths = map[string]bool{
-	"ShellConfig.stdin": true, "ShellConfig.content_type": true, "ShellConfig.user": true, "ShellConfig.group": true,
+	"ShellConfig.stdin": true, "ShellConfig.error_body": true, "ShellConfig.content_type": true, "ShellConfig.user": true, "ShellConfig.group": true,
 	"Config.driver": true, "Config.key": true, "Config.only_if_newer": true, "Config.table": true, "Config.base_url": true,
 	"Config.token": true, "Config.object": true, "Config.api_version": true, "Config.external_id_field": true,
 	"HTTPConfig.method": true, "HTTPConfig.url": true, "HTTPConfig.body": true,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,37 +22,38 @@ func TestMigration7KeepsDeliveriesAndRuns(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v5.db")
 
-	// Schema 5: this dialect with its first five migrations only.
-	v5 := sqlite.Dialect
-	v5.Migrations = v5.Migrations[:5]
-	v5.IndexedBy = false // runs_queue exists at 5, runs_state does not
-	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_txlock=immediate")
+	// Schema 5, written as that build wrote it: the first five migrations,
+	// then events, their deliveries and queued runs in plain SQL (today's
+	// statements name columns that later migrations add).
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
 	}
-	old, err := sqlstore.New(ctx, v5, w, r, sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`)
+	for i, m := range sqlstore.Migrations("BLOB", true)[:5] {
+		for _, stmt := range strings.Split(m, ";\n") {
+			exec(stmt)
+		}
+		exec(`INSERT INTO schema_migrations VALUES (?, 0)`, i+1)
 	}
 	now := time.Now()
 	var events []*store.Event
 	for i := 0; i < 3; i++ {
-		ev := &store.Event{ID: store.NewID(), Source: "gh", Provider: "github", Event: "push", DeliveryID: "d-" + string(rune('a'+i)),
-			Headers: map[string]string{}, Body: []byte("{}"), ReceivedAt: now}
-		run := &store.Run{ID: store.NewID(), EventID: ev.ID, Rule: "r", State: store.Pending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
-		if _, err := old.Ingest(ctx, ev, []*store.Run{run}, now.Add(-time.Hour)); err != nil {
-			t.Fatal(err)
-		}
+		ev := &store.Event{ID: store.NewID(), Source: "gh", DeliveryID: "d-" + string(rune('a'+i))}
+		exec(`INSERT INTO events (id, source, provider, event, delivery_id, headers, query, body, remote_ip, received_at, verification, matched, config_hash)
+			VALUES (?, 'gh', 'github', 'push', ?, '{}', '', x'7b7d', '127.0.0.1', ?, 'ok', '["r"]', 'h')`, ev.ID, ev.DeliveryID, now.UnixNano())
+		exec(`INSERT INTO deliveries (source, delivery_id, event_id, received_at) VALUES ('gh', ?, ?, ?)`, ev.DeliveryID, ev.ID, now.UnixNano())
+		exec(`INSERT INTO runs (id, event_id, rule, config_hash, state, attempt, step, next_attempt_at, claimed_by, last_error, exit_code, http_status, output, detail, created_at, updated_at, finished_at, replay_of, interrupted)
+			VALUES (?, ?, 'r', 'h', 'pending', 0, 0, ?, '', '', NULL, 0, '', '', ?, ?, NULL, '', 0)`, store.NewID(), ev.ID, now.UnixNano(), now.UnixNano(), now.UnixNano())
 		events = append(events, ev)
 	}
-	old.Close()
-	w.Close()
-	r.Close()
+	db.Close()
 
 	s, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {

@@ -152,7 +152,7 @@ func Migrations(blobType string, embedded bool) []string {
 // ROWID: the primary key is the table, one B-tree insert less per event.
 func migration7(embedded bool) string {
 	m := `DROP INDEX runs_rule;
-	CREATE INDEX runs_rule ON runs (rule, created_at)`
+	CREATE INDEX runs_rule ON runs (rule, created_at, id)`
 	if embedded {
 		m += `;
 	CREATE INDEX runs_state ON runs (state);
