@@ -15,12 +15,6 @@ import (
 	"github.com/hookrunner/hookrunner/store"
 )
 
-// How times are shown: lists keep their compact column, details name the
-// zone.
-const (
-	listTime   = "2006-01-02 15:04:05"
-	detailTime = "2006-01-02 15:04:05 MST"
-)
 
 // WriteJSON prints v as indented JSON (for machines: --json).
 func WriteJSON(w io.Writer, v any) error {
@@ -34,7 +28,7 @@ func WriteEvents(w io.Writer, evs []*store.Event) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RECEIVED\tID\tSOURCE\tEVENT\tDELIVERY\tMATCHED")
 	for _, e := range evs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ReceivedAt.Local().Format(listTime), e.ID, e.Source, e.Event, e.DeliveryID, strings.Join(e.Matched, ","))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", when(e.ReceivedAt), e.ID, e.Source, e.Event, e.DeliveryID, strings.Join(e.Matched, ","))
 	}
 	return tw.Flush()
 }
@@ -44,7 +38,7 @@ func WriteRuns(w io.Writer, rs []*store.Run) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CREATED\tRUN\tEVENT\tRULE\tSTATE\tATTEMPT\tLAST ERROR")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.CreatedAt.Local().Format(listTime), r.ID, r.EventID, r.Rule, r.State, r.Attempt, oneLine(r.LastError, 60))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", when(r.CreatedAt), r.ID, r.EventID, r.Rule, r.State, r.Attempt, oneLine(r.LastError, 60))
 	}
 	return tw.Flush()
 }
@@ -81,12 +75,9 @@ func (k *kv) add(key, val string) {
 
 func (k *kv) flush() error { return k.tw.Flush() }
 
-func when(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Local().Format(detailTime)
-}
+// when shows a time as everywhere else (console, API detail): local, with
+// its zone.
+func when(t time.Time) string { return server.FormatTime(t) }
 
 // WriteEvent prints an event's detail: its fields, headers, payload, runs
 // and what each rule of its source decides under the config in force.

@@ -111,8 +111,8 @@ rules:
 	}
 	evOut := outOf("events", "--config", cfg)
 	runsOut := outOf("runs", "--config", cfg)
-	evID := strings.Fields(strings.Split(evOut, "\n")[1])[2]
-	runID := strings.Fields(strings.Split(runsOut, "\n")[1])[2]
+	evID := strings.Fields(strings.Split(evOut, "\n")[1])[3] // date, time, zone, id
+	runID := strings.Fields(strings.Split(runsOut, "\n")[1])[3]
 	outOf("explain", "--config", cfg, "--event-id", evID)
 	outOf("events", "--config", cfg, evID)
 	outOf("events", "--config", cfg, evID, "--json")
