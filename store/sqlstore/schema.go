@@ -113,5 +113,25 @@ func Migrations(blobType string) []string {
 		`DROP INDEX runs_due;
 	CREATE INDEX runs_queue ON runs (next_attempt_at, id, rule, state) WHERE state IN ('pending', 'retrying', 'running');
 	CREATE INDEX runs_running ON runs (rule, next_attempt_at) WHERE state = 'running'`,
+		// 6-9: reserved for the branches in flight (search, export,
+		// retention, alerts); an empty entry is skipped, not recorded.
+		"", "", "", "",
+		// 10: runs waiting for their destination (circuit breaker open,
+		// limit reached) are queued too; the shared state of destination
+		// limits: the theoretical arrival time of each rate limit (GCRA)
+		// and the leased slots of each concurrency limit.
+		`DROP INDEX runs_queue;
+	CREATE INDEX runs_queue ON runs (next_attempt_at, id, rule, state) WHERE state IN ('pending', 'retrying', 'waiting', 'running');
+	CREATE TABLE dest_rates (
+		dest TEXT PRIMARY KEY,
+		tat BIGINT NOT NULL
+	);
+	CREATE TABLE dest_slots (
+		dest TEXT NOT NULL,
+		slot INTEGER NOT NULL,
+		holder TEXT NOT NULL,
+		lease_until BIGINT NOT NULL,
+		PRIMARY KEY (dest, slot)
+	)`,
 	}
 }
