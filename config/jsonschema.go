@@ -47,6 +47,7 @@ var (
 	stdDurT   = reflect.TypeOf(time.Duration(0))
 	sizeT     = reflect.TypeOf(ByteSize(0))
 	secretT   = reflect.TypeOf(Secret(""))
+	rateT     = reflect.TypeOf(Rate(0))
 )
 
 func schemaOf(t reflect.Type) map[string]any {
@@ -55,6 +56,8 @@ func schemaOf(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "pattern": `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, "description": "a duration such as 30s, 5m, 1h30m"}
 	case sizeT:
 		return map[string]any{"type": []string{"string", "integer"}, "description": "a size such as 1MiB, 512KiB or a number of bytes"}
+	case rateT:
+		return map[string]any{"type": []string{"string", "number"}, "pattern": `^[0-9]+(\.[0-9]+)?(/[smh])?$`, "description": "requests per second, or per minute or hour: 10/s, 600/m, 100/h"}
 	case secretT:
 		return map[string]any{"type": "string", "description": "a secret; use ${ENV_VAR} rather than writing it here"}
 	}

@@ -12,6 +12,10 @@ type File struct {
 	Runner  Runner            `koanf:"runner" json:"runner"`
 	Sources map[string]Source `koanf:"sources" json:"sources"`
 	Rules   []Rule            `koanf:"rules" json:"rules"`
+	// Breaker is the circuit breaker of every destination host.
+	Breaker Breaker `koanf:"breaker" json:"breaker,omitempty"`
+	// Limits caps what is sent to a destination (host, or host:port).
+	Limits map[string]Limit `koanf:"limits" json:"limits,omitempty"`
 	// Include lists files (globs, relative to this file) whose sources and
 	// rules are merged in, e.g. ["hooks.d/*.yaml"].
 	Include []string `koanf:"include" json:"include,omitempty"`
