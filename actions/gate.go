@@ -50,6 +50,9 @@ type Ticket interface {
 	// 429. When Done returns a *Wait (a failed breaker probe), the request
 	// counts as not made: the run waits instead of spending an attempt.
 	Done(failed bool) error
+	// Abandon ends a request that gives no verdict on the destination
+	// (cancelled by hookrunner).
+	Abandon()
 }
 
 type gateKey struct{}
@@ -116,7 +119,7 @@ func (t gatedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil && req.Context().Err() != nil {
 		// Cancelled by us (shutdown, timeout of the run): no verdict on
 		// the destination.
-		_ = ticket.Done(false)
+		ticket.Abandon()
 		return nil, err
 	}
 	if resp == nil {

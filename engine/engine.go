@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
+	"github.com/hookrunner/hookrunner/destination"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
@@ -65,6 +66,8 @@ type Engine struct {
 	storeErr atomic.Pointer[error]
 	// revs keeps earlier compiled configs for the runs matched under them.
 	revs revisions
+	// dest is the breakers and limits of destinations (destinations.go).
+	dest *destination.Gate
 }
 
 // New returns an engine serving snap.
@@ -82,6 +85,9 @@ func New(snap *ruleset.Snapshot, o Options) *Engine {
 	e := &Engine{st: o.Store, log: o.Logger, owner: o.Owner, now: o.Now, wake: make(chan struct{}, 1),
 		recover: o.RecoverOnStart, inflight: map[string]context.CancelFunc{}, recovered: make(chan struct{})}
 	e.metrics = NewMetrics(o.Store)
+	e.dest = destination.New(destination.Options{Store: o.Store, Owner: o.Owner, Logger: o.Logger, Now: o.Now})
+	e.metrics.Registry.MustRegister(e.dest.Collector())
+	e.configureDestinations(snap)
 	e.host, _ = os.Hostname()
 	e.self = actions.Self()
 	e.revs.inForce = e.Snapshot
@@ -109,6 +115,7 @@ func (e *Engine) Swap(s *ruleset.Snapshot) {
 	if cur := e.snap.Load(); cur != nil {
 		s.Redactor = s.Redactor.Merge(cur.Redactor)
 	}
+	e.configureDestinations(s)
 	old := e.snap.Swap(s)
 	if old != nil {
 		e.revs.put(old) // its queued runs still execute under it

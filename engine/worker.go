@@ -85,7 +85,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 	}
 	close(e.recovered)
 	if counts, err := e.st.CountStates(ctx); err == nil {
-		e.outstanding.Store(int64(counts[store.Pending] + counts[store.Running] + counts[store.Retrying]))
+		e.outstanding.Store(int64(counts[store.Pending] + counts[store.Running] + counts[store.Retrying] + counts[store.Waiting]))
 	}
 
 	execCtx, cancelExec := context.WithCancelCause(context.WithoutCancel(ctx))
