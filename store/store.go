@@ -29,9 +29,9 @@ const (
 	Retrying  State = "retrying"
 	// Waiting runs are due again at NextAttemptAt; they did not send
 	// (see Store.Wait) and spent no attempt.
-	Waiting State = "waiting"
-	Dead      State = "dead"
-	Replayed  State = "replayed"
+	Waiting  State = "waiting"
+	Dead     State = "dead"
+	Replayed State = "replayed"
 )
 
 // States lists every state, in lifecycle order.
