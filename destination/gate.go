@@ -88,12 +88,12 @@ func (g *Gate) Admit(ctx context.Context, dest string) (actions.Ticket, error) {
 	t := &ticket{g: g, dest: dest, cfg: cfg}
 	if cfg.breaker.Failures > 0 {
 		g.mu.Lock()
-		b := g.breakers[dest]
-		if b == nil {
-			b = &breaker{Breaker: Breaker{Destination: dest, State: Closed}}
-			g.breakers[dest] = b
+		b := g.breakerFor(dest)
+		var probe bool
+		var err error
+		if b != nil {
+			probe, err = b.admit(g.now(), cfg.breaker.Cooldown.D())
 		}
-		probe, err := b.admit(g.now(), cfg.breaker.Cooldown.D())
 		g.mu.Unlock()
 		if err != nil {
 			return nil, err
@@ -117,6 +117,32 @@ func (g *Gate) Admit(ctx context.Context, dest string) (actions.Ticket, error) {
 		}
 	}
 	return t, nil
+}
+
+// MaxBreakers bounds the breakers kept: a URL whose host comes from a
+// payload (trusted_url) must not grow the map without bound. Healthy
+// breakers are forgotten first; past the bound a new host has none.
+const MaxBreakers = 4096
+
+// breakerFor returns dest's breaker, creating it (nil when MaxBreakers
+// are all in use). g.mu is held.
+func (g *Gate) breakerFor(dest string) *breaker {
+	if b := g.breakers[dest]; b != nil {
+		return b
+	}
+	if len(g.breakers) >= MaxBreakers {
+		for d, b := range g.breakers {
+			if b.State == Closed && b.Failures == 0 && !b.probing {
+				delete(g.breakers, d)
+			}
+		}
+		if len(g.breakers) >= MaxBreakers {
+			return nil
+		}
+	}
+	b := &breaker{Breaker: Breaker{Destination: dest, State: Closed}}
+	g.breakers[dest] = b
+	return b
 }
 
 // waitRate reserves the request's place in dest's rate and sleeps until

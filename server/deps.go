@@ -70,6 +70,12 @@ type Revisions interface {
 	ListRevisions(ctx context.Context, limit int) ([]*store.Revision, error)
 }
 
+// Destinations shows the circuit breakers and limits of the hosts
+// actions send to.
+type Destinations interface {
+	DestinationStatus() engine.DestinationStatus
+}
+
 // RevisionSource is what a run's revision view needs.
 type RevisionSource interface {
 	ConfigState
@@ -83,6 +89,7 @@ type Core interface {
 	History
 	Replayer
 	Revisions
+	Destinations
 }
 
 var (

@@ -27,6 +27,13 @@ type fakeCore struct {
 	attempts map[string][]*store.Attempt
 	revs     []*store.Revision // oldest first
 	replayed []store.ReplayFilter
+	dests    engine.DestinationStatus
+}
+
+func (f *fakeCore) DestinationStatus() engine.DestinationStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dests
 }
 
 var _ Core = (*fakeCore)(nil)
