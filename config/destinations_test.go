@@ -69,3 +69,55 @@ breaker: { failures: 5 }`, check: func(t *testing.T, c *config.Config) {
 		})
 	}
 }
+
+func TestAlerts(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		err        string
+	}{
+		{name: "ok", yaml: `
+alerts:
+  - name: dead-letters
+    on: [run.dead, rule.failing]
+    rules: ["deploy*"]
+    actions:
+      - http: { url: "http://127.0.0.1:9/x", body: '{"text": "{{ alert.rule }} {{ alert.run_id }}: {{ alert.error }}"}' }`},
+		{name: "unknown cause", yaml: `
+alerts:
+  - name: a
+    on: [run.deadd]
+    actions: [{ http: { url: "http://127.0.0.1:9/x" } }]`, err: `alerts[0].on[0]: unknown cause "run.deadd"`},
+		{name: "no actions", yaml: `
+alerts:
+  - name: a
+    on: [run.dead]`, err: `alerts[0].actions: required`},
+		{name: "duplicate name", yaml: `
+alerts:
+  - { name: a, on: [run.dead], actions: [{ http: { url: "http://127.0.0.1:9/x" } }] }
+  - { name: a, on: [run.dead], actions: [{ http: { url: "http://127.0.0.1:9/x" } }] }`, err: `alerts[1].name: duplicate alert name "a"`},
+		{name: "bad pattern", yaml: `
+alerts:
+  - { name: a, on: [run.dead], rules: ["["], actions: [{ http: { url: "http://127.0.0.1:9/x" } }] }`, err: `alerts[0].rules[0]: bad rule pattern`},
+		{name: "unknown key", yaml: `
+alerts:
+  - { name: a, on: [run.dead], repeats: 1h, actions: [{ http: { url: "http://127.0.0.1:9/x" } }] }`, err: `repeats`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Parse("hooks.yaml", []byte(base+tt.yaml+"\n"), env(nil))
+			if tt.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				a := c.Alerts[0]
+				if a.Failures != config.DefaultAlertFailures || a.Repeat.D() != config.DefaultAlertRepeat || len(a.On) != 2 {
+					t.Fatalf("alert = %+v", a)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("err = %v, want %q", err, tt.err)
+			}
+		})
+	}
+}

@@ -38,6 +38,10 @@ func JSONSchema(providerNames []string, actionTypes map[string]any) []byte {
 	rule["properties"].(map[string]any)["actions"] = map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"oneOf": oneOf}}
 	rule["properties"].(map[string]any)["respond"] = map[string]any{"type": "string", "enum": []string{"async", "sync", "stream"}}
 	rule["required"] = []string{"name", "source", "actions"}
+	alert := props["alerts"].(map[string]any)["items"].(map[string]any)
+	alert["properties"].(map[string]any)["actions"] = rule["properties"].(map[string]any)["actions"]
+	alert["properties"].(map[string]any)["on"] = map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"type": "string", "enum": AlertKinds}}
+	alert["required"] = []string{"name", "on", "actions"}
 	b, _ := json.MarshalIndent(root, "", "  ")
 	return append(b, '\n')
 }

@@ -16,6 +16,8 @@ type File struct {
 	Breaker Breaker `koanf:"breaker" json:"breaker,omitempty"`
 	// Limits caps what is sent to a destination (host, or host:port).
 	Limits map[string]Limit `koanf:"limits" json:"limits,omitempty"`
+	// Alerts run actions when something goes wrong.
+	Alerts []Alert `koanf:"alerts" json:"alerts,omitempty"`
 	// Include lists files (globs, relative to this file) whose sources and
 	// rules are merged in, e.g. ["hooks.d/*.yaml"].
 	Include []string `koanf:"include" json:"include,omitempty"`

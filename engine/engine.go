@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
+	"github.com/hookrunner/hookrunner/alerts"
 	"github.com/hookrunner/hookrunner/destination"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/ruleset"
@@ -68,6 +69,8 @@ type Engine struct {
 	revs revisions
 	// dest is the breakers and limits of destinations (destinations.go).
 	dest *destination.Gate
+	// alerts fires the config's alerts (alerts.go).
+	alerts *alerts.Notifier
 }
 
 // New returns an engine serving snap.
@@ -88,6 +91,7 @@ func New(snap *ruleset.Snapshot, o Options) *Engine {
 	e.dest = destination.New(destination.Options{Store: o.Store, Owner: o.Owner, Logger: o.Logger, Now: o.Now})
 	e.metrics.Registry.MustRegister(e.dest.Collector())
 	e.configureDestinations(snap)
+	e.alerts = e.newAlerts()
 	e.host, _ = os.Hostname()
 	e.self = actions.Self()
 	e.revs.inForce = e.Snapshot
@@ -149,6 +153,7 @@ func (e *Engine) ReloadFailed(err error) {
 	e.reloadMu.Unlock()
 	e.metrics.Reloads.WithLabelValues("failure").Inc()
 	e.metrics.ReloadSuccess.Set(0)
+	e.alertReload(err)
 }
 
 // ConfigStatus describes the config in force and the last reload.

@@ -98,6 +98,7 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		if o.State.Terminal() {
 			e.outstanding.Add(-1)
 		}
+		e.observe(run, o)
 		e.metrics.RunOutcomes.WithLabelValues(run.Rule, string(o.State)).Inc()
 		e.metrics.AttemptDuration.WithLabelValues(run.Rule).Observe(o.Attempt.Duration.Seconds())
 	}

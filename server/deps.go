@@ -76,6 +76,11 @@ type Destinations interface {
 	DestinationStatus() engine.DestinationStatus
 }
 
+// Alerting lists the alerts fired.
+type Alerting interface {
+	FiredAlerts() []engine.Fired
+}
+
 // RevisionSource is what a run's revision view needs.
 type RevisionSource interface {
 	ConfigState
@@ -90,6 +95,7 @@ type Core interface {
 	Replayer
 	Revisions
 	Destinations
+	Alerting
 }
 
 var (

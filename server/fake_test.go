@@ -28,6 +28,13 @@ type fakeCore struct {
 	revs     []*store.Revision // oldest first
 	replayed []store.ReplayFilter
 	dests    engine.DestinationStatus
+	fired    []engine.Fired
+}
+
+func (f *fakeCore) FiredAlerts() []engine.Fired {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fired
 }
 
 func (f *fakeCore) DestinationStatus() engine.DestinationStatus {
