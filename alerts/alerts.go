@@ -33,8 +33,13 @@ const (
 	RuleFailing      = "rule.failing"
 	StoreUnavailable = "store.unavailable"
 	ReloadFailed     = "reload.failed"
+	SourceRejected   = "source.rejected"
 	RunSucceeded     = "run.succeeded"
 )
+
+// RejectWindow is the window over which refused requests are counted for
+// source.rejected.
+const RejectWindow = time.Minute
 
 // Cause is something that went wrong.
 type Cause struct {
@@ -80,8 +85,17 @@ type Notifier struct {
 	mu      sync.Mutex
 	groups  map[string]*group
 	streaks map[string]int // consecutive failed attempts per rule
-	fired   []Fired        // newest last
+	refused map[string]*refusals
+	fired   []Fired // newest last
 	running sync.WaitGroup
+}
+
+// refusals counts a source's refused requests in the current window.
+type refusals struct {
+	start time.Time
+	count int
+	last  string
+	fired map[string]bool // alerts fired for this window
 }
 
 // group is an alert's causes of one kind and rule.
@@ -102,7 +116,8 @@ func New(o Options) *Notifier {
 	if o.ConsoleURL == nil {
 		o.ConsoleURL = func() string { return "" }
 	}
-	return &Notifier{o: o, causes: make(chan Cause, 1024), groups: map[string]*group{}, streaks: map[string]int{}}
+	return &Notifier{o: o, causes: make(chan Cause, 1024), groups: map[string]*group{}, streaks: map[string]int{},
+		refused: map[string]*refusals{}}
 }
 
 // Notify reports a cause; it never blocks (a full queue drops it, logged).
@@ -115,6 +130,25 @@ func (n *Notifier) Notify(c Cause) {
 	default:
 		n.o.Logger.Warn("alert queue full: cause dropped", "kind", c.Kind, "rule", c.Rule)
 	}
+}
+
+// Refused counts a request the webhook listener refused (source.rejected
+// fires once a source's refusals in RejectWindow reach an alert's
+// threshold). It is cheap: a flood of refusals is what it counts.
+func (n *Notifier) Refused(source, reason string) {
+	now := n.o.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	r := n.refused[source]
+	if r == nil || now.Sub(r.start) >= RejectWindow {
+		if r == nil && len(n.refused) >= 4096 {
+			return // sources are configured names; this bound is never reached
+		}
+		r = &refusals{start: now, fired: map[string]bool{}}
+		n.refused[source] = r
+	}
+	r.count++
+	r.last = reason
 }
 
 // Run delivers causes until ctx ends, and fires grouped causes once their
@@ -194,7 +228,7 @@ func matchRule(a *ruleset.Alert, rule string) bool {
 // group fires c now unless its group fired within the repeat interval;
 // then it is counted and reported by flush.
 func (n *Notifier) group(ctx context.Context, a *ruleset.Alert, c Cause) {
-	key := a.Name + "\x00" + c.Kind + "\x00" + c.Rule
+	key := a.Name + "\x00" + c.Kind + "\x00" + c.Rule + "\x00" + c.Source
 	now := n.o.Now()
 	n.mu.Lock()
 	g := n.groups[key]
@@ -227,7 +261,22 @@ func (n *Notifier) flush(ctx context.Context) {
 		count int
 	}
 	var fire []due
+	var rejected []due
 	n.mu.Lock()
+	for source, r := range n.refused {
+		if now.Sub(r.start) >= RejectWindow {
+			delete(n.refused, source)
+			continue
+		}
+		for _, a := range snap.Alerts {
+			if r.fired[a.Name] || r.count < a.Refused || !slices.Contains(a.On, SourceRejected) || len(a.Rules) > 0 {
+				continue
+			}
+			r.fired[a.Name] = true
+			rejected = append(rejected, due{a, Cause{Kind: SourceRejected, Source: source, At: now,
+				Error: fmt.Sprintf("%d requests refused within %s (last: %s)", r.count, RejectWindow, r.last)}, r.count})
+		}
+	}
 	for _, a := range snap.Alerts {
 		for key, g := range n.groups {
 			if g.pending == 0 || len(key) <= len(a.Name) || key[:len(a.Name)+1] != a.Name+"\x00" || now.Sub(g.last) < a.Repeat {
@@ -240,6 +289,9 @@ func (n *Notifier) flush(ctx context.Context) {
 	n.mu.Unlock()
 	for _, d := range fire {
 		n.fire(ctx, d.a, d.c, d.count)
+	}
+	for _, d := range rejected {
+		n.group(ctx, d.a, d.c)
 	}
 }
 

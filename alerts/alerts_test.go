@@ -182,3 +182,41 @@ func TestAlertFailureIsNotACause(t *testing.T) {
 		t.Fatalf("fired = %+v", list)
 	}
 }
+
+// TestSourceRejected: a source's refused requests reaching the threshold
+// within a minute fire once for that window.
+func TestSourceRejected(t *testing.T) {
+	cp := newCapture(t)
+	snap, err := ruleset.Parse("hooks.yaml", []byte(fmt.Sprintf(`
+sources: { hook: { provider: generic, verify: none } }
+alerts:
+  - name: flood
+    on: [source.rejected]
+    refused: 3
+    actions:
+      - http: { url: "%s/ops", body: '{"kind": "{{ alert.kind }}", "source": "{{ alert.source }}", "count": {{ alert.count }}, "error": "{{ alert.error }}"}' }
+`, cp.srv.URL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	n := alerts.New(alerts.Options{Snapshot: func() *ruleset.Snapshot { return snap }, Now: clk.Now})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.Run(ctx, 5*time.Millisecond); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	n.Refused("hook", "unauthorized")
+	n.Refused("hook", "unauthorized")
+	cp.none(t, 100*time.Millisecond)
+	n.Refused("hook", "forbidden")
+	m := cp.next(t)
+	if m["kind"] != "source.rejected" || m["source"] != "hook" || !strings.Contains(m["error"].(string), "3 requests refused within 1m0s (last: forbidden)") {
+		t.Fatalf("alert = %v", m)
+	}
+	for range 10 {
+		n.Refused("hook", "unauthorized")
+	}
+	cp.none(t, 100*time.Millisecond)
+}

@@ -18,6 +18,9 @@ type Alert struct {
 	// Failures is the consecutive failed attempts of a rule that make
 	// rule.failing (default 3).
 	Failures int `koanf:"failures" json:"failures,omitempty"`
+	// Refused is the requests of one source refused within a minute that
+	// make source.rejected (default 10).
+	Refused int `koanf:"refused" json:"refused,omitempty"`
 	// Repeat is the least time between two firings of one group (the
 	// alert, the kind and the rule); causes in between are counted and
 	// sent together once it has passed (default 1h).
@@ -28,11 +31,12 @@ type Alert struct {
 }
 
 // AlertKinds are the causes an alert may fire on.
-var AlertKinds = []string{"run.dead", "run.failed", "rule.failing", "store.unavailable", "reload.failed"}
+var AlertKinds = []string{"run.dead", "run.failed", "rule.failing", "source.rejected", "store.unavailable", "reload.failed"}
 
 // Alert defaults.
 const (
 	DefaultAlertFailures = 3
+	DefaultAlertRefused  = 10
 	DefaultAlertRepeat   = time.Hour
 )
 
@@ -66,6 +70,12 @@ func (c *Config) validateAlerts(errs *Errors) {
 		}
 		if a.Failures == 0 {
 			a.Failures = DefaultAlertFailures
+		}
+		if a.Refused < 0 {
+			errs.Add(p+".refused", "must not be negative")
+		}
+		if a.Refused == 0 {
+			a.Refused = DefaultAlertRefused
 		}
 		if a.Repeat == 0 {
 			a.Repeat = Duration(DefaultAlertRepeat)

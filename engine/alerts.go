@@ -74,3 +74,6 @@ func (e *Engine) alertReload(err error) {
 func (e *Engine) alertStore(err error) {
 	e.alerts.Notify(alerts.Cause{Kind: alerts.StoreUnavailable, Error: err.Error()})
 }
+
+// Refused counts a request the webhook listener refused (source.rejected).
+func (e *Engine) Refused(source, reason string) { e.alerts.Refused(source, reason) }

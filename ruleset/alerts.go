@@ -15,15 +15,18 @@ type Alert struct {
 	On       []string
 	Rules    []string
 	Failures int
-	Repeat   time.Duration
-	Steps    []Step
+	// Refused is the refused requests of a source within a minute that
+	// make source.rejected.
+	Refused int
+	Repeat  time.Duration
+	Steps   []Step
 }
 
 // buildAlerts compiles the alerts of cfg, adding each problem to errs.
 func buildAlerts(cfg *config.Config, errs *config.Errors) []*Alert {
 	var out []*Alert
 	for i, ac := range cfg.Alerts {
-		a := &Alert{Name: ac.Name, On: ac.On, Rules: ac.Rules, Failures: ac.Failures, Repeat: ac.Repeat.D()}
+		a := &Alert{Name: ac.Name, On: ac.On, Rules: ac.Rules, Failures: ac.Failures, Refused: ac.Refused, Repeat: ac.Repeat.D()}
 		for j, raw := range ac.Actions {
 			for kind, body := range raw {
 				apath := fmt.Sprintf("alerts[%d] (%s).actions[%d].%s", i, ac.Name, j, kind)

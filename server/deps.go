@@ -27,6 +27,8 @@ type Ingester interface {
 	Accept(ctx context.Context, rc *engine.Received) (*engine.Accepted, error)
 	RunSync(ctx context.Context, run *store.Run, r *ruleset.Rule) engine.SyncResult
 	RunStream(ctx context.Context, run *store.Run, r *ruleset.Rule, w io.Writer) engine.SyncResult
+	// Refused counts a refused request of a source (alerts: source.rejected).
+	Refused(source, reason string)
 }
 
 // ConfigState is the config in force and the outcome of the last reload.

@@ -31,6 +31,8 @@ type fakeCore struct {
 	fired    []engine.Fired
 }
 
+func (f *fakeCore) Refused(source, reason string) {}
+
 func (f *fakeCore) FiredAlerts() []engine.Fired {
 	f.mu.Lock()
 	defer f.mu.Unlock()
