@@ -27,13 +27,20 @@ import (
 type destServer struct {
 	addr   string
 	status atomic.Int32
-	mu     sync.Mutex
-	hits   []time.Time
+	// hold is how long it takes to answer (a slow destination).
+	hold        time.Duration
+	inflight    atomic.Int32
+	maxInflight atomic.Int32
+	mu          sync.Mutex
+	hits        []time.Time
 }
 
-func newDestServer(t *testing.T) *destServer {
+func newDestServer(t *testing.T, hold ...time.Duration) *destServer {
 	t.Helper()
 	d := &destServer{}
+	if len(hold) > 0 {
+		d.hold = hold[0]
+	}
 	d.status.Store(http.StatusOK)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -42,9 +49,16 @@ func newDestServer(t *testing.T) *destServer {
 	d.addr = ln.Addr().String()
 	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
+		n := d.inflight.Add(1)
+		defer d.inflight.Add(-1)
+		for m := d.maxInflight.Load(); n > m && !d.maxInflight.CompareAndSwap(m, n); m = d.maxInflight.Load() {
+		}
 		d.mu.Lock()
 		d.hits = append(d.hits, time.Now())
 		d.mu.Unlock()
+		if d.hold > 0 {
+			time.Sleep(d.hold) // the destination is slow: input, not a wait
+		}
 		w.WriteHeader(int(d.status.Load()))
 	})}
 	go func() { _ = srv.Serve(ln) }()
@@ -292,4 +306,70 @@ rules:
 		t.Fatalf("%d requests arrived, want %d", len(hits), total)
 	}
 	t.Logf("%d requests over 2 replicas at %d/s: at most %d in any second, over %s", total, rate, worst, hits[len(hits)-1].Sub(hits[0]).Round(time.Millisecond))
+}
+
+// TestConcurrencyLimitAcrossReplicas: two replicas with 8 workers each
+// send to a slow destination limited to 2 requests in flight: it never
+// sees more than 2 at once, and every run succeeds with one attempt.
+func TestConcurrencyLimitAcrossReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dsn := pgtest.DSN(t)
+	dst := newDestServer(t, 150*time.Millisecond)
+	const total = 16
+	var addrs []string
+	for i := 0; i < 2; i++ {
+		dir, addr := t.TempDir(), freePort(t)
+		cfg := fmt.Sprintf(`
+server: { listen: %q }
+admin: { listen: %q }
+store: { driver: postgres, dsn: %q }
+runner: { workers: 8, lease: 5s, poll_interval: 100ms }
+log: { level: warn }
+limits:
+  %q: { concurrency: 2 }
+sources:
+  hook: { provider: generic, verify: token, header: X-Token, secret: dest-token, id_header: X-Delivery }
+rules:
+  - name: slow
+    source: hook
+    actions:
+      - http: { url: "http://%s/slow", retries: 0 }
+`, addr, freePort(t), dsn, dst.addr, dst.addr)
+		if err := os.WriteFile(filepath.Join(dir, "hooks.yaml"), []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p := startProc(t, dir, "hooks.yaml", addr)
+		defer p.term(t)
+		addrs = append(addrs, addr)
+	}
+	for i := 0; i < total; i++ {
+		postDest(t, addrs[i%2], fmt.Sprintf("c-%d", i))
+	}
+	st, err := postgres.Open(context.Background(), dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	waitUntil(t, "every run to succeed", 60*time.Second, func() bool {
+		c, err := st.CountStates(context.Background())
+		return err == nil && c[store.Succeeded] == total
+	})
+	if m := dst.maxInflight.Load(); m > 2 || m < 1 {
+		t.Fatalf("%d requests in flight at once, limit 2", m)
+	}
+	runs, err := st.ListRuns(context.Background(), store.RunFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if r.Attempt != 1 {
+			t.Fatalf("run %s: attempt %d: waiting for a slot spent attempts", r.ID, r.Attempt)
+		}
+	}
+	if n := len(dst.arrivals()); n != total {
+		t.Fatalf("%d requests arrived, want %d", n, total)
+	}
+	t.Logf("%d slow requests over 2 replicas: at most %d in flight", total, dst.maxInflight.Load())
 }
