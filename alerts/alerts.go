@@ -15,6 +15,7 @@ import (
 	"path"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -79,8 +80,9 @@ const Keep = 200
 
 // Notifier groups causes and fires alerts.
 type Notifier struct {
-	o      Options
-	causes chan Cause
+	o       Options
+	causes  chan Cause
+	dropped atomic.Int64
 
 	mu      sync.Mutex
 	groups  map[string]*group
@@ -128,7 +130,10 @@ func (n *Notifier) Notify(c Cause) {
 	select {
 	case n.causes <- c:
 	default:
-		n.o.Logger.Warn("alert queue full: cause dropped", "kind", c.Kind, "rule", c.Rule)
+		// Logged at 1, 2, 4, 8, ... drops: a flood does not flood the log.
+		if d := n.dropped.Add(1); d&(d-1) == 0 {
+			n.o.Logger.Warn("alert queue full: causes dropped", "dropped", d, "kind", c.Kind, "rule", c.Rule)
+		}
 	}
 }
 

@@ -50,6 +50,9 @@ func (e *Engine) runAlerts(ctx context.Context) { e.alerts.Run(ctx, AlertTick) }
 
 // observe reports a recorded run outcome to the alerts.
 func (e *Engine) observe(run *store.Run, o store.Outcome) {
+	if len(e.Snapshot().Alerts) == 0 {
+		return // the usual case costs nothing per run
+	}
 	c := alerts.Cause{Rule: run.Rule, RunID: run.ID, EventID: run.EventID, Error: o.Attempt.Error}
 	if run.Event != nil {
 		c.Source = run.Event.Source
