@@ -192,8 +192,32 @@ func (g *Gate) Breakers() []Breaker {
 	return out
 }
 
-// Limits returns the limits in force, by destination.
-func (g *Gate) Limits() map[string]config.Limit { return g.cfg.Load().limits }
+// Limit is a configured limit as the console and API show it.
+type Limit struct {
+	Destination string  `json:"destination"`
+	Rate        float64 `json:"rate_per_second,omitempty"`
+	Burst       int     `json:"burst,omitempty"`
+	Concurrency int     `json:"concurrency,omitempty"`
+}
+
+// Status is the breakers that have seen requests (of this process) and
+// the limits in force.
+type Status struct {
+	BreakerFailures int       `json:"breaker_failures"`
+	Breakers        []Breaker `json:"breakers"`
+	Limits          []Limit   `json:"limits"`
+}
+
+// Status returns the breakers and the limits in force.
+func (g *Gate) Status() Status {
+	cfg := g.cfg.Load()
+	out := Status{BreakerFailures: cfg.breaker.Failures, Breakers: g.Breakers(), Limits: []Limit{}}
+	for d, l := range cfg.limits {
+		out.Limits = append(out.Limits, Limit{Destination: d, Rate: l.Rate.PerSecond(), Burst: max(l.Burst, 1), Concurrency: l.Concurrency})
+	}
+	sort.Slice(out.Limits, func(i, j int) bool { return out.Limits[i].Destination < out.Limits[j].Destination })
+	return out
+}
 
 // ticket is an admitted request: its breaker verdict and its slot.
 type ticket struct {

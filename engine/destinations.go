@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sort"
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
@@ -47,30 +46,10 @@ func (e *Engine) wait(ctx context.Context, run *store.Run, step int, w *actions.
 type Breaker = destination.Breaker
 
 // DestinationLimit is a configured limit as the console and API show it.
-type DestinationLimit struct {
-	Destination string  `json:"destination"`
-	Rate        float64 `json:"rate_per_second,omitempty"`
-	Burst       int     `json:"burst,omitempty"`
-	Concurrency int     `json:"concurrency,omitempty"`
-}
+type DestinationLimit = destination.Limit
 
-// DestinationStatus is the breakers that have seen requests (of this
-// process) and the limits in force.
-type DestinationStatus struct {
-	BreakerFailures int                `json:"breaker_failures"`
-	Breakers        []Breaker          `json:"breakers"`
-	Limits          []DestinationLimit `json:"limits"`
-}
+// DestinationStatus is the breakers and limits of destinations.
+type DestinationStatus = destination.Status
 
 // DestinationStatus returns the state of destinations.
-func (e *Engine) DestinationStatus() DestinationStatus {
-	out := DestinationStatus{Breakers: e.dest.Breakers(), Limits: []DestinationLimit{}}
-	if c := e.Snapshot().Config; c != nil {
-		out.BreakerFailures = c.Breaker.Failures
-	}
-	for d, l := range e.dest.Limits() {
-		out.Limits = append(out.Limits, DestinationLimit{Destination: d, Rate: l.Rate.PerSecond(), Burst: max(l.Burst, 1), Concurrency: l.Concurrency})
-	}
-	sort.Slice(out.Limits, func(i, j int) bool { return out.Limits[i].Destination < out.Limits[j].Destination })
-	return out
-}
+func (e *Engine) DestinationStatus() DestinationStatus { return e.dest.Status() }
