@@ -2,6 +2,7 @@ package actions
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,6 +36,16 @@ func NewHTTPClient(retries int, timeout, maxWait time.Duration) *retryablehttp.C
 	if tr, ok := c.HTTPClient.Transport.(*http.Transport); ok {
 		tr.MaxIdleConnsPerHost = maxIdlePerHost
 		tr.MaxIdleConns = max(tr.MaxIdleConns, maxIdlePerHost)
+	}
+	// Every request, retries included, asks the run's Gate (circuit
+	// breaker, destination limits) first; a Wait is never retried here:
+	// the run waits in the queue instead.
+	c.HTTPClient.Transport = gatedTransport{next: c.HTTPClient.Transport}
+	c.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		if AsWait(err) != nil {
+			return false, nil
+		}
+		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
 	c.Backoff = func(min, max time.Duration, n int, resp *http.Response) time.Duration {
 		if d := RetryAfter(resp); d > 0 {
@@ -82,6 +93,9 @@ func DoHTTP(c *retryablehttp.Client, req *retryablehttp.Request, limit int, ok f
 	}
 	where := noSecrets.URL(req.URL.String())
 	resp, err := c.Do(req)
+	if w := AsWait(err); w != nil {
+		return Result{Output: w.Error()}, w
+	}
 	if err != nil {
 		// The client's error quotes the URL: its credentials go.
 		err = noSecrets.Error(err)

@@ -38,6 +38,10 @@ func JSONSchema(providerNames []string, actionTypes map[string]any) []byte {
 	rule["properties"].(map[string]any)["actions"] = map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"oneOf": oneOf}}
 	rule["properties"].(map[string]any)["respond"] = map[string]any{"type": "string", "enum": []string{"async", "sync", "stream"}}
 	rule["required"] = []string{"name", "source", "actions"}
+	alert := props["alerts"].(map[string]any)["items"].(map[string]any)
+	alert["properties"].(map[string]any)["actions"] = rule["properties"].(map[string]any)["actions"]
+	alert["properties"].(map[string]any)["on"] = map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"type": "string", "enum": AlertKinds}}
+	alert["required"] = []string{"name", "on", "actions"}
 	b, _ := json.MarshalIndent(root, "", "  ")
 	return append(b, '\n')
 }
@@ -47,6 +51,7 @@ var (
 	stdDurT   = reflect.TypeOf(time.Duration(0))
 	sizeT     = reflect.TypeOf(ByteSize(0))
 	secretT   = reflect.TypeOf(Secret(""))
+	rateT     = reflect.TypeOf(Rate(0))
 )
 
 func schemaOf(t reflect.Type) map[string]any {
@@ -55,6 +60,8 @@ func schemaOf(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "pattern": `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, "description": "a duration such as 30s, 5m, 1h30m"}
 	case sizeT:
 		return map[string]any{"type": []string{"string", "integer"}, "description": "a size such as 1MiB, 512KiB or a number of bytes"}
+	case rateT:
+		return map[string]any{"type": []string{"string", "number"}, "pattern": `^[0-9]+(\.[0-9]+)?(/[smh])?$`, "description": "requests per second, or per minute or hour: 10/s, 600/m, 100/h"}
 	case secretT:
 		return map[string]any{"type": "string", "description": "a secret; use ${ENV_VAR} rather than writing it here"}
 	}

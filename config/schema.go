@@ -14,6 +14,12 @@ type File struct {
 	Rules   []Rule            `koanf:"rules" json:"rules"`
 	// Listen turns on the event stream of `hookrunner listen` (listen.go).
 	Listen Listen `koanf:"listen" json:"listen"`
+	// Breaker is the circuit breaker of every destination host.
+	Breaker Breaker `koanf:"breaker" json:"breaker,omitempty"`
+	// Limits caps what is sent to a destination (host, or host:port).
+	Limits map[string]Limit `koanf:"limits" json:"limits,omitempty"`
+	// Alerts run actions when something goes wrong.
+	Alerts []Alert `koanf:"alerts" json:"alerts,omitempty"`
 	// Include lists files (globs, relative to this file) whose sources and
 	// rules are merged in, e.g. ["hooks.d/*.yaml"].
 	Include []string `koanf:"include" json:"include,omitempty" path:"file"`

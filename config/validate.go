@@ -81,6 +81,8 @@ func (c *Config) validate(errs *Errors) {
 		c.Admin.Hosts[i] = n
 	}
 	c.validateListen(errs)
+	c.validateDestinations(errs)
+	c.validateAlerts(errs)
 	if c.Runner.Workers < 0 || c.Runner.Workers > 1024 {
 		errs.Add("runner.workers", "must be between 1 and 1024")
 	}

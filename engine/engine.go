@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/actions"
+	"github.com/hookrunner/hookrunner/alerts"
+	"github.com/hookrunner/hookrunner/destination"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
@@ -69,6 +71,10 @@ type Engine struct {
 	revs revisions
 	// stored fires when this process stores an event (listen streams).
 	stored broadcast
+	// dest is the breakers and limits of destinations (destinations.go).
+	dest *destination.Gate
+	// alerts fires the config's alerts (alerts.go).
+	alerts *alerts.Notifier
 }
 
 // New returns an engine serving snap.
@@ -87,6 +93,10 @@ func New(snap *ruleset.Snapshot, o Options) *Engine {
 		recover: o.RecoverOnStart, inflight: map[string]context.CancelFunc{}, recovered: make(chan struct{})}
 	e.metrics = NewMetrics(o.Store)
 	e.metrics.Registry.MustRegister(buildInfo(o.Build))
+	e.dest = destination.New(destination.Options{Store: o.Store, Owner: o.Owner, Logger: o.Logger, Now: o.Now})
+	e.metrics.Registry.MustRegister(e.dest.Collector())
+	e.configureDestinations(snap)
+	e.alerts = e.newAlerts()
 	e.host, _ = os.Hostname()
 	e.self = actions.Self()
 	e.revs.inForce = e.Snapshot
@@ -114,6 +124,7 @@ func (e *Engine) Swap(s *ruleset.Snapshot) {
 	if cur := e.snap.Load(); cur != nil {
 		s.Redactor = s.Redactor.Merge(cur.Redactor)
 	}
+	e.configureDestinations(s)
 	old := e.snap.Swap(s)
 	if old != nil {
 		e.revs.put(old) // its queued runs still execute under it
@@ -147,6 +158,7 @@ func (e *Engine) ReloadFailed(err error) {
 	e.reloadMu.Unlock()
 	e.metrics.Reloads.WithLabelValues("failure").Inc()
 	e.metrics.ReloadSuccess.Set(0)
+	e.alertReload(err)
 }
 
 // ConfigStatus describes the config in force and the last reload.

@@ -75,6 +75,7 @@ func (e *Engine) execute(ctx context.Context, run *store.Run, done func()) SyncR
 
 func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writer, done func()) SyncResult {
 	log := e.log.With("event_id", run.EventID, "run_id", run.ID, "rule", run.Rule, "attempt", run.Attempt)
+	ctx = actions.WithGate(ctx, e.dest)
 	started := e.now()
 	gone := &goneProcesses{}
 	finish := func(o store.Outcome) {
@@ -98,6 +99,7 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		if o.State.Terminal() {
 			e.outstanding.Add(-1)
 		}
+		e.observe(run, o)
 		e.metrics.RunOutcomes.WithLabelValues(run.Rule, string(o.State)).Inc()
 		e.metrics.AttemptDuration.WithLabelValues(run.Rule).Observe(o.Attempt.Duration.Seconds())
 	}
@@ -166,6 +168,14 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		finish(store.Outcome{State: store.Succeeded, Step: step, Attempt: att})
 		log.Info("run succeeded", "duration_s", e.now().Sub(started).Round(time.Millisecond).Seconds(), "detail", att.Detail)
 		return SyncResult{Result: &res, State: store.Succeeded}
+	}
+	if w := actions.AsWait(runErr); w != nil {
+		// Its destination cannot be sent to now: no attempt spent.
+		if done != nil {
+			done()
+		}
+		e.wait(ctx, run, step, w, log)
+		return SyncResult{Result: &res, Err: runErr, State: store.Waiting}
 	}
 	att.Error = red.String(runErr.Error())
 	if errors.Is(context.Cause(ctx), errShutdown) {

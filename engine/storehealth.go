@@ -36,6 +36,7 @@ func (e *Engine) CheckStore(ctx context.Context) error {
 		e.metrics.StoreWritable.Set(0)
 		e.metrics.StoreFaults.Inc()
 		e.log.Error("STORE NOT WRITABLE: refusing webhooks with 503 until durable writes work again", "error", err)
+		e.alertStore(err)
 	case err == nil && prev != nil:
 		e.metrics.StoreWritable.Set(1)
 		e.log.Info("store writable again: accepting webhooks", "was", prev)

@@ -69,6 +69,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 		o.StoreCheck = 250 * time.Millisecond
 	}
 	go e.watchStore(ctx, o.StoreCheck)
+	go e.runAlerts(ctx)
 	// Before any run can be claimed again: a run whose process group an
 	// earlier hookrunner left running must not start a second copy.
 	if err := e.killLeftovers(ctx); err != nil {
@@ -85,7 +86,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 	}
 	close(e.recovered)
 	if counts, err := e.st.CountStates(ctx); err == nil {
-		e.outstanding.Store(int64(counts[store.Pending] + counts[store.Running] + counts[store.Retrying]))
+		e.outstanding.Store(int64(counts[store.Pending] + counts[store.Running] + counts[store.Retrying] + counts[store.Waiting]))
 	}
 
 	execCtx, cancelExec := context.WithCancelCause(context.WithoutCancel(ctx))

@@ -40,10 +40,27 @@ type Env struct {
 	Rule    string `expr:"rule"`
 	RunID   string `expr:"run_id"`
 	Attempt int    `expr:"attempt"`
+	// Alert is set while an alert's actions run (alerts:).
+	Alert *Alert `expr:"alert"`
 
 	// Meter is the budget the evaluation in progress spends (set by the
 	// Eval methods; no expression can name it).
 	Meter *Budget `expr:"budget meter"`
+}
+
+// Alert is what an alert's actions see as `alert`: why it fired.
+type Alert struct {
+	Name    string `expr:"name"`
+	Kind    string `expr:"kind"`
+	Rule    string `expr:"rule"`
+	RunID   string `expr:"run_id"`
+	EventID string `expr:"event_id"`
+	Source  string `expr:"source"`
+	Error   string `expr:"error"`
+	// Count is the causes the firing reports (more than 1 when grouped).
+	Count int `expr:"count"`
+	// URL is the console page of the cause (a run, or the overview).
+	URL string `expr:"url"`
 }
 
 // MaxNodes bounds the size of one expression.

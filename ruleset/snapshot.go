@@ -35,6 +35,8 @@ type Snapshot struct {
 	Rules  map[string]*Rule
 	// Ordered lists the rules in file order.
 	Ordered []*Rule
+	// Alerts are the compiled alerts (alerts.go).
+	Alerts []*Alert
 	// Warnings are what loading found risky but allowed (a source of an
 	// unsigned sender without allow_ips), each prefixed with its path.
 	Warnings []string
@@ -218,6 +220,7 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 			src.add(r)
 		}
 	}
+	s.Alerts = buildAlerts(cfg, &errs)
 	if len(errs) > 0 {
 		_ = s.Close() // the actions built before the problems were found
 		return nil, cfg.Locate(errs.WithFile(displayName(cfg))).Redacted(s.Redactor)
@@ -241,6 +244,13 @@ func (s *Snapshot) Close() error {
 		for i, st := range r.Steps {
 			if err := st.Action.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("rule %s: actions[%d] (%s): close: %w", r.Name, i, st.Kind, err))
+			}
+		}
+	}
+	for _, a := range s.Alerts {
+		for i, st := range a.Steps {
+			if err := st.Action.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("alert %s: actions[%d] (%s): close: %w", a.Name, i, st.Kind, err))
 			}
 		}
 	}

@@ -94,6 +94,12 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("POST /api/replay", a.auth(http.HandlerFunc(a.replayRule)))
 	mux.Handle("GET /api/rejected", a.auth(http.HandlerFunc(a.listRejected)))
 	mux.Handle("GET /api/revisions", a.auth(http.HandlerFunc(a.listRevisions)))
+	mux.Handle("GET /api/alerts", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeList(w, http.StatusOK, a.Engine.FiredAlerts(), nil)
+	})))
+	mux.Handle("GET /api/destinations", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, a.Engine.DestinationStatus())
+	})))
 	mux.Handle("GET /api/revisions/{hash}", a.auth(http.HandlerFunc(a.getRevision)))
 	// Profiling, behind the same auth (the admin listener is loopback by default).
 	mux.Handle("GET /debug/pprof/", a.auth(http.HandlerFunc(pprof.Index)))

@@ -27,6 +27,8 @@ type Ingester interface {
 	Accept(ctx context.Context, rc *engine.Received) (*engine.Accepted, error)
 	RunSync(ctx context.Context, run *store.Run, r *ruleset.Rule) engine.SyncResult
 	RunStream(ctx context.Context, run *store.Run, r *ruleset.Rule, w io.Writer) engine.SyncResult
+	// Refused counts a refused request of a source (alerts: source.rejected).
+	Refused(source, reason string)
 }
 
 // ConfigState is the config in force and the outcome of the last reload.
@@ -70,6 +72,17 @@ type Revisions interface {
 	ListRevisions(ctx context.Context, limit int) ([]*store.Revision, error)
 }
 
+// Destinations shows the circuit breakers and limits of the hosts
+// actions send to.
+type Destinations interface {
+	DestinationStatus() engine.DestinationStatus
+}
+
+// Alerting lists the alerts fired.
+type Alerting interface {
+	FiredAlerts() []engine.Fired
+}
+
 // RevisionSource is what a run's revision view needs.
 type RevisionSource interface {
 	ConfigState
@@ -83,6 +96,8 @@ type Core interface {
 	History
 	Replayer
 	Revisions
+	Destinations
+	Alerting
 }
 
 var (

@@ -27,6 +27,22 @@ type fakeCore struct {
 	attempts map[string][]*store.Attempt
 	revs     []*store.Revision // oldest first
 	replayed []store.ReplayFilter
+	dests    engine.DestinationStatus
+	fired    []engine.Fired
+}
+
+func (f *fakeCore) Refused(source, reason string) {}
+
+func (f *fakeCore) FiredAlerts() []engine.Fired {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fired
+}
+
+func (f *fakeCore) DestinationStatus() engine.DestinationStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dests
 }
 
 var _ Core = (*fakeCore)(nil)

@@ -148,6 +148,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 	// keep records a refusal in the Rejected list (body: what was read).
 	var body []byte
 	keep := func(reason string, status int, detail string, bodyRead bool) {
+		in.Engine.Refused(name, reason)
 		in.Rejected.add(refusal{red: snap.Redactor, source: name, provider: src.Provider, ip: ip, r: r, at: received,
 			reason: reason, status: status, detail: detail, body: body, bodyRead: bodyRead})
 	}

@@ -305,6 +305,7 @@ func (u *ui) overview(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	u.render(w, r, "overview", "Overview", "overview", map[string]any{
 		"Hour": u.counts(r, now.Add(-time.Hour)), "Day": u.counts(r, now.Add(-24*time.Hour)), "States": states,
+		"Destinations": u.a.Engine.DestinationStatus(), "Alerts": u.a.Engine.FiredAlerts(),
 	})
 }
 

@@ -15,6 +15,9 @@ import (
 //
 //	pending -> running -> succeeded
 //	                   -> retrying -> running -> ... -> dead
+//	                   -> waiting -> running (its destination is not
+//	                      taken now: breaker open, limit reached; no
+//	                      attempt spent)
 //	dead -> replayed (a new run was created from it)
 type State string
 
@@ -24,12 +27,15 @@ const (
 	Running   State = "running"
 	Succeeded State = "succeeded"
 	Retrying  State = "retrying"
-	Dead      State = "dead"
-	Replayed  State = "replayed"
+	// Waiting runs are due again at NextAttemptAt; they did not send
+	// (see Store.Wait) and spent no attempt.
+	Waiting  State = "waiting"
+	Dead     State = "dead"
+	Replayed State = "replayed"
 )
 
 // States lists every state, in lifecycle order.
-var States = []State{Pending, Running, Retrying, Succeeded, Dead, Replayed}
+var States = []State{Pending, Running, Retrying, Waiting, Succeeded, Dead, Replayed}
 
 // Terminal reports whether a run in state s will not run again by itself.
 func (s State) Terminal() bool { return s == Succeeded || s == Dead || s == Replayed }
@@ -380,6 +386,8 @@ type Store interface {
 	// succeeded (or that matched nothing), and delivery records older than
 	// dedupeBefore. Dead runs are kept.
 	Prune(ctx context.Context, olderThan, dedupeBefore time.Time) (int, error)
+	// Destinations: waiting runs and the shared limits of destinations.
+	Destinations
 	Close() error
 }
 

@@ -5,7 +5,7 @@ import "github.com/hookrunner/hookrunner/ops"
 type runsCmd struct {
 	clientFlags
 	Rule    string `placeholder:"RULE" help:"Only this rule."`
-	State   string `enum:"pending,running,retrying,succeeded,dead,replayed," default:"" placeholder:"STATE" help:"Only this state: pending, running, retrying, succeeded, dead, replayed."`
+	State   string `enum:"pending,running,retrying,waiting,succeeded,dead,replayed," default:"" placeholder:"STATE" help:"Only this state: pending, running, retrying, waiting, succeeded, dead, replayed."`
 	EventID string `name:"event-id" placeholder:"ID" help:"Only runs of this event."`
 	Since   since  `placeholder:"DURATION|TIME" help:"Only runs created within this duration (1h) or since this RFC 3339 time."`
 	Limit   int    `default:"50" help:"At most this many."`

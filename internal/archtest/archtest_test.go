@@ -50,7 +50,9 @@ var rules = []rule{
 	{pkg: "server", may: []string{"engine", "ruleset", "payload", "config", "expression", "providers", "store", "internal/..."}},
 	// engine and ruleset: registries and interfaces only, never a concrete
 	// action or provider (those are registered from cmd/hookrunner/imports.go).
-	{pkg: "engine", may: []string{"ruleset", "payload", "config", "expression", "providers", "actions", "store", "internal/..."}},
+	{pkg: "engine", may: []string{"ruleset", "payload", "config", "expression", "providers", "actions", "alerts", "destination", "store", "internal/..."}},
+	{pkg: "alerts", may: []string{"ruleset", "expression", "actions", "internal/..."}},
+	{pkg: "destination", may: []string{"actions", "config", "store", "internal/..."}},
 	// ruleset: the compiled config; it runs and stores nothing.
 	{pkg: "ruleset", may: []string{"payload", "config", "expression", "providers", "providers/decrypt", "actions", "internal/..."}},
 	// payload: body decoding; providers only for what a verification covered.

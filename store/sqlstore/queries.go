@@ -28,7 +28,7 @@ const (
 	// dueRuns are runs a worker may claim: waiting, or running with an
 	// expired lease (indexedBy goes between its two parts).
 	// dueOrder follows the optional rule filter.
-	dueRuns, dueWhere = `SELECT id, rule FROM runs `, ` WHERE state IN ('pending', 'retrying', 'running') AND next_attempt_at <= ?`
+	dueRuns, dueWhere = `SELECT id, rule FROM runs `, ` WHERE state IN ('pending', 'retrying', 'waiting', 'running') AND next_attempt_at <= ?`
 	dueOrder          = ` ORDER BY next_attempt_at, id LIMIT ?`
 	// prunable is the condition on events old enough to prune whose runs
 	// have all finished (succeeded or replayed); dead and waiting runs
@@ -85,7 +85,7 @@ func buildQueries(d Dialect) queries {
 		createMigrations: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
 		migrationApplied: r(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`),
 		recordMigration:  r(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`),
-		schemaVersion:    `SELECT COUNT(*) FROM schema_migrations`,
+		schemaVersion:    `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`,
 
 		insertDelivery: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET event_id = excluded.event_id, received_at = excluded.received_at

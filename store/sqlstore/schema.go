@@ -132,6 +132,26 @@ func Migrations(blobType string, embedded bool) []string {
 	CREATE UNIQUE INDEX events_seq ON events (seq);
 	CREATE TABLE event_seq (one INTEGER PRIMARY KEY, n BIGINT NOT NULL);
 	INSERT INTO event_seq (one, n) SELECT 1, COALESCE(MAX(seq), 0) FROM events`,
+		// 9: reserved for the search and export branch in flight; an empty
+		// entry is skipped, not recorded.
+		"",
+		// 10: runs waiting for their destination (circuit breaker open,
+		// limit reached) are queued too; the shared state of destination
+		// limits: the theoretical arrival time of each rate limit (GCRA)
+		// and the leased slots of each concurrency limit.
+		`DROP INDEX runs_queue;
+	CREATE INDEX runs_queue ON runs (next_attempt_at, id, rule, state) WHERE state IN ('pending', 'retrying', 'waiting', 'running');
+	CREATE TABLE dest_rates (
+		dest TEXT PRIMARY KEY,
+		tat BIGINT NOT NULL
+	);
+	CREATE TABLE dest_slots (
+		dest TEXT NOT NULL,
+		slot INTEGER NOT NULL,
+		holder TEXT NOT NULL,
+		lease_until BIGINT NOT NULL,
+		PRIMARY KEY (dest, slot)
+	)`,
 	}
 }
 

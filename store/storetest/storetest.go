@@ -20,15 +20,16 @@ type Factory func(t *testing.T) store.Store
 // Run runs the whole suite.
 func Run(t *testing.T, newStore Factory) {
 	for _, family := range []func(*testing.T, Factory){
-		ingestFamily,    // ingest.go
-		queueFamily,     // queue.go
-		replayFamily,    // replay.go
-		listFamily,      // list.go
-		browseFamily,    // browse.go
-		pollFamily,      // poll.go
-		processFamily,   // processes.go
-		revisionsFamily, // revisions.go
-		sequenceFamily,  // sequence.go
+		ingestFamily,       // ingest.go
+		queueFamily,        // queue.go
+		replayFamily,       // replay.go
+		listFamily,         // list.go
+		browseFamily,       // browse.go
+		pollFamily,         // poll.go
+		processFamily,      // processes.go
+		revisionsFamily,    // revisions.go
+		sequenceFamily,     // sequence.go
+		destinationsFamily, // destinations.go
 	} {
 		family(t, newStore)
 	}
