@@ -25,6 +25,7 @@ var notPaths = map[string]bool{
 	"Source.encoding": true, "Source.prefix": true, "Source.event_header": true, "Source.id_header": true,
 	"Source.timestamp_header": true, "Source.organization_id": true,
 	"ListenToken.name": true, "ListenToken.sources": true,
+	"Alert.name": true, "Alert.on": true, "Alert.rules": true,
 	"Source.app_id": true, "Source.public_key": true, "Source.audience": true, "Source.service_account": true, "Source.topics": true,
 	// path: is the source's URL path under /hooks/, not a file.
 	"Source.path": true,

@@ -16,6 +16,7 @@ import (
 	"github.com/hookrunner/hookrunner/alerts"
 	"github.com/hookrunner/hookrunner/destination"
 	"github.com/hookrunner/hookrunner/internal/redact"
+	"github.com/hookrunner/hookrunner/metrics"
 	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -92,7 +93,7 @@ func New(snap *ruleset.Snapshot, o Options) *Engine {
 	e := &Engine{st: o.Store, log: o.Logger, owner: o.Owner, now: o.Now, wake: make(chan struct{}, 1),
 		recover: o.RecoverOnStart, inflight: map[string]context.CancelFunc{}, recovered: make(chan struct{})}
 	e.metrics = NewMetrics(o.Store)
-	e.metrics.Registry.MustRegister(buildInfo(o.Build))
+	e.metrics.Registry.MustRegister(metrics.BuildInfoCollector(o.Build))
 	e.dest = destination.New(destination.Options{Store: o.Store, Owner: o.Owner, Logger: o.Logger, Now: o.Now})
 	e.metrics.Registry.MustRegister(e.dest.Collector())
 	e.configureDestinations(snap)

@@ -50,7 +50,9 @@ var rules = []rule{
 	{pkg: "server", may: []string{"engine", "ruleset", "payload", "config", "expression", "providers", "store", "internal/..."}},
 	// engine and ruleset: registries and interfaces only, never a concrete
 	// action or provider (those are registered from cmd/hookrunner/imports.go).
-	{pkg: "engine", may: []string{"ruleset", "payload", "config", "expression", "providers", "actions", "alerts", "destination", "store", "internal/..."}},
+	{pkg: "engine", may: []string{"ruleset", "payload", "config", "expression", "providers", "actions", "alerts", "destination", "metrics", "store", "internal/..."}},
+	// metrics: the Prometheus metrics of the engine and the ingress.
+	{pkg: "metrics", may: []string{"store"}},
 	{pkg: "alerts", may: []string{"ruleset", "expression", "actions", "internal/..."}},
 	{pkg: "destination", may: []string{"actions", "config", "store", "internal/..."}},
 	// ruleset: the compiled config; it runs and stores nothing.

@@ -1,4 +1,7 @@
-package engine
+// Package metrics holds the Prometheus metrics of the engine and the
+// ingress, on their own registry (served at /metrics on the admin
+// listener), and the collectors read at scrape time.
+package metrics
 
 import (
 	"context"
@@ -87,9 +90,9 @@ func NewMetrics(st StateCounter) *Metrics {
 // build information ("dev" and "unknown" when it has none).
 type BuildInfo struct{ Version, Revision string }
 
-// buildInfo is the hookrunner_build_info gauge: always 1, labelled with
+// BuildInfoCollector is the hookrunner_build_info gauge: always 1, labelled with
 // version, Go version and revision.
-func buildInfo(b BuildInfo) prometheus.Collector {
+func BuildInfoCollector(b BuildInfo) prometheus.Collector {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if b.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			b.Version = bi.Main.Version
