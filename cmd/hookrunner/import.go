@@ -2,17 +2,23 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/hookrunner/hookrunner/importer"
+	"github.com/hookrunner/hookrunner/ops"
 )
 
 type importCmd struct {
-	From string `enum:"webhook" default:"webhook" help:"The tool the config comes from: webhook (adnanh/webhook)."`
-	File string `arg:"" complete:"file" help:"Its hooks.json or hooks.yaml."`
+	configFlag
+	From string `enum:"webhook,export" default:"webhook" help:"What the file is: webhook (an adnanh/webhook config, converted to hooks.yaml on stdout) or export (the output of hookrunner export, loaded into the store of --config)."`
+	File string `arg:"" complete:"file" help:"Its hooks.json or hooks.yaml; for --from export the .jsonl file (- for stdin)."`
 }
 
 func (c *importCmd) Run(e *env) error {
+	if c.From == "export" {
+		return c.restore(e)
+	}
 	data, err := os.ReadFile(c.File)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
@@ -36,4 +42,26 @@ func (c *importCmd) Run(e *env) error {
 		}
 	}
 	return nil
+}
+
+// restore loads an export into the store of --config.
+func (c *importCmd) restore(e *env) error {
+	var in io.Reader = os.Stdin
+	if c.File != "-" {
+		f, err := os.Open(c.File)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	cl, err := ops.Open(e.ctx, c.Config, "", "")
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	e.out.use(cl.Redactor)
+	st, err := cl.Import(e.ctx, in)
+	fmt.Fprintf(e.out, "imported %d events (%d read, %d already stored)\n", st.Added, st.Read, st.Read-st.Added)
+	return err
 }

@@ -33,7 +33,8 @@ type cli struct {
 	Events     eventsCmd     `cmd:"" help:"List received events, or show one."`
 	Runs       runsCmd       `cmd:"" help:"List runs, or show one with its attempts."`
 	Replay     replayCmd     `cmd:"" help:"Run a run, a rule's runs or an event again, under the config in force."`
-	Import     importCmd     `cmd:"" help:"Convert an adnanh/webhook config; hooks.yaml is written to stdout."`
+	Import     importCmd     `cmd:"" help:"Convert an adnanh/webhook config (hooks.yaml to stdout), or load an export into the store of --config."`
+	Export     exportCmd     `cmd:"" help:"Write stored events with their runs as JSON Lines to stdout (redacted; for import)."`
 	Health     healthCmd     `cmd:"" help:"Exit 0 when the server is ready (for a container HEALTHCHECK)."`
 	Schema     schemaCmd     `cmd:"" help:"Print the JSON Schema of hooks.yaml."`
 	Providers  providersCmd  `cmd:"" help:"What each provider checks, and where event type and delivery id come from."`

@@ -48,7 +48,8 @@ type queries struct {
 	createMigrations, migrationApplied, recordMigration, schemaVersion string
 	// events.go
 	insertDelivery, existingDelivery, seenDelivery, probe, insertEvent, getEvent string
-	pruneAttempts, pruneRuns, pruneEvents, pruneDeliveries                       string
+	pruneIDs, pruneDeliveries                                                    string
+	restoreDelivery, restoreEvent, restoreRun, restoreAttempt                    string
 	// queue.go
 	insertRun, due, runningCounts, extend, progress, finish, insertAttempt, release string
 	// claimRunsIn and claimEventsIn take the ids as one list (Dialect.InIDs).
@@ -87,12 +88,18 @@ func buildQueries(d Dialect) queries {
 		// The probe row (source '' is no source's name) proves a durable write.
 		probe: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES ('', 'hookrunner-write-probe', '', ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
-		insertEvent:     r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		getEvent:        r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
-		pruneAttempts:   r(`DELETE FROM attempts WHERE run_id IN (SELECT id FROM runs WHERE event_id IN (SELECT id FROM events WHERE ` + prunable + `))`),
-		pruneRuns:       r(`DELETE FROM runs WHERE event_id IN (SELECT id FROM events WHERE ` + prunable + `)`),
-		pruneEvents:     r(`DELETE FROM events WHERE ` + prunable),
-		pruneDeliveries: r(`DELETE FROM deliveries WHERE received_at < ?`),
+		insertEvent: r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		getEvent:    r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
+		// A batch of prune: the oldest prunable events (events_received
+		// serves the order), then their attempts, runs and themselves by id.
+		pruneIDs: r(`SELECT id FROM events WHERE ` + prunable + ` ORDER BY received_at LIMIT ?`),
+		pruneDeliveries: r(`DELETE FROM deliveries WHERE (source, delivery_id) IN (
+			SELECT source, delivery_id FROM deliveries WHERE received_at < ? ORDER BY received_at LIMIT ?)`),
+		// Restore keeps what is there: an id or a delivery already stored wins.
+		restoreDelivery: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?) ON CONFLICT (source, delivery_id) DO NOTHING`),
+		restoreEvent:    r(`INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		restoreRun:      r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		restoreAttempt:  r(`INSERT INTO attempts (` + attemptCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, n) DO NOTHING`),
 
 		insertRun:     r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		due:           r(dueRuns+dueOrder) + " " + d.ForUpdate,
@@ -150,6 +157,11 @@ func (q *queries) hot() []string {
 		hot = append(hot, q.claimRunsIn)
 	}
 	return hot
+}
+
+// deleteIn deletes from table the rows whose col is one of n values.
+func (q *queries) deleteIn(table, col string, n int) string {
+	return q.rebind(`DELETE FROM ` + table + ` WHERE ` + col + ` IN (` + marks(n) + `)`)
 }
 
 // marks is n comma-separated placeholders.
@@ -210,6 +222,9 @@ func (q *queries) listEvents(f store.EventFilter) (string, []any) {
 	}
 	if f.Event != "" {
 		w.add("event = ?", f.Event)
+	}
+	if f.DeliveryID != "" {
+		w.add("delivery_id = ?", f.DeliveryID)
 	}
 	if !f.Since.IsZero() {
 		w.add("received_at >= ?", nanos(f.Since))

@@ -113,5 +113,10 @@ func Migrations(blobType string) []string {
 		`DROP INDEX runs_due;
 	CREATE INDEX runs_queue ON runs (next_attempt_at, id, rule, state) WHERE state IN ('pending', 'retrying', 'running');
 	CREATE INDEX runs_running ON runs (rule, next_attempt_at) WHERE state = 'running'`,
+		// 9 (6, 7 and 8 are other branches'; IF NOT EXISTS makes the
+		// order harmless): search by delivery id (exact, any source), and by
+		// source and event type in time order (issue 27).
+		`CREATE INDEX IF NOT EXISTS events_delivery ON events (delivery_id);
+	CREATE INDEX IF NOT EXISTS events_source_event ON events (source, event, received_at)`,
 	}
 }

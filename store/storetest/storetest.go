@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore Factory) {
 		pollFamily,      // poll.go
 		processFamily,   // processes.go
 		revisionsFamily, // revisions.go
+		restoreFamily,   // restore.go
 	} {
 		family(t, newStore)
 	}
