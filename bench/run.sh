@@ -2,7 +2,7 @@
 # Reproduces every figure of bench/RESULTS.md from a clean checkout. It talks
 # only to 127.0.0.1 and ends by itself (about 6 minutes on 2 vCPU).
 #   bench/run.sh                 # ingest, execution, memory, Go benchmarks
-#   ONLY=ingest bench/run.sh     # one scenario (ingest, exec, execqueue, memory, postgres, drain)
+#   ONLY=ingest bench/run.sh     # one scenario (ingest, exec, execqueue, memory, postgres, drain, search)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
@@ -13,7 +13,7 @@ echo "# hookrunner benchmark run $(date -u +%FT%TZ)"
 echo
 echo "Machine: $(nproc) vCPU, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(go version | cut -d' ' -f3)"
 echo
-scenarios=$(echo ",${ONLY:-ingest,exec,memory,postgres}," | sed 's/,drain,/,/; s/,execqueue,/,/; s/^,//; s/,$//')
+scenarios=$(echo ",${ONLY:-ingest,exec,memory,postgres}," | sed 's/,drain,/,/; s/,execqueue,/,/; s/,search,/,/; s/^,//; s/,$//')
 if [ -n "$scenarios" ]; then
   "$out/loadgen" -hookrunner "$out/hookrunner" -bare "$out/bare" -only "$scenarios" -flood "${FLOOD:-60s}"
 fi
@@ -59,6 +59,20 @@ if [ -z "${ONLY:-}" ] || [[ ",${ONLY}," == *,execqueue,* ]]; then
       name = $1; sub(/^BenchmarkDrainFullQueue\//, "", name); sub(/-[0-9]+$/, "", name)
       t = (name == "shell") ? "≥ 0.8" : "≥ 0.25"
       printf "| %s | %.0f | %.0f | **%.2f** | %s | %.2f | %.2f |\n", name, r, b, q, t, c, k }'
+  echo
+fi
+# Issue 27's search and retention rows: a SQLite file of 1,000,000 events
+# (HOOKRUNNER_BENCH_EVENTS to change), searched without and with the
+# search indexes, then ingest latency alone and while Prune deletes them
+# all. Several minutes; only with ONLY=search.
+if [[ ",${ONLY:-}," == *,search,* ]]; then
+  echo "## Search and retention over a million events (Go benchmark BenchmarkSearchMillion)"
+  echo
+  echo "Load: $(uptime)"
+  echo
+  echo '```'
+  HOOKRUNNER_BENCH_SEARCH=1 go test -run '^$' -bench SearchMillion -benchtime 1x -count 1 -timeout 60m ./bench/ 2>&1 | grep -E '^(  |Benchmark|ok|FAIL|---)' || true
+  echo '```'
   echo
 fi
 if [ -z "${ONLY:-}" ]; then

@@ -367,7 +367,7 @@ type Store interface {
 	// runs and attempts, and delivery records older than dedupeBefore.
 	// Events with a dead, pending, retrying or running run are kept (a dead
 	// run stays until it is replayed). It deletes in batches of PruneBatch
-	// rows, each its own short transaction, pausing between them, so
+	// events, each its own short transaction, pausing between them, so
 	// ingest is never held behind one long delete.
 	Prune(ctx context.Context, olderThan, dedupeBefore time.Time) (int, error)
 	// Restore stores exported events with their runs and attempts as they
@@ -379,9 +379,9 @@ type Store interface {
 	Close() error
 }
 
-// PruneBatch is the most events (or delivery records) one Prune
-// transaction deletes.
-const PruneBatch = 1000
+// PruneBatch is the most events (with their runs and attempts), or
+// delivery records, one Prune transaction deletes.
+const PruneBatch = 500
 
 // Restored is an exported event with its runs and their attempts.
 type Restored struct {

@@ -106,6 +106,7 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.E
 func (s *Store) Prune(ctx context.Context, olderThan, dedupeBefore time.Time) (int, error) {
 	total := 0
 	for {
+		t := time.Now()
 		n, full, err := s.pruneBatch(ctx, olderThan)
 		total += n
 		if err != nil {
@@ -114,7 +115,7 @@ func (s *Store) Prune(ctx context.Context, olderThan, dedupeBefore time.Time) (i
 		if !full || n == 0 {
 			break // the last batch, or every one of them busy again
 		}
-		if err := pause(ctx); err != nil {
+		if err := pause(ctx, time.Since(t)); err != nil {
 			return total, err
 		}
 	}
@@ -134,18 +135,20 @@ func (s *Store) Prune(ctx context.Context, olderThan, dedupeBefore time.Time) (i
 		if n < store.PruneBatch {
 			return total, nil
 		}
-		if err := pause(ctx); err != nil {
+		if err := pause(ctx, prunePause); err != nil {
 			return total, err
 		}
 	}
 }
 
-// prunePause is the rest between two prune batches: the writer serves
-// the writes queued meanwhile (ingest) first.
+// prunePause is the least rest between two prune batches: the writer
+// serves the writes queued meanwhile (ingest) first. A batch that took
+// longer is followed by a rest as long as it took, so pruning never holds
+// the writer more than half the time, however loaded the machine.
 const prunePause = 5 * time.Millisecond
 
-func pause(ctx context.Context) error {
-	t := time.NewTimer(prunePause)
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(max(d, prunePause))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

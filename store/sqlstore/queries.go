@@ -152,7 +152,7 @@ func buildQueries(d Dialect) queries {
 // hot are the statements prepared once on the write connection.
 func (q *queries) hot() []string {
 	hot := []string{q.insertDelivery, q.existingDelivery, q.insertEvent, q.insertRun, q.finish, q.insertAttempt, q.progress, q.extend,
-		q.due, q.runningCounts, q.recordProcess, q.forgetProcess}
+		q.due, q.runningCounts, q.recordProcess, q.forgetProcess, q.restoreDelivery, q.restoreEvent, q.restoreRun}
 	if q.inIDs {
 		hot = append(hot, q.claimRunsIn)
 	}
