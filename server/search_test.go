@@ -2,8 +2,8 @@ package server
 
 import (
 	"encoding/json"
-	"html"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"

@@ -103,7 +103,9 @@ func TestExportImport(t *testing.T) {
 	file := writeFile(t, dir, "events.jsonl", out)
 
 	targets := map[string]func(t *testing.T) string{
-		"sqlite": func(t *testing.T) string { return fmt.Sprintf("store: { dsn: %q }", filepath.Join(t.TempDir(), "dst.db")) },
+		"sqlite": func(t *testing.T) string {
+			return fmt.Sprintf("store: { dsn: %q }", filepath.Join(t.TempDir(), "dst.db"))
+		},
 		"postgres": func(t *testing.T) string {
 			return fmt.Sprintf("store: { driver: postgres, dsn: %q }", pgtest.DSN(t))
 		},
