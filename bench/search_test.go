@@ -98,7 +98,10 @@ func BenchmarkSearchMillion(b *testing.B) {
 				ms(times[len(times)/2]), ms(times[0]), ms(times[len(times)-1]), got.Scanned, got.Partial)
 		}
 	}
-	for _, stmt := range []string{"DROP INDEX IF EXISTS events_delivery", "DROP INDEX IF EXISTS events_source_event", "ANALYZE"} {
+	// Without, then with, the index of migration 9 (events_delivery), and
+	// a candidate for source + event type + time that the figures showed
+	// is not needed (events_source serves it): measured, not migrated.
+	for _, stmt := range []string{"DROP INDEX IF EXISTS events_delivery", "ANALYZE"} {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			b.Fatal(err)
 		}

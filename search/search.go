@@ -4,13 +4,15 @@
 // compiled and evaluated like a rule's `if:` with the same budget, over the
 // same environment rules see (payload, headers, query, source, event, ...),
 // keeps the ones it holds for, page by page. The work of one call is
-// bounded (Query.Scan): a search over many events answers a partial page
-// and a cursor to continue from, so it cannot pin the server.
+// bounded (Query.Scan events, Query.Time): a search over many events
+// answers a partial page and a cursor to continue from, so it cannot pin
+// the server.
 package search
 
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hookrunner/hookrunner/expression"
 	"github.com/hookrunner/hookrunner/payload"
@@ -27,7 +29,9 @@ type Lister interface {
 // Defaults.
 const (
 	// DefaultScan is the most events one call examines with the filter.
-	DefaultScan = 5000
+	DefaultScan = 2000
+	// DefaultTime is the most time one call spends examining events.
+	DefaultTime = time.Second
 	// MaxScan caps Query.Scan.
 	MaxScan = 50000
 	// DefaultPage is the page size when Filter.Limit is unset.
@@ -52,6 +56,9 @@ type Query struct {
 	// Scan is the most events examined by Where in this call (DefaultScan
 	// when 0; at most MaxScan).
 	Scan int
+	// Time is the most time spent examining events in this call
+	// (DefaultTime when 0); the page is then partial, like at the scan cap.
+	Time time.Duration
 }
 
 // Page is the answer of one call.
@@ -62,8 +69,8 @@ type Page struct {
 	Next *store.Cursor
 	// Scanned is how many events Where examined.
 	Scanned int
-	// Partial reports a page cut short by the scan cap: there may be
-	// matches after Next.
+	// Partial reports a page cut short by the scan cap or the time cap:
+	// there may be matches after Next.
 	Partial bool
 }
 
@@ -133,6 +140,11 @@ func RunFilter(ctx context.Context, l Lister, q Query, f *Filter) (*Page, error)
 		scan = DefaultScan
 	}
 	scan = min(scan, MaxScan)
+	budget := q.Time
+	if budget <= 0 {
+		budget = DefaultTime
+	}
+	deadline := time.Now().Add(budget)
 	p := &Page{Events: []*store.Event{}}
 	lf := q.Filter
 	for {
@@ -154,7 +166,7 @@ func RunFilter(ctx context.Context, l Lister, q Query, f *Filter) (*Page, error)
 					return p, nil
 				}
 			}
-			if p.Scanned == scan {
+			if p.Scanned == scan || time.Now().After(deadline) {
 				p.Next, p.Partial = lf.After, true
 				return p, nil
 			}

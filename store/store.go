@@ -381,7 +381,7 @@ type Store interface {
 
 // PruneBatch is the most events (with their runs and attempts), or
 // delivery records, one Prune transaction deletes.
-const PruneBatch = 500
+const PruneBatch = 200
 
 // Restored is an exported event with its runs and their attempts.
 type Restored struct {
