@@ -91,6 +91,8 @@ func TestSearch(t *testing.T) {
 					want: []int{59, 57}, next: true, count: 3},
 				{name: "scan cap answers a partial page", q: search.Query{Scan: 10, Where: `payload.n < 5`},
 					want: []int{}, next: true, part: true, count: 10},
+				{name: "time cap answers a partial page", q: search.Query{Time: time.Nanosecond, Where: `payload.n < 5`},
+					want: []int{}, next: true, part: true, count: 1},
 				{name: "budget spent is no match", q: search.Query{Budget: 1, Where: `all(payload.items, {# > 0}) && payload.n >= 0`},
 					want: []int{}, count: 60},
 				{name: "a missing field is no match", q: search.Query{Where: `payload.nope.deeper == 1`}, want: []int{}, count: 60},
