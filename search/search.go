@@ -74,6 +74,12 @@ type Page struct {
 	Partial bool
 }
 
+// FilterError is a where filter that does not compile (a bad request,
+// not a failure of the store).
+type FilterError struct{ msg string }
+
+func (e *FilterError) Error() string { return "where: " + e.msg }
+
 // Filter is a compiled where condition.
 type Filter struct {
 	cond   *expression.Condition
@@ -87,11 +93,11 @@ func Compile(where string, budget int64) (*Filter, error) {
 		return nil, nil
 	}
 	if len(where) > MaxWhere {
-		return nil, fmt.Errorf("where: at most %d characters", MaxWhere)
+		return nil, &FilterError{fmt.Sprintf("at most %d characters", MaxWhere)}
 	}
 	c, err := expression.CompileCondition(where)
 	if err != nil {
-		return nil, fmt.Errorf("where: %w", err)
+		return nil, &FilterError{err.Error()}
 	}
 	return &Filter{cond: c, budget: budget}, nil
 }

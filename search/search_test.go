@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -150,7 +151,8 @@ func TestContinueFromCursor(t *testing.T) {
 func TestCompileRefusesBadFilters(t *testing.T) {
 	for _, where := range []string{`payload.ref ==`, `1 +`, `"a" +`, strings.Repeat("a", search.MaxWhere+1)} {
 		_, err := search.Run(context.Background(), nil, search.Query{Where: where})
-		if err == nil || !strings.HasPrefix(err.Error(), "where: ") {
+		var fe *search.FilterError
+		if !errors.As(err, &fe) || !strings.HasPrefix(err.Error(), "where: ") {
 			t.Errorf("where %.30q: error %v, want a where: error", where, err)
 		}
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -59,7 +60,10 @@ func (a *Admin) eventsPage(ctx context.Context, f store.EventFilter, where strin
 }
 
 // isWhereErr reports an error of the filter itself (a bad request).
-func isWhereErr(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "where: ") }
+func isWhereErr(err error) bool {
+	var fe *search.FilterError
+	return errors.As(err, &fe)
+}
 
 // writeEventsPage answers the API's events list: the events, with the
 // cursor of the next page in the Hookrunner-Next header and, when the scan
