@@ -7,6 +7,7 @@
 #   ONLY=ingest bench/run.sh     # some scenarios: ingest, rss, postgres,
 #                                # drain, execqueue, exec, memory, gobench
 # HOOKRUNNER_TEST_POSTGRES=postgres://… adds the PostgreSQL rows.
+#   ONLY=search bench/run.sh     # issue 27: search and retention over a million events (only when asked)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
@@ -98,7 +99,20 @@ if want execqueue; then
       printf "%s\t%s %.0f/s\t%.0f/s\t%.3f\t≥ %s\t%s\n", what, base, b, r, q, t, (q >= t) ? "yes" : "no" >> summary }'
   echo
 fi
-
+# Issue 27's search and retention rows: a SQLite file of 1,000,000 events
+# (HOOKRUNNER_BENCH_EVENTS to change), searched without and with the
+# search indexes, then ingest latency alone and while Prune deletes them
+# all. Several minutes; only with ONLY=search.
+if [[ ",${ONLY:-}," == *,search,* ]]; then
+  echo "## Search and retention over a million events (Go benchmark BenchmarkSearchMillion)"
+  echo
+  echo "Load: $(uptime)"
+  echo
+  echo '```'
+  HOOKRUNNER_BENCH_SEARCH=1 go test -run '^$' -bench SearchMillion -benchtime 1x -count 1 -timeout 60m ./bench/ 2>&1 | grep -E '^(  |Benchmark|ok|FAIL|---)' || true
+  echo '```'
+  echo
+fi
 if want gobench; then
   echo "## Go benchmarks (matching, reload, store)"
   echo

@@ -19,6 +19,7 @@ import (
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/ruleset"
+	"github.com/hookrunner/hookrunner/search"
 	"github.com/hookrunner/hookrunner/server"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -68,32 +69,74 @@ func (c *Client) Close() {
 // EventQuery selects events to list.
 type EventQuery struct {
 	Source, Event string
-	Since         string // a duration (1h) or an RFC 3339 time
-	Limit         int
+	DeliveryID    string
+	State         string
+	Since         string // a duration (1h, 7d) or an RFC 3339 time
+	// Where is an expr filter over each event's environment, applied after
+	// the other filters narrowed the events in the store.
+	Where string
+	Limit int
 }
 
-// Events lists events, newest first; redacted.
+// Events lists events, newest first; redacted. With Where it searches
+// page after page (each a bounded scan, see package search) until Limit
+// events matched or the selection ends.
 func (c *Client) Events(ctx context.Context, q EventQuery) ([]*store.Event, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
 	var evs []*store.Event
-	if c.server != "" {
-		v := url.Values{"source": {q.Source}, "event": {q.Event}, "since": {q.Since}, "limit": {fmt.Sprint(q.Limit)}}
-		if err := c.api(ctx, http.MethodGet, "/api/events", v, &evs); err != nil {
-			return nil, err
-		}
-	} else {
-		t, err := since(q.Since)
+	var after string
+	for {
+		page, next, err := c.eventsPage(ctx, q, after, q.Limit-len(evs))
 		if err != nil {
 			return nil, err
 		}
-		if evs, err = c.st.ListEvents(ctx, store.EventFilter{Source: q.Source, Event: q.Event, Since: t, Limit: q.Limit}); err != nil {
-			return nil, err
+		evs = append(evs, page...)
+		if q.Where == "" || next == "" || len(evs) >= q.Limit {
+			break
 		}
+		after = next
 	}
 	out, err := redacted(c.Redactor, &evs)
 	if err != nil {
 		return nil, err
 	}
 	return *out, nil
+}
+
+// eventsPage reads one page of up to n events after the cursor after,
+// and the cursor of the next ("" at the end).
+func (c *Client) eventsPage(ctx context.Context, q EventQuery, after string, n int) ([]*store.Event, string, error) {
+	var evs []*store.Event
+	if c.server != "" {
+		v := url.Values{"source": {q.Source}, "event": {q.Event}, "delivery": {q.DeliveryID}, "state": {q.State}, "since": {q.Since},
+			"where": {q.Where}, "after": {after}, "limit": {fmt.Sprint(n)}}
+		h, err := c.apiHeader(ctx, http.MethodGet, "/api/events", v, &evs)
+		if err != nil {
+			return nil, "", err
+		}
+		return evs, h.Get("Hookrunner-Next"), nil
+	}
+	t, err := since(q.Since)
+	if err != nil {
+		return nil, "", err
+	}
+	f := store.EventFilter{Source: q.Source, Event: q.Event, DeliveryID: q.DeliveryID, State: store.State(q.State), Since: t, Limit: n}
+	if after != "" {
+		if f.After, err = server.ParseCursor(after); err != nil {
+			return nil, "", err
+		}
+	}
+	page, err := search.Run(ctx, c.st, search.Query{Filter: f, Where: q.Where, Budget: int64(c.snap.Config.Server.MatchBudget)})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if page.Next != nil {
+		next = server.CursorString(*page.Next)
+	}
+	return page.Events, next, nil
 }
 
 // Event reads one event with its payload, runs, and the decisions of the
@@ -204,32 +247,38 @@ func (c *Client) ReplayEvent(ctx context.Context, id string) ([]*store.Run, erro
 }
 
 func (c *Client) api(ctx context.Context, method, path string, q url.Values, v any) error {
+	_, err := c.apiHeader(ctx, method, path, q, v)
+	return err
+}
+
+// apiHeader is api returning the answer's header too.
+func (c *Client) apiHeader(ctx context.Context, method, path string, q url.Values, v any) (http.Header, error) {
 	u := c.server + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
 		var e struct{ Error string }
 		_ = json.Unmarshal(b, &e)
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Error)
+		return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Error)
 	}
-	return json.Unmarshal(b, v)
+	return resp.Header, json.Unmarshal(b, v)
 }
 
 func since(s string) (time.Time, error) {

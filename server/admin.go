@@ -244,7 +244,7 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, err := time.ParseDuration(s); err == nil {
+	if d, err := ParseDuration(s); err == nil {
 		return now.Add(-d), nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
@@ -258,7 +258,32 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, errors.New("use a duration (1h), an RFC 3339 time or a local time (2006-01-02 15:04)")
+	return time.Time{}, errors.New("use a duration (1h, 7d), an RFC 3339 time or a local time (2006-01-02 15:04)")
+}
+
+// ParseDuration is time.ParseDuration that also takes whole days first:
+// 7d, 30d, 1d12h.
+func ParseDuration(s string) (time.Duration, error) {
+	days, rest, ok := strings.Cut(s, "d")
+	if !ok {
+		return time.ParseDuration(s)
+	}
+	n, err := strconv.Atoi(days)
+	if err != nil || n < 0 || n > 100*365 || days == "" || days[0] == '+' || days[0] == '-' {
+		return 0, fmt.Errorf("duration %q: days must be a whole number (7d)", s)
+	}
+	d := time.Duration(n) * 24 * time.Hour
+	if rest == "" {
+		return d, nil
+	}
+	r, err := time.ParseDuration(rest)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: %w", s, err)
+	}
+	if r < 0 {
+		return 0, fmt.Errorf("duration %q: a negative part", s)
+	}
+	return d + r, nil
 }
 
 // TimeFormat is the one way the console shows a time: to the second, in
@@ -279,15 +304,20 @@ func (a *Admin) listEvents(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	evs, err := a.Engine.ListEvents(r.Context(), f)
-	writeList(w, http.StatusOK, redactEvents(a.Engine.Redactor(), evs), err)
+	size := f.Limit
+	if size <= 0 || size > 10000 {
+		size = 100
+	}
+	p, err := a.eventsPage(r.Context(), f, whereOf(r.URL.Query()), size)
+	a.writeEventsPage(w, p, err)
 }
 
 // eventFilter reads the filters of an events list, the same for the API
-// and the console: source, event, state, q (search), since, until, limit
-// and after (a page cursor).
+// and the console: source, event, delivery (id), state, q (search), since,
+// until, limit and after (a page cursor); `where` is read by whereOf.
 func eventFilter(q url.Values, now time.Time) (store.EventFilter, error) {
-	f := store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), State: store.State(q.Get("state")), Search: strings.TrimSpace(q.Get("q"))}
+	f := store.EventFilter{Source: q.Get("source"), Event: q.Get("event"), DeliveryID: q.Get("delivery"), State: store.State(q.Get("state")),
+		Search: strings.TrimSpace(q.Get("q"))}
 	if len(f.Search) > maxSearch {
 		return f, fmt.Errorf("q: at most %d characters", maxSearch)
 	}
@@ -314,8 +344,16 @@ const maxSearch = 256
 
 // cursorString is the page cursor after ev: "<received_at ns>_<id>".
 func cursorString(ev *store.Event) string {
-	return strconv.FormatInt(ev.ReceivedAt.UnixNano(), 10) + "_" + ev.ID
+	return CursorString(store.Cursor{ReceivedAt: ev.ReceivedAt, ID: ev.ID})
 }
+
+// CursorString is c as the `after` parameter of an events list.
+func CursorString(c store.Cursor) string {
+	return strconv.FormatInt(c.ReceivedAt.UnixNano(), 10) + "_" + c.ID
+}
+
+// ParseCursor reads the `after` parameter of an events list.
+func ParseCursor(s string) (*store.Cursor, error) { return parseCursor(s) }
 
 func parseCursor(s string) (*store.Cursor, error) {
 	if s == "" {

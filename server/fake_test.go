@@ -125,6 +125,7 @@ func (f *fakeCore) ListEvents(_ context.Context, fl store.EventFilter) ([]*store
 	var out []*store.Event
 	for _, ev := range slices.Backward(f.events) {
 		if (fl.Source == "" || ev.Source == fl.Source) && (fl.Event == "" || ev.Event == fl.Event) && !ev.ReceivedAt.Before(fl.Since) &&
+			(fl.DeliveryID == "" || ev.DeliveryID == fl.DeliveryID) &&
 			(fl.Before.IsZero() || ev.ReceivedAt.Before(fl.Before)) && f.hasState(ev.ID, fl.State) && (fl.Search == "" ||
 			strings.Contains(ev.DeliveryID, fl.Search) || strings.Contains(string(ev.Body), fl.Search) ||
 			(store.IsIDPart(fl.Search) && strings.HasSuffix(ev.ID, strings.ToLower(fl.Search)))) &&

@@ -39,18 +39,15 @@ type eventRow struct {
 	Outcome      []outcome `json:"outcome"`
 }
 
-// eventRows reads a page of events, redacted, with the runs of each; next
-// is the cursor of the following page ("" on the last).
-func (u *ui) eventRows(r *http.Request, f store.EventFilter) (rows []eventRow, next string, err error) {
-	f.Limit = eventsPage + 1
-	evs, err := u.a.Engine.ListEvents(r.Context(), f)
+// eventRows reads a page of events (filtered by where, see search.go),
+// redacted, with the runs of each; page.Next is the cursor of the
+// following page ("" on the last).
+func (u *ui) eventRows(r *http.Request, f store.EventFilter, where string) (rows []eventRow, page *eventsPageOf, err error) {
+	page, err = u.a.eventsPage(r.Context(), f, where, eventsPage)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	if len(evs) > eventsPage {
-		evs = evs[:eventsPage]
-		next = cursorString(evs[len(evs)-1])
-	}
+	evs := page.Events
 	red := u.a.Engine.Redactor()
 	evs = redactEvents(red, evs)
 	byEvent := map[string][]*store.Run{}
@@ -61,7 +58,7 @@ func (u *ui) eventRows(r *http.Request, f store.EventFilter) (rows []eventRow, n
 		}
 		runs, err := u.a.Engine.ListRuns(r.Context(), store.RunFilter{EventIDs: ids, Limit: 10000})
 		if err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 		for _, run := range slices.Backward(runs) { // oldest first
 			byEvent[run.EventID] = append(byEvent[run.EventID], run)
@@ -83,7 +80,7 @@ func (u *ui) eventRows(r *http.Request, f store.EventFilter) (rows []eventRow, n
 		}
 		rows = append(rows, row)
 	}
-	return rows, next, nil
+	return rows, page, nil
 }
 
 // eventStates are the choices of the events list's state filter.
@@ -100,6 +97,7 @@ func (u *ui) events(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{
 		"Sources": u.a.Engine.Snapshot().Config.SourceNames(), "States": eventStates(),
 		"Source": q.Get("source"), "Event": q.Get("event"), "State": q.Get("state"), "Q": q.Get("q"),
+		"Delivery": q.Get("delivery"), "Where": whereOf(q),
 		"Since": q.Get("since"), "Until": q.Get("until"), "Paged": q.Get("after") != "",
 	}
 	f, err := eventFilter(q, u.a.now())
@@ -108,13 +106,19 @@ func (u *ui) events(w http.ResponseWriter, r *http.Request) {
 		u.renderStatus(w, r, http.StatusBadRequest, "events", "Events", "events", data)
 		return
 	}
-	rows, next, err := u.eventRows(r, f)
+	rows, page, err := u.eventRows(r, f, whereOf(q))
+	if isWhereErr(err) {
+		data["Error"] = u.a.Engine.Redactor().String(err.Error())
+		u.renderStatus(w, r, http.StatusBadRequest, "events", "Events", "events", data)
+		return
+	}
 	if err != nil {
 		http.Error(w, u.a.Engine.Redactor().String(err.Error()), http.StatusInternalServerError)
 		return
 	}
 	data["Events"] = rows
-	if next != "" {
+	data["Partial"], data["Scanned"] = page.Partial, page.Scanned
+	if next := page.Next; next != "" {
 		nq := url.Values{}
 		for k, v := range q {
 			if k != "after" && len(v) > 0 && v[0] != "" {
@@ -146,7 +150,11 @@ func (u *ui) eventsJSON(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	rows, _, err := u.eventRows(r, f)
+	rows, _, err := u.eventRows(r, f, whereOf(q))
+	if isWhereErr(err) {
+		fail(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	if err != nil {
 		storeFail(w, u.a.Engine.Redactor().Error(err))
 		return

@@ -173,8 +173,10 @@ type Outcome struct {
 type EventFilter struct {
 	Source string
 	Event  string
-	Since  time.Time
-	Before time.Time
+	// DeliveryID keeps the events of this delivery id (exact; indexed).
+	DeliveryID string
+	Since      time.Time
+	Before     time.Time
 	// State keeps events with at least one run in this state, or, for
 	// NoRuns, the events that matched no rule.
 	State State
@@ -383,12 +385,33 @@ type Store interface {
 	// Processes lists every recorded process group, oldest first.
 	Processes(ctx context.Context) ([]Process, error)
 	// Prune deletes events received before olderThan whose runs all
-	// succeeded (or that matched nothing), and delivery records older than
-	// dedupeBefore. Dead runs are kept.
+	// finished (succeeded or replayed; or that matched nothing), with their
+	// runs and attempts, and delivery records older than dedupeBefore.
+	// Events with a dead, pending, retrying or running run are kept (a dead
+	// run stays until it is replayed). It deletes in batches of PruneBatch
+	// events, each its own short transaction, pausing between them, so
+	// ingest is never held behind one long delete.
 	Prune(ctx context.Context, olderThan, dedupeBefore time.Time) (int, error)
 	// Destinations: waiting runs and the shared limits of destinations.
 	Destinations
+	// Restore stores exported events with their runs and attempts as they
+	// were (ids, states, times kept), skipping an event whose id is
+	// already stored or whose (source, delivery id) already names another
+	// event: restoring twice adds nothing. It returns how many events it
+	// added.
+	Restore(ctx context.Context, items []Restored) (int, error)
 	Close() error
+}
+
+// PruneBatch is the most events (with their runs and attempts), or
+// delivery records, one Prune transaction deletes.
+const PruneBatch = 200
+
+// Restored is an exported event with its runs and their attempts.
+type Restored struct {
+	Event    *Event
+	Runs     []*Run
+	Attempts []*Attempt
 }
 
 // NewID returns a new unique, time-ordered id (UUIDv7).

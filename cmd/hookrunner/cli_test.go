@@ -142,7 +142,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing flag", []string{"send", "--config", cfg}, 2, "", "missing flags: --source"},
 		{"bad enum", []string{"runs", "--state", "bogus"}, 2, "", `--state must be one of`},
 		{"bad number", []string{"events", "--limit", "many"}, 2, "", "--limit"},
-		{"bad since", []string{"runs", "--since", "yesterday"}, 2, "", `--since: "yesterday": use a duration (1h) or an RFC 3339 time`},
+		{"bad since", []string{"runs", "--since", "yesterday"}, 2, "", `--since: "yesterday": use a duration (1h, 7d) or an RFC 3339 time`},
 		{"help for no command", []string{"help", "nosuch"}, 2, "", "unexpected argument nosuch"},
 		{"bad header", []string{"explain", "--config", cfg, "--source", "github", "--payload", payload, "--header", "nocolon"}, 2, "", `"nocolon": use Name:value`},
 		{"explain needs input", []string{"explain", "--config", cfg}, 2, "", "give --source and --payload, or --event-id"},

@@ -51,13 +51,13 @@ func headers(hs []header) []string {
 	return out
 }
 
-// since is a --since flag: a duration (1h) or an RFC 3339 time, checked as
+// since is a --since flag: a duration (1h, 7d) or an RFC 3339 time, checked as
 // it is parsed.
 type since string
 
 func (s *since) UnmarshalText(b []byte) error {
 	if _, err := server.ParseSince(string(b), time.Now()); err != nil {
-		return fmt.Errorf("%q: use a duration (1h) or an RFC 3339 time", b)
+		return fmt.Errorf("%q: use a duration (1h, 7d) or an RFC 3339 time", b)
 	}
 	*s = since(b)
 	return nil

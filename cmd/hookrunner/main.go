@@ -34,7 +34,8 @@ type cli struct {
 	Runs       runsCmd       `cmd:"" help:"List runs, or show one with its attempts."`
 	Replay     replayCmd     `cmd:"" help:"Run a run, a rule's runs or an event again, under the config in force."`
 	Listen     listenCmd     `cmd:"" help:"Relay a server's stored events of some sources to a local URL as they arrive, in order (local development)."`
-	Import     importCmd     `cmd:"" help:"Convert an adnanh/webhook config; hooks.yaml is written to stdout."`
+	Import     importCmd     `cmd:"" help:"Convert an adnanh/webhook config (hooks.yaml to stdout), or load an export into the store of --config."`
+	Export     exportCmd     `cmd:"" help:"Write stored events with their runs as JSON Lines to stdout (redacted; for import)."`
 	Health     healthCmd     `cmd:"" help:"Exit 0 when the server is ready (for a container HEALTHCHECK)."`
 	Schema     schemaCmd     `cmd:"" help:"Print the JSON Schema of hooks.yaml."`
 	Providers  providersCmd  `cmd:"" help:"What each provider checks, and where event type and delivery id come from."`

@@ -42,12 +42,12 @@ var rules = []rule{
 	{pkg: "app", may: []string{"server", "engine", "ruleset", "payload", "config", "expression", "providers/...", "actions/...", "store/...", "importer", "internal/..."}},
 	// ops: what the CLI does apart from its flags (reads, replays, explains,
 	// prints), against the store of a config or a server's admin API.
-	{pkg: "ops", may: []string{"app", "server", "engine", "ruleset", "payload", "config", "expression", "providers", "sender", "store", "internal/..."}},
+	{pkg: "ops", may: []string{"app", "server", "search", "engine", "ruleset", "payload", "config", "expression", "providers", "sender", "store", "internal/..."}},
 	{pkg: "importer", may: []string{"config", "expression", "providers", "internal/..."}},
 	{pkg: "sender", may: []string{"ruleset", "config", "providers/...", "store", "internal/..."}},
 	// ruletest: rule tests (`hookrunner test`); decides with ruleset, runs nothing.
 	{pkg: "ruletest", may: []string{"ruleset", "payload", "config", "expression", "providers", "providers/decrypt", "actions", "internal/..."}},
-	{pkg: "server", may: []string{"engine", "ruleset", "payload", "config", "expression", "providers", "store", "internal/..."}},
+	{pkg: "server", may: []string{"search", "engine", "ruleset", "payload", "config", "expression", "providers", "store", "internal/..."}},
 	// engine and ruleset: registries and interfaces only, never a concrete
 	// action or provider (those are registered from cmd/hookrunner/imports.go).
 	{pkg: "engine", may: []string{"ruleset", "payload", "config", "expression", "providers", "actions", "alerts", "destination", "metrics", "store", "internal/..."}},
@@ -55,6 +55,8 @@ var rules = []rule{
 	{pkg: "metrics", may: []string{"store"}},
 	{pkg: "alerts", may: []string{"ruleset", "expression", "actions", "internal/..."}},
 	{pkg: "destination", may: []string{"actions", "config", "store", "internal/..."}},
+	// search: stored events narrowed in SQL, then an expr filter (issue 27).
+	{pkg: "search", may: []string{"ruleset", "payload", "expression", "providers", "store", "internal/..."}},
 	// ruleset: the compiled config; it runs and stores nothing.
 	{pkg: "ruleset", may: []string{"payload", "config", "expression", "providers", "providers/decrypt", "actions", "internal/..."}},
 	// payload: body decoding; providers only for what a verification covered.

@@ -100,27 +100,132 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.E
 	return scanAll(rows, scanEvent)
 }
 
-// Prune implements store.Store.
+// Prune implements store.Store: batches of store.PruneBatch events (their
+// attempts, runs, then themselves), each one short write transaction
+// through the writer, so ingest interleaves with it; then the delivery
+// records, batched the same way.
 func (s *Store) Prune(ctx context.Context, olderThan, dedupeBefore time.Time) (int, error) {
+	total := 0
+	for {
+		t := time.Now()
+		n, full, err := s.pruneBatch(ctx, olderThan)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if !full || n == 0 {
+			break // the last batch, or every one of them busy again
+		}
+		if err := pause(ctx, time.Since(t)); err != nil {
+			return total, err
+		}
+	}
+	for {
+		var n int64
+		err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, s.q.pruneDeliveries, nanos(dedupeBefore), store.PruneBatch)
+			if err != nil {
+				return fmt.Errorf("prune deliveries: %w", err)
+			}
+			n, _ = res.RowsAffected()
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		if n < store.PruneBatch {
+			return total, nil
+		}
+		if err := pause(ctx, prunePause); err != nil {
+			return total, err
+		}
+	}
+}
+
+// prunePause is the least rest between two prune batches: the writer
+// serves the writes queued meanwhile (ingest) first. A batch that took
+// longer is followed by a rest as long as it took, so pruning never holds
+// the writer more than half the time, however loaded the machine.
+const prunePause = 5 * time.Millisecond
+
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(max(d, prunePause))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// pruneBatch deletes up to store.PruneBatch prunable events, oldest
+// first; full reports a full batch (there may be more).
+func (s *Store) pruneBatch(ctx context.Context, olderThan time.Time) (int, bool, error) {
+	rows, err := s.read.QueryContext(ctx, s.q.pruneIDs, nanos(olderThan), store.PruneBatch)
+	if err != nil {
+		return 0, false, fmt.Errorf("prune: select events: %w", err)
+	}
+	ids, err := scanAll(rows, func(sc scanner) (any, error) {
+		var id string
+		err := sc.Scan(&id)
+		return id, err
+	})
+	if err != nil || len(ids) == 0 {
+		return 0, false, err
+	}
 	var n int64
-	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		// Runs and attempts of the pruned events go first (no reliance on
-		// foreign-key cascades, which SQLite leaves off by default).
-		if _, err := tx.ExecContext(ctx, s.q.pruneAttempts, nanos(olderThan)); err != nil {
+	err = s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Runs and attempts go first (no reliance on foreign-key cascades,
+		// which SQLite leaves off by default). The condition is checked
+		// again in the transaction: a run replayed meanwhile keeps its event.
+		kept, err := tx.QueryContext(ctx, s.q.rebind(`SELECT DISTINCT event_id FROM runs WHERE state NOT IN ('succeeded', 'replayed') AND event_id IN (`+marks(len(ids))+`)`), ids...)
+		if err != nil {
+			return fmt.Errorf("prune: recheck: %w", err)
+		}
+		busy, err := scanAll(kept, func(sc scanner) (string, error) {
+			var id string
+			err := sc.Scan(&id)
+			return id, err
+		})
+		if err != nil {
+			return fmt.Errorf("prune: recheck: %w", err)
+		}
+		del := without(ids, busy)
+		if len(del) == 0 {
+			return nil
+		}
+		runIDs := `SELECT id FROM runs WHERE event_id IN (` + marks(len(del)) + `)`
+		if _, err := tx.ExecContext(ctx, s.q.rebind(`DELETE FROM attempts WHERE run_id IN (`+runIDs+`)`), del...); err != nil {
 			return fmt.Errorf("prune attempts: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q.pruneRuns, nanos(olderThan)); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q.deleteIn("runs", "event_id", len(del)), del...); err != nil {
 			return fmt.Errorf("prune runs: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, s.q.pruneEvents, nanos(olderThan))
+		res, err := tx.ExecContext(ctx, s.q.deleteIn("events", "id", len(del)), del...)
 		if err != nil {
 			return fmt.Errorf("prune events: %w", err)
 		}
 		n, _ = res.RowsAffected()
-		if _, err := tx.ExecContext(ctx, s.q.pruneDeliveries, nanos(dedupeBefore)); err != nil {
-			return fmt.Errorf("prune deliveries: %w", err)
-		}
 		return nil
 	})
-	return int(n), err
+	return int(n), len(ids) == store.PruneBatch, err
+}
+
+// without is ids less those in drop.
+func without(ids []any, drop []string) []any {
+	if len(drop) == 0 {
+		return ids
+	}
+	gone := make(map[string]bool, len(drop))
+	for _, d := range drop {
+		gone[d] = true
+	}
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !gone[id.(string)] {
+			out = append(out, id)
+		}
+	}
+	return out
 }

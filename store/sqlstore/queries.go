@@ -53,9 +53,10 @@ type queries struct {
 	createMigrations, migrationApplied, recordMigration, schemaVersion string
 	// events.go
 	insertDelivery, existingDelivery, seenDelivery, probe, insertEvent, getEvent string
-	pruneAttempts, pruneRuns, pruneEvents, pruneDeliveries                       string
+	pruneIDs, pruneDeliveries                                                    string
 	// seq.go
-	bumpSeq, setSeq, headSeq, firstSeqSince string
+	bumpSeq, setSeq, headSeq, firstSeqSince                   string
+	restoreDelivery, restoreEvent, restoreRun, restoreAttempt string
 	// queue.go
 	insertRun, due, runningCounts, extend, progress, finish, insertAttempt, release string
 	// claimRunsIn and claimEventsIn take the ids as one list (Dialect.InIDs).
@@ -95,12 +96,18 @@ func buildQueries(d Dialect) queries {
 		// The probe row (source '' is no source's name) proves a durable write.
 		probe: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES ('', 'hookrunner-write-probe', '', ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
-		insertEvent:     r(`INSERT INTO events (` + eventInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		getEvent:        r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
-		pruneAttempts:   r(`DELETE FROM attempts WHERE run_id IN (SELECT id FROM runs WHERE event_id IN (SELECT id FROM events WHERE ` + prunable + `))`),
-		pruneRuns:       r(`DELETE FROM runs WHERE event_id IN (SELECT id FROM events WHERE ` + prunable + `)`),
-		pruneEvents:     r(`DELETE FROM events WHERE ` + prunable),
-		pruneDeliveries: r(`DELETE FROM deliveries WHERE received_at < ?`),
+		insertEvent: r(`INSERT INTO events (` + eventInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		getEvent:    r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
+		// A batch of prune: the oldest prunable events (events_received
+		// serves the order), then their attempts, runs and themselves by id.
+		pruneIDs: r(`SELECT id FROM events WHERE ` + prunable + ` ORDER BY received_at LIMIT ?`),
+		pruneDeliveries: r(`DELETE FROM deliveries WHERE (source, delivery_id) IN (
+			SELECT source, delivery_id FROM deliveries WHERE received_at < ? ORDER BY received_at LIMIT ?)`),
+		// Restore keeps what is there: an id or a delivery already stored wins.
+		restoreDelivery: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?) ON CONFLICT (source, delivery_id) DO NOTHING`),
+		restoreEvent:    r(`INSERT INTO events (` + eventInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		restoreRun:      r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		restoreAttempt:  r(`INSERT INTO attempts (` + attemptCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, n) DO NOTHING`),
 
 		bumpSeq:       r(`UPDATE event_seq SET n = n + ? WHERE one = 1 RETURNING n`),
 		setSeq:        r(`UPDATE events SET seq = ? WHERE id = ?`),
@@ -167,11 +174,16 @@ func indexedBy(named bool, index string) string {
 // hot are the statements prepared once on the write connection.
 func (q *queries) hot() []string {
 	hot := []string{q.insertDelivery, q.existingDelivery, q.insertEvent, q.insertRun, q.finish, q.insertAttempt, q.progress, q.extend,
-		q.due, q.runningCounts, q.recordProcess, q.forgetProcess, q.bumpSeq, q.setSeq}
+		q.due, q.runningCounts, q.recordProcess, q.forgetProcess, q.bumpSeq, q.setSeq, q.restoreDelivery, q.restoreEvent, q.restoreRun}
 	if q.inIDs {
 		hot = append(hot, q.claimRunsIn)
 	}
 	return hot
+}
+
+// deleteIn deletes from table the rows whose col is one of n values.
+func (q *queries) deleteIn(table, col string, n int) string {
+	return q.rebind(`DELETE FROM ` + table + ` WHERE ` + col + ` IN (` + marks(n) + `)`)
 }
 
 // marks is n comma-separated placeholders.
@@ -232,6 +244,9 @@ func (q *queries) listEvents(f store.EventFilter) (string, []any) {
 	}
 	if f.Event != "" {
 		w.add("event = ?", f.Event)
+	}
+	if f.DeliveryID != "" {
+		w.add("delivery_id = ?", f.DeliveryID)
 	}
 	if !f.Since.IsZero() {
 		w.add("received_at >= ?", nanos(f.Since))

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore Factory) {
 		revisionsFamily,    // revisions.go
 		sequenceFamily,     // sequence.go
 		destinationsFamily, // destinations.go
+		restoreFamily,      // restore.go
 	} {
 		family(t, newStore)
 	}
