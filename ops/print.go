@@ -15,7 +15,6 @@ import (
 	"github.com/hookrunner/hookrunner/store"
 )
 
-
 // WriteJSON prints v as indented JSON (for machines: --json).
 func WriteJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

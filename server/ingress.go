@@ -39,7 +39,7 @@ type Ingress struct {
 	// Trusted are the proxies whose X-Forwarded-For is believed.
 	Trusted []netip.Prefix
 	// Rejected, when set, keeps the refused requests for the console.
-	Rejected  *Rejected
+	Rejected *Rejected
 	// Stream, when set, serves the listen stream (listen.go) while the
 	// config has listen tokens.
 	Stream    EventStream
