@@ -368,7 +368,9 @@ func (q *queries) savePoll(cursor, initialize bool) string {
 
 // limit is a list size: n, or 100 when n is unset or over 10,000.
 func limit(n int) int {
-	if n <= 0 || n > 10000 {
+	// At most a page of 10,000 and the one row more that says a next page
+	// exists (the lists ask for size+1).
+	if n <= 0 || n > 10001 {
 		return 100
 	}
 	return n
