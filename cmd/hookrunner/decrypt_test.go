@@ -1,19 +1,15 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hookrunner/hookrunner/app"
 )
 
 // `hookrunner send` to a source with decrypt: encrypts the payload with
@@ -54,21 +50,7 @@ rules:
 `)
 	order := writeFile(t, dir, "order.json", `{"order":{"id":"ord-42","total":10}}`)
 
-	ready := make(chan string, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- app.Run(ctx, app.Options{ConfigPath: cfg, LogOutput: io.Discard, Ready: func(p, _ string) { ready <- p }})
-	}()
-	var pub string
-	select {
-	case pub = <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("no start")
-	}
-	defer func() { cancel(); <-done }()
+	pub := serveInProcess(t, cfg)
 
 	for _, name := range []string{"gcm", "jwedir", "jwersa"} {
 		out, code := runCmd(t, "send", "--config", cfg, "--source", name, "--event", "order.paid", "--payload", order, "--url", "http://"+pub+"/hooks/"+name)

@@ -125,21 +125,7 @@ func TestSendEveryProvider(t *testing.T) {
 	}
 	cfg := writeFile(t, dir, "hooks.yaml", b.String())
 
-	ready := make(chan string, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- app.Run(ctx, app.Options{ConfigPath: cfg, LogOutput: io.Discard, Ready: func(p, _ string) { ready <- p }})
-	}()
-	var pub string
-	select {
-	case pub = <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("no start")
-	}
-	defer func() { cancel(); <-done }()
+	pub := serveInProcess(t, cfg)
 
 	snap, err := ruleset.Load(cfg)
 	if err != nil {
@@ -249,4 +235,28 @@ func TestExplainStoredEvent(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "NO MATCH  deploy-main — the if expression is false") || !strings.Contains(out, `payload.ref = "refs/heads/dev"`) {
 		t.Fatalf("explain --event-id: %d\n%s", code, out)
 	}
+}
+
+// serveInProcess runs hookrunner on cfg in this process until the test
+// ends and returns its public listener's address.
+func serveInProcess(t *testing.T, cfg string) string {
+	t.Helper()
+	ready := make(chan string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		done <- app.Run(ctx, app.Options{ConfigPath: cfg, LogOutput: io.Discard, Ready: func(p, _ string) { ready <- p }})
+	}()
+	t.Cleanup(func() { cancel(); <-finished })
+	select {
+	case pub := <-ready:
+		return pub
+	case err := <-done:
+		t.Fatal(err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no start")
+	}
+	return ""
 }

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"context"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/hookrunner/hookrunner/app"
 )
 
 // `send --handshake` sends the provider's handshake to a running server,
@@ -21,21 +16,7 @@ func TestSendHandshake(t *testing.T) {
 		"  twitch: { provider: twitch, secret: twitch-secret-1 }\n"+
 		"  xero: { provider: xero, secret: x }\n"+
 		"  gh: { provider: github, secret: g }\n")
-	ready := make(chan string, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- app.Run(ctx, app.Options{ConfigPath: cfg, LogOutput: io.Discard, Ready: func(p, _ string) { ready <- p }})
-	}()
-	var pub string
-	select {
-	case pub = <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("no start")
-	}
-	defer func() { cancel(); <-done }()
+	pub := serveInProcess(t, cfg)
 	for _, tc := range []struct{ source, method string }{{"meta", "GET"}, {"zoom", "POST"}, {"twitch", "POST"}, {"xero", "POST"}} {
 		out, code := runCmd(t, "send", "--config", cfg, "--source", tc.source, "--handshake", "--url", "http://"+pub+"/hooks/"+tc.source)
 		if code != 0 || !strings.HasPrefix(out, tc.method+" ") || !strings.Contains(out, "200 OK") {
