@@ -2,15 +2,12 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookrunner/hookrunner/store"
 	"github.com/hookrunner/hookrunner/store/sqlite"
-	"github.com/hookrunner/hookrunner/store/sqlstore"
 )
 
 // TestMigration7KeepsDeliveriesAndRuns: a store written at schema 5 (before migrations 6 and 7) and
@@ -25,23 +22,7 @@ func TestMigration7KeepsDeliveriesAndRuns(t *testing.T) {
 	// Schema 5, written as that build wrote it: the first five migrations,
 	// then events, their deliveries and queued runs in plain SQL (today's
 	// statements name columns that later migrations add).
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.ExecContext(ctx, q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`)
-	for i, m := range sqlstore.Migrations("BLOB", true)[:5] {
-		for _, stmt := range strings.Split(m, ";\n") {
-			exec(stmt)
-		}
-		exec(`INSERT INTO schema_migrations VALUES (?, 0)`, i+1)
-	}
+	db, exec := schema5(t, path)
 	now := time.Now()
 	var events []*store.Event
 	for i := 0; i < 3; i++ {

@@ -20,24 +20,8 @@ func TestMigrationNumbersExistingEvents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.ExecContext(ctx, q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	// A database as the schema before the sequence left it.
-	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`)
-	for i, m := range sqlstore.Migrations("BLOB", true)[:5] {
-		for _, stmt := range strings.Split(m, ";\n") {
-			exec(stmt)
-		}
-		exec(`INSERT INTO schema_migrations VALUES (?, 0)`, i+1)
-	}
+	db, exec := schema5(t, path)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, n := range []int{3, 1, 2} { // inserted out of receive order
 		exec(`INSERT INTO events (id, source, provider, event, delivery_id, headers, query, body, remote_ip, received_at, verification, matched, config_hash)
@@ -70,4 +54,29 @@ func TestMigrationNumbersExistingEvents(t *testing.T) {
 	if ev.Seq != 4 {
 		t.Fatalf("next event numbered %d, want 4", ev.Seq)
 	}
+}
+
+// schema5 creates at path a database as a build at schema 5 left it (the
+// first five migrations, recorded), for tests of the migrations after it;
+// exec runs a statement on it or fails the test.
+func schema5(t *testing.T, path string) (*sql.DB, func(q string, args ...any)) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(context.Background(), q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`)
+	for i, m := range sqlstore.Migrations("BLOB", true)[:5] {
+		for _, stmt := range strings.Split(m, ";\n") {
+			exec(stmt)
+		}
+		exec(`INSERT INTO schema_migrations VALUES (?, 0)`, i+1)
+	}
+	return db, exec
 }
