@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/app"
+	"github.com/hookrunner/hookrunner/internal/syncbuf"
 )
 
 // instance is one hookrunner running in-process on 127.0.0.1.
@@ -28,27 +29,10 @@ type instance struct {
 	pub, adm string
 	dir      string
 	cfgPath  string
-	logs     *syncBuffer
+	logs     *syncbuf.Buffer
 	cancel   context.CancelFunc
 	done     chan error
 	stopOnce sync.Once
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 const header = `
@@ -78,7 +62,7 @@ func startIn(t *testing.T, dir, cfg string, watch bool) *instance {
 // startExisting runs hookrunner on dir/hooks.yaml as it is.
 func startExisting(t *testing.T, dir string, watch bool) *instance {
 	t.Helper()
-	in := &instance{dir: dir, cfgPath: filepath.Join(dir, "hooks.yaml"), logs: &syncBuffer{}, done: make(chan error, 1)}
+	in := &instance{dir: dir, cfgPath: filepath.Join(dir, "hooks.yaml"), logs: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	ready := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/app"
+	"github.com/hookrunner/hookrunner/internal/syncbuf"
 )
 
 // orderAPI serves a paged, growing list: GET /orders?since=N returns at
@@ -138,7 +139,7 @@ func TestPollSourceEmitsEachItemOnce(t *testing.T) {
 		ready := make(chan [2]string, 1)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		logs := &syncBuffer{}
+		logs := &syncbuf.Buffer{}
 		go func() {
 			done <- app.Run(ctx, app.Options{ConfigPath: filepath.Join(dir, "hooks.yaml"), LogOutput: logs,
 				Ready: func(p, a string) { ready <- [2]string{p, a} }})

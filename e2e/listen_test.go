@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookrunner/hookrunner/internal/syncbuf"
 )
 
 const (
@@ -79,13 +81,13 @@ func (c *capture) hits() []captureHit {
 // listenProc is a running `hookrunner listen`.
 type listenProc struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *syncbuf.Buffer
 	done chan struct{}
 }
 
 func startListen(t *testing.T, dir string, args ...string) *listenProc {
 	t.Helper()
-	p := &listenProc{out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &listenProc{out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binary, append([]string{"listen"}, args...)...)
 	p.cmd.Dir = dir
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,10 +13,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookrunner/hookrunner/internal/syncbuf"
 )
 
 var binary string
@@ -51,31 +51,14 @@ func freePort(t *testing.T) string {
 // proc is a running hookrunner binary.
 type proc struct {
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *syncbuf.Buffer
 	done chan struct{}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startProc starts `hookrunner serve` in dir and waits until addr answers.
 func startProc(t *testing.T, dir, cfg, addr string, extra ...string) *proc {
 	t.Helper()
-	p := &proc{logs: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{logs: &syncbuf.Buffer{}, done: make(chan struct{})}
 	args := append([]string{"serve", "--config", cfg}, extra...)
 	p.cmd = exec.Command(binary, args...)
 	p.cmd.Dir = dir

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookrunner/hookrunner/internal/syncbuf"
 )
 
 // The shipped units pass systemd-analyze verify (where systemd is present).
@@ -124,7 +126,7 @@ rules:
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sockPath)
 	cmd.ExtraFiles = []*os.File{lf}
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

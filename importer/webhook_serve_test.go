@@ -1,7 +1,6 @@
 package importer_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"encoding/hex"
@@ -13,12 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookrunner/hookrunner/app"
 	"github.com/hookrunner/hookrunner/importer"
+	"github.com/hookrunner/hookrunner/internal/syncbuf"
 )
 
 // These tests import adnanh/webhook configs written for them, serve what
@@ -49,25 +48,8 @@ exit 0
 type served struct {
 	pub, adm string
 	runs     string // where the dump script writes
-	logs     *lockedBuffer
+	logs     *syncbuf.Buffer
 	seen     map[string]bool
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // serveWebhook imports hooks (a hooks.json or hooks.yaml whose commands
@@ -75,7 +57,7 @@ func (l *lockedBuffer) String() string {
 func serveWebhook(t *testing.T, hooks string) *served {
 	t.Helper()
 	dir := t.TempDir()
-	s := &served{runs: filepath.Join(dir, "runs"), logs: &lockedBuffer{}, seen: map[string]bool{}}
+	s := &served{runs: filepath.Join(dir, "runs"), logs: &syncbuf.Buffer{}, seen: map[string]bool{}}
 	if err := os.Mkdir(s.runs, 0o700); err != nil {
 		t.Fatal(err)
 	}

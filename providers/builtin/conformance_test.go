@@ -9,11 +9,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookrunner/hookrunner/app"
+	"github.com/hookrunner/hookrunner/internal/syncbuf"
 	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/providers/providertest"
 	"github.com/hookrunner/hookrunner/ruleset"
@@ -66,7 +66,7 @@ func startConformance(t *testing.T, provider string, good, wrong map[string]any)
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	ready, done := make(chan struct{}), make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	go func() {
 		done <- app.Run(ctx, app.Options{ConfigPath: path, Watch: false, LogOutput: logs,
 			Ready: func(p, a string) { c.pub, c.adm = "http://"+p, "http://"+a; close(ready) }})
@@ -169,21 +169,4 @@ func (c *conformance) Stored(t *testing.T) []providertest.Stored {
 		out[i] = providertest.Stored{Event: e.Event, DeliveryID: e.DeliveryID}
 	}
 	return out
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
