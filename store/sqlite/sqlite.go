@@ -33,6 +33,8 @@ var Dialect = sqlstore.Dialect{
 	Rebind:     func(q string) string { return q },
 	Migrations: migrations,
 	Writers:    1,
+	// BEGIN IMMEDIATE: one write transaction at a time, across processes.
+	Serialized: true,
 	// No statistics: the run queue's queries name their indexes.
 	IndexedBy: true,
 	// Claims take their ids as one JSON array: fixed statements, prepared

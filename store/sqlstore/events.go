@@ -33,6 +33,9 @@ func (s *Store) Ingest(ctx context.Context, ev *store.Event, runs []*store.Run, 
 // its delivery id was seen since dedupeSince (then it returns the earlier
 // event's id).
 func (s *Store) ingestTx(ctx context.Context, tx *sql.Tx, ev *store.Event, args []any, runs []*store.Run, dedupeSince time.Time) (bool, string, error) {
+	if s.d.Serialized {
+		return s.ingestSerialized(ctx, tx, ev, args, runs, dedupeSince)
+	}
 	if ev.DeliveryID != "" {
 		var got string
 		err := s.queryRow(ctx, tx, s.q.insertDelivery, ev.Source, ev.DeliveryID, ev.ID, nanos(ev.ReceivedAt), nanos(dedupeSince)).Scan(&got)
@@ -57,6 +60,55 @@ func (s *Store) ingestTx(ctx context.Context, tx *sql.Tx, ev *store.Event, args 
 	return false, "", nil
 }
 
+// ingestSerialized is ingestTx where write transactions never overlap
+// (Dialect.Serialized): the event is its own delivery record. A read of
+// the events' delivery index inside the write transaction decides
+// duplicates as surely as a unique insert would, and the event is one
+// insert, numbered as it is inserted: three statements and five B-tree
+// writes fewer per event than a delivery record and a seq set at commit.
+func (s *Store) ingestSerialized(ctx context.Context, tx *sql.Tx, ev *store.Event, args []any, runs []*store.Run, dedupeSince time.Time) (bool, string, error) {
+	if ev.DeliveryID != "" {
+		existing, dup, err := s.seenTx(ctx, tx, ev.Source, ev.DeliveryID, dedupeSince)
+		if err != nil {
+			return false, "", fmt.Errorf("look up delivery: %w", err)
+		}
+		if dup {
+			return true, existing, nil
+		}
+	}
+	seq, err := takeSeq(ctx, func() (int64, error) {
+		var head int64
+		err := s.queryRow(ctx, tx, s.q.headSeq).Scan(&head)
+		return head, err
+	})
+	if err != nil {
+		return false, "", fmt.Errorf("event sequence: %w", err)
+	}
+	if _, err := s.exec(ctx, tx, s.q.insertEventSeq, append(args, seq)...); err != nil {
+		return false, "", fmt.Errorf("insert event: %w", err)
+	}
+	ev.Seq = seq
+	if err := s.insertRuns(ctx, tx, runs); err != nil {
+		return false, "", err
+	}
+	return false, "", nil
+}
+
+// seenTx is Seen inside a write transaction.
+func (s *Store) seenTx(ctx context.Context, tx *sql.Tx, source, deliveryID string, since time.Time) (string, bool, error) {
+	var id string
+	err := s.queryRow(ctx, tx, s.q.seenDelivery, seenArgs(source, deliveryID, since)...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return id, err == nil, err
+}
+
+// seenArgs are seenDelivery's arguments.
+func seenArgs(source, deliveryID string, since time.Time) []any {
+	return []any{deliveryID, source, nanos(since), source, deliveryID, nanos(since)}
+}
+
 // Seen implements store.Store: one primary-key lookup on the read pool,
 // with a statement prepared once (each read connection prepares it on first
 // use): parsing the SQL on every request cost as much as the lookup.
@@ -67,9 +119,9 @@ func (s *Store) Seen(ctx context.Context, source, deliveryID string, since time.
 	var id string
 	var row *sql.Row
 	if s.seen != nil {
-		row = s.seen.QueryRowContext(ctx, source, deliveryID, nanos(since))
+		row = s.seen.QueryRowContext(ctx, seenArgs(source, deliveryID, since)...)
 	} else {
-		row = s.read.QueryRowContext(ctx, s.q.seenDelivery, source, deliveryID, nanos(since))
+		row = s.read.QueryRowContext(ctx, s.q.seenDelivery, seenArgs(source, deliveryID, since)...)
 	}
 	err := row.Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -108,7 +160,7 @@ func (s *Store) Prune(ctx context.Context, olderThan, dedupeBefore time.Time) (i
 	total := 0
 	for {
 		t := time.Now()
-		n, full, err := s.pruneBatch(ctx, olderThan)
+		n, full, err := s.pruneBatch(ctx, olderThan, dedupeBefore)
 		total += n
 		if err != nil {
 			return total, err
@@ -160,8 +212,11 @@ func pause(ctx context.Context, d time.Duration) error {
 }
 
 // pruneBatch deletes up to store.PruneBatch prunable events, oldest
-// first; full reports a full batch (there may be more).
-func (s *Store) pruneBatch(ctx context.Context, olderThan time.Time) (int, bool, error) {
+// first; full reports a full batch (there may be more). An event deleted
+// within the dedupe window (received at or after dedupeBefore) leaves its
+// delivery record behind, so its delivery id stays a duplicate until the
+// window ends (on a Dialect.Serialized store the event was the record).
+func (s *Store) pruneBatch(ctx context.Context, olderThan, dedupeBefore time.Time) (int, bool, error) {
 	rows, err := s.read.QueryContext(ctx, s.q.pruneIDs, nanos(olderThan), store.PruneBatch)
 	if err != nil {
 		return 0, false, fmt.Errorf("prune: select events: %w", err)
@@ -194,6 +249,11 @@ func (s *Store) pruneBatch(ctx context.Context, olderThan time.Time) (int, bool,
 		del := without(ids, busy)
 		if len(del) == 0 {
 			return nil
+		}
+		keep := s.q.rebind(`INSERT INTO deliveries (` + deliveryCols + `) SELECT source, delivery_id, id, received_at FROM events
+			WHERE delivery_id <> '' AND received_at >= ? AND id IN (` + marks(len(del)) + `) ON CONFLICT (source, delivery_id) DO NOTHING`)
+		if _, err := tx.ExecContext(ctx, keep, append([]any{nanos(dedupeBefore)}, del...)...); err != nil {
+			return fmt.Errorf("prune: keep delivery records: %w", err)
 		}
 		runIDs := `SELECT id FROM runs WHERE event_id IN (` + marks(len(del)) + `)`
 		if _, err := tx.ExecContext(ctx, s.q.rebind(`DELETE FROM attempts WHERE run_id IN (`+runIDs+`)`), del...); err != nil {

@@ -53,9 +53,11 @@ type queries struct {
 	createMigrations, migrationApplied, recordMigration, schemaVersion string
 	// events.go
 	insertDelivery, existingDelivery, seenDelivery, probe, insertEvent, getEvent string
+	// Serialized dialects: dedupe by the events' delivery index, seq at insert.
+	insertEventSeq string
 	pruneIDs, pruneDeliveries                                                    string
 	// seq.go
-	bumpSeq, setSeq, headSeq, firstSeqSince                   string
+	bumpSeq, setSeq, headSeq, firstSeqSince, putSeq           string
 	restoreDelivery, restoreEvent, restoreRun, restoreAttempt string
 	// queue.go
 	insertRun, due, runningCounts, extend, progress, finish, insertAttempt, release string
@@ -73,7 +75,7 @@ type queries struct {
 }
 
 func buildQueries(d Dialect) queries {
-	r := d.Rebind
+	r, ix := d.Rebind, d.IndexedBy
 	if d.Contains == nil {
 		d.Contains = func(col string) string { return "instr(" + col + ", ?) > 0" }
 	}
@@ -92,11 +94,17 @@ func buildQueries(d Dialect) queries {
 			ON CONFLICT (source, delivery_id) DO UPDATE SET event_id = excluded.event_id, received_at = excluded.received_at
 			WHERE deliveries.received_at < ? RETURNING event_id`),
 		existingDelivery: r(deliveryEvent),
-		seenDelivery:     r(deliveryEvent + ` AND received_at >= ?`),
+		// The event a delivery id was stored as within the dedupe window:
+		// an event still stored (events_delivery), or the record of one
+		// pruned within the window (deliveries; Dialect.Serialized ingest
+		// writes no delivery record, the event is it).
+		seenDelivery: r(`SELECT id FROM events ` + indexedBy(ix, "events_delivery") + ` WHERE delivery_id = ? AND source = ? AND received_at >= ?
+			UNION ALL ` + deliveryEvent + ` AND received_at >= ? LIMIT 1`),
 		// The probe row (source '' is no source's name) proves a durable write.
 		probe: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES ('', 'hookrunner-write-probe', '', ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
-		insertEvent: r(`INSERT INTO events (` + eventInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		insertEvent:    r(`INSERT INTO events (` + eventInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		insertEventSeq: r(`INSERT INTO events (` + eventInsertCols + `, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		getEvent:    r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
 		// A batch of prune: the oldest prunable events (events_received
 		// serves the order), then their attempts, runs and themselves by id.
@@ -112,6 +120,7 @@ func buildQueries(d Dialect) queries {
 		bumpSeq:       r(`UPDATE event_seq SET n = n + ? WHERE one = 1 RETURNING n`),
 		setSeq:        r(`UPDATE events SET seq = ? WHERE id = ?`),
 		headSeq:       `SELECT n FROM event_seq WHERE one = 1`,
+		putSeq:        r(`UPDATE event_seq SET n = ? WHERE one = 1`),
 		firstSeqSince: r(`SELECT MIN(seq) FROM events WHERE received_at >= ?`),
 
 		insertRun:     r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -174,7 +183,7 @@ func indexedBy(named bool, index string) string {
 // hot are the statements prepared once on the write connection.
 func (q *queries) hot() []string {
 	hot := []string{q.insertDelivery, q.existingDelivery, q.insertEvent, q.insertRun, q.finish, q.insertAttempt, q.progress, q.extend,
-		q.due, q.runningCounts, q.recordProcess, q.forgetProcess, q.bumpSeq, q.setSeq, q.restoreDelivery, q.restoreEvent, q.restoreRun}
+		q.due, q.runningCounts, q.recordProcess, q.forgetProcess, q.bumpSeq, q.setSeq, q.putSeq, q.headSeq, q.insertEventSeq, q.seenDelivery, q.restoreDelivery, q.restoreEvent, q.restoreRun}
 	if q.inIDs {
 		hot = append(hot, q.claimRunsIn)
 	}

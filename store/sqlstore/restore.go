@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -43,6 +44,12 @@ func (s *Store) restoreOne(ctx context.Context, tx *sql.Tx, it store.Restored) (
 		return false, errors.New("restore: an item without an event id")
 	}
 	if ev.DeliveryID != "" {
+		// A stored event is its delivery's record too (Dialect.Serialized).
+		if existing, dup, err := s.seenTx(ctx, tx, ev.Source, ev.DeliveryID, time.Time{}); err != nil {
+			return false, fmt.Errorf("restore: look up delivery of %s: %w", ev.ID, err)
+		} else if dup && existing != ev.ID {
+			return false, nil // another event holds this delivery: a duplicate
+		}
 		res, err := s.exec(ctx, tx, s.q.restoreDelivery, ev.Source, ev.DeliveryID, ev.ID, nanos(ev.ReceivedAt))
 		if err != nil {
 			return false, fmt.Errorf("restore delivery of %s: %w", ev.ID, err)

@@ -17,12 +17,39 @@ import (
 // transactions (replicas, writers) commit concurrently, a transaction with
 // larger numbers commits after every one with smaller numbers: a reader
 // never sees seq n+1 before n, and never skips an event by advancing its
-// cursor. SQLite has one writer anyway.
+// cursor. Where write transactions never overlap (Dialect.Serialized:
+// SQLite), an ingested event takes its number as it is inserted instead
+// (takeSeq: the counter is read once per transaction and written back
+// before the commit), which saves an update of every event.
 
 type seqKey struct{}
 
 // seqBatch collects the events a transaction inserted.
-type seqBatch struct{ events []*store.Event }
+type seqBatch struct {
+	events []*store.Event
+	// next is the next number to give at insert (takeSeq); 0 until the
+	// transaction has read the counter.
+	next int64
+}
+
+// takeSeq gives the next number of the transaction of ctx to an event
+// being inserted, reading the counter with head the first time. Only for
+// Dialect.Serialized: the counter is not locked until the commit.
+func takeSeq(ctx context.Context, head func() (int64, error)) (int64, error) {
+	b, ok := ctx.Value(seqKey{}).(*seqBatch)
+	if !ok {
+		return 0, fmt.Errorf("no sequence batch in this transaction")
+	}
+	if b.next == 0 {
+		n, err := head()
+		if err != nil {
+			return 0, err
+		}
+		b.next = n + 1
+	}
+	b.next++
+	return b.next - 1, nil
+}
 
 func withSeqBatch(ctx context.Context, b *seqBatch) context.Context {
 	return context.WithValue(ctx, seqKey{}, b)
@@ -38,6 +65,21 @@ func needSeq(ctx context.Context, ev *store.Event) {
 // assignSeqs numbers the events of b, just before the commit.
 func (s *Store) assignSeqs(ctx context.Context, tx *sql.Tx, b *seqBatch) error {
 	n := len(b.events)
+	if b.next != 0 {
+		// Numbers were given at insert (takeSeq): go on from there, then
+		// write the counter back.
+		for _, ev := range b.events {
+			if _, err := s.exec(ctx, tx, s.q.setSeq, b.next, ev.ID); err != nil {
+				return fmt.Errorf("event sequence: %w", err)
+			}
+			ev.Seq = b.next
+			b.next++
+		}
+		if _, err := s.exec(ctx, tx, s.q.putSeq, b.next-1); err != nil {
+			return fmt.Errorf("event sequence: %w", err)
+		}
+		return nil
+	}
 	if n == 0 {
 		return nil
 	}

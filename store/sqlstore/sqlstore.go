@@ -41,6 +41,12 @@ type Dialect struct {
 	IndexedBy bool
 	// Writers is the number of concurrent group-commit writers.
 	Writers int
+	// Serialized: write transactions never overlap, in this process or
+	// any other (SQLite's one write lock). A read inside a write
+	// transaction is then as good as a lock: ingest dedupes with a lookup
+	// of the events' delivery index instead of a delivery record, and
+	// gives an event its seq as it inserts it (events.go, seq.go).
+	Serialized bool
 	// Relax makes the next transaction on conn skip (relaxed=true) or keep
 	// the fsync at commit; nil when the backend has no such switch.
 	Relax func(ctx context.Context, conn *sql.DB, tx *sql.Tx, relaxed bool) error
