@@ -54,8 +54,8 @@ type queries struct {
 	// events.go
 	insertDelivery, existingDelivery, seenDelivery, probe, insertEvent, getEvent string
 	// Serialized dialects: dedupe by the events' delivery index, seq at insert.
-	insertEventSeq string
-	pruneIDs, pruneDeliveries                                                    string
+	insertEventSeq            string
+	pruneIDs, pruneDeliveries string
 	// seq.go
 	bumpSeq, setSeq, headSeq, firstSeqSince, putSeq           string
 	restoreDelivery, restoreEvent, restoreRun, restoreAttempt string
@@ -105,7 +105,7 @@ func buildQueries(d Dialect) queries {
 			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
 		insertEvent:    r(`INSERT INTO events (` + eventInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		insertEventSeq: r(`INSERT INTO events (` + eventInsertCols + `, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		getEvent:    r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
+		getEvent:       r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
 		// A batch of prune: the oldest prunable events (events_received
 		// serves the order), then their attempts, runs and themselves by id.
 		pruneIDs: r(`SELECT id FROM events WHERE ` + prunable + ` ORDER BY received_at LIMIT ?`),
