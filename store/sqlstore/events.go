@@ -251,7 +251,9 @@ func (s *Store) pruneBatch(ctx context.Context, olderThan, dedupeBefore time.Tim
 			return nil
 		}
 		keep := s.q.rebind(`INSERT INTO deliveries (` + deliveryCols + `) SELECT source, delivery_id, id, received_at FROM events
-			WHERE delivery_id <> '' AND received_at >= ? AND id IN (` + marks(len(del)) + `) ON CONFLICT (source, delivery_id) DO NOTHING`)
+			WHERE delivery_id <> '' AND received_at >= ? AND id IN (` + marks(len(del)) + `)
+			ON CONFLICT (source, delivery_id) DO UPDATE SET event_id = excluded.event_id, received_at = excluded.received_at
+			WHERE deliveries.received_at < excluded.received_at`)
 		if _, err := tx.ExecContext(ctx, keep, append([]any{nanos(dedupeBefore)}, del...)...); err != nil {
 			return fmt.Errorf("prune: keep delivery records: %w", err)
 		}

@@ -76,6 +76,70 @@ func restoreFamily(t *testing.T, newStore Factory) {
 			t.Fatalf("replay a restored dead run: %v", err)
 		}
 	})
+	t.Run("RestoreSkipsDeliveryOfIngestedEvent", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		// Stored by ingest (on SQLite the event is its delivery's only
+		// record), and one pruned within the window (only the record left).
+		held, pruned := event("gh", "held", t0), event("gh", "gone", t0.Add(-time.Hour))
+		ingest(t, s, held)
+		ingest(t, s, pruned)
+		if n, err := s.Prune(ctx, t0.Add(-time.Minute), t0.Add(-2*time.Hour)); err != nil || n != 1 {
+			t.Fatalf("pruned %d, %v; want 1", n, err)
+		}
+		head, err := s.EventCursor(ctx, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exported := func(source, delivery string, at time.Time) store.Restored {
+			ev := event(source, delivery, at)
+			r := run(ev, "deploy", at)
+			r.State = store.Succeeded
+			return store.Restored{Event: ev, Runs: []*store.Run{r}, Attempts: []*store.Attempt{{RunID: r.ID, N: 1, OK: true, StartedAt: at}}}
+		}
+		dupHeld := exported("gh", "held", t0.Add(time.Minute))     // another event with held's delivery id
+		dupGone := exported("gh", "gone", t0.Add(-time.Minute))    // with the pruned one's
+		otherSource := exported("gl", "held", t0.Add(time.Minute)) // the id on another source: not a duplicate
+		fresh := exported("gh", "fresh", t0.Add(2*time.Minute))
+		// fresh twice in one call: added once.
+		items := []store.Restored{dupHeld, dupGone, otherSource, fresh, fresh, {Event: held}}
+		if n, err := s.Restore(ctx, items); err != nil || n != 2 {
+			t.Fatalf("restore = %d, %v; want 2 (the other source's and fresh, once)", n, err)
+		}
+		if n, err := s.Restore(ctx, items); err != nil || n != 0 {
+			t.Fatalf("restore again = %d, %v; want 0", n, err)
+		}
+		for _, it := range []store.Restored{dupHeld, dupGone} {
+			if _, err := s.GetEvent(ctx, it.Event.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("event %s with a delivery id held by another event was restored: %v", it.Event.DeliveryID, err)
+			}
+			if _, _, err := s.GetRun(ctx, it.Runs[0].ID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("run of the skipped event %s was restored: %v", it.Event.DeliveryID, err)
+			}
+		}
+		for _, it := range []store.Restored{otherSource, fresh} {
+			if _, err := s.GetEvent(ctx, it.Event.ID); err != nil {
+				t.Errorf("event %s/%s not restored: %v", it.Event.Source, it.Event.DeliveryID, err)
+			}
+		}
+		if evs, err := s.ListEvents(ctx, store.EventFilter{Source: "gh", DeliveryID: "held"}); err != nil || len(evs) != 1 || evs[0].ID != held.ID {
+			t.Fatalf("events of gh/held = %v, %v; want only the ingested %s", evs, err, held.ID)
+		}
+		// The delivery ids name the events that held them.
+		for _, want := range []*store.Event{held, pruned, otherSource.Event, fresh.Event} {
+			if id, ok := seen(t, s, want.Source, want.DeliveryID, time.Time{}); !ok || id != want.ID {
+				t.Errorf("seen %s/%s = %q, %v; want %s", want.Source, want.DeliveryID, id, ok, want.ID)
+			}
+		}
+		if res := ingest(t, s, event("gh", "held", t0.Add(time.Hour))); !res.Duplicate || res.EventID != held.ID {
+			t.Errorf("held sent again = %+v, want a duplicate of %s", res, held.ID)
+		}
+		// Only the two added took a place in the sequence, once each.
+		evs, err := s.EventsAfter(ctx, head, nil, 10)
+		if err != nil || len(evs) != 2 || evs[0].Seq != head+1 || evs[1].Seq != head+2 {
+			t.Fatalf("sequence after the restores: %v, %v; want the two added at %d and %d", evs, err, head+1, head+2)
+		}
+	})
 	t.Run("PruneInBatchesKeepsNewAndDead", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)

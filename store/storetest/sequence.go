@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookrunner/hookrunner/store"
 )
 
 // sequenceFamily: the event sequence listen pages by (EventsAfter,
@@ -102,6 +104,96 @@ func sequenceFamily(t *testing.T, newStore Factory) {
 		evs, _ := s.EventsAfter(ctx, a.Seq, []string{"gh"}, 10)
 		if len(evs) != 1 || evs[0].ID != b.ID {
 			t.Fatalf("after the pruned event's cursor: %v", evs)
+		}
+	})
+
+	t.Run("GroupCommitGapFreeAndDuplicatesTakeNone", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		early := event("gh", "early", t0)
+		ingest(t, s, early)
+		head, err := s.EventCursor(ctx, time.Time{})
+		if err != nil || head != early.Seq {
+			t.Fatalf("head = %d, %v; want %d", head, err, early.Seq)
+		}
+		// Writers released together so that their ingests share commits:
+		// new deliveries, one delivery all of them send, a duplicate of
+		// the stored one, and restores in the same batches.
+		const writers, each = 6, 10
+		var (
+			mu     sync.Mutex
+			stored = map[string]int64{} // event id -> Seq Ingest set (0: restored)
+			wg     sync.WaitGroup
+			start  = make(chan struct{})
+		)
+		for w := 0; w < writers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				<-start
+				last := int64(0)
+				for i := 0; i < each; i++ {
+					evs := []*store.Event{event("gh", fmt.Sprintf("%d-%d", w, i), t0), event("gh", "shared", t0), event("gh", "early", t0)}
+					if i%3 == 0 {
+						r := event("ci", fmt.Sprintf("restored-%d-%d", w, i), t0)
+						if n, err := s.Restore(ctx, []store.Restored{{Event: r}}); err != nil || n != 1 {
+							t.Errorf("restore = %d, %v", n, err)
+							return
+						}
+						mu.Lock()
+						stored[r.ID] = 0
+						mu.Unlock()
+					}
+					for _, ev := range evs {
+						res, err := s.Ingest(ctx, ev, nil, t0.Add(-time.Hour))
+						if err != nil {
+							t.Errorf("ingest: %v", err)
+							return
+						}
+						if res.Duplicate {
+							if ev.Seq != 0 {
+								t.Errorf("duplicate of %s numbered %d", res.EventID, ev.Seq)
+							}
+							continue
+						}
+						// This writer's ingests commit one after another.
+						if ev.Seq <= last {
+							t.Errorf("writer %d: seq %d after its own %d", w, ev.Seq, last)
+						}
+						last = ev.Seq
+						mu.Lock()
+						stored[ev.ID] = ev.Seq
+						mu.Unlock()
+					}
+				}
+			}(w)
+		}
+		close(start)
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		restores := writers * ((each + 2) / 3)
+		if want := writers*each + 1 + restores; len(stored) != want {
+			t.Fatalf("stored %d events, want %d (the shared delivery once, early not again)", len(stored), want)
+		}
+		evs, err := s.EventsAfter(ctx, head, nil, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != len(stored) {
+			t.Fatalf("after the head: %d events, want the %d new ones", len(evs), len(stored))
+		}
+		for i, ev := range evs {
+			if want := head + int64(i) + 1; ev.Seq != want {
+				t.Fatalf("event %d after the head has seq %d, want %d: a gap or a number taken twice", i, ev.Seq, want)
+			}
+			if got, ok := stored[ev.ID]; !ok || (got != 0 && got != ev.Seq) {
+				t.Fatalf("event %s stored at seq %d; its writer was given %d (%v)", ev.ID, ev.Seq, got, ok)
+			}
+		}
+		if now, _ := s.EventCursor(ctx, time.Time{}); now != head+int64(len(stored)) {
+			t.Fatalf("head = %d, want %d", now, head+int64(len(stored)))
 		}
 	})
 

@@ -21,6 +21,7 @@ type Factory func(t *testing.T) store.Store
 func Run(t *testing.T, newStore Factory) {
 	for _, family := range []func(*testing.T, Factory){
 		ingestFamily,       // ingest.go
+		dedupeFamily,       // dedupe.go
 		queueFamily,        // queue.go
 		replayFamily,       // replay.go
 		listFamily,         // list.go
