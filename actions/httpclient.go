@@ -91,7 +91,8 @@ func DoHTTP(c *retryablehttp.Client, req *retryablehttp.Request, limit int, ok f
 	if limit <= 0 {
 		limit = 64 << 10
 	}
-	where := noSecrets.URL(req.URL.String())
+	// The URL as errors quote it, credentials removed: only on failure.
+	where := func() string { return noSecrets.URL(req.URL.String()) }
 	resp, err := c.Do(req)
 	if w := AsWait(err); w != nil {
 		return Result{Output: w.Error()}, w
@@ -99,7 +100,7 @@ func DoHTTP(c *retryablehttp.Client, req *retryablehttp.Request, limit int, ok f
 	if err != nil {
 		// The client's error quotes the URL: its credentials go.
 		err = noSecrets.Error(err)
-		return Result{Output: err.Error()}, fmt.Errorf("%s %s: %w", req.Method, where, err)
+		return Result{Output: err.Error()}, fmt.Errorf("%s %s: %w", req.Method, where(), err)
 	}
 	defer resp.Body.Close()
 	out := NewTailBuffer(limit)
@@ -110,7 +111,7 @@ func DoHTTP(c *retryablehttp.Client, req *retryablehttp.Request, limit int, ok f
 		return res, nil
 	}
 	res.RetryAfter = min2(RetryAfter(resp), maxWait)
-	err = fmt.Errorf("%s %s: HTTP %d: %s", req.Method, where, resp.StatusCode, firstLine(res.Output, 300))
+	err = fmt.Errorf("%s %s: HTTP %d: %s", req.Method, where(), resp.StatusCode, firstLine(res.Output, 300))
 	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != 408 && resp.StatusCode != 429 {
 		return res, Permanent(err)
 	}

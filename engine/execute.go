@@ -129,8 +129,13 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		finish(store.Outcome{State: st, Step: run.Step, NextAttemptAt: e.now().Add(rule.Retry.Backoff.D()), Attempt: store.Attempt{Error: "load event: " + err.Error()}})
 		return SyncResult{Err: err, State: st}
 	}
-	doc, _, _ := payload.Decode(ev.Headers["content-type"], ev.Body)
-	env := StoredEnv(ev, doc)
+	// Decoded when a template first reads it: a fixed URL with the body
+	// passed on as received never pays for it.
+	env := StoredEnv(ev, nil)
+	env.SetPayloadFunc(func() any {
+		doc, _, _ := payload.Decode(ev.Headers["content-type"], ev.Body)
+		return doc
+	})
 	env.Rule, env.RunID, env.Attempt = rule.Name, run.ID, run.Attempt
 	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream,
 		Started: e.processStarted(run, log, gone),

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -46,6 +47,32 @@ type Env struct {
 	// Meter is the budget the evaluation in progress spends (set by the
 	// Eval methods; no expression can name it).
 	Meter *Budget `expr:"budget meter"`
+	// lazy decodes Payload when an expression is first evaluated against
+	// the Env (SetPayloadFunc); no expression can name it.
+	lazy *lazyPayload `expr:"lazy payload"`
+}
+
+// lazyPayload is a payload decoded on first use.
+type lazyPayload struct {
+	once sync.Once
+	load func() any
+	v    any
+}
+
+// SetPayloadFunc makes Payload what load returns, called once, when an
+// expression is first evaluated against e: an action whose templates are
+// all literal (a fixed URL, the body passed on as received) never decodes
+// the payload.
+func (e *Env) SetPayloadFunc(load func() any) {
+	e.Payload, e.lazy = nil, &lazyPayload{load: load}
+}
+
+// resolve sets Payload from the lazy loader, if any.
+func (e *Env) resolve() {
+	if e.lazy != nil && e.Payload == nil {
+		e.lazy.once.Do(func() { e.lazy.v = e.lazy.load() })
+		e.Payload = e.lazy.v
+	}
 }
 
 // Alert is what an alert's actions see as `alert`: why it fired.
@@ -87,6 +114,7 @@ func run(p *vm.Program, env *Env, b *Budget) (any, error) {
 	if b.Exceeded() {
 		return nil, ErrBudgetExceeded
 	}
+	env.resolve()
 	if env.Meter != b {
 		env = WithBudget(env, b)
 	}

@@ -221,3 +221,44 @@ func TestBodyContext(t *testing.T) {
 		}
 	}
 }
+
+// A payload set with SetPayloadFunc is decoded once, when an expression
+// first reads the env, and never for a template without one.
+func TestLazyPayload(t *testing.T) {
+	static, err := expression.CompileTemplateFor(expression.URL, "https://example.test/hooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dynamic, err := expression.CompileTemplateFor(expression.JSON, `{"ref": "{{ payload.ref }}", "n": {{ payload.n }}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond, err := expression.CompileCondition(`payload.n == 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loads := 0
+	env := &expression.Env{Source: "gh"}
+	env.SetPayloadFunc(func() any {
+		loads++
+		return map[string]any{"ref": "refs/heads/main", "n": 2}
+	})
+	if got, err := static.Render(env); err != nil || got != "https://example.test/hooks" {
+		t.Fatalf("static: %q, %v", got, err)
+	}
+	if loads != 0 {
+		t.Fatalf("a literal template decoded the payload (%d loads)", loads)
+	}
+	for i := 0; i < 2; i++ {
+		got, err := dynamic.Render(env)
+		if err != nil || got != `{"ref": "refs/heads/main", "n": 2}` {
+			t.Fatalf("render %d: %q, %v", i, got, err)
+		}
+	}
+	if ok, err := cond.Eval(env); err != nil || !ok {
+		t.Fatalf("condition: %v, %v", ok, err)
+	}
+	if loads != 1 {
+		t.Fatalf("payload decoded %d times, want once", loads)
+	}
+}
