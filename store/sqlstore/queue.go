@@ -258,7 +258,7 @@ func (s *Store) Finish(ctx context.Context, owner, runID string, o store.Outcome
 	if a.Interrupted {
 		interrupted = 1
 	}
-	return s.doRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.doLingering(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, s.q.finish, string(o.State), o.Step, nanos(o.NextAttemptAt), a.Error, nullInt(a.ExitCode), a.HTTPStatus,
 			a.Output, a.Detail, nanos(now), nullTime(finished), interrupted, runID, owner)
 		if err != nil {

@@ -18,6 +18,10 @@ type op struct {
 	// at-least-once delivery allows, so they skip the fsync. Ingest,
 	// replays and new runs are always durable.
 	relaxed bool
+	// lingers: nothing waits on this write to go on (a run's outcome:
+	// the worker's slot is free already), so it may wait for company
+	// (relaxedLinger). Only relaxed writes linger.
+	lingers bool
 }
 
 // do runs fn inside a group-commit transaction and waits for the commit.
@@ -28,6 +32,12 @@ func (s *Store) do(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx)
 // doRelaxed is do for run-state changes that need not be fsynced.
 func (s *Store) doRelaxed(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return s.submit(&op{ctx: ctx, fn: fn, done: make(chan error, 1), relaxed: true})
+}
+
+// doLingering is doRelaxed for a write nothing waits on to go on: it may
+// wait up to relaxedLinger for others to share its commit.
+func (s *Store) doLingering(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.submit(&op{ctx: ctx, fn: fn, done: make(chan error, 1), relaxed: true, lingers: true})
 }
 
 func (s *Store) submit(o *op) error {
@@ -53,8 +63,46 @@ func (s *Store) submit(o *op) error {
 	}
 }
 
+// relaxedLinger is how long a batch of run outcomes alone waits for more
+// writes before it commits. Nothing waits on these to go on (a worker's
+// slot is free before its outcome is written), so the writer trades a
+// millisecond of their latency for fewer commits: each commit writes every
+// page it touched again, and the runs of a drain touch the same index
+// pages. Any other write (an ingest, a claim) ends the wait and commits
+// with the batch.
+const relaxedLinger = time.Millisecond
+
+// linger adds to a batch of lingering writes what arrives within
+// relaxedLinger, up to MaxBatch, and returns at once for any other batch
+// or when another kind of write arrives.
+func (s *Store) linger(batch []*op, t *time.Timer) []*op {
+	for _, o := range batch {
+		if !o.lingers {
+			return batch
+		}
+	}
+	t.Reset(relaxedLinger)
+	defer t.Stop()
+	for len(batch) < s.opt.MaxBatch {
+		select {
+		case o := <-s.ops:
+			batch = append(batch, o)
+			if !o.lingers {
+				return batch
+			}
+		case <-t.C:
+			return batch
+		case <-s.stop:
+			return batch
+		}
+	}
+	return batch
+}
+
 func (s *Store) writer() {
 	batch := make([]*op, 0, s.opt.MaxBatch)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for {
 		select {
 		case <-s.stop:
@@ -84,6 +132,7 @@ func (s *Store) writer() {
 					break drain
 				}
 			}
+			batch = s.linger(batch, linger)
 			s.commit(batch)
 		}
 	}
