@@ -35,6 +35,9 @@ var Dialect = sqlstore.Dialect{
 	Writers:    1,
 	// BEGIN IMMEDIATE: one write transaction at a time, across processes.
 	Serialized: true,
+	// Another process's commit to the file (an import into a serving
+	// store) shows in the writer's next transaction.
+	DataVersion: "PRAGMA data_version",
 	// No statistics: the run queue's queries name their indexes.
 	IndexedBy: true,
 	// Claims take their ids as one JSON array: fixed statements, prepared

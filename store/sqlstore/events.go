@@ -67,7 +67,7 @@ func (s *Store) ingestTx(ctx context.Context, tx *sql.Tx, ev *store.Event, args 
 // insert, numbered as it is inserted: three statements and five B-tree
 // writes fewer per event than a delivery record and a seq set at commit.
 func (s *Store) ingestSerialized(ctx context.Context, tx *sql.Tx, ev *store.Event, args []any, runs []*store.Run, dedupeSince time.Time) (bool, string, error) {
-	if ev.DeliveryID != "" {
+	if ev.DeliveryID != "" && !s.filter.never(ev.Source, ev.DeliveryID) {
 		existing, dup, err := s.seenTx(ctx, tx, ev.Source, ev.DeliveryID, dedupeSince)
 		if err != nil {
 			return false, "", fmt.Errorf("look up delivery: %w", err)
@@ -76,6 +76,7 @@ func (s *Store) ingestSerialized(ctx context.Context, tx *sql.Tx, ev *store.Even
 			return true, existing, nil
 		}
 	}
+	s.filter.add(ev.Source, ev.DeliveryID)
 	seq, err := takeSeq(ctx, func() (int64, error) {
 		var head int64
 		err := s.queryRow(ctx, tx, s.q.headSeq).Scan(&head)
@@ -113,7 +114,7 @@ func seenArgs(source, deliveryID string, since time.Time) []any {
 // with a statement prepared once (each read connection prepares it on first
 // use): parsing the SQL on every request cost as much as the lookup.
 func (s *Store) Seen(ctx context.Context, source, deliveryID string, since time.Time) (string, bool, error) {
-	if deliveryID == "" {
+	if deliveryID == "" || s.filter.never(source, deliveryID) {
 		return "", false, nil
 	}
 	var id string

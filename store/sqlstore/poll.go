@@ -60,6 +60,7 @@ func (s *Store) IngestPoll(ctx context.Context, b store.PollBatch) ([]*store.Eve
 			if _, err := tx.ExecContext(ctx, s.q.seenOnly, b.Source, id, nanos(b.Now)); err != nil {
 				return fmt.Errorf("record seen item: %w", err)
 			}
+			s.filter.add(b.Source, id)
 		}
 		runs := 0
 		for _, it := range b.Items {

@@ -54,8 +54,8 @@ type queries struct {
 	// events.go
 	insertDelivery, existingDelivery, seenDelivery, probe, insertEvent, getEvent string
 	// Serialized dialects: dedupe by the events' delivery index, seq at insert.
-	insertEventSeq            string
-	pruneIDs, pruneDeliveries string
+	insertEventSeq, dataVersion string
+	pruneIDs, pruneDeliveries   string
 	// seq.go
 	bumpSeq, setSeq, headSeq, firstSeqSince, putSeq           string
 	restoreDelivery, restoreEvent, restoreRun, restoreAttempt string
@@ -104,6 +104,7 @@ func buildQueries(d Dialect) queries {
 		probe: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES ('', 'hookrunner-write-probe', '', ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
 		insertEvent:    r(`INSERT INTO events (` + eventInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		dataVersion:    d.DataVersion,
 		insertEventSeq: r(`INSERT INTO events (` + eventInsertCols + `, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		getEvent:       r(`SELECT ` + eventCols + ` FROM events WHERE id = ?`),
 		// A batch of prune: the oldest prunable events (events_received
@@ -186,6 +187,9 @@ func (q *queries) hot() []string {
 		q.due, q.runningCounts, q.recordProcess, q.forgetProcess, q.bumpSeq, q.setSeq, q.putSeq, q.headSeq, q.insertEventSeq, q.seenDelivery, q.restoreDelivery, q.restoreEvent, q.restoreRun}
 	if q.inIDs {
 		hot = append(hot, q.claimRunsIn)
+	}
+	if q.dataVersion != "" {
+		hot = append(hot, q.dataVersion)
 	}
 	return hot
 }

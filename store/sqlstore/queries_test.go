@@ -24,8 +24,8 @@ func TestQueriesWrittenOnce(t *testing.T) {
 		return b.String()
 	}
 	tests := map[string]Dialect{
-		"question marks": {Rebind: func(q string) string { return q }},
-		"dollar":         {Rebind: dollar, ForUpdate: "FOR UPDATE SKIP LOCKED"},
+		"question marks": {Rebind: func(q string) string { return q }, DataVersion: "PRAGMA data_version"},
+		"dollar":         {Rebind: dollar, ForUpdate: "FOR UPDATE SKIP LOCKED", DataVersion: "SELECT 1 AS data_version"},
 	}
 	for name, d := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -50,6 +50,7 @@ func (s *Store) restoreOne(ctx context.Context, tx *sql.Tx, it store.Restored) (
 		} else if dup && existing != ev.ID {
 			return false, nil // another event holds this delivery: a duplicate
 		}
+		s.filter.add(ev.Source, ev.DeliveryID)
 		res, err := s.exec(ctx, tx, s.q.restoreDelivery, ev.Source, ev.DeliveryID, ev.ID, nanos(ev.ReceivedAt))
 		if err != nil {
 			return false, fmt.Errorf("restore delivery of %s: %w", ev.ID, err)

@@ -47,6 +47,11 @@ type Dialect struct {
 	// of the events' delivery index instead of a delivery record, and
 	// gives an event its seq as it inserts it (events.go, seq.go).
 	Serialized bool
+	// DataVersion is a query whose value, read in a write transaction,
+	// changes when another connection has committed since the last one
+	// (SQLite's PRAGMA data_version). With Serialized it turns on the
+	// delivery filter (seenfilter.go).
+	DataVersion string
 	// Relax makes the next transaction on conn skip (relaxed=true) or keep
 	// the fsync at commit; nil when the backend has no such switch.
 	Relax func(ctx context.Context, conn *sql.DB, tx *sql.Tx, relaxed bool) error
@@ -82,6 +87,9 @@ type Options struct {
 	// Now, when set, is the store's clock (write times, health); tests
 	// set it to move time without sleeping. Default time.Now.
 	Now func() time.Time
+	// SeenFilterBits sizes the delivery filter (a power of two; default
+	// 1<<25, 4 MiB). Tests make it small.
+	SeenFilterBits int
 }
 
 // Store implements store.Store.
@@ -105,6 +113,8 @@ type Store struct {
 	// touched by the single SQLite writer).
 	relaxedNow bool
 	health     health
+	// filter is the delivery filter (nil unless the dialect has one).
+	filter *seenFilter
 }
 
 var _ store.Store = (*Store)(nil)
@@ -139,6 +149,9 @@ func New(ctx context.Context, d Dialect, write, read *sql.DB, opt Options) (*Sto
 	for i := 0; i < d.Writers; i++ {
 		s.writers.Add(1)
 		go func() { defer s.writers.Done(); s.writer() }()
+	}
+	if d.Serialized && d.DataVersion != "" {
+		s.startFilter()
 	}
 	go func() {
 		<-s.stop

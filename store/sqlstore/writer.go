@@ -232,6 +232,10 @@ func (s *Store) runBatchTx(ops []*op) ([]error, error) {
 			return nil, fmt.Errorf("set durability: %w", err)
 		}
 	}
+	if err := s.checkFilter(ctx, tx); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
 	errs := make([]error, len(ops))
 	var seqs seqBatch
 	octx := withSeqBatch(ctx, &seqs)

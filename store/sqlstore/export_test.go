@@ -1,0 +1,21 @@
+package sqlstore
+
+import "context"
+
+// WaitFilterLoads waits until the delivery filter of s has been loaded n
+// times in all and reports the count.
+func WaitFilterLoads(ctx context.Context, s *Store, n int64) (int64, error) {
+	for {
+		if got := s.filter.loads.Load(); got >= n {
+			return got, nil
+		}
+		select {
+		case <-s.filter.loaded:
+		case <-ctx.Done():
+			return s.filter.loads.Load(), ctx.Err()
+		}
+	}
+}
+
+// FilterNever is the filter's answer for a delivery id.
+func FilterNever(s *Store, source, id string) bool { return s.filter.never(source, id) }
