@@ -72,22 +72,41 @@ func (s *Store) submit(o *op) error {
 // with the batch.
 const relaxedLinger = time.Millisecond
 
-// linger adds to a batch of lingering writes what arrives within
-// relaxedLinger, up to MaxBatch, and returns at once for any other batch
-// or when another kind of write arrives.
+// A batch of busyBatch writes or more shows that writes arrive faster than
+// the writer commits them: it then waits busyLinger for more before it
+// commits. On a loaded store this makes fewer, larger commits (a commit
+// costs about 150 µs of CPU in fsync alone here, and writes every page it
+// touched); a request waits at most busyLinger longer. A lightly loaded
+// store never waits. Ingest, 64 connections: CPU per request −8 %,
+// throughput +4 % (bench/RESULTS.md).
+const (
+	busyBatch  = 8
+	busyLinger = 500 * time.Microsecond
+)
+
+// linger adds to batch what arrives while it waits: up to relaxedLinger
+// for a batch of lingering writes (until another kind arrives), or
+// busyLinger for a busy batch; up to MaxBatch. Any other batch returns at
+// once.
 func (s *Store) linger(batch []*op, t *time.Timer) []*op {
+	lingering := true
 	for _, o := range batch {
-		if !o.lingers {
-			return batch
-		}
+		lingering = lingering && o.lingers
 	}
-	t.Reset(relaxedLinger)
+	switch {
+	case lingering:
+		t.Reset(relaxedLinger)
+	case len(batch) >= busyBatch:
+		t.Reset(busyLinger)
+	default:
+		return batch
+	}
 	defer t.Stop()
 	for len(batch) < s.opt.MaxBatch {
 		select {
 		case o := <-s.ops:
 			batch = append(batch, o)
-			if !o.lingers {
+			if lingering && !o.lingers {
 				return batch
 			}
 		case <-t.C:
