@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookrunner/hookrunner/actions"
 	"github.com/hookrunner/hookrunner/payload"
+	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -134,7 +135,7 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 	env := StoredEnv(ev, nil)
 	env.SetPayloadFunc(func() any {
 		doc, _, _ := payload.Decode(ev.Headers["content-type"], ev.Body)
-		return doc
+		return providers.ShapePayload(ev.Provider, doc) // as NewEnv shapes it
 	})
 	env.Rule, env.RunID, env.Attempt = rule.Name, run.ID, run.Attempt
 	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream,
