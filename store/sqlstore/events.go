@@ -98,16 +98,11 @@ func (s *Store) ingestSerialized(ctx context.Context, tx *sql.Tx, ev *store.Even
 // seenTx is Seen inside a write transaction.
 func (s *Store) seenTx(ctx context.Context, tx *sql.Tx, source, deliveryID string, since time.Time) (string, bool, error) {
 	var id string
-	err := s.queryRow(ctx, tx, s.q.seenDelivery, seenArgs(source, deliveryID, since)...).Scan(&id)
+	err := s.queryRow(ctx, tx, s.q.seenDelivery, s.seenArgs(source, deliveryID, since)...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
 	return id, err == nil, err
-}
-
-// seenArgs are seenDelivery's arguments.
-func seenArgs(source, deliveryID string, since time.Time) []any {
-	return []any{deliveryID, source, nanos(since), source, deliveryID, nanos(since)}
 }
 
 // Seen implements store.Store: one primary-key lookup on the read pool,
@@ -120,9 +115,9 @@ func (s *Store) Seen(ctx context.Context, source, deliveryID string, since time.
 	var id string
 	var row *sql.Row
 	if s.seen != nil {
-		row = s.seen.QueryRowContext(ctx, seenArgs(source, deliveryID, since)...)
+		row = s.seen.QueryRowContext(ctx, s.seenArgs(source, deliveryID, since)...)
 	} else {
-		row = s.read.QueryRowContext(ctx, s.q.seenDelivery, seenArgs(source, deliveryID, since)...)
+		row = s.read.QueryRowContext(ctx, s.q.seenDelivery, s.seenArgs(source, deliveryID, since)...)
 	}
 	err := row.Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {

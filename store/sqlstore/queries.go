@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -94,12 +95,8 @@ func buildQueries(d Dialect) queries {
 			ON CONFLICT (source, delivery_id) DO UPDATE SET event_id = excluded.event_id, received_at = excluded.received_at
 			WHERE deliveries.received_at < ? RETURNING event_id`),
 		existingDelivery: r(deliveryEvent),
-		// The event a delivery id was stored as within the dedupe window:
-		// an event still stored (events_delivery), or the record of one
-		// pruned within the window (deliveries; Dialect.Serialized ingest
-		// writes no delivery record, the event is it).
-		seenDelivery: r(`SELECT id FROM events ` + indexedBy(ix, "events_delivery") + ` WHERE delivery_id = ? AND source = ? AND received_at >= ?
-			UNION ALL ` + deliveryEvent + ` AND received_at >= ? LIMIT 1`),
+		// The event a delivery id was stored as within the dedupe window.
+		seenDelivery: seenQuery(d, ix),
 		// The probe row (source '' is no source's name) proves a durable write.
 		probe: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES ('', 'hookrunner-write-probe', '', ?)
 			ON CONFLICT (source, delivery_id) DO UPDATE SET received_at = excluded.received_at`),
@@ -170,6 +167,28 @@ func buildQueries(d Dialect) queries {
 			ON CONFLICT (hash) DO NOTHING`),
 		getRevision: r(`SELECT path, files, created_at FROM revisions WHERE hash = ?`),
 	}
+}
+
+// seenQuery is the lookup of the event a delivery id was stored as within
+// the dedupe window (its arguments: seenArgs). Where ingest writes a
+// delivery record for every event, the records are all there is to read;
+// on a Dialect.Serialized store the event is its own record (events.go),
+// so the lookup reads the events still stored (events_delivery) and the
+// records prune left of those deleted within the window.
+func seenQuery(d Dialect, ix bool) string {
+	if !d.Serialized {
+		return d.Rebind(deliveryEvent + ` AND received_at >= ?`)
+	}
+	return d.Rebind(`SELECT id FROM events ` + indexedBy(ix, "events_delivery") + ` WHERE delivery_id = ? AND source = ? AND received_at >= ?
+			UNION ALL ` + deliveryEvent + ` AND received_at >= ? LIMIT 1`)
+}
+
+// seenArgs are the arguments of seenQuery.
+func (s *Store) seenArgs(source, deliveryID string, since time.Time) []any {
+	if !s.d.Serialized {
+		return []any{source, deliveryID, nanos(since)}
+	}
+	return []any{deliveryID, source, nanos(since), source, deliveryID, nanos(since)}
 }
 
 // indexedBy names the index a run-queue query must read, where the dialect
