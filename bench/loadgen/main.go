@@ -35,7 +35,8 @@ var (
 	only          = flag.String("only", "ingest,exec,memory", "scenarios to run: ingest, exec, memory, rss, postgres")
 	pgDSN         = flag.String("postgres", os.Getenv("HOOKRUNNER_TEST_POSTGRES"), "PostgreSQL DSN for the postgres scenario")
 	floodFor      = flag.Duration("flood", 60*time.Second, "length of the memory flood")
-	target        = flag.String("url", "", "only drive this running source URL (64 connections, -duration) and print the result")
+	target        = flag.String("url", "", "only drive this running source URL (-conns connections, -duration) and print the result")
+	conns         = flag.Int("conns", 64, "connections for -url")
 	summaryPath   = flag.String("summary", "", "append issue 22's summary rows (tab-separated: what, baseline, value, ratio, target, met) to this file")
 )
 
@@ -428,7 +429,7 @@ func sendN(url string, n, conns int) int {
 func main() {
 	flag.Parse()
 	if *target != "" {
-		r := load(*target, 64, *duration, true)
+		r := load(*target, *conns, *duration, true)
 		fmt.Printf("%.0f req/s, p50 %s ms, p99 %s ms, non-2xx %d, errors %d\n", r.rps, ms(r.p50), ms(r.p99), r.non2xx, r.errs)
 		return
 	}
