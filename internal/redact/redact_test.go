@@ -204,6 +204,15 @@ func TestMerge(t *testing.T) {
 	if m.Len() != 2 {
 		t.Errorf("Len = %d", m.Len())
 	}
+	// Merging a redactor with itself (a run of the revision in force) or
+	// with nothing builds nothing new.
+	if b.Merge(b) != b || b.Merge(nil, b) != b {
+		t.Error("merging a redactor with itself built a new one")
+	}
+	var none *Redactor
+	if got := none.Merge(a); got.String("old-secret") != "[REDACTED]" {
+		t.Errorf("nil.Merge(a) = %q", got.String("old-secret"))
+	}
 }
 
 func TestHandler(t *testing.T) {
