@@ -134,3 +134,60 @@ func startEngineWorkers(t *testing.T, st store.Store, cfg string, n int) (stop f
 	t.Cleanup(stop)
 	return stop
 }
+
+// claimHeld is a store whose first claim takes its runs in the store, then
+// holds them until the claiming context ends: a claim still under way
+// when the engine stops.
+type claimHeld struct {
+	store.Store
+	once    sync.Once
+	claimed chan struct{}
+}
+
+func (s *claimHeld) Claim(ctx context.Context, o store.ClaimOptions) ([]*store.Run, error) {
+	first := false
+	s.once.Do(func() { first = true })
+	if !first {
+		return s.Store.Claim(ctx, o)
+	}
+	runs, err := s.Store.Claim(context.Background(), o)
+	close(s.claimed)
+	<-ctx.Done()
+	return runs, err
+}
+
+// TestClaimUnderWayAtStop: the claim runs beside the dispatch loop; the
+// runs a claim took while the engine was stopping go back to the queue
+// unspent, like the runs held ahead.
+func TestClaimUnderWayAtStop(t *testing.T) {
+	dir := t.TempDir()
+	cfg := `
+sources:
+  hook: { provider: generic, verify: none }
+rules:
+  - name: quick
+    source: hook
+    actions:
+      - shell: { command: ["/bin/true"] }
+`
+	st := openStore(t, filepath.Join(dir, "hr.db"))
+	defer st.Close()
+	a, b := addRun(t, st, "quick"), addRun(t, st, "quick")
+	held := &claimHeld{Store: st, claimed: make(chan struct{})}
+	stop := startEngineWorkers(t, held, cfg, 2)
+	select {
+	case <-held.claimed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no claim")
+	}
+	if r, _ := runState(t, st, a.ID); r.State != store.Running {
+		t.Fatalf("run after the claim = %+v; want running", r)
+	}
+	stop()
+	for _, id := range []string{a.ID, b.ID} {
+		r, atts := runState(t, st, id)
+		if r.State != store.Pending || r.Spent() != 0 || r.ClaimedBy != "" || len(atts) != 0 {
+			t.Fatalf("run claimed during the stop = %+v, %d attempts; want pending, no attempt spent, unclaimed", r, len(atts))
+		}
+	}
+}
