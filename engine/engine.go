@@ -15,6 +15,7 @@ import (
 	"github.com/hookrunner/hookrunner/actions"
 	"github.com/hookrunner/hookrunner/alerts"
 	"github.com/hookrunner/hookrunner/destination"
+	"github.com/hookrunner/hookrunner/internal/broadcast"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/metrics"
 	"github.com/hookrunner/hookrunner/ruleset"
@@ -71,7 +72,7 @@ type Engine struct {
 	// revs keeps earlier compiled configs for the runs matched under them.
 	revs revisions
 	// stored fires when this process stores an event (listen streams).
-	stored broadcast
+	stored broadcast.Broadcast
 	// dest is the breakers and limits of destinations (destinations.go).
 	dest *destination.Gate
 	// alerts fires the config's alerts (alerts.go).

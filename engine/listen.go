@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/hookrunner/hookrunner/store"
@@ -12,31 +11,6 @@ import (
 // What the listen stream (server/listen.go) reads: stored events in
 // sequence, a signal when this process stores one, and their headers as
 // they are relayed.
-
-// broadcast wakes every waiter once: Wait returns a channel that the next
-// Fire closes.
-type broadcast struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func (b *broadcast) Wait() <-chan struct{} {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.ch == nil {
-		b.ch = make(chan struct{})
-	}
-	return b.ch
-}
-
-func (b *broadcast) Fire() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.ch != nil {
-		close(b.ch)
-		b.ch = nil
-	}
-}
 
 // EventsStored returns a channel closed when this process next stores an
 // event (events stored by other replicas are found by polling the store).

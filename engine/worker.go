@@ -191,11 +191,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 	}
 	if claiming {
 		// A claim under way at the stop: what it took goes back too.
-		c := <-claims
-		for _, run := range c.runs {
-			e.track(run.ID, func() {})
-		}
-		e.releaseAhead(c.runs)
+		e.releaseAhead((<-claims).runs)
 	}
 	// Runs claimed ahead and not started go back to the queue without
 	// spending an attempt.
