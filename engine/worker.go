@@ -141,7 +141,9 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 		err  error
 	}
 	claims := make(chan claimed, 1)
-	claiming := false
+	// due: something may have become claimable since the last claim (the
+	// start, a wake-up, the poll tick, a claim that found all it asked).
+	claiming, due := false, true
 	put := func(runs []*store.Run) {
 		for _, run := range runs {
 			if len(free) > 0 {
@@ -165,8 +167,8 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 			// ahead back so that another replica may take them.
 			e.releaseAhead(ahead.drop(e.now()))
 		}
-		if n := len(free) + ahead.room(); !claiming && n > 0 && (len(free) > 0 || ahead.low()) {
-			claiming = true
+		if n := len(free) + ahead.room(); due && !claiming && n > 0 && (len(free) > 0 || ahead.low()) {
+			claiming, due = true, false
 			opt := store.ClaimOptions{Owner: e.owner, Limit: n, Lease: o.Lease, Now: e.now(), Concurrency: e.Snapshot().ConcurrencyLimits()}
 			go func() {
 				runs, err := e.st.Claim(ctx, opt)
@@ -176,8 +178,11 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 		select {
 		case <-ctx.Done():
 		case <-e.wake:
+			due = true
 		case <-notified:
+			due = true
 		case <-ticker.C:
+			due = true
 		case c := <-claims:
 			claiming = false
 			if c.err != nil && ctx.Err() == nil {
@@ -186,6 +191,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 			put(c.runs)
 			if len(c.runs) == c.n {
 				ahead.grow(e.now()) // a deep queue: claim further ahead
+				due = true          // there may be more due right now
 			}
 		}
 	}
