@@ -3,14 +3,17 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hookrunner/hookrunner/engine"
+	"github.com/hookrunner/hookrunner/providers"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -189,5 +192,70 @@ rules:
 		if r.State != store.Pending || r.Spent() != 0 || r.ClaimedBy != "" || len(atts) != 0 {
 			t.Fatalf("run claimed during the stop = %+v, %d attempts; want pending, no attempt spent, unclaimed", r, len(atts))
 		}
+	}
+}
+
+// claimCounter counts claims and signals each one.
+type claimCounter struct {
+	store.Store
+	n      atomic.Int64
+	claims chan struct{}
+}
+
+func (s *claimCounter) Claim(ctx context.Context, o store.ClaimOptions) ([]*store.Run, error) {
+	runs, err := s.Store.Claim(ctx, o)
+	s.n.Add(1)
+	select {
+	case s.claims <- struct{}{}:
+	default:
+	}
+	return runs, err
+}
+
+// TestIdleEngineClaimsOnlyWhenWoken: with the poll tick an hour away, an
+// engine claims at its start, and again only when woken (an event stored,
+// a worker free): a claim that found less than it asked for is not
+// repeated at once.
+func TestIdleEngineClaimsOnlyWhenWoken(t *testing.T) {
+	dir := t.TempDir()
+	snap := build(t, []byte(`
+sources:
+  hook: { provider: generic, verify: none }
+rules:
+  - name: quick
+    source: hook
+    actions:
+      - shell: { command: ["/bin/true"] }
+`))
+	st := openStore(t, filepath.Join(dir, "hr.db"))
+	defer st.Close()
+	cc := &claimCounter{Store: st, claims: make(chan struct{}, 1)}
+	e := engine.New(snap, engine.Options{Store: cc, RecoverOnStart: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx, engine.RunOptions{Workers: 2, PollInterval: time.Hour}) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-cc.claims:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no first claim")
+	}
+	acc, err := e.Accept(ctx, &engine.Received{Snapshot: snap, Source: snap.Sources["hook"], Identity: providers.Identity{Event: "push", DeliveryID: "d-1"},
+		Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{}`), Payload: map[string]any{}, RemoteIP: "127.0.0.1", ReceivedAt: time.Now()})
+	if err != nil || len(acc.Matched) != 1 {
+		t.Fatalf("accept: %+v, %v", acc, err)
+	}
+	run := func() *store.Run {
+		runs, err := st.ListRuns(ctx, store.RunFilter{EventID: acc.EventID})
+		if err != nil || len(runs) != 1 {
+			t.Fatalf("runs of the event: %v, %v", runs, err)
+		}
+		return runs[0]
+	}
+	waitFor(t, "the run to succeed", func() bool { return run().State == store.Succeeded })
+	// The start, the event's wake-up, the freed worker's: a few claims,
+	// not one after another while nothing is due.
+	if n := cc.n.Load(); n > 5 {
+		t.Fatalf("%d claims for one run while idle", n)
 	}
 }
