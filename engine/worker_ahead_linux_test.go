@@ -138,6 +138,17 @@ func startEngineWorkers(t *testing.T, st store.Store, cfg string, n int) (stop f
 	return stop
 }
 
+// quickConfig has one rule, "quick", whose action is /bin/true.
+const quickConfig = `
+sources:
+  hook: { provider: generic, verify: none }
+rules:
+  - name: quick
+    source: hook
+    actions:
+      - shell: { command: ["/bin/true"] }
+`
+
 // claimHeld is a store whose first claim takes its runs in the store, then
 // holds them until the claiming context ends: a claim still under way
 // when the engine stops.
@@ -163,21 +174,11 @@ func (s *claimHeld) Claim(ctx context.Context, o store.ClaimOptions) ([]*store.R
 // runs a claim took while the engine was stopping go back to the queue
 // unspent, like the runs held ahead.
 func TestClaimUnderWayAtStop(t *testing.T) {
-	dir := t.TempDir()
-	cfg := `
-sources:
-  hook: { provider: generic, verify: none }
-rules:
-  - name: quick
-    source: hook
-    actions:
-      - shell: { command: ["/bin/true"] }
-`
-	st := openStore(t, filepath.Join(dir, "hr.db"))
+	st := openStore(t, filepath.Join(t.TempDir(), "hr.db"))
 	defer st.Close()
 	a, b := addRun(t, st, "quick"), addRun(t, st, "quick")
 	held := &claimHeld{Store: st, claimed: make(chan struct{})}
-	stop := startEngineWorkers(t, held, cfg, 2)
+	stop := startEngineWorkers(t, held, quickConfig, 2)
 	select {
 	case <-held.claimed:
 	case <-time.After(10 * time.Second):
@@ -217,17 +218,8 @@ func (s *claimCounter) Claim(ctx context.Context, o store.ClaimOptions) ([]*stor
 // a worker free): a claim that found less than it asked for is not
 // repeated at once.
 func TestIdleEngineClaimsOnlyWhenWoken(t *testing.T) {
-	dir := t.TempDir()
-	snap := build(t, []byte(`
-sources:
-  hook: { provider: generic, verify: none }
-rules:
-  - name: quick
-    source: hook
-    actions:
-      - shell: { command: ["/bin/true"] }
-`))
-	st := openStore(t, filepath.Join(dir, "hr.db"))
+	snap := build(t, []byte(quickConfig))
+	st := openStore(t, filepath.Join(t.TempDir(), "hr.db"))
 	defer st.Close()
 	cc := &claimCounter{Store: st, claims: make(chan struct{}, 1)}
 	e := engine.New(snap, engine.Options{Store: cc, RecoverOnStart: true})
