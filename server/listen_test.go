@@ -214,6 +214,18 @@ type sseMsg struct {
 }
 
 // readSSE reads messages from a stream into a channel.
+// openStream opens url with the laptop token; the caller closes the body.
+func openStream(t *testing.T, url string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+laptopToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 func readSSE(t *testing.T, body io.Reader) <-chan sseMsg {
 	ch := make(chan sseMsg, 16)
 	go func() {
@@ -272,12 +284,7 @@ func TestListenStreamsEventsWithCredentials(t *testing.T) {
 	b.stream.add(other)
 	b.stream.add(gl)
 
-	req, _ := http.NewRequest(http.MethodGet, b.srv.URL+"/listen/stream?sources=github,gitlab,alerts&cursor=0", nil)
-	req.Header.Set("Authorization", "Bearer "+laptopToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := openStream(t, b.srv.URL+"/listen/stream?sources=github,gitlab,alerts&cursor=0")
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
@@ -328,12 +335,7 @@ func TestListenStreamsEventsWithCredentials(t *testing.T) {
 func TestListenStartsAtHead(t *testing.T) {
 	b := setupListen(t, "listen: { tokens: [ { name: laptop, token: "+laptopToken+", sources: [github] } ] }\n")
 	b.stream.add(&store.Event{ID: "old", Source: "github", Headers: map[string]string{}})
-	req, _ := http.NewRequest(http.MethodGet, b.srv.URL+"/listen/stream", nil)
-	req.Header.Set("Authorization", "Bearer "+laptopToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := openStream(t, b.srv.URL+"/listen/stream")
 	defer resp.Body.Close()
 	ch := readSSE(t, resp.Body)
 	if m := next(t, ch); m.name != relay.EventReady || m.id != "1" {
@@ -354,12 +356,7 @@ func TestListenOutlivesServerTimeouts(t *testing.T) {
 	srv.Config.ReadTimeout, srv.Config.WriteTimeout = timeout, timeout
 	srv.Start()
 	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/listen/stream", nil)
-	req.Header.Set("Authorization", "Bearer "+laptopToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := openStream(t, srv.URL+"/listen/stream")
 	defer resp.Body.Close()
 	ch := readSSE(t, resp.Body)
 	next(t, ch)             // ready
@@ -375,12 +372,7 @@ func TestListenOutlivesServerTimeouts(t *testing.T) {
 // connection is refused.
 func TestListenStreamEndsWhenTokenWithdrawn(t *testing.T) {
 	b := setupListen(t, "listen: { tokens: [ { name: laptop, token: "+laptopToken+", sources: [github] } ] }\n")
-	req, _ := http.NewRequest(http.MethodGet, b.srv.URL+"/listen/stream", nil)
-	req.Header.Set("Authorization", "Bearer "+laptopToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := openStream(t, b.srv.URL+"/listen/stream")
 	defer resp.Body.Close()
 	ch := readSSE(t, resp.Body)
 	next(t, ch) // ready
