@@ -235,20 +235,7 @@ func TestRateLimitAcrossReplicas(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	dst := newDestServer(t)
 	const rate, burst, total = 5, 1, 30
-	var addrs []string
-	for i := 0; i < 2; i++ {
-		dir, addr := t.TempDir(), freePort(t)
-		cfg := fmt.Sprintf(`
-server: { listen: %q }
-admin: { listen: %q }
-store: { driver: postgres, dsn: %q }
-runner: { workers: 8, lease: 5s, poll_interval: 100ms }
-log: { level: warn }
-limits:
-  %q: { rate: %d/s, burst: %d, concurrency: 4 }
-sources:
-  hook: { provider: generic, verify: token, header: X-Token, secret: dest-token, id_header: X-Delivery }
-rules:
+	addrs := startLimitedReplicas(t, dsn, fmt.Sprintf("%q: { rate: %d/s, burst: %d, concurrency: 4 }", dst.addr, rate, burst), fmt.Sprintf(`
   - name: a
     source: hook
     actions:
@@ -257,14 +244,7 @@ rules:
     source: hook
     actions:
       - http: { url: "http://%s/b", retries: 0 }
-`, addr, freePort(t), dsn, dst.addr, rate, burst, dst.addr, dst.addr)
-		if err := os.WriteFile(filepath.Join(dir, "hooks.yaml"), []byte(cfg), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		p := startProc(t, dir, "hooks.yaml", addr)
-		defer p.term(t)
-		addrs = append(addrs, addr)
-	}
+`, dst.addr, dst.addr))
 	// Two rules an event, events spread over both replicas.
 	for i := 0; i < total/2; i++ {
 		postDest(t, addrs[i%2], fmt.Sprintf("r-%d", i))
@@ -293,15 +273,7 @@ rules:
 		c, err := st.CountStates(context.Background())
 		return err == nil && c[store.Succeeded] == total
 	})
-	runs, err := st.ListRuns(context.Background(), store.RunFilter{Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range runs {
-		if r.Attempt != 1 {
-			t.Fatalf("run %s: attempt %d: waiting for the limit spent attempts", r.ID, r.Attempt)
-		}
-	}
+	oneAttemptEach(t, st, "waiting for the limit")
 	if len(hits) != total {
 		t.Fatalf("%d requests arrived, want %d", len(hits), total)
 	}
@@ -318,32 +290,12 @@ func TestConcurrencyLimitAcrossReplicas(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	dst := newDestServer(t, 150*time.Millisecond)
 	const total = 16
-	var addrs []string
-	for i := 0; i < 2; i++ {
-		dir, addr := t.TempDir(), freePort(t)
-		cfg := fmt.Sprintf(`
-server: { listen: %q }
-admin: { listen: %q }
-store: { driver: postgres, dsn: %q }
-runner: { workers: 8, lease: 5s, poll_interval: 100ms }
-log: { level: warn }
-limits:
-  %q: { concurrency: 2 }
-sources:
-  hook: { provider: generic, verify: token, header: X-Token, secret: dest-token, id_header: X-Delivery }
-rules:
+	addrs := startLimitedReplicas(t, dsn, fmt.Sprintf("%q: { concurrency: 2 }", dst.addr), fmt.Sprintf(`
   - name: slow
     source: hook
     actions:
       - http: { url: "http://%s/slow", retries: 0 }
-`, addr, freePort(t), dsn, dst.addr, dst.addr)
-		if err := os.WriteFile(filepath.Join(dir, "hooks.yaml"), []byte(cfg), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		p := startProc(t, dir, "hooks.yaml", addr)
-		defer p.term(t)
-		addrs = append(addrs, addr)
-	}
+`, dst.addr))
 	for i := 0; i < total; i++ {
 		postDest(t, addrs[i%2], fmt.Sprintf("c-%d", i))
 	}
@@ -359,17 +311,53 @@ rules:
 	if m := dst.maxInflight.Load(); m > 2 || m < 1 {
 		t.Fatalf("%d requests in flight at once, limit 2", m)
 	}
-	runs, err := st.ListRuns(context.Background(), store.RunFilter{Limit: 100})
+	oneAttemptEach(t, st, "waiting for a slot")
+	if n := len(dst.arrivals()); n != total {
+		t.Fatalf("%d requests arrived, want %d", n, total)
+	}
+	t.Logf("%d slow requests over 2 replicas: at most %d in flight", total, dst.maxInflight.Load())
+}
+
+// startLimitedReplicas starts two replicas on one PostgreSQL schema with
+// the one limits entry and the rules of a token-verified source "hook",
+// and returns their public addresses.
+func startLimitedReplicas(t *testing.T, dsn, limit, rules string) []string {
+	t.Helper()
+	var addrs []string
+	for i := 0; i < 2; i++ {
+		dir, addr := t.TempDir(), freePort(t)
+		cfg := fmt.Sprintf(`
+server: { listen: %q }
+admin: { listen: %q }
+store: { driver: postgres, dsn: %q }
+runner: { workers: 8, lease: 5s, poll_interval: 100ms }
+log: { level: warn }
+limits:
+  %s
+sources:
+  hook: { provider: generic, verify: token, header: X-Token, secret: dest-token, id_header: X-Delivery }
+rules:%s`, addr, freePort(t), dsn, limit, rules)
+		if err := os.WriteFile(filepath.Join(dir, "hooks.yaml"), []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p := startProc(t, dir, "hooks.yaml", addr)
+		t.Cleanup(func() { p.term(t) })
+		addrs = append(addrs, addr)
+	}
+	return addrs
+}
+
+// oneAttemptEach fails unless every run took exactly one attempt (what
+// made a run wait spent none).
+func oneAttemptEach(t *testing.T, st store.Store, waitedFor string) {
+	t.Helper()
+	runs, err := st.ListRuns(context.Background(), store.RunFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range runs {
 		if r.Attempt != 1 {
-			t.Fatalf("run %s: attempt %d: waiting for a slot spent attempts", r.ID, r.Attempt)
+			t.Fatalf("run %s: attempt %d: %s spent attempts", r.ID, r.Attempt, waitedFor)
 		}
 	}
-	if n := len(dst.arrivals()); n != total {
-		t.Fatalf("%d requests arrived, want %d", n, total)
-	}
-	t.Logf("%d slow requests over 2 replicas: at most %d in flight", total, dst.maxInflight.Load())
 }
