@@ -47,7 +47,13 @@ const MinLen = 4
 type Redactor struct {
 	values []string // sorted, unique, each >= MinLen
 	rep    *strings.Replacer
+	forms  []string // what rep replaces: each value as written and escaped
+	short  int      // the length of the shortest form
 }
+
+// fewForms is how many forms String looks for one by one before handing
+// text to the replacer, which copies every string it is given.
+const fewForms = 16
 
 // New returns a redactor that knows values (empty and short ones are
 // ignored; see MinLen).
@@ -105,6 +111,7 @@ func build(set map[string]bool) *Redactor {
 		return list[i] < list[j]
 	})
 	if len(list) > 0 {
+		r.forms, r.short = list, len(list[len(list)-1])
 		pairs := make([]string, 0, 2*len(list))
 		for _, f := range list {
 			pairs = append(pairs, f, Mask)
@@ -163,17 +170,21 @@ var (
 // String replaces every known secret value in s, plus URL credentials,
 // credential query values, credential header lines, Bearer tokens and
 // secret-named JSON fields found in free text.
-func (r *Redactor) String(s string) string {
+func (r *Redactor) String(s string) string { return r.redact(s, true) }
+
+// redact is String; with quick false it skips none of the steps whose
+// pattern a cheap scan rules out (the fuzz test compares the two).
+func (r *Redactor) redact(s string, quick bool) string {
 	if s == "" {
 		return s
 	}
-	if r != nil && r.rep != nil {
+	if r != nil && r.rep != nil && (!quick || r.mayHoldValue(s)) {
 		s = r.rep.Replace(s)
 	}
 	if strings.Contains(s, "://") {
 		s = userinfoRe.ReplaceAllString(s, "$1$2:"+Mask+"@")
 	}
-	if strings.IndexByte(s, '=') >= 0 {
+	if strings.IndexByte(s, '=') >= 0 && (!quick || mayHoldSecretPair(s)) {
 		s = pairRe.ReplaceAllStringFunc(s, func(m string) string {
 			sm := pairRe.FindStringSubmatch(m)
 			prefix, name, val := sm[1], sm[2], sm[3]
@@ -196,7 +207,7 @@ func (r *Redactor) String(s string) string {
 			return `"` + sm[1] + `"` + sm[2] + `"` + Mask + `"`
 		})
 	}
-	if strings.IndexByte(s, ':') >= 0 {
+	if strings.IndexByte(s, ':') >= 0 && (!quick || mayHoldHeaderLine(s)) {
 		s = headerLineRe.ReplaceAllStringFunc(s, func(m string) string {
 			sm := headerLineRe.FindStringSubmatch(m)
 			// A value already masked stays as written, quotes and all
@@ -217,6 +228,87 @@ func (r *Redactor) String(s string) string {
 		})
 	}
 	return s
+}
+
+// mayHoldValue reports whether s could hold a secret form: it is long
+// enough, and with few forms, one of them is in it.
+func (r *Redactor) mayHoldValue(s string) bool {
+	if len(s) < r.short {
+		return false
+	}
+	if len(r.forms) > fewForms {
+		return true
+	}
+	for _, f := range r.forms {
+		if strings.Contains(s, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayHoldSecretPair reports whether pairRe could change s: some "=" in s
+// follows a name that IsSecretQueryParam (which includes IsSecretName)
+// accepts. A pairRe match names the whole run of name characters before
+// its "=" (its prefix characters are not name characters), so when no such
+// run is a secret name every match would be left as written and the
+// regular expression, the dearest step of String, can be skipped.
+func mayHoldSecretPair(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '=' {
+			continue
+		}
+		j := i
+		for j > 0 && isPairNameByte(s[j-1]) {
+			j--
+		}
+		if j < i && IsSecretQueryParam(s[j:i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPairNameByte is pairRe's name class [A-Za-z0-9_.\-\[\]].
+func isPairNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '_' || c == '.' || c == '-' || c == '[' || c == ']'
+}
+
+// headerLineWords holds a word every headerLineRe match contains
+// ("authorization" holds "auth", "set-cookie" holds "cookie").
+var headerLineWords = []string{"auth", "cookie", "token", "secret", "key", "password"}
+
+// mayHoldHeaderLine reports whether headerLineRe could match s. The
+// expression is case-insensitive, and Go folds K (U+212A) to k and ſ
+// (U+017F) to s, so text that is not ASCII is always handed to it.
+func mayHoldHeaderLine(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	for _, w := range headerLineWords {
+		if containsFoldASCII(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFoldASCII reports whether s holds the lower-case ASCII word w in
+// any letter case.
+func containsFoldASCII(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		k := 0
+		for k < len(w) && s[i+k]|0x20 == w[k] {
+			k++
+		}
+		if k == len(w) {
+			return true
+		}
+	}
+	return false
 }
 
 // Error returns err with a redacted message; errors.Is and errors.As still

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -231,4 +232,67 @@ func TestHandler(t *testing.T) {
 	if !strings.Contains(s, "n=3") {
 		t.Errorf("plain attribute lost: %s", s)
 	}
+}
+
+// quickCases are texts at the edges of String's quick scans: each must come
+// out as the full pass makes it.
+var quickCases = []string{
+	"x-api-\u212Aey: abc123", // KELVIN SIGN folds to k in the header-line pattern
+	"x-\u017Fecret: abc123",  // LONG S folds to s
+	"X-AUTH-TOKEN: abcdef",
+	"set-cookie: id=1",
+	"a=b&Password=pw1",
+	"(api_key=zz)",
+	"[token]=v",
+	"sha256=00ff",
+	"a.b-c=1;session=2",
+	"=value",
+	"name==x",
+	"s3cr3t-valu",
+	"xs3cr3t-valuex",
+	"https://u:p@h",
+	"",
+}
+
+// TestQuickScans: on each text the quick scans pass on, String changes it
+// only where the full pass does.
+func TestQuickScans(t *testing.T) {
+	for _, r := range []*Redactor{New("s3cr3t-value"), manySecrets(), nil} {
+		for _, in := range quickCases {
+			if got, want := r.redact(in, true), r.redact(in, false); got != want {
+				t.Errorf("String(%q) = %q, the full pass gives %q", in, got, want)
+			}
+		}
+	}
+	if !mayHoldHeaderLine("x-api-\u212Aey: abc") || mayHoldHeaderLine("content-type: text/plain") {
+		t.Error("mayHoldHeaderLine misjudges")
+	}
+	if !mayHoldSecretPair("?a=1&token=2") || mayHoldSecretPair("sha256=00ff a=b") {
+		t.Error("mayHoldSecretPair misjudges")
+	}
+}
+
+// manySecrets is a redactor with more forms than it looks for one by one.
+func manySecrets() *Redactor {
+	var v []string
+	for i := 0; i < 2*fewForms; i++ {
+		v = append(v, "secret-number-"+strconv.Itoa(i))
+	}
+	return New(v...)
+}
+
+// FuzzString: the quick scans never let through what the full pass would
+// redact.
+func FuzzString(f *testing.F) {
+	for _, c := range quickCases {
+		f.Add(c)
+	}
+	few, many := New("s3cr3t-value", "tok/with+chars&<>"), manySecrets()
+	f.Fuzz(func(t *testing.T, in string) {
+		for _, r := range []*Redactor{few, many} {
+			if got, want := r.redact(in, true), r.redact(in, false); got != want {
+				t.Fatalf("String(%q) = %q, the full pass gives %q", in, got, want)
+			}
+		}
+	})
 }
