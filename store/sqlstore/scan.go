@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"database/sql"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hookrunner/hookrunner/store"
@@ -59,13 +61,70 @@ func scanEvent(sc scanner) (*store.Event, error) {
 
 // eventArgs are the values of eventInsertCols.
 func eventArgs(ev *store.Event) []any {
-	headers, _ := json.Marshal(ev.Headers)
-	matched, _ := json.Marshal(ev.Matched)
-	if ev.Matched == nil {
-		matched = []byte("[]")
+	matched := "[]"
+	if len(ev.Matched) > 0 {
+		matched = jsonStrings(ev.Matched)
 	}
-	return []any{ev.ID, ev.Source, ev.Provider, ev.Event, ev.DeliveryID, string(headers), ev.Query,
-		ev.Body, ev.RemoteIP, nanos(ev.ReceivedAt), ev.Verification, string(matched), ev.ConfigHash, ev.RemoteAddr}
+	return []any{ev.ID, ev.Source, ev.Provider, ev.Event, ev.DeliveryID, jsonHeaders(ev.Headers), ev.Query,
+		ev.Body, ev.RemoteIP, nanos(ev.ReceivedAt), ev.Verification, matched, ev.ConfigHash, ev.RemoteAddr}
+}
+
+// jsonHeaders is json.Marshal(h) as text, byte for byte: keys sorted, and
+// strings of printable ASCII that json.Marshal writes as they are (no
+// quote, backslash or HTML character) written directly. Anything else
+// goes through json.Marshal. Every event pays this, and the reflection
+// of json.Marshal cost more than the rest of the event's encoding.
+func jsonHeaders(h map[string]string) string {
+	if h == nil {
+		return "null"
+	}
+	keys := make([]string, 0, len(h))
+	size := 2
+	for k, v := range h {
+		if !plainJSON(k) || !plainJSON(v) {
+			b, _ := json.Marshal(h)
+			return string(b)
+		}
+		keys = append(keys, k)
+		size += len(k) + len(v) + 6
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"', ':', '"')
+		b = append(b, h[k]...)
+		b = append(b, '"')
+	}
+	b = append(b, '}')
+	return string(b)
+}
+
+// jsonStrings is json.Marshal(list) as text, the same way.
+func jsonStrings(list []string) string {
+	for _, v := range list {
+		if !plainJSON(v) {
+			b, _ := json.Marshal(list)
+			return string(b)
+		}
+	}
+	return `["` + strings.Join(list, `","`) + `"]`
+}
+
+// plainJSON reports whether json.Marshal writes s between quotes as it is.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // scanAttempt reads attemptCols.
