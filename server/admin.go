@@ -106,6 +106,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("GET /debug/pprof/profile", a.auth(http.HandlerFunc(pprof.Profile)))
 	mux.Handle("GET /debug/pprof/heap", a.auth(pprof.Handler("heap")))
 	mux.Handle("GET /debug/pprof/allocs", a.auth(pprof.Handler("allocs")))
+	mux.Handle("GET /debug/pprof/trace", a.auth(http.HandlerFunc(pprof.Trace)))
 	newUI(a).routes(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui", http.StatusSeeOther) })
 	return a.hostCheck(mux)
