@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the figures of bench/RESULTS.md from a clean checkout and ends
 # with issue 22's table: every row with its baseline measured in the same
-# run. It talks only to 127.0.0.1 and ends by itself (about 12 minutes on
+# run. It talks only to 127.0.0.1 and ends by itself (about 4 minutes on
 # 2 vCPU with PostgreSQL).
 #   bench/run.sh                 # everything below, then the summary table
 #   ONLY=ingest bench/run.sh     # some scenarios: ingest, rss, postgres,
