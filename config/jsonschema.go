@@ -57,7 +57,7 @@ var (
 func schemaOf(t reflect.Type) map[string]any {
 	switch t {
 	case durationT, stdDurT:
-		return map[string]any{"type": "string", "pattern": `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, "description": "a duration such as 30s, 5m, 1h30m"}
+		return map[string]any{"type": "string", "pattern": `^([0-9]+d([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))*|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$`, "description": "a duration such as 30s, 5m, 1h30m, 7d"}
 	case sizeT:
 		return map[string]any{"type": []string{"string", "integer"}, "description": "a size such as 1MiB, 512KiB or a number of bytes"}
 	case rateT:

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookrunner/hookrunner/config"
 )
@@ -218,5 +219,40 @@ func TestPublicKeyIsTheSecret(t *testing.T) {
 	}
 	if got := c.Sources["github"].Secret.Reveal(); got != "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" {
 		t.Fatalf("secret = %q, want the public_key", got)
+	}
+}
+
+// Durations in hooks.yaml take whole days first, as the command line does.
+func TestDurationDays(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"30d", 30 * 24 * time.Hour, true},
+		{"1d12h", 36 * time.Hour, true},
+		{"90m", 90 * time.Minute, true},
+		{"1h30m", 90 * time.Minute, true},
+		{"d", 0, false},
+		{"-1d", 0, false},
+		{"1.5d", 0, false},
+		{"1d-1h", 0, false},
+		{"1dx", 0, false},
+		{"2w", 0, false},
+	} {
+		got, err := config.ParseDuration(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+	c, err := config.Parse("hooks.yaml", []byte(base+"\nstore: { retention: 30d, dedupe_window: 1d12h }\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store.Retention.D() != 30*24*time.Hour || c.Store.DedupeWindow.D() != 36*time.Hour {
+		t.Fatalf("retention %v, dedupe_window %v", c.Store.Retention.D(), c.Store.DedupeWindow.D())
+	}
+	if _, err := config.Parse("hooks.yaml", []byte(base+"\nstore: { retention: 1.5d }\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "1.5d") {
+		t.Fatalf("retention: 1.5d: %v", err)
 	}
 }

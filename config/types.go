@@ -38,23 +38,50 @@ func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) 
 // MarshalText implements encoding.TextMarshaler (YAML and text encoders).
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// Duration is a time.Duration written as "10s", "5m", "1h30m" in hooks.yaml.
+// Duration is a time.Duration written as "10s", "5m", "1h30m" or, with
+// whole days first, "7d", "1d12h" in hooks.yaml.
 type Duration time.Duration
 
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// UnmarshalText parses a Go duration string.
+// UnmarshalText parses a duration (ParseDuration).
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(strings.TrimSpace(string(b)))
+	v, err := ParseDuration(strings.TrimSpace(string(b)))
 	if err != nil {
-		return fmt.Errorf("invalid duration %q (use e.g. 30s, 5m, 1h)", string(b))
+		return fmt.Errorf("invalid duration %q (use e.g. 30s, 5m, 1h, 7d)", string(b))
 	}
 	if v < 0 {
 		return fmt.Errorf("duration %q must not be negative", string(b))
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// ParseDuration is time.ParseDuration that also takes whole days first:
+// 7d, 30d, 1d12h. Every duration of hooks.yaml and of the command line
+// is read by it.
+func ParseDuration(s string) (time.Duration, error) {
+	days, rest, ok := strings.Cut(s, "d")
+	if !ok {
+		return time.ParseDuration(s)
+	}
+	n, err := strconv.Atoi(days)
+	if err != nil || n < 0 || n > 100*365 || days == "" || days[0] == '+' || days[0] == '-' {
+		return 0, fmt.Errorf("duration %q: days must be a whole number (7d)", s)
+	}
+	d := time.Duration(n) * 24 * time.Hour
+	if rest == "" {
+		return d, nil
+	}
+	r, err := time.ParseDuration(rest)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: %w", s, err)
+	}
+	if r < 0 {
+		return 0, fmt.Errorf("duration %q: a negative part", s)
+	}
+	return d + r, nil
 }
 
 // MarshalText prints the duration the way it is written.

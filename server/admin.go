@@ -21,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
@@ -262,30 +263,8 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, errors.New("use a duration (1h, 7d), an RFC 3339 time or a local time (2006-01-02 15:04)")
 }
 
-// ParseDuration is time.ParseDuration that also takes whole days first:
-// 7d, 30d, 1d12h.
-func ParseDuration(s string) (time.Duration, error) {
-	days, rest, ok := strings.Cut(s, "d")
-	if !ok {
-		return time.ParseDuration(s)
-	}
-	n, err := strconv.Atoi(days)
-	if err != nil || n < 0 || n > 100*365 || days == "" || days[0] == '+' || days[0] == '-' {
-		return 0, fmt.Errorf("duration %q: days must be a whole number (7d)", s)
-	}
-	d := time.Duration(n) * 24 * time.Hour
-	if rest == "" {
-		return d, nil
-	}
-	r, err := time.ParseDuration(rest)
-	if err != nil {
-		return 0, fmt.Errorf("duration %q: %w", s, err)
-	}
-	if r < 0 {
-		return 0, fmt.Errorf("duration %q: a negative part", s)
-	}
-	return d + r, nil
-}
+// ParseDuration is config.ParseDuration (whole days first: 7d, 1d12h).
+func ParseDuration(s string) (time.Duration, error) { return config.ParseDuration(s) }
 
 // TimeFormat is the one way the console shows a time: to the second, in
 // the server's zone, with the zone's name.
