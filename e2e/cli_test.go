@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -190,6 +191,25 @@ rules:
 	out, code = runCLI(t, dir, "runs", "--server", "http://"+adm)
 	if code != 0 || !strings.Contains(out, "RULE") {
 		t.Fatalf("runs --server: %d\n%s", code, out)
+	}
+	// A run is found by its short id, through the server and in the store.
+	resp, err := http.Get("http://" + adm + "/api/runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&runs); err != nil || len(runs) == 0 {
+		t.Fatalf("/api/runs: %v %d", err, len(runs))
+	}
+	resp.Body.Close()
+	full := runs[0].ID
+	for _, where := range [][]string{{"--server", "http://" + adm}, {"--config", "hooks.yaml"}} {
+		out, code := runCLI(t, dir, append([]string{"runs", full[len(full)-8:]}, where...)...)
+		if code != 0 || !strings.Contains(out, full) {
+			t.Fatalf("runs <short id> %s: %d\n%s", where[0], code, out)
+		}
 	}
 }
 

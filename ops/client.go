@@ -148,7 +148,11 @@ func (c *Client) Event(ctx context.Context, id string) (*engine.EventDetail, err
 			return nil, err
 		}
 	} else {
-		p, err := engine.LoadEventDetail(ctx, c.st, c.snap, id)
+		full, err := store.ResolveEventID(ctx, c.st, id)
+		if err != nil {
+			return nil, err
+		}
+		p, err := engine.LoadEventDetail(ctx, c.st, c.snap, full)
 		if err != nil {
 			return nil, err
 		}
@@ -197,8 +201,11 @@ func (c *Client) Run(ctx context.Context, id string) (*server.RunDetail, error) 
 			return nil, err
 		}
 	} else {
-		var err error
-		if d.Run, d.Attempts, err = c.st.GetRun(ctx, id); err != nil {
+		full, err := store.ResolveRunID(ctx, c.st, id)
+		if err != nil {
+			return nil, err
+		}
+		if d.Run, d.Attempts, err = c.st.GetRun(ctx, full); err != nil {
 			return nil, err
 		}
 		if d.Revision, err = server.RevisionOf(ctx, c.eng, d.Run.ConfigHash); err != nil {
@@ -214,7 +221,11 @@ func (c *Client) ReplayRun(ctx context.Context, id string) ([]*store.Run, error)
 	if c.server != "" {
 		return rs, c.api(ctx, http.MethodPost, "/api/runs/"+url.PathEscape(id)+"/replay", nil, &rs)
 	}
-	r, err := c.eng.ReplayRun(ctx, id)
+	full, err := store.ResolveRunID(ctx, c.st, id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.eng.ReplayRun(ctx, full)
 	if err != nil {
 		return nil, err
 	}

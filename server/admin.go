@@ -426,7 +426,12 @@ type RunDetail struct {
 }
 
 func (a *Admin) getRun(w http.ResponseWriter, r *http.Request) {
-	run, atts, err := a.Engine.GetRun(r.Context(), r.PathValue("id"))
+	id, err := store.ResolveRunID(r.Context(), a.Engine, r.PathValue("id"))
+	if err != nil {
+		storeFail(w, err)
+		return
+	}
+	run, atts, err := a.Engine.GetRun(r.Context(), id)
 	if err != nil {
 		storeFail(w, err)
 		return
@@ -444,7 +449,12 @@ func (a *Admin) getRun(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Admin) replayRun(w http.ResponseWriter, r *http.Request) {
-	run, err := a.Engine.ReplayRun(r.Context(), r.PathValue("id"))
+	id, err := store.ResolveRunID(r.Context(), a.Engine, r.PathValue("id"))
+	if err != nil {
+		storeFail(w, err)
+		return
+	}
+	run, err := a.Engine.ReplayRun(r.Context(), id)
 	if err != nil {
 		storeFail(w, err)
 		return

@@ -94,6 +94,45 @@ func TestShortIDs(t *testing.T) {
 	}
 }
 
+// TestShortRunIDs: a run's short id works in its console URL and in the
+// API as an event's does; one two runs share is not guessed.
+func TestShortRunIDs(t *testing.T) {
+	b := setupAdmin(t, "")
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	consoleEvent(b, "d-1", `{}`, at, store.Dead, "r")
+	consoleEvent(b, "d-2", `{}`, at, store.Dead, "r")
+	b.eng.mu.Lock()
+	first, second := b.eng.runs[0], b.eng.runs[1]
+	b.eng.mu.Unlock()
+	short := store.ShortID(first.ID)
+	resp := b.do(req{method: "GET", path: "/ui/runs/" + short})
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/ui/runs/"+first.ID {
+		t.Fatalf("/ui/runs/<short> = %d → %q", resp.StatusCode, loc)
+	}
+	if page := body(t, b.do(req{method: "GET", path: "/ui/runs/" + first.ID})); !strings.Contains(page, first.ID) {
+		t.Fatalf("run page does not show %s", first.ID)
+	}
+	var d RunDetail
+	resp = b.do(req{method: "GET", path: "/api/runs/" + strings.ToUpper(short)})
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil || d.Run == nil || d.Run.ID != first.ID {
+		t.Fatalf("/api/runs/<short> = %d %v %+v", resp.StatusCode, err, d.Run)
+	}
+	b.eng.mu.Lock()
+	second.ID = second.ID[:len(second.ID)-8] + short
+	b.eng.mu.Unlock()
+	if resp := b.do(req{method: "GET", path: "/api/runs/" + short}); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("ambiguous short run id in the API: %d", resp.StatusCode)
+	}
+	if resp := b.do(req{method: "GET", path: "/ui/runs/" + short}); resp.StatusCode != http.StatusConflict || !strings.Contains(body(t, resp), second.ID) {
+		t.Fatalf("ambiguous short run id in the console: %d", resp.StatusCode)
+	}
+	for _, path := range []string{"/api/runs/00000000", "/ui/runs/00000000"} {
+		if resp := b.do(req{method: "GET", path: path}); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+	}
+}
+
 var rowRe = regexp.MustCompile(`<tr data-id="([0-9a-f-]+)">`)
 
 // TestEventsList: the outcome of every run, filters, search, pages that

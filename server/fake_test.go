@@ -174,7 +174,8 @@ func (f *fakeCore) ListRuns(_ context.Context, fl store.RunFilter) ([]*store.Run
 	var out []*store.Run
 	for _, r := range slices.Backward(f.runs) {
 		if (fl.EventID == "" || r.EventID == fl.EventID) && (fl.Rule == "" || r.Rule == fl.Rule) && (fl.State == "" || r.State == fl.State) &&
-			(len(fl.EventIDs) == 0 || slices.Contains(fl.EventIDs, r.EventID)) {
+			(len(fl.EventIDs) == 0 || slices.Contains(fl.EventIDs, r.EventID)) &&
+			(fl.IDSuffix == "" || (store.IsIDPart(fl.IDSuffix) && strings.HasSuffix(r.ID, strings.ToLower(fl.IDSuffix)))) {
 			out = append(out, r)
 		}
 	}

@@ -354,11 +354,32 @@ func (u *ui) event(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *ui) run(w http.ResponseWriter, r *http.Request) {
-	run, atts, err := u.a.Engine.GetRun(r.Context(), r.PathValue("id"))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
+	id, err := store.ResolveRunID(r.Context(), u.a.Engine, r.PathValue("id"))
+	switch {
+	case errors.Is(err, store.ErrAmbiguous):
+		// Several runs end with this short id: the error names them.
+		http.Error(w, err.Error(), http.StatusConflict)
 		return
+	case err == nil && id != r.PathValue("id"):
+		http.Redirect(w, r, "/ui/runs/"+url.PathEscape(id), http.StatusSeeOther)
+		return
+	case err == nil:
+		var run *store.Run
+		var atts []*store.Attempt
+		if run, atts, err = u.a.Engine.GetRun(r.Context(), id); err == nil {
+			u.showRun(w, r, run, atts)
+			return
+		}
 	}
+	status := http.StatusInternalServerError
+	if errors.Is(err, store.ErrNotFound) {
+		status = http.StatusNotFound
+	}
+	http.Error(w, u.a.Engine.Redactor().String(err.Error()), status)
+}
+
+// showRun renders a run's page.
+func (u *ui) showRun(w http.ResponseWriter, r *http.Request, run *store.Run, atts []*store.Attempt) {
 	rr, err := RevisionOf(r.Context(), u.a.Engine, run.ConfigHash)
 	if err != nil {
 		http.Error(w, u.a.Engine.Redactor().String(err.Error()), http.StatusInternalServerError)

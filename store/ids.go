@@ -36,27 +36,53 @@ type EventLister interface {
 	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
 }
 
+// RunLister is what ResolveRunID reads.
+type RunLister interface {
+	ListRuns(ctx context.Context, f RunFilter) ([]*Run, error)
+}
+
 // ResolveEventID turns a short id (the tail of an event id, ShortID) into
 // the id of the one event it names: ErrNotFound when none ends with it,
 // ErrAmbiguous (naming them) when several do. A full id, or anything that
 // cannot be an id's tail, is returned as it is.
 func ResolveEventID(ctx context.Context, l EventLister, id string) (string, error) {
+	return resolveID(ctx, "event", id, func(ctx context.Context) ([]string, error) {
+		evs, err := l.ListEvents(ctx, EventFilter{IDSuffix: id, Limit: 10})
+		return idsOf(evs, func(e *Event) string { return e.ID }), err
+	})
+}
+
+// ResolveRunID is ResolveEventID for runs.
+func ResolveRunID(ctx context.Context, l RunLister, id string) (string, error) {
+	return resolveID(ctx, "run", id, func(ctx context.Context) ([]string, error) {
+		runs, err := l.ListRuns(ctx, RunFilter{IDSuffix: id, Limit: 10})
+		return idsOf(runs, func(r *Run) string { return r.ID }), err
+	})
+}
+
+// idsOf is the id of each item.
+func idsOf[T any](items []T, id func(T) string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = id(it)
+	}
+	return out
+}
+
+// resolveID is the one id of kind that ends with id, listed by ending.
+func resolveID(ctx context.Context, kind, id string, ending func(context.Context) ([]string, error)) (string, error) {
 	if len(id) >= 36 || !IsIDPart(id) {
 		return id, nil
 	}
-	evs, err := l.ListEvents(ctx, EventFilter{IDSuffix: id, Limit: 10})
+	ids, err := ending(ctx)
 	if err != nil {
 		return "", err
 	}
-	switch len(evs) {
+	switch len(ids) {
 	case 0:
-		return "", fmt.Errorf("event %s: %w", id, ErrNotFound)
+		return "", fmt.Errorf("%s %s: %w", kind, id, ErrNotFound)
 	case 1:
-		return evs[0].ID, nil
+		return ids[0], nil
 	}
-	ids := make([]string, len(evs))
-	for i, ev := range evs {
-		ids[i] = ev.ID
-	}
-	return "", fmt.Errorf("event %s: %w: %s", id, ErrAmbiguous, strings.Join(ids, ", "))
+	return "", fmt.Errorf("%s %s: %w: %s", kind, id, ErrAmbiguous, strings.Join(ids, ", "))
 }

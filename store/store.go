@@ -212,7 +212,10 @@ type RunFilter struct {
 	Since    time.Time
 	// Before keeps runs created before it.
 	Before time.Time
-	Limit  int
+	// IDSuffix keeps runs whose id ends with it (a short id, as for
+	// events).
+	IDSuffix string
+	Limit    int
 }
 
 // ReplayFilter selects the runs a bulk replay queues again: the runs of

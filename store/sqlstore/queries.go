@@ -269,6 +269,18 @@ func (f *filter) addN(cond string, args ...any) {
 	f.where, f.args = append(f.where, cond), append(f.args, args...)
 }
 
+// idSuffix keeps the rows whose id ends with suffix (a short id); none
+// when suffix cannot be the tail of an id (so it holds no LIKE wildcard).
+func (f *filter) idSuffix(suffix string) {
+	switch {
+	case suffix == "":
+	case !store.IsIDPart(suffix):
+		f.addN("1 = 0")
+	default:
+		f.add("id LIKE ?", "%"+strings.ToLower(suffix))
+	}
+}
+
 func (q *queries) listEvents(f store.EventFilter) (string, []any) {
 	var w filter
 	if f.Source != "" {
@@ -304,13 +316,7 @@ func (q *queries) listEvents(f store.EventFilter) (string, []any) {
 		}
 		w.addN("("+strings.Join(conds, " OR ")+")", args...)
 	}
-	if f.IDSuffix != "" {
-		if !store.IsIDPart(f.IDSuffix) {
-			w.addN("1 = 0") // no id ends with it
-		} else {
-			w.add("id LIKE ?", "%"+strings.ToLower(f.IDSuffix))
-		}
-	}
+	w.idSuffix(f.IDSuffix)
 	if c := f.After; c != nil {
 		at := nanos(c.ReceivedAt)
 		w.addN("(received_at < ? OR (received_at = ? AND id < ?))", at, at, c.ID)
@@ -378,6 +384,7 @@ func (q *queries) listRuns(f store.RunFilter) (string, []any) {
 	if !f.Before.IsZero() {
 		w.add("created_at < ?", nanos(f.Before))
 	}
+	w.idSuffix(f.IDSuffix)
 	return q.list(runCols, "runs", w, "created_at DESC, id DESC", f.Limit), w.args
 }
 

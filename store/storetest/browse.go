@@ -148,5 +148,26 @@ func browseFamily(t *testing.T, newStore Factory) {
 		if err != nil || len(runs) != 1 || runs[0].ID != ra.ID || runs[0].State != store.Dead {
 			t.Fatalf("runs of events a and c = %+v, %v", runs, err)
 		}
+		// Runs take short ids too; an ending two runs share is ambiguous.
+		if id, err := store.ResolveRunID(ctx, s, strings.ToUpper(store.ShortID(ra.ID))); err != nil || id != ra.ID {
+			t.Fatalf("resolve short run id of ra = %s, %v", id, err)
+		}
+		if _, err := store.ResolveRunID(ctx, s, "00000000"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("resolve an unknown short run id: %v", err)
+		}
+		if runs, err := s.ListRuns(ctx, store.RunFilter{IDSuffix: "%"}); err != nil || len(runs) != 0 {
+			t.Fatalf("runs whose id ends with %%: %d, %v", len(runs), err)
+		}
+		d, e := event("gh", "delivery-ddd", t0.Add(3*time.Second)), event("gh", "delivery-eee", t0.Add(4*time.Second))
+		rd, re := run(d, "deploy", t0), run(e, "deploy", t0)
+		rd.ID, re.ID = "01900000-0000-7000-8000-0000abcd1234", "01900000-0000-7000-8000-0001abcd1234"
+		ingest(t, s, d, rd)
+		ingest(t, s, e, re)
+		if _, err := store.ResolveRunID(ctx, s, "abcd1234"); !errors.Is(err, store.ErrAmbiguous) || !strings.Contains(err.Error(), rd.ID) || !strings.Contains(err.Error(), re.ID) {
+			t.Fatalf("resolve a short id two runs share: %v", err)
+		}
+		if id, err := store.ResolveRunID(ctx, s, "1abcd1234"); err != nil || id != re.ID {
+			t.Fatalf("resolve a longer tail = %s, %v", id, err)
+		}
 	})
 }
