@@ -193,6 +193,44 @@ func TestEventsList(t *testing.T) {
 	if len(seen) != len(all)+2 {
 		t.Fatalf("pages showed %d events, want %d", len(seen), len(all)+2)
 	}
+	// Newer walks back through the same pages, filter kept: 22 → 50 → 50
+	// (the first page, which has no Newer link).
+	pageIDs := func(page string) string {
+		var ids []string
+		for _, m := range rowRe.FindAllStringSubmatch(page, -1) {
+			ids = append(ids, m[1])
+		}
+		return strings.Join(ids, " ")
+	}
+	var forward []string
+	path = "/ui/events?source=hook"
+	for range 3 {
+		page := body(t, b.do(req{method: "GET", path: path}))
+		forward = append(forward, pageIDs(page))
+		if older := regexp.MustCompile(`<a href="([^"]+)" id="older">`).FindStringSubmatch(page); older != nil {
+			path = strings.ReplaceAll(older[1], "&amp;", "&")
+		}
+	}
+	for n := 2; n >= 0; n-- {
+		page := body(t, b.do(req{method: "GET", path: path}))
+		if got := pageIDs(page); got != forward[n] {
+			t.Fatalf("going back, page %d shows other events than on the way forward", n+1)
+		}
+		newer := regexp.MustCompile(`<a href="([^"]+)" id="newer">`).FindStringSubmatch(page)
+		if n == 0 {
+			if newer != nil {
+				t.Fatal("the newest page links to a newer one")
+			}
+			break
+		}
+		if newer == nil {
+			t.Fatalf("page %d has no link to newer events", n+1)
+		}
+		path = strings.ReplaceAll(newer[1], "&amp;", "&")
+		if !strings.Contains(path, "source=hook") {
+			t.Fatalf("newer link %q loses the filter", path)
+		}
+	}
 
 	for _, tc := range []struct {
 		query string

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookrunner/hookrunner/store"
@@ -118,26 +119,65 @@ func (u *ui) events(w http.ResponseWriter, r *http.Request) {
 	}
 	data["Events"] = rows
 	data["Partial"], data["Scanned"] = page.Partial, page.Scanned
-	if next := page.Next; next != "" {
-		nq := url.Values{}
-		for k, v := range q {
-			if k != "after" && len(v) > 0 && v[0] != "" {
-				nq.Set(k, v[0])
-			}
-		}
-		data["Newest"] = "/ui/events?" + nq.Encode()
-		nq.Set("after", next)
-		data["Older"] = "/ui/events?" + nq.Encode()
-	} else if data["Paged"] == true {
-		nq := url.Values{}
-		for k, v := range q {
-			if k != "after" && len(v) > 0 && v[0] != "" {
-				nq.Set(k, v[0])
-			}
-		}
-		data["Newest"] = "/ui/events?" + nq.Encode()
+	for k, v := range pagerLinks("/ui/events", q, page.Next) {
+		data[k] = v
 	}
 	u.render(w, r, "events", "Events", "events", data)
+}
+
+// maxBack bounds the pages a Newer link can walk back through; past them
+// it goes to the newest page.
+const maxBack = 50
+
+// pagerLinks are the Newest, Newer and Older links of a list paged by
+// cursor: Older carries the cursor of the next page (next) and, in "back",
+// the cursors of the pages before, so Newer can return to them; the
+// filters of q are kept.
+func pagerLinks(base string, q url.Values, next string) map[string]string {
+	keep := url.Values{}
+	for k, v := range q {
+		if k != "after" && k != "back" && len(v) > 0 && v[0] != "" {
+			keep.Set(k, v[0])
+		}
+	}
+	link := func(after string, back []string) string {
+		l := url.Values{}
+		for k, v := range keep {
+			l[k] = v
+		}
+		if after != "" {
+			l.Set("after", after)
+		}
+		if len(back) > 0 {
+			l.Set("back", strings.Join(back, ","))
+		}
+		return base + "?" + l.Encode()
+	}
+	var back []string
+	if b := q.Get("back"); b != "" {
+		back = strings.Split(b, ",")
+	}
+	links := map[string]string{}
+	after := q.Get("after")
+	if after != "" {
+		links["Newest"] = link("", nil)
+		if len(back) > 0 {
+			links["Newer"] = link(back[len(back)-1], back[:len(back)-1])
+		} else {
+			links["Newer"] = links["Newest"]
+		}
+	}
+	if next != "" {
+		if after != "" {
+			back = append(back, after)
+		}
+		if len(back) > maxBack {
+			back = back[len(back)-maxBack:]
+		}
+		links["Older"] = link(next, back)
+		links["Newest"] = link("", nil)
+	}
+	return links
 }
 
 // eventsJSON is the first page of the events list as rows, for the live
