@@ -133,6 +133,16 @@ func TestShortRunIDs(t *testing.T) {
 	}
 }
 
+// pagerLink is the target of the pager link with this id on page, "" when
+// there is none.
+func pagerLink(page, id string) string {
+	m := regexp.MustCompile(`<a href="([^"]+)" id="` + id + `">`).FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return strings.ReplaceAll(m[1], "&amp;", "&")
+}
+
 var rowRe = regexp.MustCompile(`<tr data-id="([0-9a-f-]+)">`)
 
 // TestEventsList: the outcome of every run, filters, search, pages that
@@ -160,8 +170,11 @@ func TestEventsList(t *testing.T) {
 		t.Fatalf("outcome column:\n%s", page)
 	}
 
-	// Pages: 50, 50, 22, each older than the last, none twice.
+	// Pages: 50, 50, 22, each older than the last, none twice; then Newer
+	// walks back through the same pages, filter kept, to the first page,
+	// which has no Newer link.
 	seen := map[string]bool{}
+	var forward []string
 	path := "/ui/events?source=hook"
 	for n, want := range []int{50, 50, 22} {
 		page := body(t, b.do(req{method: "GET", path: path}))
@@ -169,67 +182,50 @@ func TestEventsList(t *testing.T) {
 		if len(ids) != want {
 			t.Fatalf("page %d has %d rows, want %d", n+1, len(ids), want)
 		}
+		var shown []string
 		for _, m := range ids {
 			if seen[m[1]] {
 				t.Fatalf("event %s on two pages", m[1])
 			}
 			seen[m[1]] = true
+			shown = append(shown, m[1])
 		}
-		older := regexp.MustCompile(`<a href="([^"]+)" id="older">`).FindStringSubmatch(page)
+		forward = append(forward, strings.Join(shown, " "))
+		older := pagerLink(page, "older")
 		if n == 2 {
-			if older != nil {
+			if older != "" {
 				t.Fatal("the last page links to an older one")
 			}
 			break
 		}
-		if older == nil {
-			t.Fatalf("page %d has no link to older events", n+1)
+		if older == "" || !strings.Contains(older, "source=hook") || !strings.Contains(older, "after=") {
+			t.Fatalf("page %d: older link %q (filter and cursor kept)", n+1, older)
 		}
-		path = strings.ReplaceAll(older[1], "&amp;", "&")
-		if !strings.Contains(path, "source=hook") || !strings.Contains(path, "after=") {
-			t.Fatalf("older link %q loses the filter or the cursor", path)
-		}
+		path = older
 	}
 	if len(seen) != len(all)+2 {
 		t.Fatalf("pages showed %d events, want %d", len(seen), len(all)+2)
 	}
-	// Newer walks back through the same pages, filter kept: 22 → 50 → 50
-	// (the first page, which has no Newer link).
-	pageIDs := func(page string) string {
-		var ids []string
-		for _, m := range rowRe.FindAllStringSubmatch(page, -1) {
-			ids = append(ids, m[1])
-		}
-		return strings.Join(ids, " ")
-	}
-	var forward []string
-	path = "/ui/events?source=hook"
-	for range 3 {
-		page := body(t, b.do(req{method: "GET", path: path}))
-		forward = append(forward, pageIDs(page))
-		if older := regexp.MustCompile(`<a href="([^"]+)" id="older">`).FindStringSubmatch(page); older != nil {
-			path = strings.ReplaceAll(older[1], "&amp;", "&")
-		}
-	}
 	for n := 2; n >= 0; n-- {
 		page := body(t, b.do(req{method: "GET", path: path}))
-		if got := pageIDs(page); got != forward[n] {
+		var shown []string
+		for _, m := range rowRe.FindAllStringSubmatch(page, -1) {
+			shown = append(shown, m[1])
+		}
+		if strings.Join(shown, " ") != forward[n] {
 			t.Fatalf("going back, page %d shows other events than on the way forward", n+1)
 		}
-		newer := regexp.MustCompile(`<a href="([^"]+)" id="newer">`).FindStringSubmatch(page)
+		newer := pagerLink(page, "newer")
 		if n == 0 {
-			if newer != nil {
+			if newer != "" {
 				t.Fatal("the newest page links to a newer one")
 			}
 			break
 		}
-		if newer == nil {
-			t.Fatalf("page %d has no link to newer events", n+1)
+		if newer == "" || !strings.Contains(newer, "source=hook") {
+			t.Fatalf("page %d: newer link %q (filter kept)", n+1, newer)
 		}
-		path = strings.ReplaceAll(newer[1], "&amp;", "&")
-		if !strings.Contains(path, "source=hook") {
-			t.Fatalf("newer link %q loses the filter", path)
-		}
+		path = newer
 	}
 
 	for _, tc := range []struct {
