@@ -96,6 +96,13 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 	for i := 0; i < o.Workers; i++ {
 		free <- struct{}{}
 	}
+	// recording: the places of runs whose actions are over and whose
+	// outcome is still being committed after their slot went to the next
+	// run (RecordingPerWorker a worker), so that a kill -9 finds at most
+	// (1 + RecordingPerWorker) × workers actions whose outcome was not
+	// recorded: at most that many run again (at least once), whatever the
+	// speed of the actions.
+	recording := make(chan struct{}, RecordingPerWorker*o.Workers)
 	hbStop := make(chan struct{})
 	go e.heartbeat(o.Lease, hbStop)
 	defer close(hbStop)
@@ -120,15 +127,32 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 			defer wg.Done()
 			defer e.untrack(run.ID)
 			defer cancel()
-			// The slot is free once the actions are over; the outcome's
-			// commit is waited for here, not by the next run.
-			release := sync.OnceFunc(func() {
-				free <- struct{}{}
-				e.poke() // a slot is free
-			})
+			// The slot is free once the actions are over, if a recording
+			// place is: the outcome's commit is then waited for here, not
+			// by the next run. Without a place, the slot is kept until the
+			// outcome is recorded. release runs in this goroutine
+			// (execute calls it before it writes the outcome).
+			released, early := false, false
+			release := func() {
+				if released {
+					return
+				}
+				released = true
+				select {
+				case recording <- struct{}{}:
+					early = true
+					free <- struct{}{}
+					e.poke() // a slot is free
+				default:
+				}
+			}
 			e.execute(rctx, run, release)
-			release()
-			e.poke() // a concurrency slot may be free
+			if early {
+				<-recording
+			} else {
+				free <- struct{}{}
+			}
+			e.poke() // a slot, or a concurrency slot, may be free
 		}(run)
 	}
 	ahead := claimAhead{max: aheadPerWorker * o.Workers}
@@ -332,10 +356,18 @@ func (a *claimAhead) drop(now time.Time) []*store.Run {
 // load) while the workers go on with the runs held; with one run a worker
 // they ran dry before the claim came back (in the http drain the loop
 // waited on its claim 90 % of the time), with four they do not.
+//
+// RecordingPerWorker (exported for bench/chaos's bound) is how many outcomes a worker may have waiting for
+// their commit after its slot went to the next run. A commit takes about a
+// millisecond under load while a local http action takes a fraction of
+// one, so a worker finishes several runs in that time: with one place a
+// worker the http drain halved (0.31 → 0.15 of a bare client). It bounds
+// what a crash re-runs: (1 + RecordingPerWorker) × workers actions.
 const (
-	aheadHold      = 250 * time.Millisecond
-	aheadQuiet     = 5 * time.Second
-	aheadPerWorker = 4
+	aheadHold          = 250 * time.Millisecond
+	aheadQuiet         = 5 * time.Second
+	aheadPerWorker     = 4
+	RecordingPerWorker = 4
 )
 
 // releaseAhead gives runs claimed ahead back to the queue, due at once,

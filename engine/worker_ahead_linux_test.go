@@ -251,3 +251,69 @@ func TestIdleEngineClaimsOnlyWhenWoken(t *testing.T) {
 		t.Fatalf("%d claims for one run while idle", n)
 	}
 }
+
+// finishGate is a store whose Finish waits until gate is closed, counting
+// the outcomes waiting (pending) and, at each action's start (its process
+// recorded), the most that were waiting then.
+type finishGate struct {
+	store.Store
+	gate    chan struct{}
+	pending atomic.Int64
+	waiting chan int64 // each new pending count
+	most    atomic.Int64
+}
+
+func (s *finishGate) Finish(ctx context.Context, owner, runID string, o store.Outcome) error {
+	s.waiting <- s.pending.Add(1)
+	<-s.gate
+	defer s.pending.Add(-1)
+	return s.Store.Finish(ctx, owner, runID, o)
+}
+
+func (s *finishGate) RecordProcess(ctx context.Context, p store.Process) error {
+	if n := s.pending.Load(); n > s.most.Load() {
+		s.most.Store(n)
+	}
+	return s.Store.RecordProcess(ctx, p)
+}
+
+// TestUnrecordedOutcomesBounded: a worker's slot goes to the next run while
+// the last outcome is committed, but at most RecordingPerWorker outcomes a
+// worker wait so: with outcomes that never commit, 2 workers finish
+// (1 + RecordingPerWorker) × 2 actions and start no more, so a kill -9
+// re-runs at most that many.
+func TestUnrecordedOutcomesBounded(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "hr.db"))
+	defer st.Close()
+	var runs []*store.Run
+	limit := int64((1 + engine.RecordingPerWorker) * 2)
+	for range limit + 8 {
+		runs = append(runs, addRun(t, st, "quick"))
+	}
+	gated := &finishGate{Store: st, gate: make(chan struct{}), waiting: make(chan int64, 64)}
+	stop := startEngineWorkers(t, gated, quickConfig, 2)
+	open := sync.OnceFunc(func() { close(gated.gate) })
+	defer stop()
+	defer open() // before the stop, which waits for the outcomes
+	for n := int64(0); n < limit; {
+		select {
+		case n = <-gated.waiting:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d outcomes waiting, want %d", n, limit)
+		}
+	}
+	// Nothing more may start: one more outcome would arrive within
+	// milliseconds (the actions are /bin/true).
+	select {
+	case n := <-gated.waiting:
+		t.Fatalf("%d outcomes waiting to be recorded with 2 workers", n)
+	case <-time.After(300 * time.Millisecond):
+	}
+	open()
+	for _, r := range runs {
+		waitFor(t, "every run succeeded", func() bool { got, _ := runState(t, st, r.ID); return got.State == store.Succeeded })
+	}
+	if most := gated.most.Load(); most > limit-1 {
+		t.Fatalf("an action started while %d outcomes waited; at most %d (the limit less its own slot)", most, limit-1)
+	}
+}

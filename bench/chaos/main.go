@@ -26,6 +26,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/hookrunner/hookrunner/engine"
 	"io"
 	"net"
 	"net/http"
@@ -103,7 +104,7 @@ type result struct {
 	Unexplained int // runs that ran twice in one attempt, or after a recorded finish
 	NeverRan    int // succeeded runs whose action left no line
 	Kills       int
-	MaxReran    int // upper bound for Reran: kills × workers
+	MaxReran    int // upper bound for Reran: kills × (1 + engine.RecordingPerWorker) × workers (actions in flight, and outcomes being recorded)
 	Send        time.Duration
 	Total       time.Duration
 	Problems    []string
@@ -424,7 +425,10 @@ sending:
 		in.signal(syscall.SIGTERM, 60*time.Second)
 	}
 	res.Total = time.Since(start)
-	res.MaxReran = res.Kills * o.workers
+	// A kill finds at most workers actions running and
+	// RecordingPerWorker × workers outcomes still being committed after
+	// their slot went to the next run.
+	res.MaxReran = res.Kills * (1 + engine.RecordingPerWorker) * o.workers
 	if err := verify(ctx, driver, dsn, logPath, acked, res); err != nil {
 		return nil, err
 	}

@@ -141,7 +141,7 @@ func verify(ctx context.Context, driver, dsn, logPath string, acked []string, re
 		}
 	}
 	if res.Reran > res.MaxReran {
-		res.problem("%d runs re-ran, more than the %d that can be in flight across %d kills", res.Reran, res.MaxReran, res.Kills)
+		res.problem("%d runs re-ran, more than the %d whose outcome can be unrecorded across %d kills", res.Reran, res.MaxReran, res.Kills)
 	}
 	return nil
 }
@@ -220,7 +220,7 @@ func markdown(o options, rs []*result, total time.Duration) string {
 			verdict = "FAIL"
 		}
 	}
-	fmt.Fprintf(&b, "Verdict: **%s**. \"Lost\" counts acknowledged events missing from the store or without their run; a re-run is a run whose action ran more than once, explained only when each copy has its own attempt number and no earlier attempt recorded a finish (it was in flight at a kill).\n", verdict)
+	fmt.Fprintf(&b, "Verdict: **%s**. \"Lost\" counts acknowledged events missing from the store or without their run; a re-run is a run whose action ran more than once, explained only when each copy has its own attempt number and no earlier attempt recorded a finish (it was in flight, or its outcome was being recorded, at a kill).\n", verdict)
 	return b.String()
 }
 
