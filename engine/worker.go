@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/hookrunner/hookrunner/internal/slots"
 	"sync"
 	"time"
 
@@ -92,17 +93,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 	execCtx, cancelExec := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelExec(errShutdown)
 	var wg sync.WaitGroup
-	free := make(chan struct{}, o.Workers)
-	for i := 0; i < o.Workers; i++ {
-		free <- struct{}{}
-	}
-	// recording: the places of runs whose actions are over and whose
-	// outcome is still being committed after their slot went to the next
-	// run (RecordingPerWorker a worker), so that a kill -9 finds at most
-	// (1 + RecordingPerWorker) × workers actions whose outcome was not
-	// recorded: at most that many run again (at least once), whatever the
-	// speed of the actions.
-	recording := make(chan struct{}, RecordingPerWorker*o.Workers)
+	pool := slots.New(o.Workers, RecordingPerWorker)
 	hbStop := make(chan struct{})
 	go e.heartbeat(o.Lease, hbStop)
 	defer close(hbStop)
@@ -119,7 +110,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 		notified = w.Wakeups(ctx)
 	}
 	start := func(run *store.Run) {
-		<-free
+		lease := pool.Take()
 		rctx, cancel := context.WithCancel(execCtx)
 		e.track(run.ID, cancel)
 		wg.Add(1)
@@ -127,31 +118,15 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 			defer wg.Done()
 			defer e.untrack(run.ID)
 			defer cancel()
-			// The slot is free once the actions are over, if a recording
-			// place is: the outcome's commit is then waited for here, not
-			// by the next run. Without a place, the slot is kept until the
-			// outcome is recorded. release runs in this goroutine
-			// (execute calls it before it writes the outcome).
-			released, early := false, false
-			release := func() {
-				if released {
-					return
-				}
-				released = true
-				select {
-				case recording <- struct{}{}:
-					early = true
-					free <- struct{}{}
+			// The slot may go to the next run once the actions are over
+			// (execute calls release before it writes the outcome); the
+			// outcome's commit is then waited for here.
+			e.execute(rctx, run, func() {
+				if lease.Release() {
 					e.poke() // a slot is free
-				default:
 				}
-			}
-			e.execute(rctx, run, release)
-			if early {
-				<-recording
-			} else {
-				free <- struct{}{}
-			}
+			})
+			lease.Done()
 			e.poke() // a slot, or a concurrency slot, may be free
 		}(run)
 	}
@@ -170,7 +145,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 	claiming, due := false, true
 	put := func(runs []*store.Run) {
 		for _, run := range runs {
-			if len(free) > 0 {
+			if pool.Free() > 0 {
 				start(run)
 				continue
 			}
@@ -179,7 +154,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 		}
 	}
 	for ctx.Err() == nil {
-		for len(free) > 0 {
+		for pool.Free() > 0 {
 			run := ahead.take(e.now())
 			if run == nil {
 				break
@@ -191,7 +166,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 			// ahead back so that another replica may take them.
 			e.releaseAhead(ahead.drop(e.now()))
 		}
-		if n := len(free) + ahead.room(); due && !claiming && n > 0 && (len(free) > 0 || ahead.low()) {
+		if n := pool.Free() + ahead.room(); due && !claiming && n > 0 && (pool.Free() > 0 || ahead.low()) {
 			claiming, due = true, false
 			opt := store.ClaimOptions{Owner: e.owner, Limit: n, Lease: o.Lease, Now: e.now(), Concurrency: e.Snapshot().ConcurrencyLimits()}
 			go func() {
@@ -357,12 +332,13 @@ func (a *claimAhead) drop(now time.Time) []*store.Run {
 // they ran dry before the claim came back (in the http drain the loop
 // waited on its claim 90 % of the time), with four they do not.
 //
-// RecordingPerWorker (exported for bench/chaos's bound) is how many outcomes a worker may have waiting for
-// their commit after its slot went to the next run. A commit takes about a
-// millisecond under load while a local http action takes a fraction of
-// one, so a worker finishes several runs in that time: with one place a
-// worker the http drain halved (0.31 → 0.15 of a bare client). It bounds
-// what a crash re-runs: (1 + RecordingPerWorker) × workers actions.
+// RecordingPerWorker (exported for bench/chaos's bound) is how many
+// outcomes a worker may have waiting for their commit after its slot went
+// to the next run (internal/slots). A commit takes about a millisecond
+// under load and a local http action a fraction of one, so a worker
+// finishes several runs in that time: with one place a worker the http
+// drain halved (0.31 → 0.15 of a bare client). It bounds what a crash
+// re-runs: (1 + RecordingPerWorker) × workers actions.
 const (
 	aheadHold          = 250 * time.Millisecond
 	aheadQuiet         = 5 * time.Second

@@ -19,3 +19,16 @@ func WaitFilterLoads(ctx context.Context, s *Store, n int64) (int64, error) {
 
 // FilterNever is the filter's answer for a delivery id.
 func FilterNever(s *Store, source, id string) bool { return s.filter.never(source, id) }
+
+// LoadFilter loads the delivery filter of s now and reports as the
+// background load does.
+func LoadFilter(ctx context.Context, s *Store) error {
+	s.filter.mu.Lock()
+	s.filter.building = newBloom(s.filter.bits)
+	s.filter.mu.Unlock()
+	err := s.loadFilter(ctx)
+	if err != nil {
+		reportFilterLoad(ctx, err)
+	}
+	return err
+}

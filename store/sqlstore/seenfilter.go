@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
@@ -168,9 +169,7 @@ func (s *Store) reloadFilter() {
 		f.building, f.loading = nil, false
 		f.mu.Unlock()
 		if err != nil {
-			if ctx.Err() == nil {
-				slog.Warn("store: delivery filter not loaded; every delivery is looked up", "error", err)
-			}
+			reportFilterLoad(ctx, err)
 			return
 		}
 		f.base.Store(b.n.Load())
@@ -181,6 +180,15 @@ func (s *Store) reloadFilter() {
 		default:
 		}
 	}()
+}
+
+// reportFilterLoad logs a failed load of the filter, unless the store was
+// closing: a store closed while its filter loaded (a short CLI command)
+// had its writer refuse the barrier, which is no failure.
+func reportFilterLoad(ctx context.Context, err error) {
+	if ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+		slog.Warn("store: delivery filter not loaded; every delivery is looked up", "error", err)
+	}
 }
 
 // loadFilter fills f.building from the store.

@@ -1,8 +1,11 @@
 package sqlstore_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -131,4 +134,26 @@ func TestDeliveryFilter(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestFilterLoadAtClose: a filter load that meets a closed store (a short
+// CLI command closes it while the load starts) fails without a warning on
+// stderr, where a command's JSON output could be read with it.
+func TestFilterLoadAtClose(t *testing.T) {
+	s := openFiltered(t, filepath.Join(t.TempDir(), "hr.db"), 0)
+	waitLoads(t, s, 1)
+	var logs bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
+	defer slog.SetDefault(prev)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err := sqlstore.LoadFilter(context.Background(), s)
+	if !errors.Is(err, sqlstore.ErrClosed) {
+		t.Fatalf("load after close = %v, want ErrClosed", err)
+	}
+	if logs.Len() > 0 {
+		t.Fatalf("a load at close logged:\n%s", logs.String())
+	}
 }

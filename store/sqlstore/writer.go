@@ -43,6 +43,11 @@ func (s *Store) doLingering(ctx context.Context, fn func(ctx context.Context, tx
 func (s *Store) submit(o *op) error {
 	ctx := o.ctx
 	select {
+	case <-s.stop: // closed: queue nothing (it would wait out the bound below)
+		return ErrClosed
+	default:
+	}
+	select {
 	case s.ops <- o:
 	case <-s.stop:
 		return ErrClosed
