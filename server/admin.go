@@ -246,7 +246,7 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, err := ParseDuration(s); err == nil {
+	if d, err := config.ParseDuration(s); err == nil {
 		return now.Add(-d), nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
@@ -262,9 +262,6 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 	}
 	return time.Time{}, errors.New("use a duration (1h, 7d), an RFC 3339 time or a local time (2006-01-02 15:04)")
 }
-
-// ParseDuration is config.ParseDuration (whole days first: 7d, 1d12h).
-func ParseDuration(s string) (time.Duration, error) { return config.ParseDuration(s) }
 
 // TimeFormat is the one way the console shows a time: to the second, in
 // the server's zone, with the zone's name.

@@ -94,7 +94,7 @@ func TestConsoleSearch(t *testing.T) {
 // TestParseSinceDays: time filters take days (config.ParseDuration, tested
 // beside it).
 func TestParseSinceDays(t *testing.T) {
-	if _, err := ParseDuration("1.5d"); err == nil {
+	if _, err := ParseSince("1.5d", time.Now()); err == nil {
 		t.Fatal("1.5d accepted")
 	}
 	now := time.Date(2030, 1, 8, 0, 0, 0, 0, time.UTC)
