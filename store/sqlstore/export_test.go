@@ -28,7 +28,7 @@ func LoadFilter(ctx context.Context, s *Store) error {
 	s.filter.mu.Unlock()
 	err := s.loadFilter(ctx)
 	if err != nil {
-		reportFilterLoad(ctx, err)
+		s.reportFilterLoad(ctx, err)
 	}
 	return err
 }

@@ -79,10 +79,25 @@ func isFault(err error) bool {
 		errors.Is(err, store.ErrNotReplayable),
 		errors.Is(err, context.Canceled),
 		errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, ErrClosed):
+		errors.Is(err, ErrClosed),
+		isConflict(err):
 		return false
 	}
 	return true
+}
+
+// isConflict reports a transaction that lost to a concurrent one
+// (PostgreSQL's deadlock_detected and serialization_failure): the
+// database works, and the transaction may simply be run again.
+func isConflict(err error) bool {
+	var st interface{ SQLState() string }
+	if errors.As(err, &st) {
+		switch st.SQLState() {
+		case "40P01", "40001":
+			return true
+		}
+	}
+	return false
 }
 
 // Writable reports whether a durable write succeeds now: nil when it does,

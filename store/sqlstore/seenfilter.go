@@ -169,7 +169,7 @@ func (s *Store) reloadFilter() {
 		f.building, f.loading = nil, false
 		f.mu.Unlock()
 		if err != nil {
-			reportFilterLoad(ctx, err)
+			s.reportFilterLoad(ctx, err)
 			return
 		}
 		f.base.Store(b.n.Load())
@@ -182,10 +182,16 @@ func (s *Store) reloadFilter() {
 	}()
 }
 
-// reportFilterLoad logs a failed load of the filter, unless the store was
+// reportFilterLoad logs a failed load of the filter, unless the store is
 // closing: a store closed while its filter loaded (a short CLI command)
-// had its writer refuse the barrier, which is no failure.
-func reportFilterLoad(ctx context.Context, err error) {
+// fails the load whichever step it reached (the writer refuses the
+// barrier, the read pool is closed), and that is no failure.
+func (s *Store) reportFilterLoad(ctx context.Context, err error) {
+	select {
+	case <-s.stop:
+		return
+	default:
+	}
 	if ctx.Err() == nil && !errors.Is(err, ErrClosed) {
 		slog.Warn("store: delivery filter not loaded; every delivery is looked up", "error", err)
 	}

@@ -68,6 +68,10 @@ func (s *Store) submit(o *op) error {
 	}
 }
 
+// conflictTries bounds the runs of a batch whose transaction keeps losing
+// to concurrent ones.
+const conflictTries = 3
+
 // relaxedLinger is how long a batch of run outcomes alone waits for more
 // writes before it commits. Nothing waits on these to go on (a worker's
 // slot is free before its outcome is written), so the writer trades a
@@ -213,6 +217,11 @@ func (s *Store) commit(batch []*op) {
 // Writable reports.
 func (s *Store) runBatch(ops []*op) ([]error, error) {
 	errs, err := s.runBatchTx(ops)
+	// A transaction that lost to a concurrent one (a deadlock between
+	// replicas' or a heartbeat's writes to the same runs) is run again.
+	for try := 1; try < conflictTries && isConflict(err); try++ {
+		errs, err = s.runBatchTx(ops)
+	}
 	now := s.now()
 	switch {
 	case err == nil:
