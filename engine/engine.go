@@ -62,6 +62,10 @@ type Engine struct {
 	// recovered is closed once Run has recovered the store (pollers wait
 	// for it, so recovery cannot free a lease they just took).
 	recovered chan struct{}
+	// born is when the engine was made, before any request could reach it:
+	// recovery at start touches only runs last written before it (a run a
+	// request claimed at birth and executes is this process's own).
+	born time.Time
 
 	reloadMu  sync.Mutex
 	reloadErr error
@@ -91,7 +95,7 @@ func New(snap *ruleset.Snapshot, o Options) *Engine {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	e := &Engine{st: o.Store, log: o.Logger, owner: o.Owner, now: o.Now, wake: make(chan struct{}, 1),
+	e := &Engine{st: o.Store, log: o.Logger, owner: o.Owner, now: o.Now, born: o.Now(), wake: make(chan struct{}, 1),
 		recover: o.RecoverOnStart, inflight: map[string]context.CancelFunc{}, recovered: make(chan struct{})}
 	e.metrics = NewMetrics(o.Store)
 	e.metrics.Registry.MustRegister(metrics.BuildInfoCollector(o.Build))

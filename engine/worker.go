@@ -77,7 +77,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 		return err
 	}
 	if e.recover {
-		n, err := e.st.RecoverAll(ctx, e.now())
+		n, err := e.st.RecoverAll(ctx, e.now(), e.born)
 		if err != nil {
 			return fmt.Errorf("recover runs: %w", err)
 		}

@@ -324,9 +324,11 @@ type Store interface {
 	// Release puts runs held by owner back to pending without counting an
 	// attempt (graceful shutdown before they started).
 	Release(ctx context.Context, owner string, ids []string) error
-	// RecoverAll makes every running run due now and frees every poll
-	// lease (single-process start).
-	RecoverAll(ctx context.Context, now time.Time) (int, error)
+	// RecoverAll makes every run left running, last written before
+	// before (by a process that is gone), due now, and frees every poll
+	// lease (single-process start). A run written since is this process's
+	// own (a synchronous run claimed at birth).
+	RecoverAll(ctx context.Context, now, before time.Time) (int, error)
 	// Replay creates a pending run from a dead (or succeeded) run and marks
 	// a dead original as replayed.
 	Replay(ctx context.Context, runID, configHash string, now time.Time) (*Run, error)

@@ -135,7 +135,7 @@ func buildQueries(d Dialect) queries {
 			ok = excluded.ok, error = excluded.error, exit_code = excluded.exit_code, http_status = excluded.http_status,
 			output = excluded.output, detail = excluded.detail, interrupted = excluded.interrupted`),
 		release:       r(`UPDATE runs SET state = 'pending', attempt = attempt - 1, claimed_by = '', next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
-		recover:       r(`UPDATE runs SET next_attempt_at = ?, updated_at = ? WHERE state = 'running'`),
+		recover:       r(`UPDATE runs SET next_attempt_at = ?, updated_at = ? WHERE state = 'running' AND updated_at < ?`),
 		claimRunsIn:   r(claimSet + `WHERE id ` + d.InIDs + ` RETURNING ` + runCols),
 		claimEventsIn: r(`SELECT ` + eventCols + ` FROM events WHERE id ` + d.InIDs),
 		recoverPolls:  clearPollLease,

@@ -296,10 +296,10 @@ func (s *Store) Release(ctx context.Context, owner string, ids []string) error {
 }
 
 // RecoverAll implements store.Store.
-func (s *Store) RecoverAll(ctx context.Context, now time.Time) (int, error) {
+func (s *Store) RecoverAll(ctx context.Context, now, before time.Time) (int, error) {
 	var n int64
 	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.recover, nanos(now), nanos(now))
+		res, err := tx.ExecContext(ctx, s.q.recover, nanos(now), nanos(now), nanos(before))
 		if err != nil {
 			return fmt.Errorf("recover running runs: %w", err)
 		}

@@ -137,7 +137,11 @@ func queueFamily(t *testing.T, newStore Factory) {
 		if gr.State != store.Pending || gr.Attempt != 0 {
 			t.Fatalf("released run = %+v", gr)
 		}
-		n, err := s.RecoverAll(ctx, t0.Add(time.Second))
+		// A run written at or after `before` is a live process's own.
+		if n, err := s.RecoverAll(ctx, t0.Add(time.Second), t0); err != nil || n != 0 {
+			t.Fatalf("recover of runs written before t0 = %d, %v; want 0", n, err)
+		}
+		n, err := s.RecoverAll(ctx, t0.Add(time.Second), t0.Add(time.Second))
 		if err != nil || n != 1 {
 			t.Fatalf("recover = %d, %v", n, err)
 		}
