@@ -177,10 +177,10 @@ func (e *Engine) PollOnce(ctx context.Context, src *ruleset.Source) (int, error)
 	if resp.StatusCode/100 != 2 {
 		return 0, fmt.Errorf("HTTP %d from %s", resp.StatusCode, req.URL.Redacted())
 	}
-	if err := payload.CheckJSONDepth(raw, 256); err != nil {
+	doc, err := payload.DecodeJSON(raw, 256) // numbers exact, like a received payload's
+	if errors.Is(err, payload.ErrTooDeep) {
 		return 0, err
 	}
-	doc, err := payload.DecodeJSON(raw) // numbers exact, like a received payload's
 	if err != nil {
 		return 0, fmt.Errorf("malformed JSON answer: %w", err)
 	}

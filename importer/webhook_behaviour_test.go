@@ -43,7 +43,7 @@ func env(t *testing.T, body string, headers map[string]string) *expression.Env {
 	var doc any
 	if body != "" {
 		var err error
-		if doc, err = payload.DecodeJSON([]byte(body)); err != nil {
+		if doc, err = payload.DecodeJSON([]byte(body), payload.MaxJSONDepth); err != nil {
 			t.Fatal(err)
 		}
 	}

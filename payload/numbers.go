@@ -21,8 +21,15 @@ import (
 // ...508) and 10.50 prints as 10.50. Expressions compare and compute with
 // them by value (see expression/numbers.go); templates and toJSON print
 // them as sent. Text after the document is an error, as with
-// json.Unmarshal. The caller checks the nesting depth first.
-func DecodeJSON(b []byte) (any, error) {
+// json.Unmarshal; so is nesting deeper than maxDepth (ErrTooDeep), checked
+// before encoding/json decodes anything.
+func DecodeJSON(b []byte, maxDepth int) (any, error) {
+	if v, ok := scanJSON(b, maxDepth); ok {
+		return v, nil
+	}
+	if err := CheckJSONDepth(b, maxDepth); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any

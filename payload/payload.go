@@ -125,10 +125,11 @@ func decode(contentType string, body []byte, maxDepth int) (any, url.Values, err
 		// GitHub/Gitea/Gogs "form" content type) is that JSON document,
 		// under the same limits as a JSON body.
 		if p, ok := m["payload"].(string); ok && len(m) == 1 && strings.HasPrefix(strings.TrimSpace(p), "{") {
-			if err := CheckJSONDepth([]byte(p), maxDepth); err != nil {
+			inner, err := DecodeJSON([]byte(p), maxDepth)
+			if errors.Is(err, ErrTooDeep) {
 				return nil, nil, fmt.Errorf("form field payload: %w", err)
 			}
-			if inner, err := DecodeJSON([]byte(p)); err == nil {
+			if err == nil {
 				return inner, form, nil
 			}
 		}
@@ -137,10 +138,10 @@ func decode(contentType string, body []byte, maxDepth int) (any, url.Values, err
 		if len(bytes.TrimSpace(body)) == 0 {
 			return nil, nil, nil
 		}
-		if err := CheckJSONDepth(body, maxDepth); err != nil {
+		v, err := DecodeJSON(body, maxDepth)
+		if errors.Is(err, ErrTooDeep) {
 			return nil, nil, err
 		}
-		v, err := DecodeJSON(body)
 		if err != nil {
 			return nil, nil, fmt.Errorf("invalid JSON body: %w", err)
 		}
