@@ -147,27 +147,48 @@ func (g *Gate) breakerFor(dest string) *breaker {
 
 // waitRate reserves the request's place in dest's rate and sleeps until
 // it, or returns a Wait when the place is beyond the Horizon.
+//
+// A request sends no later than half an interval after its place (or
+// takes a new place): one that went late (a slow reservation, a worker
+// descheduled) would otherwise leave its place's company and arrive among
+// the next ones, and a window of one second would see more than rate +
+// burst. Sent within half an interval of places spaced an interval
+// apart, arrivals keep the limit (TestLateRatePlace).
 func (g *Gate) waitRate(ctx context.Context, dest string, lim config.Limit) error {
-	now := g.now()
-	at, ok, err := g.st.ReserveRate(ctx, dest, store.RateRequest{Now: now, Interval: lim.Rate.Interval(), Burst: max(lim.Burst, 1), Horizon: Horizon})
-	if err != nil {
-		// The store cannot say: do not send blind past the limit.
-		return &actions.Wait{Until: now.Add(time.Second), Reason: fmt.Sprintf("rate limit of %s: %v", dest, err)}
-	}
-	if !ok {
-		return &actions.Wait{Until: at, Reason: fmt.Sprintf("rate limit of %s (%s/s) reached", dest, fmtRate(lim.Rate))}
-	}
-	if d := at.Sub(now); d > 0 {
-		tm := time.NewTimer(d)
-		defer tm.Stop()
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-tm.C:
+	interval := lim.Rate.Interval()
+	slack := min(interval/2, time.Second)
+	for try := 1; ; try++ {
+		now := g.now()
+		at, ok, err := g.st.ReserveRate(ctx, dest, store.RateRequest{Now: now, Interval: interval, Burst: max(lim.Burst, 1), Horizon: Horizon})
+		if err != nil {
+			// The store cannot say: do not send blind past the limit.
+			return &actions.Wait{Until: now.Add(time.Second), Reason: fmt.Sprintf("rate limit of %s: %v", dest, err)}
+		}
+		if !ok {
+			return &actions.Wait{Until: at, Reason: fmt.Sprintf("rate limit of %s (%s/s) reached", dest, fmtRate(lim.Rate))}
+		}
+		if d := at.Sub(g.now()); d > 0 {
+			tm := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				tm.Stop()
+				return context.Cause(ctx)
+			case <-tm.C:
+			}
+		}
+		late := g.now().Sub(at)
+		if late <= slack {
+			return nil
+		}
+		if try == lateTries {
+			return &actions.Wait{Until: g.now(), Reason: fmt.Sprintf("rate limit of %s: %d places in a row passed before the request could go (%s late)", dest, try, late.Round(time.Millisecond))}
 		}
 	}
-	return nil
 }
+
+// lateTries bounds the places a request takes when each passes before it
+// can go; then its run waits in the queue (no attempt spent).
+const lateTries = 3
 
 func fmtRate(r config.Rate) string {
 	b, _ := r.MarshalText()

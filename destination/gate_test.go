@@ -15,6 +15,7 @@ import (
 	"github.com/hookrunner/hookrunner/actions"
 	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/destination"
+	"github.com/hookrunner/hookrunner/store"
 	"github.com/hookrunner/hookrunner/store/sqlite"
 )
 
@@ -189,5 +190,64 @@ func TestLimits(t *testing.T) {
 		} else {
 			_ = tk.Done(false)
 		}
+	}
+}
+
+// slowRates is a store whose rate reservations take lag on the test's
+// clock (a slow database, a descheduled worker) for the first slow ones.
+type slowRates struct {
+	store.Destinations
+	clk    *clock
+	lag    time.Duration
+	slow   int
+	places []time.Time
+}
+
+func (s *slowRates) ReserveRate(ctx context.Context, dest string, r store.RateRequest) (time.Time, bool, error) {
+	at, ok, err := s.Destinations.ReserveRate(ctx, dest, r)
+	s.places = append(s.places, at)
+	if len(s.places) <= s.slow {
+		s.clk.Add(s.lag)
+	}
+	return at, ok, err
+}
+
+// TestLateRatePlace: a request whose place passed by more than half an
+// interval before it could go takes a new place instead of going late
+// into the next one's second; one that keeps missing its place waits in
+// the queue (no attempt spent).
+func TestLateRatePlace(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		lag    time.Duration // on each slow reservation
+		slow   int           // reservations that are slow
+		places int           // places taken
+		wait   bool          // the run waits instead of sending
+	}{
+		{"on time", 50 * time.Millisecond, 1, 1, false},
+		{"late once", 150 * time.Millisecond, 1, 2, false},
+		{"late every time", 250 * time.Millisecond, 99, 3, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookrunner.db"), sqlite.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+			slow := &slowRates{Destinations: st, clk: clk, lag: tc.lag, slow: tc.slow}
+			g := destination.New(destination.Options{Store: slow, Owner: "test", Now: clk.Now})
+			g.Configure(config.Breaker{}, map[string]config.Limit{"api.example.com": {Rate: config.Rate(5)}}) // a place every 200 ms
+			tk, err := g.Admit(context.Background(), "api.example.com")
+			if w := actions.AsWait(err); (w != nil) != tc.wait || w == nil && err != nil {
+				t.Fatalf("Admit: %v, want a wait %v", err, tc.wait)
+			}
+			if tk != nil {
+				tk.Abandon()
+			}
+			if len(slow.places) != tc.places {
+				t.Fatalf("%d places taken (%v), want %d", len(slow.places), slow.places, tc.places)
+			}
+		})
 	}
 }
