@@ -37,6 +37,7 @@ var (
 	floodFor      = flag.Duration("flood", 60*time.Second, "length of the memory flood")
 	target        = flag.String("url", "", "only drive this running source URL (-conns connections, -duration) and print the result")
 	conns         = flag.Int("conns", 64, "connections for -url")
+	bodyFile      = flag.String("body", "", "with -url: send this file's bytes as the push body (default: a 370-byte push)")
 	rounds        = flag.Int("rounds", 3, "alternated bare/hookrunner pairs at 64 connections (ingest)")
 	summaryPath   = flag.String("summary", "", "append issue 22's summary rows (tab-separated: what, baseline, value, ratio, target, met) to this file")
 )
@@ -316,6 +317,45 @@ func ingest(work string) {
 		fmt.Println(n)
 	}
 	fmt.Println()
+	realBody(bareURL, hrURL)
+}
+
+// realBody measures ingest with a real GitHub push (8.5 KB, from the
+// shared payloads: HOOKRUNNER_PAYLOADS, default /work/shared/payloads) in
+// alternated pairs at 64 connections; skipped when the file is absent.
+// The rows above send a 370-byte push; real ones are larger, and the
+// payload decode and the store's page writes grow with them.
+func realBody(bareURL, hrURL string) {
+	dir := os.Getenv("HOOKRUNNER_PAYLOADS")
+	if dir == "" {
+		dir = "/work/shared/payloads"
+	}
+	real, err := os.ReadFile(filepath.Join(dir, "github", "push.go-playground.json"))
+	if err != nil {
+		fmt.Printf("Real push body: skipped (%v).\n\n", err)
+		return
+	}
+	small := body
+	body = real
+	defer func() { body = small }()
+	load(bareURL, 64, time.Second, true)
+	load(hrURL, 64, time.Second, true)
+	var bs, hs []result
+	var pairs []string
+	for i := 0; i < 2; i++ {
+		var b, h result
+		if i%2 == 0 {
+			b, h = load(bareURL, 64, *duration, true), load(hrURL, 64, *duration, true)
+		} else {
+			h, b = load(hrURL, 64, *duration, true), load(bareURL, 64, *duration, true)
+		}
+		bs, hs = append(bs, b), append(hs, h)
+		pairs = append(pairs, fmt.Sprintf("%.2f", h.rps/b.rps))
+	}
+	b, h := merge(bs), merge(hs)
+	fmt.Printf("Real push body (GitHub's push.go-playground.json, %d bytes), 64 connections, 2 alternated pairs (%s): bare %.0f req/s (p99 %s ms), hookrunner %.0f req/s (p99 %s ms), non-2xx %d, errors %d: **%.2f**.\n\n",
+		len(real), strings.Join(pairs, ", "), b.rps, ms(b.p99), h.rps, ms(h.p99), h.non2xx, h.errs, h.rps/b.rps)
+	summary("ingest, real 8.5 KB GitHub push, 64 conns", fmt.Sprintf("bare net/http %.0f", b.rps), fmt.Sprintf("%.0f", h.rps), fmt.Sprintf("%.2f", h.rps/b.rps), "measured", "—")
 }
 
 // waitSucceeded polls the admin metrics until n attempts have succeeded.
@@ -473,6 +513,13 @@ func sendN(url string, n, conns int) int {
 
 func main() {
 	flag.Parse()
+	if *bodyFile != "" {
+		b, err := os.ReadFile(*bodyFile)
+		if err != nil {
+			panic(err)
+		}
+		body = b
+	}
 	if *target != "" {
 		r := load(*target, *conns, *duration, true)
 		fmt.Printf("%.0f req/s, p50 %s ms, p99 %s ms, non-2xx %d, errors %d\n", r.rps, ms(r.p50), ms(r.p99), r.non2xx, r.errs)
