@@ -32,3 +32,16 @@ func LoadFilter(ctx context.Context, s *Store) error {
 	}
 	return err
 }
+
+// SetLoadRowHook sets what runs before each row a filter load reads (nil:
+// nothing).
+func SetLoadRowHook(h func(ctx context.Context)) { loadRowHook = h }
+
+// OpenConns is how many connections of s are open, on both pools.
+func OpenConns(s *Store) int {
+	n := s.write.Stats().OpenConnections
+	if s.read != s.write {
+		n += s.read.Stats().OpenConnections
+	}
+	return n
+}

@@ -153,7 +153,9 @@ func (s *Store) reloadFilter() {
 	}
 	f.loading, f.building = true, newBloom(f.bits)
 	f.mu.Unlock()
+	s.loaders.Add(1)
 	go func() {
+		defer s.loaders.Done()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go func() {
@@ -197,6 +199,9 @@ func (s *Store) reportFilterLoad(ctx context.Context, err error) {
 	}
 }
 
+// loadRowHook, when set (tests), runs before each row a load reads.
+var loadRowHook func(ctx context.Context)
+
 // loadFilter fills f.building from the store.
 func (s *Store) loadFilter(ctx context.Context) error {
 	// The barrier: a transaction through the writer, so every transaction
@@ -218,6 +223,9 @@ func (s *Store) loadFilter(ctx context.Context) error {
 			return err
 		}
 		for rows.Next() {
+			if loadRowHook != nil {
+				loadRowHook(ctx)
+			}
 			var source, id string
 			if err := rows.Scan(&source, &id); err != nil {
 				rows.Close()

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,5 +157,38 @@ func TestFilterLoadAtClose(t *testing.T) {
 	}
 	if logs.Len() > 0 {
 		t.Fatalf("a load at close logged:\n%s", logs.String())
+	}
+}
+
+// TestCloseWaitsForFilterLoad: a store closed while its delivery filter
+// loads returns from Close only when the load has ended and its read
+// connection is closed (one that outlived Close checkpointed the file
+// while a test's temporary directory was being removed).
+func TestCloseWaitsForFilterLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hr.db")
+	s := openFiltered(t, path, 0)
+	ingestDelivery(t, s, "gh", "d-1", time.Now())
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	reading := make(chan struct{})
+	var once sync.Once
+	var ended atomic.Bool
+	sqlstore.SetLoadRowHook(func(ctx context.Context) {
+		once.Do(func() { close(reading) })
+		<-ctx.Done() // the load goes on until the store closes
+		ended.Store(true)
+	})
+	defer sqlstore.SetLoadRowHook(nil)
+	s = openFiltered(t, path, 0)
+	<-reading
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !ended.Load() {
+		t.Fatal("Close returned while the filter load was still reading")
+	}
+	if n := sqlstore.OpenConns(s); n != 0 {
+		t.Fatalf("%d connections open after Close", n)
 	}
 }

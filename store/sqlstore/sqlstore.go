@@ -109,6 +109,10 @@ type Store struct {
 	// claimEvents reads the events of claimed runs on the read connections.
 	claimEvents *sql.Stmt
 	writers     sync.WaitGroup
+	// loaders is the delivery filter's loads under way: Close waits for
+	// them, so no read connection outlives it (one still reading would
+	// close, and checkpoint the file, after Close returned).
+	loaders sync.WaitGroup
 	// relaxedNow is the durability the write connection is set to (only
 	// touched by the single SQLite writer).
 	relaxedNow bool
@@ -172,7 +176,8 @@ func (s *Store) Close() error {
 	}
 	close(s.stop)
 	<-s.done
-	s.writers.Wait()
+	s.writers.Wait()  // no more filter loads start (the writer starts them)
+	s.loaders.Wait() // the ones under way see stop and end
 	s.prepared.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	if s.seen != nil {
 		s.seen.Close()
