@@ -176,7 +176,7 @@ func (s *Store) Close() error {
 	}
 	close(s.stop)
 	<-s.done
-	s.writers.Wait()  // no more filter loads start (the writer starts them)
+	s.writers.Wait() // no more filter loads start (the writer starts them)
 	s.loaders.Wait() // the ones under way see stop and end
 	s.prepared.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	if s.seen != nil {
