@@ -27,6 +27,12 @@ type Invocation struct {
 	// Stream, when set, receives standard output as it is produced
 	// (`respond: stream`).
 	Stream io.Writer
+	// Answer is set when the run answers the request that created it
+	// (`respond: sync` or `stream`): an action keeps what the answer is
+	// made of (a shell command's standard output apart from its standard
+	// error). Otherwise a shell command's two outputs share one pipe, and
+	// its stored output has them in the order it wrote them.
+	Answer bool
 	// Started, when set, is called by actions that start processes (shell)
 	// once the process group exists; the engine records it with the run
 	// so a restart after a crash can kill it before the run is retried.

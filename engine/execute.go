@@ -43,7 +43,7 @@ func (e *Engine) RunStream(ctx context.Context, run *store.Run, r *ruleset.Rule,
 	defer cancel()
 	e.track(run.ID, cancel)
 	defer e.untrack(run.ID)
-	return e.executeWith(ctx, run, w, nil)
+	return e.executeWith(ctx, run, w, nil, true)
 }
 
 // Backoff returns the delay before attempt n+1 after n failed attempts:
@@ -71,10 +71,10 @@ func Backoff(n int, base, max time.Duration) time.Duration {
 // shares it with others). The run stays tracked, its lease kept, until
 // execute returns.
 func (e *Engine) execute(ctx context.Context, run *store.Run, done func()) SyncResult {
-	return e.executeWith(ctx, run, nil, done)
+	return e.executeWith(ctx, run, nil, done, false)
 }
 
-func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writer, done func()) SyncResult {
+func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writer, done func(), answer bool) SyncResult {
 	log := e.log.With("event_id", run.EventID, "run_id", run.ID, "rule", run.Rule, "attempt", run.Attempt)
 	ctx = actions.WithGate(ctx, e.dest)
 	started := e.now()
@@ -138,7 +138,7 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		return providers.ShapePayload(ev.Provider, doc) // as NewEnv shapes it
 	})
 	env.Rule, env.RunID, env.Attempt = rule.Name, run.ID, run.Attempt
-	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream,
+	inv := &actions.Invocation{Env: env, Body: ev.Body, OutputLimit: int(e.outputLimit.Load()), Stream: stream, Answer: answer,
 		Started: e.processStarted(run, log, gone),
 		// Credentials from the source as configured in the run's revision.
 		RelayHeader: func() http.Header { return runSnap.Sources[ev.Source].RelayHeader(ev.Headers, ev.Body) }}

@@ -2,6 +2,7 @@ package shell_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -31,7 +32,9 @@ func TestShellSyncAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, _ := build(t, "shell", tt.cfg).Run(context.Background(), inv(nil))
+			in := inv(nil)
+			in.Answer = true // the run answers its request
+			res, _ := build(t, "shell", tt.cfg).Run(context.Background(), in)
 			r := res.Response
 			if r == nil || r.Status != tt.status || string(r.Body) != tt.body {
 				t.Fatalf("response %+v, want %d %q", r, tt.status, tt.body)
@@ -40,6 +43,39 @@ func TestShellSyncAnswer(t *testing.T) {
 				t.Fatal("the start error reached the answer")
 			}
 		})
+	}
+}
+
+// TestShellOutputOrder: a run that answers no request stores stdout and
+// stderr in the order the command wrote them (one pipe for both); a run
+// that answers keeps stdout apart for the answer.
+func TestShellOutputOrder(t *testing.T) {
+	const script = `i=0; while [ $i -lt 200 ]; do echo "o$i"; echo "e$i" >&2; i=$((i+1)); done`
+	var want strings.Builder
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(&want, "o%d\ne%d\n", i, i)
+	}
+	a := build(t, "shell", map[string]any{"command": []any{"/bin/sh", "-c", script}})
+	in := inv(nil)
+	in.OutputLimit = 1 << 20
+	res, err := a.Run(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Output != want.String() {
+		t.Fatalf("output out of the command's order:\n%.200s", res.Output)
+	}
+	in = inv(nil)
+	in.OutputLimit, in.Answer = 1<<20, true
+	res, err = a.Run(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(res.Response.Body); strings.Contains(got, "e0") || !strings.HasPrefix(got, "o0\no1\n") {
+		t.Fatalf("answer %.100q, want stdout alone", got)
+	}
+	if len(res.Output) != want.Len() {
+		t.Fatalf("stored output %d bytes, want %d", len(res.Output), want.Len())
 	}
 }
 

@@ -301,10 +301,12 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 		cmd.Stdout = io.MultiWriter(out, stdout, inv.Stream)
 	}
 	cmd.Stderr = out
-	if s.cfg.RespondStderr && inv.Stream == nil {
-		// The answer is stdout and stderr as the command wrote them: one
-		// pipe for both (os/exec shares it when the writers are equal), so
-		// their order is the command's, not the scheduler's.
+	if inv.Stream == nil && (s.cfg.RespondStderr || !inv.Answer) {
+		// stdout and stderr as the command wrote them: one pipe for both
+		// (os/exec shares it when the writers are equal), so their order
+		// is the command's, not the scheduler's; the answer, when there is
+		// one, is both. A run that answers no request keeps no stdout of
+		// its own (and a pipe, its goroutine and their syscalls less).
 		cmd.Stdout, cmd.Stderr = out, out
 	}
 	switch {
