@@ -30,6 +30,11 @@ func DecodeJSON(b []byte, maxDepth int) (any, error) {
 	if err := CheckJSONDepth(b, maxDepth); err != nil {
 		return nil, err
 	}
+	return decodeStd(b)
+}
+
+// decodeStd is DecodeJSON by encoding/json, for what scanJSON leaves to it.
+func decodeStd(b []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any

@@ -114,21 +114,29 @@ func (s *scanner) object(depth int) (any, bool) {
 			return nil, false
 		}
 		m[k] = v // the last of a repeated key, as encoding/json
-		s.space()
-		if s.i >= len(s.b) {
-			return nil, false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-			s.space()
-		case '}':
-			s.i++
-			return m, true
-		default:
-			return nil, false
+		if more, ok := s.after('}'); !ok || !more {
+			return m, ok
 		}
 	}
+}
+
+// after reads what follows a member or an element: a comma (more follow)
+// or the closing byte (none do); anything else is not ok.
+func (s *scanner) after(closing byte) (more, ok bool) {
+	s.space()
+	if s.i >= len(s.b) {
+		return false, false
+	}
+	switch s.b[s.i] {
+	case ',':
+		s.i++
+		s.space()
+		return true, true
+	case closing:
+		s.i++
+		return false, true
+	}
+	return false, false
 }
 
 func (s *scanner) array(depth int) (any, bool) {
@@ -145,19 +153,8 @@ func (s *scanner) array(depth int) (any, bool) {
 			return nil, false
 		}
 		a = append(a, v)
-		s.space()
-		if s.i >= len(s.b) {
-			return nil, false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-			s.space()
-		case ']':
-			s.i++
-			return a, true
-		default:
-			return nil, false
+		if more, ok := s.after(']'); !ok || !more {
+			return a, ok
 		}
 	}
 }

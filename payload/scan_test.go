@@ -2,29 +2,11 @@ package payload
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 )
-
-// decodeStd is DecodeJSON's encoding/json path, which scanJSON stands in
-// for.
-func decodeStd(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("more than one JSON value")
-	}
-	return exactNumbers(v), nil
-}
 
 // checkScan fails t unless scanJSON either leaves b to encoding/json and
 // the depth check or decodes it to what encoding/json gives; it reports
