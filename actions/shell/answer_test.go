@@ -3,7 +3,9 @@ package shell_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hookrunner/hookrunner/actions"
@@ -108,4 +110,25 @@ func TestShellEnvNamesAndMissingValues(t *testing.T) {
 			t.Errorf("omit %v: missing value set: %v\n%s", omit, got, res.Output)
 		}
 	}
+}
+
+// TestShellNoStdin: a command given no stdin reads /dev/null (EOF at
+// once), run after run and many at once (one /dev/null serves them all).
+func TestShellNoStdin(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd/0"); err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	a := build(t, "shell", map[string]any{"command": []any{"/bin/sh", "-c", "cat; readlink /proc/self/fd/0"}})
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := a.Run(context.Background(), inv(nil))
+			if err != nil || res.Output != "/dev/null\n" {
+				t.Errorf("output %q, error %v; want /dev/null as stdin", res.Output, err)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -264,6 +265,10 @@ func (s *Shell) Plan(env *expression.Env) (actions.Plan, error) {
 	return actions.Plan{Shell: p}, nil
 }
 
+// devNull is /dev/null open for reading, the standard input of every
+// command given none; never closed.
+var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
+
 // pipeWaitDelay bounds how long Wait keeps reading output after the
 // command and its process group are gone, for a process that left the group
 // (setsid) while holding the pipes.
@@ -318,6 +323,12 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 			return actions.Result{}, actions.Permanent(fmt.Errorf("stdin: %w", err))
 		}
 		cmd.Stdin = strings.NewReader(in)
+	default:
+		// /dev/null, as os/exec gives a nil Stdin, but opened once for
+		// every run rather than once a run.
+		if f, err := devNull(); err == nil {
+			cmd.Stdin = f
+		}
 	}
 	unlock, err := procgroup.Start(cmd, s.cred)
 	if err != nil {
