@@ -153,13 +153,18 @@ func (g *Gate) breakerFor(dest string) *breaker {
 // descheduled) would otherwise leave its place's company and arrive among
 // the next ones, and a window of one second would see more than rate +
 // burst. Sent within half an interval of places spaced an interval
-// apart, arrivals keep the limit (TestLateRatePlace).
+// apart, arrivals keep the limit (TestLateRatePlace). A request that went
+// late asks for its next place as far ahead as it came late: a store slow
+// to answer (PostgreSQL under load, at a high rate) then hands a place
+// still to come instead of one already passed, and the limit keeps its
+// rate.
 func (g *Gate) waitRate(ctx context.Context, dest string, lim config.Limit) error {
 	interval := lim.Rate.Interval()
 	slack := min(interval/2, time.Second)
+	var ahead time.Duration
 	for try := 1; ; try++ {
 		now := g.now()
-		at, ok, err := g.st.ReserveRate(ctx, dest, store.RateRequest{Now: now, Interval: interval, Burst: max(lim.Burst, 1), Horizon: Horizon})
+		at, ok, err := g.st.ReserveRate(ctx, dest, store.RateRequest{Now: now.Add(ahead), Interval: interval, Burst: max(lim.Burst, 1), Horizon: Horizon})
 		if err != nil {
 			// The store cannot say: do not send blind past the limit.
 			return &actions.Wait{Until: now.Add(time.Second), Reason: fmt.Sprintf("rate limit of %s: %v", dest, err)}
@@ -183,6 +188,7 @@ func (g *Gate) waitRate(ctx context.Context, dest string, lim config.Limit) erro
 		if try == lateTries {
 			return &actions.Wait{Until: g.now(), Reason: fmt.Sprintf("rate limit of %s: %d places in a row passed before the request could go (%s late)", dest, try, late.Round(time.Millisecond))}
 		}
+		ahead = min(late, Horizon)
 	}
 }
 

@@ -194,13 +194,15 @@ func TestLimits(t *testing.T) {
 }
 
 // slowRates is a store whose rate reservations take lag on the test's
-// clock (a slow database, a descheduled worker) for the first slow ones.
+// clock (a slow database, a descheduled worker) for the first slow ones;
+// with growing, each takes twice the one before.
 type slowRates struct {
 	store.Destinations
-	clk    *clock
-	lag    time.Duration
-	slow   int
-	places []time.Time
+	clk     *clock
+	lag     time.Duration
+	slow    int
+	growing bool
+	places  []time.Time
 }
 
 func (s *slowRates) ReserveRate(ctx context.Context, dest string, r store.RateRequest) (time.Time, bool, error) {
@@ -208,25 +210,32 @@ func (s *slowRates) ReserveRate(ctx context.Context, dest string, r store.RateRe
 	s.places = append(s.places, at)
 	if len(s.places) <= s.slow {
 		s.clk.Add(s.lag)
+		if s.growing {
+			s.lag *= 2
+		}
 	}
 	return at, ok, err
 }
 
 // TestLateRatePlace: a request whose place passed by more than half an
-// interval before it could go takes a new place instead of going late
-// into the next one's second; one that keeps missing its place waits in
-// the queue (no attempt spent).
+// interval before it could go takes a new place, asked for as far ahead as
+// it came late, instead of going late into the next one's second; one that
+// keeps missing its place waits in the queue (no attempt spent).
 func TestLateRatePlace(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		lag    time.Duration // on each slow reservation
-		slow   int           // reservations that are slow
-		places int           // places taken
-		wait   bool          // the run waits instead of sending
+		name    string
+		lag     time.Duration // on each slow reservation
+		slow    int           // reservations that are slow
+		growing bool          // each slow one twice the one before
+		places  int           // places taken
+		wait    bool          // the run waits instead of sending
 	}{
-		{"on time", 50 * time.Millisecond, 1, 1, false},
-		{"late once", 150 * time.Millisecond, 1, 2, false},
-		{"late every time", 250 * time.Millisecond, 99, 3, true},
+		{"on time", 50 * time.Millisecond, 1, false, 1, false},
+		{"late once", 150 * time.Millisecond, 1, false, 2, false},
+		// The second place is asked for as far ahead as the first came
+		// late: with a store always that slow, it is still to come.
+		{"a slow store", 250 * time.Millisecond, 99, false, 2, false},
+		{"later every time", 250 * time.Millisecond, 99, true, 3, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookrunner.db"), sqlite.Options{})
@@ -235,7 +244,7 @@ func TestLateRatePlace(t *testing.T) {
 			}
 			defer st.Close()
 			clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-			slow := &slowRates{Destinations: st, clk: clk, lag: tc.lag, slow: tc.slow}
+			slow := &slowRates{Destinations: st, clk: clk, lag: tc.lag, slow: tc.slow, growing: tc.growing}
 			g := destination.New(destination.Options{Store: slow, Owner: "test", Now: clk.Now})
 			g.Configure(config.Breaker{}, map[string]config.Limit{"api.example.com": {Rate: config.Rate(5)}}) // a place every 200 ms
 			tk, err := g.Admit(context.Background(), "api.example.com")
