@@ -122,6 +122,10 @@ rules:
 	do(t, ctx, "search by short id",
 		chromedp.SendKeys(`input[name="q"]`, ids[1][len(ids[1])-8:], chromedp.ByQuery),
 		chromedp.Submit(`input[name="q"]`, chromedp.ByQuery),
+		// The unfiltered page shows the row too: wait for the answer page,
+		// the one whose box the server filled in, and for all of it.
+		chromedp.WaitVisible(`input[name="q"][value="`+ids[1][len(ids[1])-8:]+`"]`, chromedp.ByQuery),
+		chromedp.Poll(`document.readyState === "complete"`, nil),
 		chromedp.WaitVisible(`tr[data-id="`+ids[1]+`"]`, chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelectorAll("#events tbody tr[data-id]").length`, &rows))
 	if rows != 1 {
