@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookrunner/hookrunner/internal/relay"
@@ -84,7 +85,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	r := &runner{o: o, p: printer{w: o.Out, color: o.Color}, local: relay.NewClient(o.Timeout)}
+	r := &runner{o: o, p: printer{w: &lockedWriter{w: o.Out}, color: o.Color}, local: relay.NewClient(o.Timeout)}
 	if !o.Print && o.Since == 0 {
 		st, ok, err := loadState(o.State, o.Server)
 		if err != nil {
@@ -270,7 +271,15 @@ func (r *runner) handle(ctx context.Context, m *relay.Message) error {
 	}
 	wait := r.o.RetryWait
 	for try := 1; ; try++ {
-		res, err := relay.Send(ctx, r.local, relay.Request{Method: m.Method, URL: r.o.Forward, Header: m.Header, Body: m.Body})
+		// A stop does not cut a try short: the local app may have acted on
+		// the event already, and an answer lost to the stop would send it
+		// again at the next start. The try keeps up to StopGrace after ctx
+		// ends to be answered and saved.
+		sendCtx, release := afterGrace(ctx, StopGrace, func() {
+			r.p.note("stopping: waiting up to %s for the answer to event %s", StopGrace, m.ID)
+		})
+		res, err := relay.Send(sendCtx, r.local, relay.Request{Method: m.Method, URL: r.o.Forward, Header: m.Header, Body: m.Body})
+		release()
 		if err == nil && !relay.Retryable(res.Status) {
 			// Answered (even if ctx ended meanwhile): recorded, never sent again.
 			r.p.delivered(m, at, res)
@@ -314,6 +323,38 @@ func shortErr(err error) string {
 		}
 	}
 	return s
+}
+
+// StopGrace is how long a stop waits for the local delivery in flight to
+// be answered.
+const StopGrace = 5 * time.Second
+
+// afterGrace is a context that ends grace after parent ends (with
+// parent's cause), or when release is called; stopping is called when
+// parent ends first.
+func afterGrace(parent context.Context, grace time.Duration, stopping func()) (ctx context.Context, release func()) {
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
+	var mu sync.Mutex
+	var timer *time.Timer
+	released := false
+	stop := context.AfterFunc(parent, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !released {
+			timer = time.AfterFunc(grace, func() { cancel(context.Cause(parent)) })
+			stopping()
+		}
+	})
+	return ctx, func() {
+		stop()
+		mu.Lock()
+		released = true
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel(nil)
+	}
 }
 
 // sleep waits d, or returns false when ctx ends first.

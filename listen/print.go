@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -84,4 +85,17 @@ func (p *printer) printed(m *relay.Message, at time.Time) {
 
 func (p *printer) note(format string, args ...any) {
 	fmt.Fprintf(p.w, p.paint(dim, format)+"\n", args...)
+}
+
+// lockedWriter serializes writes: a note about a stop is printed while a
+// delivery may be printing its line.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

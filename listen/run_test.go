@@ -69,16 +69,19 @@ func TestRunReconnectsAtCursor(t *testing.T) {
 	go func() {
 		done <- Run(ctx, Options{Server: srv.URL, Token: "tok", Sources: []string{"github"}, Forward: app.URL, State: state, Out: &lockedOut{w: &out}})
 	}()
+	// The local app records an event before its answer reaches Run, and
+	// Run saves the cursor only after the answer: wait for both.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		mu.Lock()
 		n := len(local)
 		mu.Unlock()
-		if n >= 3 {
+		saved, _ := os.ReadFile(state)
+		if n >= 3 && strings.Contains(string(saved), `"cursor":3`) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("delivered %d of 3", n)
+			t.Fatalf("delivered %d of 3; state %s", n, saved)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -94,9 +97,73 @@ func TestRunReconnectsAtCursor(t *testing.T) {
 	if len(cursors) != 2 || cursors[0] != "" || cursors[1] != "2" {
 		t.Fatalf("cursors asked %q, want first from now, then 2", cursors)
 	}
+	// The stop leaves the cursor at the last event answered.
 	b, _ := os.ReadFile(state)
 	if !strings.Contains(string(b), `"cursor":3`) {
 		t.Fatalf("state %s", b)
+	}
+}
+
+// A stop while the local app is handling an event does not cut the
+// delivery short: the app's answer is waited for (up to StopGrace), the
+// cursor moves past the event, and the next start does not send it again.
+func TestStopLetsDeliveryFinish(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "event: ready\nid: 0\ndata: {\"cursor\":0,\"sources\":[\"github\"]}\n\n")
+		b, _ := json.Marshal(relay.Message{ID: "ev-1", Seq: 1, Source: "github", Event: "push", Method: http.MethodPost, Body: []byte("1")})
+		fmt.Fprintf(w, "event: event\nid: 1\ndata: %s\n\n", b)
+		_ = http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	arrived, release := make(chan struct{}), make(chan struct{})
+	aborted := make(chan struct{}, 1)
+	var hits sync.Mutex
+	n := 0
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Lock()
+		n++
+		hits.Unlock()
+		close(arrived)
+		select {
+		case <-release:
+		case <-r.Context().Done(): // the listener hung up on us
+			aborted <- struct{}{}
+		}
+	}))
+	defer app.Close()
+	state := filepath.Join(t.TempDir(), "state.json")
+	out := &lockedOut{w: &strings.Builder{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Server: srv.URL, Token: "tok", Forward: app.URL, State: state, Out: out})
+	}()
+	<-arrived
+	cancel()
+	// Run says it waits; only then does the app answer.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "stopping: waiting") {
+		select {
+		case <-aborted:
+			t.Fatal("the stop cut the delivery in flight short")
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no stop note; printed:\n%s", out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if b, _ := os.ReadFile(state); !strings.Contains(string(b), `"cursor":1`) {
+		t.Fatalf("state after the stop %s, want the answered event's cursor 1", b)
+	}
+	if !strings.Contains(out.String(), "ev-1") {
+		t.Fatalf("the answered event is not printed:\n%s", out.String())
 	}
 }
 
@@ -121,4 +188,10 @@ func (l *lockedOut) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func (l *lockedOut) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.(fmt.Stringer).String()
 }
