@@ -271,6 +271,9 @@ func (r *runner) handle(ctx context.Context, m *relay.Message) error {
 	}
 	wait := r.o.RetryWait
 	for try := 1; ; try++ {
+		if ctx.Err() != nil { // stopped before this try began: the cursor stays
+			return context.Cause(ctx)
+		}
 		// A stop does not cut a try short: the local app may have acted on
 		// the event already, and an answer lost to the stop would send it
 		// again at the next start. The try keeps up to StopGrace after ctx
