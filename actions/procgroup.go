@@ -2,6 +2,8 @@ package actions
 
 import (
 	"context"
+	"log/slog"
+	"time"
 
 	"github.com/hookrunner/hookrunner/internal/procgroup"
 )
@@ -30,4 +32,20 @@ func ProcessAlive(pg ProcessGroup) bool { return procgroup.Alive(pg) }
 // only when it can prove it is the one recorded (procgroup.KillStale).
 func KillStaleGroup(ctx context.Context, pg ProcessGroup) (bool, error) {
 	return procgroup.KillStale(ctx, pg)
+}
+
+// KillOrphanGroups kills the process groups a dead hookrunner's actions
+// left running, found by the variable they carry rather than by a record
+// (procgroup.KillOrphans), waiting at most 30s for them to be gone, and
+// logs what it killed or could not.
+func KillOrphanGroups(ctx context.Context, self ProcessGroup, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	n, err := procgroup.KillOrphans(ctx, self)
+	if err != nil {
+		log.Error("kill action process groups a dead hookrunner left running; their runs may start a second copy", "error", err)
+	}
+	if n > 0 {
+		log.Warn("killed an action process group left running by the last stop, found by its HOOKRUNNER_OWNER", "groups", n)
+	}
 }

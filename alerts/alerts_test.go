@@ -158,7 +158,12 @@ func TestDeadRunsGroupedAndRepeated(t *testing.T) {
 	n.Notify(alerts.Cause{Kind: alerts.RunFailed, Rule: "build-x", RunID: "f4"})
 	cp.none(t, 100*time.Millisecond)
 
+	// An alert is listed once its actions have returned, after the
+	// capture has its request: wait for the third.
 	list := n.List()
+	for deadline := time.Now().Add(10 * time.Second); len(list) < 3 && time.Now().Before(deadline); list = n.List() {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if len(list) != 3 || list[0].Kind != "rule.failing" || list[2].RunID != "r1" {
 		t.Fatalf("fired list = %+v", list)
 	}

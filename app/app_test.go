@@ -425,9 +425,12 @@ func TestMetricsAfterEvents(t *testing.T) {
 		return string(b)
 	}
 	var m string
+	// The attempt's counter and its duration are two updates: wait for
+	// the one made last too.
 	waitFor(t, "the run's outcome in the metrics", 5*time.Second, func() bool {
 		m = scrape()
-		return strings.Contains(m, `hookrunner_run_attempts_total{rule="redeploy",state="succeeded"} 1`)
+		return strings.Contains(m, `hookrunner_run_attempts_total{rule="redeploy",state="succeeded"} 1`) &&
+			strings.Contains(m, `hookrunner_attempt_duration_seconds_count{rule="redeploy"} 1`)
 	})
 	for _, want := range []string{
 		`hookrunner_events_received_total{provider="github",result="accepted",source="github"} 2`,

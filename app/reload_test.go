@@ -144,12 +144,16 @@ func TestBrokenReloadKeepsRunningConfig(t *testing.T) {
 			if _, got := in.matched(t); got != "[a1]" {
 				t.Fatalf("after a broken save rules are %s", got)
 			}
-			resp, _ := http.Get(in.adm + "/metrics")
-			metrics, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if !strings.Contains(string(metrics), "hookrunner_config_last_reload_successful 0") || !strings.Contains(string(metrics), `hookrunner_config_reloads_total{result="failure"}`) {
-				t.Fatalf("metrics do not show the failed reload")
-			}
+			// The metrics are set just after the status: wait for them too.
+			waitFor(t, "the metrics to show the failed reload", 5*time.Second, func() bool {
+				resp, err := http.Get(in.adm + "/metrics")
+				if err != nil {
+					return false
+				}
+				metrics, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return strings.Contains(string(metrics), "hookrunner_config_last_reload_successful 0") && strings.Contains(string(metrics), `hookrunner_config_reloads_total{result="failure"}`)
+			})
 			if status["last_reload_error"] == "" || status["hash"] == "" {
 				t.Fatalf("status = %v", status)
 			}

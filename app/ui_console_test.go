@@ -97,11 +97,13 @@ rules:
 	navigate(t, ctx, in.adm+"/ui/events")
 	seen := map[string]bool{}
 	for _, id := range ids {
-		var short, outcome string
+		// The row's cells read by one script: the page replaces its rows
+		// as it polls, and a node found by one call may be gone at the next.
+		var cells []string
 		do(t, ctx, "event row "+id,
 			chromedp.WaitVisible(`tr[data-id="`+id+`"]`, chromedp.ByQuery),
-			chromedp.Text(`tr[data-id="`+id+`"] td:nth-child(2) a`, &short, chromedp.ByQuery),
-			chromedp.Text(`tr[data-id="`+id+`"] td.outcome`, &outcome, chromedp.ByQuery))
+			chromedp.Evaluate(`(r => [r.querySelector("td:nth-child(2) a").innerText, r.querySelector("td.outcome").innerText])(document.querySelector('tr[data-id="`+id+`"]'))`, &cells))
+		short, outcome := cells[0], cells[1]
 		if short != id[len(id)-8:] || seen[short] {
 			t.Fatalf("event %s shown as %q", id, short)
 		}
@@ -111,7 +113,7 @@ rules:
 		}
 	}
 	var when string
-	do(t, ctx, "time", chromedp.Text(`tr[data-id="`+ids[0]+`"] td:first-child`, &when, chromedp.ByQuery))
+	do(t, ctx, "time", chromedp.Evaluate(`document.querySelector('tr[data-id="`+ids[0]+`"] td:first-child').innerText`, &when))
 	if zone := time.Now().Format("MST"); !strings.HasSuffix(when, " "+zone) {
 		t.Fatalf("time %q without its zone %s", when, zone)
 	}

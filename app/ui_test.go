@@ -114,7 +114,9 @@ rules:
 	var decisions, payloadText string
 	var pwned bool
 	err = chromedp.Run(ctx,
-		chromedp.Click(`tr[data-id="`+first+`"] a`, chromedp.ByQuery),
+		// One script finds and clicks the link: the page replaces its rows
+		// as it polls, and a row found by one call may be gone at the next.
+		chromedp.Evaluate(`document.querySelector('tr[data-id="`+first+`"] a').click()`, nil),
 		chromedp.WaitVisible("#decisions", chromedp.ByID),
 		chromedp.Text("#decisions", &decisions, chromedp.ByID),
 		chromedp.Text("#payload", &payloadText, chromedp.ByID),

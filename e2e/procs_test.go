@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookrunner/hookrunner/store/sqlite"
 )
 
 // liveGroupMembers lists the pids of live (not zombie) processes in
@@ -35,13 +39,41 @@ func liveGroupMembers(pgid int) []int {
 	return out
 }
 
+// recorded reports whether the store file db holds the record of process
+// group pgid (read-only, beside the running hookrunner).
+func recorded(t *testing.T, db string, pgid int) bool {
+	t.Helper()
+	conn, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var n int
+	if err := conn.QueryRow(`SELECT COUNT(*) FROM processes WHERE pgid = ?`, pgid).Scan(&n); err != nil {
+		return false // not created yet, or busy: ask again
+	}
+	return n > 0
+}
+
 // TestKill9LeavesNoActionRunning kills hookrunner with SIGKILL while a long
 // action (a shell that left a child in the background) runs under
 // `concurrency: 1`. The action's leader dies with hookrunner (Pdeathsig);
 // the next start kills the rest of its group before the run is retried, so
 // the retry never overlaps the first copy (the action holds a flock and
-// records any overlap), and no process of the group is left.
+// records any overlap), and no process of the group is left. It does so
+// from the group's record and, where the crash came before the record was
+// written (the record deleted here), from the HOOKRUNNER_OWNER its
+// processes carry.
 func TestKill9LeavesNoActionRunning(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		loseRecord bool
+	}{{"recorded", false}, {"record lost", true}} {
+		t.Run(c.name, func(t *testing.T) { kill9LeavesNoActionRunning(t, c.loseRecord) })
+	}
+}
+
+func kill9LeavesNoActionRunning(t *testing.T, loseRecord bool) {
 	dir := t.TempDir()
 	addr := freePort(t)
 	script := filepath.Join(dir, "deploy.sh")
@@ -82,9 +114,30 @@ rules:
 	pgid, _ := strconv.Atoi(f[2])
 	defer syscall.Kill(-pgid, syscall.SIGKILL) // whatever happens, leave nothing behind
 	waitUntil(t, "the shell and its background sleep in the group", 10*time.Second, func() bool { return len(liveGroupMembers(pgid)) >= 2 })
+	db := filepath.Join(dir, "hr.db")
+	waitUntil(t, "the group's record", 10*time.Second, func() bool { return recorded(t, db, pgid) })
 
 	p.kill()
 	os.WriteFile(filepath.Join(dir, "killed"), nil, 0o600)
+	if loseRecord {
+		// As if hookrunner had died between the start and the record.
+		st, err := sqlite.Open(context.Background(), db, sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := st.Processes(context.Background())
+		for _, pr := range ps {
+			if err == nil {
+				err = st.ForgetProcess(context.Background(), pr)
+			}
+		}
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil || len(ps) == 0 {
+			t.Fatalf("deleting the records (%d): %v", len(ps), err)
+		}
+	}
 	// The leader (the shell, hookrunner's child) dies with hookrunner.
 	waitUntil(t, "the action's leader to die with hookrunner (parent-death signal)", 10*time.Second, func() bool {
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(pgid) + "/stat")

@@ -122,5 +122,7 @@ func (e *Engine) killLeftovers(ctx context.Context) error {
 			return fmt.Errorf("forget action process group %d: %w", p.PGID, err)
 		}
 	}
+	// A group a crash left unrecorded is found by its HOOKRUNNER_OWNER.
+	actions.KillOrphanGroups(ctx, e.self, e.log)
 	return nil
 }

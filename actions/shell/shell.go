@@ -296,6 +296,10 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = s.dir
 	cmd.Env = vars
+	if m := procgroup.OwnerEnv(); m != "" {
+		// Last, so a configured env: of the same name cannot hide it.
+		cmd.Env = append(vars[:len(vars):len(vars)], m)
+	}
 	// The run ends when the command exits, even if something it left in
 	// the background still holds its output pipes.
 	cmd.WaitDelay = pipeWaitDelay

@@ -13,6 +13,7 @@ import (
 	_ "github.com/hookrunner/hookrunner/actions/shell"
 	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/expression"
+	"github.com/hookrunner/hookrunner/internal/procgroup"
 )
 
 func build(t *testing.T, kind string, raw map[string]any) actions.Action {
@@ -83,6 +84,15 @@ func TestShellCleanEnvironment(t *testing.T) {
 		if !strings.Contains(res.Output, want) {
 			t.Errorf("env lacks %s:\n%s", want, res.Output)
 		}
+	}
+	// The identity of this hookrunner, by which a restart finds the group
+	// if it dies before recording it (env: may not set HOOKRUNNER_ names).
+	owner := procgroup.OwnerEnv()
+	if owner == "" {
+		t.Skip("no process identity here (not Linux)")
+	}
+	if strings.Count(res.Output, procgroup.OwnerVar+"=") != 1 || !strings.Contains(res.Output, owner+"\n") {
+		t.Errorf("env has not exactly %s:\n%s", owner, res.Output)
 	}
 	for _, leak := range []string{"super-secret-token", "aws-secret"} {
 		if strings.Contains(res.Output, leak) {

@@ -51,5 +51,26 @@ func Alive(pg Group) bool { return processAlive(pg) }
 // anything was killed.
 func KillStale(ctx context.Context, pg Group) (bool, error) { return killStaleGroup(ctx, pg) }
 
+// OwnerVar is the environment variable every command Start starts carries
+// (and its children inherit): the identity of the hookrunner that started
+// it. A group's record is written just after its start; should hookrunner
+// die between the two (kill -9), the record is missing, and the variable
+// is how the next start still finds the group (KillOrphans).
+const OwnerVar = "HOOKRUNNER_OWNER"
+
+// OwnerEnv is "HOOKRUNNER_OWNER=<boot id>:<pid>:<start ticks>:<session
+// id>:<working directory hash>" for this process, or "" where it has no
+// verifiable identity.
+func OwnerEnv() string { return ownerEnv() }
+
+// KillOrphans kills, and waits out, the process groups whose members carry
+// the OwnerEnv of a hookrunner that is dead (not self, this boot, the same
+// working directory), started in that hookrunner's session: the groups its actions left running, their
+// records written or not. A process an action detached with setsid (a
+// daemon it started on purpose, which outlives its run by design) is in
+// another session and is left alone, as is a group whose leader is alive
+// without the variable. It returns how many groups it killed.
+func KillOrphans(ctx context.Context, self Group) (int, error) { return killOrphans(ctx, self) }
+
 // groupWaitTick is how often a wait for a killed group polls /proc.
 const groupWaitTick = 10 * time.Millisecond

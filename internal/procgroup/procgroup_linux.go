@@ -1,7 +1,10 @@
 package procgroup
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -22,6 +25,7 @@ var osGetpid = os.Getpid
 type procStat struct {
 	state      byte
 	pgrp       int
+	session    int
 	startTicks uint64
 }
 
@@ -40,8 +44,8 @@ func parseStat(s string) (procStat, error) {
 	if i < 0 {
 		return procStat{}, errors.New("malformed /proc stat")
 	}
-	// After ") ": field 3 (state) is f[0], field 5 (pgrp) f[2], field 22
-	// (starttime) f[19].
+	// After ") ": field 3 (state) is f[0], field 5 (pgrp) f[2], field 6
+	// (session) f[3], field 22 (starttime) f[19].
 	f := strings.Fields(s[i+1:])
 	if len(f) < 20 || len(f[0]) != 1 {
 		return procStat{}, errors.New("malformed /proc stat")
@@ -50,11 +54,15 @@ func parseStat(s string) (procStat, error) {
 	if err != nil {
 		return procStat{}, fmt.Errorf("/proc stat pgrp: %w", err)
 	}
+	session, err := strconv.Atoi(f[3])
+	if err != nil {
+		return procStat{}, fmt.Errorf("/proc stat session: %w", err)
+	}
 	start, err := strconv.ParseUint(f[19], 10, 64)
 	if err != nil {
 		return procStat{}, fmt.Errorf("/proc stat starttime: %w", err)
 	}
-	return procStat{state: f[0][0], pgrp: pgrp, startTicks: start}, nil
+	return procStat{state: f[0][0], pgrp: pgrp, session: session, startTicks: start}, nil
 }
 
 func (s procStat) dead() bool { return s.state == 'Z' || s.state == 'X' || s.state == 'x' }
@@ -81,6 +89,137 @@ func processAlive(pg Group) bool {
 	}
 	st, err := readStat(pg.PGID)
 	return err == nil && !st.dead() && st.startTicks == pg.StartTicks
+}
+
+var ownerMarker = sync.OnceValue(func() string {
+	self, err := identify(osGetpid())
+	if err != nil || !self.Identified() {
+		return ""
+	}
+	sid, err := unix.Getsid(0)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s=%s:%d:%d:%d:%s", OwnerVar, self.BootID, self.PGID, self.StartTicks, sid, workScope())
+})
+
+// workScope names the working directory (a hash: a path may hold ':'), so
+// only a hookrunner started where the dead one ran (systemd's
+// WorkingDirectory, the container's workdir: where its relative store
+// path points) takes its orphans; another instance on the host, or a test
+// beside it, leaves them to it.
+var workScope = sync.OnceValue(func() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "-"
+	}
+	sum := sha256.Sum256([]byte(wd))
+	return hex.EncodeToString(sum[:8])
+})
+
+func ownerEnv() string { return ownerMarker() }
+
+// owner is a process's OwnerVar, parsed.
+type owner struct {
+	Group
+	session int
+	scope   string
+}
+
+// ownerOf reads OwnerVar from a process's initial environment
+// (/proc/<pid>/environ: NUL-separated, readable for our own user's
+// processes).
+func ownerOf(environ []byte) (owner, bool) {
+	key := []byte(OwnerVar + "=")
+	for _, kv := range bytes.Split(environ, []byte{0}) {
+		if !bytes.HasPrefix(kv, key) {
+			continue
+		}
+		f := strings.Split(string(kv[len(key):]), ":")
+		if len(f) != 5 {
+			return owner{}, false
+		}
+		pid, err1 := strconv.Atoi(f[1])
+		ticks, err2 := strconv.ParseUint(f[2], 10, 64)
+		sid, err3 := strconv.Atoi(f[3])
+		if err1 != nil || err2 != nil || err3 != nil {
+			return owner{}, false
+		}
+		o := owner{Group: Group{PGID: pid, StartTicks: ticks, BootID: f[0]}, session: sid, scope: f[4]}
+		return o, o.Identified()
+	}
+	return owner{}, false
+}
+
+// orphanGroups lists the groups KillOrphans kills, each with the earliest
+// start time among its marked members (its leader's, when the leader
+// lives).
+func orphanGroups(self Group) (map[int]uint64, error) {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	boot := bootIDOnce()
+	alive := map[Group]bool{}
+	groups := map[int]uint64{}
+	for _, n := range names {
+		pid, err := strconv.Atoi(n)
+		if err != nil || pid == self.PGID {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + n + "/environ")
+		if err != nil {
+			continue // gone, or another user's
+		}
+		o, ok := ownerOf(env)
+		if !ok || o.BootID != boot || o.Group == self || o.scope != workScope() {
+			continue
+		}
+		st, err := readStat(pid)
+		if err != nil || st.dead() {
+			continue
+		}
+		// In its hookrunner's session, in a group of its own making
+		// (not the session's or hookrunner's group).
+		if st.session != o.session || st.pgrp == o.session || st.pgrp == o.PGID {
+			continue
+		}
+		live, seen := alive[o.Group]
+		if !seen {
+			live = processAlive(o.Group)
+			alive[o.Group] = live
+		}
+		if live {
+			continue
+		}
+		if t, ok := groups[st.pgrp]; !ok || st.startTicks < t {
+			groups[st.pgrp] = st.startTicks
+		}
+	}
+	return groups, nil
+}
+
+func killOrphans(ctx context.Context, self Group) (int, error) {
+	groups, err := orphanGroups(self)
+	if err != nil {
+		return 0, fmt.Errorf("scan /proc for orphaned action processes: %w", err)
+	}
+	killed := 0
+	for pgid, start := range groups {
+		k, err := killStaleGroup(ctx, Group{PGID: pgid, StartTicks: start, BootID: bootIDOnce()})
+		if err != nil {
+			return killed, err
+		}
+		if k {
+			killed++
+		}
+	}
+	return killed, nil
 }
 
 // groupMembers lists the live processes whose process group is pgid.

@@ -24,6 +24,10 @@ func processAlive(Group) bool { return false }
 
 func killStaleGroup(context.Context, Group) (bool, error) { return false, nil }
 
+func ownerEnv() string { return "" }
+
+func killOrphans(context.Context, Group) (int, error) { return 0, nil }
+
 // Start starts cmd as the leader of a new process group.
 func Start(cmd *exec.Cmd, cred *Cred) (func(), error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}

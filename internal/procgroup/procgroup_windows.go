@@ -25,6 +25,10 @@ func processAlive(Group) bool { return false }
 
 func killStaleGroup(context.Context, Group) (bool, error) { return false, nil }
 
+func ownerEnv() string { return "" }
+
+func killOrphans(context.Context, Group) (int, error) { return 0, nil }
+
 // Start starts cmd (without a group of its own on Windows).
 func Start(cmd *exec.Cmd, _ *Cred) (func(), error) {
 	if err := cmd.Start(); err != nil {
