@@ -155,24 +155,18 @@ func ownerOf(environ []byte) (owner, bool) {
 // start time among its marked members (its leader's, when the leader
 // lives).
 func orphanGroups(self Group) (map[int]uint64, error) {
-	d, err := os.Open("/proc")
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	names, err := d.Readdirnames(-1)
+	all, err := pids()
 	if err != nil {
 		return nil, err
 	}
 	boot := bootIDOnce()
 	alive := map[Group]bool{}
 	groups := map[int]uint64{}
-	for _, n := range names {
-		pid, err := strconv.Atoi(n)
-		if err != nil || pid == self.PGID {
+	for _, pid := range all {
+		if pid == self.PGID {
 			continue
 		}
-		env, err := os.ReadFile("/proc/" + n + "/environ")
+		env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
 		if err != nil {
 			continue // gone, or another user's
 		}
@@ -222,8 +216,8 @@ func killOrphans(ctx context.Context, self Group) (int, error) {
 	return killed, nil
 }
 
-// groupMembers lists the live processes whose process group is pgid.
-func groupMembers(pgid int) ([]procStat, error) {
+// pids lists the processes in /proc.
+func pids() ([]int, error) {
 	d, err := os.Open("/proc")
 	if err != nil {
 		return nil, err
@@ -233,12 +227,23 @@ func groupMembers(pgid int) ([]procStat, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []procStat
+	out := make([]int, 0, len(names))
 	for _, n := range names {
-		pid, err := strconv.Atoi(n)
-		if err != nil {
-			continue
+		if pid, err := strconv.Atoi(n); err == nil {
+			out = append(out, pid)
 		}
+	}
+	return out, nil
+}
+
+// groupMembers lists the live processes whose process group is pgid.
+func groupMembers(pgid int) ([]procStat, error) {
+	all, err := pids()
+	if err != nil {
+		return nil, err
+	}
+	var out []procStat
+	for _, pid := range all {
 		st, err := readStat(pid)
 		if err != nil || st.pgrp != pgid || st.dead() {
 			continue
