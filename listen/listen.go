@@ -279,7 +279,7 @@ func (r *runner) handle(ctx context.Context, m *relay.Message) error {
 		// again at the next start. The try keeps up to StopGrace after ctx
 		// ends to be answered and saved.
 		sendCtx, release := afterGrace(ctx, StopGrace, func() {
-			r.p.note("stopping: waiting up to %s for the answer to event %s", StopGrace, m.ID)
+			r.p.note("stopping: waiting up to %s for the answer to event %s", StopGrace, safe(m.ID, false))
 		})
 		res, err := relay.Send(sendCtx, r.local, relay.Request{Method: m.Method, URL: r.o.Forward, Header: m.Header, Body: m.Body})
 		release()
