@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookrunner/hookrunner/internal/relay"
+	"github.com/hookrunner/hookrunner/internal/syncbuf"
 )
 
 // A stream that drops is reopened at the cursor of the last event
@@ -65,9 +66,9 @@ func TestRunReconnectsAtCursor(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var out strings.Builder
+	var out syncbuf.Buffer
 	go func() {
-		done <- Run(ctx, Options{Server: srv.URL, Token: "tok", Sources: []string{"github"}, Forward: app.URL, State: state, Out: &lockedOut{w: &out}})
+		done <- Run(ctx, Options{Server: srv.URL, Token: "tok", Sources: []string{"github"}, Forward: app.URL, State: state, Out: &out})
 	}()
 	// The local app records an event before its answer reaches Run, and
 	// Run saves the cursor only after the answer: wait for both.
@@ -134,7 +135,7 @@ func TestStopLetsDeliveryFinish(t *testing.T) {
 	}))
 	defer app.Close()
 	state := filepath.Join(t.TempDir(), "state.json")
-	out := &lockedOut{w: &strings.Builder{}}
+	out := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -177,21 +178,4 @@ func TestRunRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "may not read source") {
 		t.Fatalf("Run: %v", err)
 	}
-}
-
-type lockedOut struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedOut) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedOut) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.(fmt.Stringer).String()
 }
