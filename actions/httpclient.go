@@ -29,6 +29,7 @@ func NewHTTPClient(retries int, timeout, maxWait time.Duration) *retryablehttp.C
 	c.RetryWaitMin = 200 * time.Millisecond
 	c.RetryWaitMax = 5 * time.Second
 	c.HTTPClient.Timeout = timeout
+	c.HTTPClient.CheckRedirect = sameOriginRedirects
 	// go-retryablehttp's pooled transport keeps GOMAXPROCS+1 idle
 	// connections a host: with more workers than that calling one host,
 	// every run past them dialled a new connection and left the old one in
@@ -84,6 +85,28 @@ func RetryAfter(resp *http.Response) time.Duration {
 	return 0
 }
 
+// maxRedirects is how many same-origin redirects a request follows.
+const maxRedirects = 10
+
+// sameOriginRedirects is the CheckRedirect of every action's client (http,
+// CRM, poll): a redirect is followed only to the origin (scheme, host and
+// port) of the configured URL. A redirect elsewhere is not followed: the 3xx
+// is the answer. Following it would send the action's headers (X-Api-Key,
+// and Authorization to another port of the same host), its body (307/308)
+// and, in the Referer, the URL with its query credentials to a host the
+// config does not name, which the target, or a payload value in its query
+// (?next=http://169.254.169.254/), chooses.
+func sameOriginRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	first := via[0].URL
+	if req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
 // DoHTTP sends req and turns the answer into a Result: success per ok,
 // permanent failure for 4xx other than 408/429, retryable otherwise, with
 // Retry-After (capped at maxWait) passed on to the retry schedule.
@@ -112,6 +135,11 @@ func DoHTTP(c *retryablehttp.Client, req *retryablehttp.Request, limit int, ok f
 	}
 	res.RetryAfter = min2(RetryAfter(resp), maxWait)
 	err = fmt.Errorf("%s %s: HTTP %d: %s", req.Method, where(), resp.StatusCode, firstLine(res.Output, 300))
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// A redirect to another origin (sameOriginRedirects): the config
+		// names the wrong address, which no retry changes.
+		return res, Permanent(fmt.Errorf("%s %s: HTTP %d redirect to %s not followed (only redirects to the same scheme, host and port are); set the url to the final address", req.Method, where(), resp.StatusCode, noSecrets.URL(resp.Header.Get("Location"))))
+	}
 	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != 408 && resp.StatusCode != 429 {
 		return res, Permanent(err)
 	}

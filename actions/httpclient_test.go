@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -75,5 +77,73 @@ func TestHTTPClientKeepsAConnectionPerWorker(t *testing.T) {
 	// a connection coming back to the pool; never one a call.
 	if n := conns.Load(); n > 2*workers {
 		t.Fatalf("%d connections for %d calls by %d workers; want at most %d", n, workers*calls, workers, 2*workers)
+	}
+}
+
+// TestHTTPClientRedirects: an action's client follows a redirect only to
+// the origin of the configured URL. A redirect to another host or port (or
+// scheme) is the answer, a permanent failure that names the Location
+// without its credentials; the other origin gets nothing: not the
+// action's headers, not its body, not the URL's query secrets in a Referer.
+func TestHTTPClientRedirects(t *testing.T) {
+	var elsewhere atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+	}))
+	defer other.Close()
+	var final atomic.Value
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/moved":
+			b, _ := io.ReadAll(r.Body)
+			final.Store(r.Header.Get("X-Api-Key") + " " + string(b))
+			w.WriteHeader(http.StatusOK)
+		default:
+			w.Header().Set("Location", r.URL.Query().Get("next"))
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		}
+	}))
+	defer target.Close()
+	tests := []struct {
+		name, next string
+		followed   bool
+	}{
+		{"same origin, path", "/moved", true},
+		{"same origin, absolute", target.URL + "/moved", true},
+		{"other port", other.URL + "/steal?api_key=k", false},
+		{"other host name", "http://localhost:" + other.URL[len("http://127.0.0.1:"):] + "/steal", false},
+		{"other scheme", "https://" + target.URL[len("http://"):] + "/moved", false},
+	}
+	c := actions.NewHTTPClient(0, 10*time.Second, time.Minute)
+	defer c.HTTPClient.CloseIdleConnections()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			final.Store("")
+			before := elsewhere.Load()
+			req, err := retryablehttp.NewRequest(http.MethodPost, target.URL+"/login?api_key=query-secret&next="+url.QueryEscape(tc.next), []byte(`{"a":1}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Api-Key", "header-secret")
+			res, err := actions.DoHTTP(c, req, 0, func(code int) bool { return code/100 == 2 }, time.Minute)
+			if tc.followed {
+				if err != nil || res.HTTPStatus != http.StatusOK {
+					t.Fatalf("same-origin redirect not followed: %d %v", res.HTTPStatus, err)
+				}
+				if got := final.Load().(string); got != `header-secret {"a":1}` {
+					t.Fatalf("the redirected request carried %q; want the headers and the body", got)
+				}
+				return
+			}
+			if err == nil || !actions.IsPermanent(err) || res.HTTPStatus != http.StatusTemporaryRedirect {
+				t.Fatalf("redirect to another origin: status %d, err %v; want the 307 as a permanent failure", res.HTTPStatus, err)
+			}
+			if !strings.Contains(err.Error(), "redirect to") || strings.Contains(err.Error(), "query-secret") {
+				t.Fatalf("error %q: want it to name the redirect, without the URL's credentials", err)
+			}
+			if n := elsewhere.Load() - before; n != 0 {
+				t.Fatalf("the other origin got %d requests", n)
+			}
+		})
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -139,7 +141,7 @@ func CompileTemplateFor(ctx Context, s string) (*Template, error) {
 		for i := range t.parts {
 			if t.parts[i].prog == nil {
 				if j := ctlIndex(t.parts[i].lit); j >= 0 {
-					err = fmt.Errorf("header value has a control character (%q)", t.parts[i].lit[j])
+					err = fmt.Errorf("header value has a control character (%+q)", firstRune(t.parts[i].lit[j:]))
 				}
 				continue
 			}
@@ -288,15 +290,36 @@ func (t *Template) placeJSON() error {
 	return nil
 }
 
-// ctlIndex returns the index of the first control character other than tab
-// (CR, LF, NUL, DEL, …) in s, or -1.
+// ctlIndex returns the byte index of the first character in s that a
+// header value must not carry, or -1: an ASCII control other than tab (CR,
+// LF, NUL, DEL, …), a C1 control (U+0080–U+009F: NEL, CSI, …), a line or
+// paragraph separator (U+2028, U+2029), a bidirectional or other format
+// control that changes how a line reads (U+200E, U+202E, …), or a byte
+// that is not UTF-8. A character is judged whole, so no spelling of a line
+// break gets through as "not an ASCII control".
 func ctlIndex(s string) int {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+	for i, r := range s {
+		switch {
+		case r == '\t':
+		case r < 0x20 || r == 0x7f:
+			return i
+		case r < 0x80:
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			return i
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029', unicode.Is(unicode.Cf, r):
 			return i
 		}
 	}
 	return -1
+}
+
+// firstRune is the character at the start of s (the byte itself when it
+// is not UTF-8), for messages.
+func firstRune(s string) string {
+	if r, n := utf8.DecodeRuneInString(s); r != utf8.RuneError || n > 1 {
+		return string(r)
+	}
+	return s[:1]
 }
 
 // IsStatic reports whether the template has no expressions.
@@ -415,7 +438,7 @@ func (e escaper) escape(v any) (string, error) {
 	case escHeader:
 		s := Stringify(v)
 		if i := ctlIndex(s); i >= 0 {
-			return "", fmt.Errorf("header value has a control character (%q): not sent", s[i])
+			return "", fmt.Errorf("header value has a control character (%+q): not sent", firstRune(s[i:]))
 		}
 		return s, nil
 	}

@@ -173,9 +173,19 @@ func TestTemplateHeader(t *testing.T) {
 		{"crlf", "x-{{ payload.v }}", "1\r\nX-Evil: 1", "", "control character"},
 		{"lf", "{{ payload.v }}", "1\nX-Evil: 1", "", "control character"},
 		{"nul", "{{ payload.v }}", "a\x00", "", "control character"},
+		{"del", "{{ payload.v }}", "a\x7f", "", "control character"},
+		{"nel", "{{ payload.v }}", "1\u0085X-Evil: 1", "", "control character"},
+		{"csi", "{{ payload.v }}", "a\u009b31m", "", "control character"},
+		{"line separator", "{{ payload.v }}", "1\u2028X-Evil: 1", "", "control character"},
+		{"paragraph separator", "{{ payload.v }}", "1\u2029X-Evil: 1", "", "control character"},
+		{"right-to-left override", "{{ payload.v }}", "a\u202eb", "", "control character"},
+		{"not utf-8", "{{ payload.v }}", "a\xffb", "", "control character"},
+		{"non-ASCII text", "{{ payload.v }}", "Zoë ☃ \ufffd", "Zoë ☃ \ufffd", ""},
 	})
-	if _, err := expression.CompileTemplateFor(expression.Header, "a\r\nX-Evil: 1 {{ payload.v }}"); err == nil {
-		t.Error("a literal CRLF in a header template compiled")
+	for _, lit := range []string{"a\r\nX-Evil: 1 {{ payload.v }}", "a\u2028b {{ payload.v }}", "a\u0085 {{ payload.v }}"} {
+		if _, err := expression.CompileTemplateFor(expression.Header, lit); err == nil {
+			t.Errorf("the literal %+q compiled as a header template", lit)
+		}
 	}
 }
 

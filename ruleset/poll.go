@@ -2,7 +2,6 @@ package ruleset
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -40,18 +39,13 @@ func compilePoll(pc *config.Poll) (*Poll, error) {
 	if p.URL, err = expression.CompileTemplateFor(expression.URL, pc.URL); err != nil {
 		errs.Add("url", "%v", err)
 	}
-	for k, v := range pc.Headers {
-		if p.Headers[k], err = expression.CompileTemplateFor(expression.Header, v); err != nil {
-			errs.Add("headers."+k, "%v", err)
-		}
+	if hs, err := actions.CompileHeaders(pc.Headers); err != nil {
+		errs.Add("headers", "%v", err)
+	} else {
+		p.Headers = hs
 	}
 	if pc.Body != "" {
-		ct := ""
-		for k, v := range pc.Headers {
-			if strings.EqualFold(k, "Content-Type") {
-				ct = v
-			}
-		}
+		ct, _ := actions.ContentType(pc.Headers)
 		bodyCtx, err := expression.BodyContext(ct, pc.Body)
 		if err != nil {
 			errs.Add("headers.Content-Type", "%v", err)

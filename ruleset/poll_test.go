@@ -27,3 +27,19 @@ func TestPollCursorEscaped(t *testing.T) {
 		t.Fatalf("query of %q = %v", out, q)
 	}
 }
+
+// A poll's headers are checked as an http action's are: one header given
+// under two spellings, or a name that is not a token, is refused at load.
+func TestPollHeadersChecked(t *testing.T) {
+	for name, h := range map[string]map[string]string{
+		"two spellings": {"Authorization": "Bearer a", "authorization": "Bearer b"},
+		"bad name":      {"X A": "1"},
+		"control":       {"X-A": "a\u2028b"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := compilePoll(&config.Poll{URL: "https://api.example.com/orders", Headers: h, Items: "payload", ID: "payload.id"}); err == nil {
+				t.Fatalf("headers %q compiled", h)
+			}
+		})
+	}
+}

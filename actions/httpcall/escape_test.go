@@ -152,6 +152,12 @@ func TestHTTPTemplatesRefusedAtLoad(t *testing.T) {
 		"json key position":   {map[string]any{"url": "https://h/", "body": `{ "a": 1, {{ payload.k }}: 2}`}, "not valid JSON"},
 		"json typed invalid":  {map[string]any{"url": "https://h/", "headers": map[string]any{"Content-Type": "application/vnd.api+json"}, "body": `a={{ payload.v }}`}, "not valid JSON"},
 		"templated ct":        {map[string]any{"url": "https://h/", "headers": map[string]any{"content-type": "{{ payload.ct }}"}, "body": `x`}, "Content-Type"},
+		// Two spellings of one header (a YAML merge key gives them easily):
+		// which is sent, and which decides the body's escaping, would
+		// depend on map order.
+		"header twice":          {map[string]any{"url": "https://h/", "headers": map[string]any{"Content-Type": "text/plain", "content-type": "application/json"}, "body": `{"a": "{{ payload.v }}"}`}, "same header"},
+		"header twice, no body": {map[string]any{"url": "https://h/", "headers": map[string]any{"X-Api-Key": "a", "x-api-key": "b"}}, "same header"},
+		"header literal nel":    {map[string]any{"url": "https://h/", "headers": map[string]any{"X-A": "a\u0085X-Evil: 1"}}, "control character"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := actions.Build("http", actions.BuildContext{Decode: func(v any) error { return config.Decode(c.cfg, v) }})
@@ -171,6 +177,33 @@ func TestHTTPTrustedURL(t *testing.T) {
 	reqs := rec.requests()
 	if len(reqs) != 1 || reqs[0].path != "/cb/a%2Fb" || reqs[0].rawQuery != "x=1&y=2" {
 		t.Fatalf("requests = %+v", reqs)
+	}
+}
+
+// TestHTTPContentTypeFromConfig: the Content-Type of a body is decided at
+// load from the config (a literal { or [ at the start of the body template
+// means JSON), never by what a payload value renders to.
+func TestHTTPContentTypeFromConfig(t *testing.T) {
+	for name, c := range map[string]struct {
+		body, v, want string
+	}{
+		"whole-body template rendering JSON": {"{{ payload.v }}", `{"admin": true}`, ""},
+		"whole-body template rendering text": {"{{ payload.v }}", "hello", ""},
+		"literal JSON object":                {`{"text": "{{ payload.v }}"}`, "hi", "application/json"},
+		"literal JSON array":                 {`["{{ payload.v }}"]`, "hi", "application/json"},
+		"text":                               {"deployed {{ payload.v }}", "[1]", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := newRecorder(t)
+			a := build(t, "http", map[string]any{"url": rec.URL, "body": c.body})
+			if _, err := a.Run(context.Background(), inv(map[string]any{"v": c.v})); err != nil {
+				t.Fatal(err)
+			}
+			reqs := rec.requests()
+			if len(reqs) != 1 || reqs[0].header.Get("Content-Type") != c.want {
+				t.Fatalf("Content-Type %q, want %q", reqs[0].header.Get("Content-Type"), c.want)
+			}
+		})
 	}
 }
 

@@ -4,7 +4,6 @@ package httpcall
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -47,8 +46,8 @@ type HTTP struct {
 	headers map[string]*expression.Template
 	body    *expression.Template
 	client  *retryablehttp.Client
-	// jsonCT: no Content-Type is configured and the body is JSON (or a text
-	// body renders to valid JSON): send application/json.
+	// jsonCT: no Content-Type is configured and the body template is JSON
+	// (it starts with a literal { or [): send application/json.
 	jsonCT bool
 }
 
@@ -91,17 +90,12 @@ func newHTTP(bc actions.BuildContext) (actions.Action, error) {
 		}
 		return nil, fmt.Errorf("url: %w", err)
 	}
-	if h.headers, err = compileHeaders(cfg.Headers); err != nil {
+	if h.headers, err = actions.CompileHeaders(cfg.Headers); err != nil {
 		return nil, err
 	}
 	if cfg.Body != "" {
-		ct, ctTemplated := "", false
-		for k, v := range cfg.Headers {
-			if strings.EqualFold(k, "Content-Type") {
-				ct, ctTemplated = v, !h.headers[k].IsStatic()
-			}
-		}
-		if ctTemplated {
+		ct, ctKey := actions.ContentType(cfg.Headers)
+		if ctKey != "" && !h.headers[ctKey].IsStatic() {
 			return nil, errors.New("headers.Content-Type: must not be a template when body is set (it decides how the body is escaped)")
 		}
 		bodyCtx, err := expression.BodyContext(ct, cfg.Body)
@@ -114,7 +108,9 @@ func newHTTP(bc actions.BuildContext) (actions.Action, error) {
 			}
 			return nil, fmt.Errorf("body: %w", err)
 		}
-		h.jsonCT = ct == ""
+		// Decided here, from the config: a payload value never chooses the
+		// type the target reads the body as.
+		h.jsonCT = ct == "" && bodyCtx == expression.JSON
 	}
 	h.client = actions.NewHTTPClient(cfg.Retries, cfg.Timeout, cfg.MaxRetryAfter)
 	return h, nil
@@ -227,7 +223,7 @@ func (h *HTTP) Run(ctx context.Context, inv *actions.Invocation) (actions.Result
 		if ct := inv.Env.Headers["content-type"]; ct != "" {
 			req.Header.Set("Content-Type", ct)
 		}
-	} else if h.jsonCT && (h.body.Context() == expression.JSON || looksJSON(r.body)) {
+	} else if h.jsonCT {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("User-Agent", "hookrunner")
@@ -242,41 +238,4 @@ func (h *HTTP) Run(ctx context.Context, inv *actions.Invocation) (actions.Result
 func (h *HTTP) Close() error {
 	h.client.HTTPClient.CloseIdleConnections()
 	return nil
-}
-
-// looksJSON reports whether a text body is a JSON object or array.
-func looksJSON(b []byte) bool {
-	return len(b) > 0 && (b[0] == '{' || b[0] == '[') && json.Valid(b)
-}
-
-// compileHeaders compiles header values for the header context (a value
-// with CR/LF fails the run, never sent); a template in a header name is
-// refused.
-func compileHeaders(m map[string]string) (map[string]*expression.Template, error) {
-	out := make(map[string]*expression.Template, len(m))
-	for k, s := range m {
-		if strings.Contains(k, "{{") || !validHeaderName(k) {
-			return nil, fmt.Errorf("headers: %q is not a header name (names cannot be templates)", k)
-		}
-		t, err := expression.CompileTemplateFor(expression.Header, s)
-		if err != nil {
-			return nil, fmt.Errorf("headers.%s: %w", k, err)
-		}
-		out[k] = t
-	}
-	return out, nil
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
