@@ -28,6 +28,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "msgraph", New: newMSGraph,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "every notification's `clientState` equal to `secret` (Graph signs nothing)",
 			Handshake:    "`validationToken` echoed as `text/plain`",

@@ -43,6 +43,7 @@ const pubsubKeyID = "hookrunner-send"
 func init() {
 	providers.Register(providers.Info{
 		Name: "pubsub", New: newPubSub,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "OIDC bearer JWT (RS256) checked against Google's keys (go-jose; fetched from `www.googleapis.com`, cached): `iss` Google, `aud` = `audience`, `email` = `service_account`, verified",
 			Handshake:    "—",

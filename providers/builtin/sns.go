@@ -48,6 +48,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "sns", New: newSNS,
+		Formats: providers.FormatJSON | providers.FormatText,
 		Doc: providers.Doc{
 			Verification: "RSA `Signature` v1 (SHA1) / v2 (SHA256) with the certificate at `SigningCertURL` (https, `sns.<region>.amazonaws.com` only, cached); `topics` allow-list (else 403)",
 			Handshake:    "`SubscriptionConfirmation` confirmed (GET `SubscribeURL`) with `confirm: true`, else stored",

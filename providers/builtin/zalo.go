@@ -31,6 +31,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "zalo", New: newZalo,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-ZEvent-Signature` `mac=` SHA-256 of `app_id` + body + body `timestamp` + OA secret key",
 			Handshake:    "—",
