@@ -129,6 +129,7 @@ func TestSecuritySuite(t *testing.T) {
 
 	t.Run("gitea_unsigned_form_field", s.testGiteaUnsignedField)
 	t.Run("json_depth_inside_payload_field", s.testJSONDepthInForm)
+	t.Run("content_type_not_signed", s.testContentTypeNotSigned)
 	t.Run("dash_value_in_argv", s.testDashValue)
 	t.Run("http_templates_escaped", s.testHTTPEscaping)
 	t.Run("payload_as_code_refused_at_load", s.testPayloadAsCode)

@@ -13,15 +13,16 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hookrunner/hookrunner/internal/exactjson"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
 // MaxJSONDepth is the safety net on the nesting of a JSON payload; the
 // ingress enforces the configured (lower) server.max_json_depth first.
-const MaxJSONDepth = 10000
+const MaxJSONDepth = exactjson.MaxDepth
 
 // ErrTooDeep is returned for JSON nested deeper than the limit.
-var ErrTooDeep = errors.New("JSON nested too deeply")
+var ErrTooDeep = exactjson.ErrTooDeep
 
 // ErrUncovered is returned by DecodeVerified for a body holding something the
 // verification did not cover (an extra form field beside a signed one).
@@ -48,7 +49,8 @@ func (l Limits) Depth() int {
 // (xml.go, multipart.go), a
 // form post to a map of its fields (single values as strings), a form
 // holding only payload=<JSON> (Slack interactivity, Gitea) to that JSON,
-// anything else to the body as a string. The form is returned for providers
+// anything else to the body as a string, unless it is a JSON object or
+// array, which is that JSON under any other media type too. The form is returned for providers
 // that sign it. Stored events are decoded with it (runs, replay, explain,
 // console); the ingress decodes with DecodeVerified, which refuses what this
 // function would decode from bytes nobody signed, so both see one payload.
@@ -58,16 +60,27 @@ func Decode(contentType string, body []byte) (any, url.Values, error) {
 
 // DecodeVerified decodes a received body from exactly what its verification
 // covered. The whole body (signed, or from an authenticated sender, or
-// verify: none) decodes as Decode does. A single signed form field
+// verify: none) decodes as Decode does, but a verified one only under a
+// media type of c.Formats (the provider's), and never a JSON object or
+// array read as a form: otherwise ErrMediaType, since nothing signs the
+// Content-Type and the same signed bytes read another way would give rules
+// fields nobody signed. A single signed form field
 // (Gitea, Gogs) must be the only field of the form, once: a body with
 // anything else is refused with ErrUncovered, so the payload, the stored body
 // and every later decode of it hold signed bytes only. lim applies to
 // whatever JSON is decoded.
 func DecodeVerified(contentType string, body []byte, c providers.Coverage, lim Limits) (any, url.Values, error) {
 	switch c.Scope {
-	case providers.ScopeBody, providers.ScopeNone:
+	case providers.ScopeNone:
+	case providers.ScopeBody:
+		if err := CheckFormat(contentType, body, c.Formats); err != nil {
+			return nil, nil, err
+		}
 	case providers.ScopeFormField:
 		if err := onlyField(contentType, body, c.Field); err != nil {
+			return nil, nil, err
+		}
+		if err := CheckFormat(contentType, body, c.Formats); err != nil {
 			return nil, nil, err
 		}
 	default:
@@ -153,6 +166,18 @@ func decode(contentType string, body []byte, maxDepth int) (any, url.Values, err
 		v, err := decodeMultipart(contentType, body, maxDepth)
 		return v, nil, err
 	}
+	// Any other media type (text/plain: SNS's JSON): a JSON object or
+	// array is read as JSON all the same, so a body says one thing whatever
+	// the Content-Type, which nothing signs, calls it.
+	if looksJSON(body) {
+		v, err := DecodeJSON(body, maxDepth)
+		if errors.Is(err, ErrTooDeep) {
+			return nil, nil, err
+		}
+		if err == nil {
+			return v, nil, nil
+		}
+	}
 	return string(body), nil, nil
 }
 
@@ -161,33 +186,22 @@ func looksJSON(b []byte) bool {
 	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
 }
 
+// DecodeJSON decodes one JSON document with its numbers exact, the way
+// every JSON payload is decoded (body, payload= form field, poll answer):
+//
+//   - an integer that fits int64 is an int64;
+//   - a larger positive integer that fits uint64 is a uint64;
+//   - any other number (a fraction, an exponent, an integer beyond uint64,
+//     "-0") is a json.Number holding the text as it was sent.
+//
+// So a Shopify id 820982911946154509 stays that id (float64 would make it
+// ...508) and 10.50 prints as 10.50. Expressions compare and compute with
+// them by value (see expression/numbers.go); templates and toJSON print
+// them as sent. Text after the document is an error, as with
+// json.Unmarshal; so is nesting deeper than maxDepth (ErrTooDeep), checked
+// before encoding/json decodes anything. (The decoder is
+// internal/exactjson, which the providers use too.)
+func DecodeJSON(b []byte, maxDepth int) (any, error) { return exactjson.Decode(b, maxDepth) }
+
 // CheckJSONDepth rejects JSON nested deeper than max without decoding it.
-func CheckJSONDepth(b []byte, max int) error {
-	depth := 0
-	inStr, esc := false, false
-	for _, c := range b {
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inStr = true
-		case '{', '[':
-			depth++
-			if depth > max {
-				return ErrTooDeep
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	return nil
-}
+func CheckJSONDepth(b []byte, max int) error { return exactjson.CheckDepth(b, max) }

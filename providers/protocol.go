@@ -60,6 +60,13 @@ func RegisterShaper(name string, s Shaper) {
 	shapers[name] = s
 }
 
+// HasShaper reports whether the named provider registered a Shaper.
+func HasShaper(provider string) bool {
+	shapeMu.RLock()
+	defer shapeMu.RUnlock()
+	return shapers[provider] != nil
+}
+
 // ShapePayload is payload as rules see it for the named provider.
 func ShapePayload(provider string, payload any) any {
 	shapeMu.RLock()

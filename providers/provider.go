@@ -93,6 +93,10 @@ type Coverage struct {
 	// Otherwise `query` in rules is the operator's own URL as the client
 	// sent it, unsigned: never merged into the payload.
 	Query bool
+	// Formats are the body formats the verification vouches for: the
+	// provider's Info.Formats, filled in by the ingress when Verify leaves
+	// it zero. A body posted under another media type is refused.
+	Formats Formats
 }
 
 func (c Coverage) String() string {

@@ -32,6 +32,17 @@ type Info struct {
 	// "Push Hook", "repo:push", "orders/create"): what `hookrunner send`
 	// sends, with its sample, when no event is given.
 	DefaultEvent string
+	// Formats are the body formats the sender posts (required): a
+	// verified body sent under another media type is refused, so the
+	// Content-Type, which nothing signs, cannot choose how signed bytes
+	// are read.
+	Formats Formats
+	// DeliveryIDOptional: a delivery may carry no delivery id (generic
+	// without id_header), and is then never deduped. Otherwise every
+	// delivery carries one, and a verified delivery without one is given
+	// the SHA-256 of its body as its id (and a warning is logged), so the
+	// same signed body is never stored twice.
+	DeliveryIDOptional bool
 	// Tolerance is the replay window the sender documents (Twitch: 10
 	// minutes), used when the source sets no tolerance: (0: 5 minutes).
 	Tolerance time.Duration
@@ -67,6 +78,9 @@ var (
 func Register(info Info) {
 	if info.Name == "" || info.New == nil {
 		panic("providers: Register needs a Name and a New")
+	}
+	if info.Formats == 0 {
+		panic("providers: Register of " + info.Name + " needs the Formats its sender posts")
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -5,6 +5,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -263,15 +265,35 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// What rules, templates, the store and the console see is decoded from
-	// what the verification covered, and nothing else.
+	// what the verification covered, and nothing else: in a format the
+	// provider sends (the Content-Type is not signed; decrypted bodies are
+	// typed from their plaintext, not the header).
+	info, _ := providers.Lookup(src.Provider)
+	if covered.Formats == 0 {
+		covered.Formats = info.Formats
+	}
+	if src.Decrypt != nil {
+		covered.Formats = providers.AnyFormat
+	}
 	lim := payload.Limits{MaxJSONDepth: in.MaxJSONDepth}
 	doc, _, err := payload.DecodeVerified(ct, body, covered, lim)
+	if err == nil && providers.HasShaper(src.Provider) {
+		// A Shaper may decode JSON the body holds as a string: the payload
+		// rules see is held to the same depth limit.
+		err = payload.CheckDepth(providers.ShapePayload(src.Provider, doc), lim.Depth())
+	}
 	switch {
 	case errors.Is(err, payload.ErrTooDeep):
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
 		log.get().Warn("request refused: JSON nested too deeply", "error", err, "max_json_depth", lim.Depth())
 		keep("bad_request", http.StatusBadRequest, err.Error(), true)
 		fail(w, http.StatusBadRequest, fmt.Sprintf("JSON nested deeper than %d levels", lim.Depth()))
+		return
+	case errors.Is(err, payload.ErrMediaType):
+		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
+		log.get().Warn("request refused: media type not one the provider sends", "reason", err, "formats", covered.Formats.String())
+		keep("bad_request", http.StatusBadRequest, err.Error(), true)
+		fail(w, http.StatusBadRequest, fmt.Sprintf("Content-Type %q: %s sends %s", ct, src.Provider, covered.Formats))
 		return
 	case errors.Is(err, payload.ErrUncovered):
 		m.WithLabelValues(name, src.Provider, "bad_request").Inc()
@@ -311,6 +333,13 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	id := src.P.Identify(preq, doc)
+	if id.DeliveryID == "" && covered.Scope != providers.ScopeNone && !info.DeliveryIDOptional {
+		// The provider always carries a delivery id: a verified delivery
+		// without one is deduped by its body, so the same signed bytes are
+		// not stored (and run) again on every post.
+		id.DeliveryID = bodyDeliveryID(body)
+		log.get().Warn("verified delivery carries no delivery id: deduped by the SHA-256 of its body", "event", id.Event, "delivery_id", id.DeliveryID)
+	}
 	acc, err := in.Engine.Accept(r.Context(), &engine.Received{
 		Snapshot: snap, Source: src, Identity: id, Header: r.Header, Query: r.URL.RawQuery,
 		Body: body, Payload: doc, RemoteIP: ip.String(), RemoteAddr: r.RemoteAddr, ReceivedAt: received, Coverage: covered,
@@ -352,6 +381,13 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		acc.Matched = []string{}
 	}
 	writeJSON(w, http.StatusAccepted, answer{ID: acc.EventID, Matched: acc.Matched})
+}
+
+// bodyDeliveryID is the delivery id of a verified body whose provider
+// gave none: as providers that derive theirs from the body spell it.
+func bodyDeliveryID(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:16])
 }
 
 func allSame(vals []string) bool {

@@ -39,6 +39,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "adyen", New: newAdyen,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "every item's `additionalData.hmacSignature`: base64 HMAC-SHA256 (hex key) of the 8 notification fields, and basic auth (`username`/`password`) for the rest of the body",
 			Handshake:    "answers `[accepted]` once the event is stored, and for a redelivery",

@@ -27,6 +27,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "alertmanager", New: newAlertmanager,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "bearer or basic — or `verify: none` written out",
 			Handshake:    "—",

@@ -9,6 +9,7 @@ import "github.com/hookrunner/hookrunner/providers"
 func init() {
 	providers.Register(providers.Info{
 		Name: "azure-devops", New: newBasicAuth(&basicAuthSpec{identify: bodyIdentity("eventType", "id")}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "basic auth set on the subscription (`secret: user:password`); the body is not signed",
 			Handshake:    "—",

@@ -26,6 +26,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "bitbucket", New: newBitbucket,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Hub-Signature` `sha256=` HMAC",
 			Handshake:    "—",
@@ -38,6 +39,7 @@ func init() {
 	})
 	providers.Register(providers.Info{
 		Name: "bitbucket-server", New: newBitbucketServer,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Hub-Signature` `sha256=` HMAC (Bitbucket Server / Data Center)",
 			Handshake:    "—",

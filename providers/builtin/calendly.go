@@ -23,6 +23,7 @@ func init() {
 				return providers.Identity{Event: ev, DeliveryID: uri}
 			},
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`Calendly-Webhook-Signature` `t=…,v1=…`: hex HMAC-SHA256 of `t.body` with the signing key",
 			Handshake:    "—",

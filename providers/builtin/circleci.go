@@ -17,6 +17,7 @@ func init() {
 			identify: bodyIdentity("type", "id"),
 			sign:     headerSigner("circleci-event-type", ""),
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`circleci-signature` `v1=` hex HMAC-SHA256 of the body (other versions ignored)",
 			Handshake:    "—",

@@ -15,6 +15,7 @@ func init() {
 			header: "X-CC-Webhook-Signature", hash: sha256.New,
 			identify: bodyIdentity("event.type", "event.id"),
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-CC-Webhook-Signature` hex HMAC-SHA256 of the body (Coinbase Commerce)",
 			Handshake:    "—",

@@ -154,6 +154,7 @@ func (c *conformance) Stored(t *testing.T) []providertest.Stored {
 	}
 	defer resp.Body.Close()
 	var evs []struct {
+		ID         string `json:"id"`
 		Event      string `json:"event"`
 		DeliveryID string `json:"delivery_id"`
 	}
@@ -166,7 +167,28 @@ func (c *conformance) Stored(t *testing.T) []providertest.Stored {
 	}
 	out := make([]providertest.Stored, len(evs))
 	for i, e := range evs {
-		out[i] = providertest.Stored{Event: e.Event, DeliveryID: e.DeliveryID}
+		out[i] = providertest.Stored{ID: e.ID, Event: e.Event, DeliveryID: e.DeliveryID, Payload: c.payload(t, e.ID)}
 	}
 	return out
+}
+
+// payload is the stored event's payload as rules see it, as JSON.
+func (c *conformance) payload(t *testing.T, id string) string {
+	t.Helper()
+	resp, err := c.client.Get(c.adm + "/api/events/" + url.PathEscape(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var d struct {
+		Payload json.RawMessage `json:"payload"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET /api/events/%s: %d %s", id, resp.StatusCode, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	return string(d.Payload)
 }

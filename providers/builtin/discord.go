@@ -29,6 +29,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "discord", New: newDiscord,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "Ed25519 over timestamp + body (secret = public key hex)",
 			Handshake:    "answers PINGs",

@@ -33,6 +33,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "dockerhub", New: newDockerHub,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "nothing is signed: with `secret:`, the URL's `?token=` (or `query_param`) must equal it; without, nothing is checked (the load warns without `allow_ips`)",
 			Handshake:    "—",

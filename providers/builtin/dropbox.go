@@ -24,6 +24,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "dropbox", New: newDropbox,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Dropbox-Signature` HMAC-SHA256 (hex) with the app secret",
 			Handshake:    "GET `challenge` echoed as `text/plain`",

@@ -38,6 +38,7 @@ const eventGridValidation = "Microsoft.EventGrid.SubscriptionValidationEvent"
 func init() {
 	providers.Register(providers.Info{
 		Name: "eventgrid", New: newEventGrid,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`secret` as `?code=` / `?aeg-sas-key=` in the endpoint URL or the `aeg-sas-key` header, or a SAS token (`aeg-sas-token`) made with it for this URL (no body signature)",
 			Handshake:    "`SubscriptionValidationEvent` answered `validationResponse`; CloudEvents `OPTIONS` answered `WebHook-Allowed-Origin`",

@@ -23,6 +23,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "flutterwave", New: newFlutterwave,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`flutterwave-signature` base64 HMAC-SHA256 of the body when sent, else `verif-hash` equals the secret hash (a token)",
 			Handshake:    "—",

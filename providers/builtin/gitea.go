@@ -24,6 +24,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "gitea", New: func(s providers.Settings) (providers.Provider, error) { return newGitea(s, "Gitea") },
+		Formats: providers.FormatJSON | providers.FormatFormPayload,
 		Doc: providers.Doc{
 			Verification: "`X-Gitea-Signature` hex HMAC-SHA256 (form posts: of `payload=`, so any other form field is refused with 400)",
 			Handshake:    "—",
@@ -36,6 +37,7 @@ func init() {
 	})
 	providers.Register(providers.Info{
 		Name: "gogs", New: func(s providers.Settings) (providers.Provider, error) { return newGitea(s, "Gogs") },
+		Formats: providers.FormatJSON | providers.FormatFormPayload,
 		Doc: providers.Doc{
 			Verification: "`X-Gogs-Signature` hex HMAC-SHA256 (form posts: of `payload=`, so any other form field is refused with 400)",
 			Handshake:    "—",

@@ -20,6 +20,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "github", New: newGitHub,
+		Formats: providers.FormatJSON | providers.FormatFormPayload,
 		Doc: providers.Doc{
 			Verification: "`X-Hub-Signature-256` HMAC-SHA256",
 			Handshake:    "—",

@@ -29,6 +29,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "gitlab", New: newGitLab,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Gitlab-Token` (constant-time); with `signing_token`, also `webhook-signature` `v1,` HMAC-SHA256 over id.timestamp.body",
 			Handshake:    "—",

@@ -30,6 +30,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "grafana", New: newGrafana,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "bearer or basic, and/or hex HMAC-SHA256 in `X-Grafana-Alerting-Signature` (`header`) — or `verify: none` written out",
 			Handshake:    "—",

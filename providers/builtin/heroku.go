@@ -16,6 +16,7 @@ func init() {
 			header: "Heroku-Webhook-Hmac-SHA256", hash: sha256.New, b64: true,
 			identify: bodyIdentity("webhook_metadata.event.include", "webhook_metadata.delivery.id"),
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`Heroku-Webhook-Hmac-SHA256` base64 HMAC-SHA256 of the body",
 			Handshake:    "—",

@@ -33,6 +33,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "hubspot", New: newHubSpot,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-HubSpot-Signature-v3` base64 HMAC-SHA256 of method + URI + body + timestamp (ms) with the client secret; URL from `public_url:` or the proxy headers",
 			Handshake:    "—",

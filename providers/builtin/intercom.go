@@ -15,6 +15,7 @@ func init() {
 			header: "X-Hub-Signature", prefix: "sha1=", hash: sha1.New,
 			identify: bodyIdentity("topic", "id"),
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Hub-Signature` `sha1=` hex HMAC-SHA1 of the body with the app's client secret",
 			Handshake:    "—",

@@ -22,6 +22,7 @@ func init() {
 			},
 			sign: func(h http.Header, id providers.Identity) { setIf(h, "X-Atlassian-Webhook-Identifier", id.DeliveryID) },
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Hub-Signature` `sha256=` hex HMAC-SHA256 of the body (admin webhooks with a secret; app JWTs are not accepted)",
 			Handshake:    "—",

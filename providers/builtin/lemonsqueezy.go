@@ -28,6 +28,7 @@ func init() {
 			},
 			sign: func(h http.Header, id providers.Identity) { setIf(h, "X-Event-Name", id.Event) },
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Signature` hex HMAC-SHA256 of the body",
 			Handshake:    "—",

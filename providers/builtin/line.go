@@ -19,6 +19,7 @@ func init() {
 			header: "x-line-signature", hash: sha256.New, b64: true,
 			identify: lineIdentity,
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`x-line-signature` base64 HMAC-SHA256 of the body with the channel secret",
 			Handshake:    "—",

@@ -30,6 +30,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "linear", New: newLinear,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`Linear-Signature` hex HMAC-SHA256 of the body; body `webhookTimestamp` (ms) checked",
 			Handshake:    "—",

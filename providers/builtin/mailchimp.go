@@ -25,6 +25,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "mailchimp", New: newMailchimp,
+		Formats: providers.FormatForm,
 		Doc: providers.Doc{
 			Verification: "nothing is signed: `allow_ips`, and `secret` as a URL token `?token=` (no secret needed)",
 			Handshake:    "GET validation answered 200",

@@ -32,6 +32,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "mailgun", New: newMailgun,
+		Formats: providers.FormatJSON | providers.FormatForm,
 		Doc: providers.Doc{
 			Verification: "body `signature.signature`: hex HMAC-SHA256 of `timestamp` + `token` with the webhook signing key (legacy: form fields); event-data itself is not signed",
 			Handshake:    "—",

@@ -34,6 +34,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "meta", New: newMeta,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Hub-Signature-256` HMAC-SHA256 with the app secret",
 			Handshake:    "GET `hub.mode=subscribe` with `verify_token` answered with `hub.challenge` (wrong token: 403)",

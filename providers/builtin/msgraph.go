@@ -28,6 +28,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "msgraph", New: newMSGraph,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "every notification's `clientState` equal to `secret` (Graph signs nothing)",
 			Handshake:    "`validationToken` echoed as `text/plain`",
@@ -59,29 +60,40 @@ func (p *MSGraph) Challenge(r *providers.Request) (*providers.Answer, error) {
 	return textAnswer(tok), nil
 }
 
-type graphNotifications struct {
-	Value []struct {
-		ClientState    *string `json:"clientState"`
-		ChangeType     string  `json:"changeType"`
-		LifecycleEvent string  `json:"lifecycleEvent"`
-	} `json:"value"`
+// graphValues is the value list of a Graph notification body, read with
+// the payload decoder by exact key (never case-insensitively, as struct
+// decoding would: rules read the same keys).
+func graphValues(body []byte) []map[string]any {
+	v, err := decodeBody(body)
+	if err != nil {
+		return nil
+	}
+	m, _ := v.(map[string]any)
+	list, _ := m["value"].([]any)
+	out := make([]map[string]any, 0, len(list))
+	for _, e := range list {
+		n, _ := e.(map[string]any)
+		out = append(out, n)
+	}
+	return out
 }
 
 // Verify implements providers.Provider.
 func (p *MSGraph) Verify(r *providers.Request) (providers.Coverage, error) {
-	var n graphNotifications
-	if err := json.Unmarshal(r.Body, &n); err != nil || len(n.Value) == 0 {
+	vals := graphValues(r.Body)
+	if len(vals) == 0 {
 		return providers.Coverage{}, deny("not a Graph notification (no value list)")
 	}
-	for i, v := range n.Value {
-		if v.ClientState == nil {
+	for i, v := range vals {
+		cs, ok := v["clientState"].(string)
+		if !ok {
 			return providers.Coverage{}, deny("value[%d] has no clientState", i)
 		}
-		ok := false
+		match := false
 		for _, s := range p.secrets {
-			ok = equalString(*v.ClientState, s) || ok
+			match = equalString(cs, s) || match
 		}
-		if !ok {
+		if !match {
 			return providers.Coverage{}, deny("value[%d].clientState does not match", i)
 		}
 	}
@@ -90,12 +102,10 @@ func (p *MSGraph) Verify(r *providers.Request) (providers.Coverage, error) {
 
 // Identify implements providers.Provider.
 func (p *MSGraph) Identify(r *providers.Request, _ any) providers.Identity {
-	var n graphNotifications
-	_ = json.Unmarshal(r.Body, &n)
 	ev := "notification"
-	if len(n.Value) > 0 {
-		if ev = n.Value[0].ChangeType; ev == "" {
-			ev = n.Value[0].LifecycleEvent
+	if vals := graphValues(r.Body); len(vals) > 0 {
+		if ev = field(vals[0], "changeType"); ev == "" {
+			ev = field(vals[0], "lifecycleEvent")
 		}
 	}
 	return providers.Identity{Event: ev, DeliveryID: bodyID(r.Body)}

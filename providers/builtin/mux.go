@@ -16,6 +16,7 @@ func init() {
 			header: "Mux-Signature", itemSep: ",", tsKey: "t", sigKey: "v1", joiner: ".", hash: sha256.New,
 			identify: bodyIdentity("type", "id"),
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`Mux-Signature` `t=…,v1=…`: hex HMAC-SHA256 of `t.body`",
 			Handshake:    "—",

@@ -27,6 +27,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "netlify", New: newNetlify,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Webhook-Signature` JWS (HS256, go-jose; secret ≥ 32 bytes) with claims `iss: netlify` and `sha256` of the body",
 			Handshake:    "—",

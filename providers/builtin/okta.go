@@ -27,6 +27,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "okta", New: newOkta,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "the hook's authentication header (`Authorization`, or `header:`) equal to `secret`",
 			Handshake:    "GET `X-Okta-Verification-Challenge` answered `{\"verification\":…}` (authenticated)",

@@ -24,6 +24,7 @@ func init() {
 				return providers.Identity{Event: field(payload, "event_type"), DeliveryID: id}
 			},
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`Paddle-Signature` `ts=…;h1=…`: hex HMAC-SHA256 of `ts:body` (any h1)",
 			Handshake:    "—",

@@ -17,6 +17,7 @@ func init() {
 			header: "X-PagerDuty-Signature", prefix: "v1=", hash: sha256.New, sep: ",",
 			identify: bodyIdentity("event.event_type", "event.id"),
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-PagerDuty-Signature` comma-separated `v1=` hex HMAC-SHA256 of the body (any matches)",
 			Handshake:    "—",

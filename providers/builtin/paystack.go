@@ -22,6 +22,7 @@ func init() {
 				return providers.Identity{Event: ev, DeliveryID: id}
 			},
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`x-paystack-signature` hex HMAC-SHA512 of the body with the secret key",
 			Handshake:    "—",

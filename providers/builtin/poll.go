@@ -11,6 +11,7 @@ var _ providers.Provider = Poll{}
 func init() {
 	providers.Register(providers.Info{
 		Name: "poll", New: func(providers.Settings) (providers.Provider, error) { return Poll{}, nil },
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "polled by hookrunner (no pushed request is accepted: 401)",
 			Handshake:    "—",

@@ -12,6 +12,7 @@ import "github.com/hookrunner/hookrunner/providers"
 func init() {
 	providers.Register(providers.Info{
 		Name: "postmark", New: newBasicAuth(&basicAuthSpec{identify: postmarkIdentity}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "basic auth from the webhook URL (`secret: user:password`); the body is not signed",
 			Handshake:    "—",

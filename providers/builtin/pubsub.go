@@ -12,6 +12,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/hookrunner/hookrunner/internal/exactjson"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -43,6 +44,7 @@ const pubsubKeyID = "hookrunner-send"
 func init() {
 	providers.Register(providers.Info{
 		Name: "pubsub", New: newPubSub,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "OIDC bearer JWT (RS256) checked against Google's keys (go-jose; fetched from `www.googleapis.com`, cached): `iss` Google, `aud` = `audience`, `email` = `service_account`, verified",
 			Handshake:    "—",
@@ -56,7 +58,8 @@ func init() {
 	providers.RegisterShaper("pubsub", pubsubShape)
 }
 
-// pubsubShape adds payload.data: message.data decoded (JSON, else text).
+// pubsubShape adds payload.data: message.data decoded (JSON, numbers exact,
+// else text).
 // It reads message.data only, so applying it again changes nothing.
 func pubsubShape(p any) any {
 	m, ok := p.(map[string]any)
@@ -72,8 +75,9 @@ func pubsubShape(p any) any {
 	for k, v := range m {
 		out[k] = v
 	}
-	var v any
-	if json.Unmarshal(raw, &v) == nil {
+	// With the payload decoder: numbers exact, as in any payload. The
+	// ingress holds the shaped payload to server.max_json_depth.
+	if v, err := exactjson.Decode(raw, exactjson.MaxDepth); err == nil {
 		out["data"] = v
 	} else {
 		out["data"] = string(raw)

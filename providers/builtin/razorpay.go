@@ -19,6 +19,7 @@ func init() {
 			},
 			sign: func(h http.Header, id providers.Identity) { setIf(h, "X-Razorpay-Event-Id", id.DeliveryID) },
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Razorpay-Signature` hex HMAC-SHA256 of the body",
 			Handshake:    "—",

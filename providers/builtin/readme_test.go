@@ -63,13 +63,28 @@ func TestEveryProviderDocumentedWithSample(t *testing.T) {
 	}
 }
 
-func TestRegisterRefusesDuplicates(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Fatal("registering github twice did not panic")
-		}
-	}()
-	providers.Register(providers.Info{Name: "github", New: func(providers.Settings) (providers.Provider, error) { return nil, nil }})
+func TestRegisterRefuses(t *testing.T) {
+	nop := func(providers.Settings) (providers.Provider, error) { return nil, nil }
+	tests := []struct {
+		name string
+		info providers.Info
+		want string
+	}{
+		{"duplicate", providers.Info{Name: "github", New: nop, Formats: providers.FormatJSON}, "duplicate"},
+		// The media types a signature vouches for are part of a provider.
+		{"no formats", providers.Info{Name: "no-formats", New: nop}, "Formats"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				if msg, _ := r.(string); !strings.Contains(msg, tc.want) {
+					t.Fatalf("Register panicked with %v, want %q", r, tc.want)
+				}
+			}()
+			providers.Register(tc.info)
+		})
+	}
 }
 
 // What `hookrunner send` asks the signer to carry, the provider reads back:

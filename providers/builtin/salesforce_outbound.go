@@ -39,6 +39,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "salesforce-outbound", New: newSalesforceOutbound,
+		Formats: providers.FormatXML,
 		Doc: providers.Doc{
 			Verification: "nothing is signed (Salesforce offers TLS client certificates and IP ranges: set `allow_ips`, the load warns without it); `organization_id` must match the message's `OrganizationId` (first 15 characters, case-sensitive), else 403 and nothing stored",
 			Handshake:    "answers the SOAP `<Ack>true</Ack>` (200, `text/xml`) once the event is stored, and for a redelivery",

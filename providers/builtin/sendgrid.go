@@ -37,6 +37,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "sendgrid", New: newSendGrid,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Twilio-Email-Event-Webhook-Signature` ECDSA P-256 over timestamp + body (secret = the verification key, base64 DER)",
 			Handshake:    "—",

@@ -18,6 +18,7 @@ func init() {
 			identify: headerIdentity("Sentry-Hook-Resource", "Request-ID"),
 			sign:     headerSigner("Sentry-Hook-Resource", "Request-ID"),
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`Sentry-Hook-Signature` hex HMAC-SHA256 of the body with the client secret (`Sentry-Hook-Timestamp` is not signed: no replay window)",
 			Handshake:    "—",

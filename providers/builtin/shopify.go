@@ -20,6 +20,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "shopify", New: newShopify,
+		Formats: providers.FormatJSON | providers.FormatXML,
 		Doc: providers.Doc{
 			Verification: "`X-Shopify-Hmac-Sha256` base64 HMAC",
 			Handshake:    "—",

@@ -1,15 +1,14 @@
 package builtin
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"hash"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/hookrunner/hookrunner/internal/exactjson"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -294,18 +293,12 @@ func basicHeader(c [2]string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(c[0]+":"+c[1]))
 }
 
-// decodeBody decodes a JSON body the way the payload decoder does (numbers
-// kept as sent, a repeated key's last value winning whole), so a verifier
+// decodeBody decodes a JSON body with the payload decoder (numbers exact,
+// a repeated key's last value winning whole), so a verifier
 // that reads fields from the body reads exactly what rules, templates and
 // Identify will see. (Decoding into a struct would merge a repeated
 // object key's fields instead: a signature split across two copies of
 // "signature" could verify while the payload holds another token.)
 func decodeBody(body []byte) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return exactjson.Decode(body, exactjson.MaxDepth)
 }

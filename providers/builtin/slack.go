@@ -29,6 +29,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "slack", New: newSlack,
+		Formats: providers.FormatJSON | providers.FormatForm,
 		Doc: providers.Doc{
 			Verification: "`X-Slack-Signature` `v0=` over `v0:ts:body`",
 			Handshake:    "answers `url_verification`",

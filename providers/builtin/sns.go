@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookrunner/hookrunner/internal/exactjson"
 	"github.com/hookrunner/hookrunner/providers"
 )
 
@@ -26,7 +27,9 @@ import (
 // from sns.<region>.amazonaws.com and cached. The signed Timestamp must be
 // within the tolerance (AWS publishes no window: 5 minutes; raise it if your
 // delivery policy retries longer). topics: limits the TopicArn (another is
-// answered 403). A SubscriptionConfirmation is confirmed (GET SubscribeURL,
+// answered 403; without topics the load warns, since AWS signs every
+// account's topics alike: topics: ["*"] accepts any on purpose). A
+// SubscriptionConfirmation is confirmed (GET SubscribeURL,
 // same host rules) only with confirm: true; otherwise it is stored as an
 // event for a person or a rule to act on.
 type SNS struct {
@@ -48,8 +51,9 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "sns", New: newSNS,
+		Formats: providers.FormatJSON | providers.FormatText,
 		Doc: providers.Doc{
-			Verification: "RSA `Signature` v1 (SHA1) / v2 (SHA256) with the certificate at `SigningCertURL` (https, `sns.<region>.amazonaws.com` only, cached); `topics` allow-list (else 403)",
+			Verification: "RSA `Signature` v1 (SHA1) / v2 (SHA256) with the certificate at `SigningCertURL` (https, `sns.<region>.amazonaws.com` only, cached); `topics` allow-list (else 403; none: a load warning, any AWS account's topic is accepted; `[\"*\"]` on purpose)",
 			Handshake:    "`SubscriptionConfirmation` confirmed (GET `SubscribeURL`) with `confirm: true`, else stored",
 			Event:        "body `Type` (`Notification`, `SubscriptionConfirmation`, …)",
 			DeliveryID:   "body `MessageId`",
@@ -61,26 +65,36 @@ func init() {
 	providers.RegisterShaper("sns", snsShape)
 }
 
-// snsShape: SNS posts JSON as text/plain; rules see the JSON.
+// snsShape: SNS posts JSON as text/plain; rules see the message's signed
+// fields (and the signature's), read as Verify reads them, nothing else:
+// never a key SNS does not sign (MessageAttributes, UnsubscribeURL, any
+// other), so what rules see is what the signature covered. A body that is
+// not a well-formed SNS message (never a verified one) shows as {}.
+// Idempotent: a shaped message shapes to itself.
 func snsShape(p any) any {
-	s, ok := p.(string)
-	if !ok {
-		return p
+	v := p
+	if s, ok := p.(string); ok {
+		var err error
+		if v, err = snsDecode([]byte(s)); err != nil {
+			return map[string]any{}
+		}
 	}
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v map[string]any
-	if dec.Decode(&v) != nil {
-		return p
+	m, err := snsFields(v)
+	if err != nil {
+		return map[string]any{}
 	}
-	return v
+	return m.payload()
 }
 
 func newSNS(s providers.Settings) (providers.Provider, error) {
 	p := &SNS{topics: s.Topics, confirm: s.Confirm, s: s, fetch: netFetch}
-	for i, t := range s.Topics {
+	anyTopic := slices.Equal(s.Topics, []string{"*"})
+	if anyTopic {
+		p.topics = nil
+	}
+	for i, t := range p.topics {
 		if !strings.HasPrefix(t, "arn:") {
-			return nil, fieldErr(fmt.Sprintf("topics[%d]", i), "must be a topic ARN (arn:aws:sns:<region>:<account>:<name>)")
+			return nil, fieldErr(fmt.Sprintf("topics[%d]", i), "must be a topic ARN (arn:aws:sns:<region>:<account>:<name>), or topics: [\"*\"] alone for any topic of any AWS account")
 		}
 	}
 	if len(s.Secrets) > 0 {
@@ -94,7 +108,28 @@ func newSNS(s providers.Settings) (providers.Provider, error) {
 		}
 		p.key = k
 	}
+	if len(s.Topics) == 0 {
+		return snsAnyAccount{p}, nil
+	}
 	return p, nil
+}
+
+// snsAnyAccount is an sns source without topics: AWS signs every topic's
+// messages with the same certificate, so its signature proves only that
+// the message came from SNS, from any AWS account's topic (and with
+// confirm: true, any topic that asks is subscribed to). The load warns;
+// topics: ["*"] says so on purpose and silences it.
+type snsAnyAccount struct{ *SNS }
+
+var _ providers.Unsigned = snsAnyAccount{}
+
+// UnsignedReason implements providers.Unsigned.
+func (p snsAnyAccount) UnsignedReason() string {
+	msg := "sns without topics: accepts any AWS account's topic (SNS signs every topic with the same certificate), so anyone can post through a topic of their own"
+	if p.confirm {
+		msg += ", and confirm: true subscribes to any topic that asks"
+	}
+	return msg + "; set topics: [<your topic ARNs>] (allow_ips does not help: every account's messages come from AWS), or topics: [\"*\"] to accept any topic on purpose"
 }
 
 func parseRSAKey(der []byte) (*rsa.PrivateKey, error) {
@@ -112,37 +147,116 @@ func parseRSAKey(der []byte) (*rsa.PrivateKey, error) {
 	return rk, nil
 }
 
-// snsMessage is an SNS HTTP(S) message.
+// snsMessage is an SNS HTTP(S) message: its signed fields and the
+// signature's.
 type snsMessage struct {
 	Type, MessageID, Token, TopicArn, Subject, Message, SubscribeURL, Timestamp string
-	SignatureVersion, Signature, SigningCertURL, UnsubscribeURL                 string
+	SignatureVersion, Signature, SigningCertURL                                 string
+	hasSubject                                                                  bool
 }
 
-func (m *snsMessage) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Type             string `json:"Type"`
-		MessageID        string `json:"MessageId"`
-		Token            string `json:"Token"`
-		TopicArn         string `json:"TopicArn"`
-		Subject          *string
-		Message          string `json:"Message"`
-		SubscribeURL     string `json:"SubscribeURL"`
-		Timestamp        string `json:"Timestamp"`
-		SignatureVersion string `json:"SignatureVersion"`
-		Signature        string `json:"Signature"`
-		SigningCertURL   string `json:"SigningCertURL"`
-		UnsubscribeURL   string `json:"UnsubscribeURL"`
+// snsKeys are the keys of an SNS message, each true when rules see it: the
+// signed fields and the signature's. MessageAttributes and UnsubscribeURL
+// are sent but not signed: read by nothing, shown to no rule.
+var snsKeys = map[string]bool{
+	"Type": true, "MessageId": true, "Token": true, "TopicArn": true, "Subject": true, "Message": true,
+	"SubscribeURL": true, "Timestamp": true, "SignatureVersion": true, "Signature": true, "SigningCertURL": true,
+	"UnsubscribeURL": false, "MessageAttributes": false,
+}
+
+// snsDecode decodes an SNS body once, with the payload decoder (exact,
+// bounded), refusing what two readers could read differently: anything
+// but one JSON object, and a key repeated at its top level.
+func snsDecode(body []byte) (any, error) {
+	v, err := exactjson.Decode(body, exactjson.MaxDepth)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, fmt.Errorf("not a JSON object")
 	}
-	*m = snsMessage{Type: raw.Type, MessageID: raw.MessageID, Token: raw.Token, TopicArn: raw.TopicArn, Message: raw.Message,
-		SubscribeURL: raw.SubscribeURL, Timestamp: raw.Timestamp, SignatureVersion: raw.SignatureVersion, Signature: raw.Signature,
-		SigningCertURL: raw.SigningCertURL, UnsubscribeURL: raw.UnsubscribeURL}
-	if raw.Subject != nil {
-		m.Subject = *raw.Subject
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return nil, fmt.Errorf("key %q appears more than once", k)
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	return v, nil
+}
+
+// snsFields reads the message from a decoded body, by exact key: a key
+// that differs from one of snsKeys only in case is refused (a reader
+// matching keys case-insensitively, as encoding/json's struct decoding
+// does, would read another value than the payload shows), as are a
+// missing signed field and a field that is not a string.
+func snsFields(v any) (*snsMessage, error) {
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	for k := range doc {
+		if _, known := snsKeys[k]; known {
+			continue
+		}
+		for known := range snsKeys {
+			if strings.EqualFold(k, known) {
+				return nil, fmt.Errorf("key %q is a case variant of %q", k, known)
+			}
+		}
+	}
+	var missing []string
+	str := func(k string, required bool) string {
+		x, present := doc[k]
+		if s, ok := x.(string); ok {
+			return s
+		}
+		if required || present && x != nil {
+			missing = append(missing, k)
+		}
+		return ""
+	}
+	m := &snsMessage{Type: str("Type", true), MessageID: str("MessageId", true), TopicArn: str("TopicArn", true),
+		Message: str("Message", true), Timestamp: str("Timestamp", true), SignatureVersion: str("SignatureVersion", true),
+		Signature: str("Signature", true), SigningCertURL: str("SigningCertURL", true)}
+	switch m.Type {
+	case "Notification":
+		m.Subject = str("Subject", false)
+		_, m.hasSubject = doc["Subject"].(string)
+	case "SubscriptionConfirmation", "UnsubscribeConfirmation":
+		m.SubscribeURL, m.Token = str("SubscribeURL", true), str("Token", true)
+	default:
+		return nil, fmt.Errorf("unknown SNS message Type %q", m.Type)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing or not a string: %s", strings.Join(missing, ", "))
+	}
+	return m, nil
+}
+
+// payload is the message as rules see it: its signed fields and the
+// signature's, under SNS's names.
+func (m *snsMessage) payload() map[string]any {
+	p := map[string]any{"Type": m.Type, "MessageId": m.MessageID, "TopicArn": m.TopicArn, "Message": m.Message,
+		"Timestamp": m.Timestamp, "SignatureVersion": m.SignatureVersion, "Signature": m.Signature, "SigningCertURL": m.SigningCertURL}
+	if m.Type == "Notification" {
+		if m.hasSubject {
+			p["Subject"] = m.Subject
+		}
+	} else {
+		p["SubscribeURL"], p["Token"] = m.SubscribeURL, m.Token
+	}
+	return p
 }
 
 // StringToSign is the canonical string SNS signs for m.
@@ -186,17 +300,17 @@ func digest(h crypto.Hash, s string) []byte {
 	return d[:]
 }
 
+// parseSNS reads an SNS message from the body, as snsShape does.
 func parseSNS(body []byte) (*snsMessage, error) {
-	var m snsMessage
-	if err := json.Unmarshal(body, &m); err != nil {
+	v, err := snsDecode(body)
+	if err != nil {
 		return nil, deny("not an SNS message: %v", err)
 	}
-	switch m.Type {
-	case "Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation":
-	default:
-		return nil, deny("unknown SNS message Type %q", m.Type)
+	m, err := snsFields(v)
+	if err != nil {
+		return nil, deny("not an SNS message: %v", err)
 	}
-	return &m, nil
+	return m, nil
 }
 
 // Verify implements providers.Provider.

@@ -23,6 +23,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "square", New: newSquare,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`x-square-hmacsha256-signature` base64 HMAC-SHA256 of notification URL + body; URL from `public_url:` or the proxy headers",
 			Handshake:    "—",

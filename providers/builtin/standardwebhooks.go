@@ -49,6 +49,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "standardwebhooks", New: newStandardWebhooks,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`webhook-signature` space-separated list: `v1,` HMAC-SHA256 with a base64 key (`whsec_` prefix and padding optional), `v1a,` Ed25519 with a `whpk_` public key (`whsk_` signs); other versions ignored",
 			Handshake:    "—",
@@ -61,6 +62,7 @@ func init() {
 	})
 	providers.Register(providers.Info{
 		Name: "svix", New: newSvix,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`standardwebhooks` under Svix's names: `svix-signature` over `svix-id.svix-timestamp.body` (`webhook-*` names also read), `whsec_` key (Clerk, Resend…)",
 			Handshake:    "—",

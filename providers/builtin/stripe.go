@@ -26,6 +26,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "stripe", New: newStripe,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`Stripe-Signature` `t=…,v1=…` (any v1; v0 ignored)",
 			Handshake:    "—",

@@ -21,6 +21,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "telegram", New: newTelegram,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Telegram-Bot-Api-Secret-Token` equals the `secret_token` (a token: the body is not signed)",
 			Handshake:    "—",

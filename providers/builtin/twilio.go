@@ -32,6 +32,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "twilio", New: newTwilio,
+		Formats: providers.FormatForm | providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-Twilio-Signature` HMAC-SHA1 of URL + params sorted by key (a repeated key's values sorted, de-duplicated); URL tried with and without its port, as the SDKs do; `bodySHA256` for JSON; URL from `public_url:` or the proxy headers",
 			Handshake:    "—",

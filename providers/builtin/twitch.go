@@ -41,6 +41,7 @@ const (
 func init() {
 	providers.Register(providers.Info{
 		Name: "twitch", New: newTwitch,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`Twitch-Eventsub-Message-Signature` HMAC-SHA256 over id + timestamp + body",
 			Handshake:    "answers `webhook_callback_verification` with the challenge; `revocation` stored as event `revocation`",

@@ -14,6 +14,7 @@ func init() {
 			header: "Typeform-Signature", prefix: "sha256=", hash: sha256.New, b64: true,
 			identify: bodyIdentity("event_type", "event_id"),
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`Typeform-Signature` `sha256=` base64 HMAC-SHA256 of the body",
 			Handshake:    "—",

@@ -15,6 +15,7 @@ func init() {
 			header: "x-vercel-signature", hash: sha1.New,
 			identify: bodyIdentity("type", "id"),
 		}),
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`x-vercel-signature` hex HMAC-SHA1 of the body",
 			Handshake:    "—",

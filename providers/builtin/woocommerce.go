@@ -32,6 +32,7 @@ var wooSpec = &bodySigSpec{
 func init() {
 	providers.Register(providers.Info{
 		Name: "woocommerce", New: newWooCommerce,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-WC-Webhook-Signature` base64 HMAC-SHA256 of the body",
 			Handshake:    "answers the unsigned activation ping (form `webhook_id=N`, no signature) 200, nothing stored",

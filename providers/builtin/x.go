@@ -29,6 +29,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "x", New: newX,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`x-twitter-webhooks-signature` `sha256=` base64 HMAC-SHA256 with the consumer secret over a JSON object body (no CRC answer can sign one)",
 			Handshake:    "GET `crc_token` answered with `response_token` (the CRC)",

@@ -25,6 +25,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "xero", New: newXero,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`x-xero-signature` base64 HMAC-SHA256 with the webhook key",
 			Handshake:    "intent to receive: 200 (empty) for a good signature, 401 for a bad one; deliveries answered 200 (empty) once stored",

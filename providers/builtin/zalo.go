@@ -31,6 +31,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "zalo", New: newZalo,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`X-ZEvent-Signature` `mac=` SHA-256 of `app_id` + body + body `timestamp` + OA secret key",
 			Handshake:    "—",
@@ -65,13 +66,11 @@ func ZaloMAC(appID string, body []byte, ts, secret string) string {
 
 // zaloTimestamp is the body's timestamp field as sent (string or number).
 func zaloTimestamp(body []byte) string {
-	var m struct {
-		Timestamp json.RawMessage `json:"timestamp"`
-	}
-	if json.Unmarshal(body, &m) != nil {
+	v, err := decodeBody(body) // by exact key, as rules read it
+	if err != nil {
 		return ""
 	}
-	return strings.Trim(string(m.Timestamp), `"`)
+	return field(v, "timestamp")
 }
 
 // Verify implements providers.Provider.

@@ -27,6 +27,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "zendesk", New: newZendesk,
+		Formats: providers.FormatJSON | providers.FormatXML | providers.FormatForm,
 		Doc: providers.Doc{
 			Verification: "`X-Zendesk-Webhook-Signature` base64 HMAC-SHA256 of timestamp + body",
 			Handshake:    "—",

@@ -31,6 +31,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "zoom", New: newZoom,
+		Formats: providers.FormatJSON,
 		Doc: providers.Doc{
 			Verification: "`x-zm-signature` `v0=` HMAC-SHA256 over `v0:ts:body` with the secret token",
 			Handshake:    "answers `endpoint.url_validation` with `plainToken` and `encryptedToken`",

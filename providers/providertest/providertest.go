@@ -15,7 +15,13 @@
 //     secret is refused, and nothing is stored;
 //   - the sample `hookrunner send` posts is accepted and stored once, with
 //     the event type expected and a delivery id; posted again it is a
-//     duplicate (send round-trips).
+//     duplicate (send round-trips);
+//   - the same signed request resent under each other Content-Type (form,
+//     text/plain, multipart, XML, none), with any header carrying the
+//     delivery id changed as an attacker would, is refused and not stored,
+//     or is a duplicate, or is stored with the same event type and the
+//     same payload: nothing signs the Content-Type, so it must not change
+//     what the signed bytes say.
 //
 // A check that cannot apply to a provider by design is exempted in its
 // fixture with the reason. An exemption the suite would not need is an
@@ -61,9 +67,12 @@ const (
 	HandshakeAuth Check = "handshake-auth"
 	// DeliveryID: the stored event has a delivery id; a resend is a duplicate.
 	DeliveryID Check = "delivery-id"
+	// MediaType: the signed sample resent under another Content-Type is
+	// refused, or says what it said.
+	MediaType Check = "media-type"
 )
 
-var checks = []Check{Accept, Tamper, Unsigned, WrongSecret, Stale, Handshake, HandshakeAuth, DeliveryID}
+var checks = []Check{Accept, Tamper, Unsigned, WrongSecret, Stale, Handshake, HandshakeAuth, DeliveryID, MediaType}
 
 // Fixture is how the suite configures and judges one provider.
 type Fixture struct {
@@ -103,8 +112,11 @@ func Add(provider string, f ...Fixture) {
 
 // Stored is an event as the store holds it.
 type Stored struct {
+	ID         string
 	Event      string
 	DeliveryID string
+	// Payload is the payload as rules see it, as JSON.
+	Payload string
 }
 
 // Server is a running hookrunner with two sources of the provider under
@@ -281,6 +293,66 @@ func runOne(t *testing.T, start Start, info providers.Info, f Fixture) {
 	if got := srv.Stored(t); len(got) != 1 {
 		t.Fatalf("resent delivery stored again: %+v", got)
 	}
+	if run(MediaType) {
+		checkMediaTypes(t, srv, r, got[0])
+	}
+}
+
+// otherMediaTypes are the Content-Types a signed request is resent under.
+var otherMediaTypes = []string{"application/x-www-form-urlencoded", "text/plain; charset=utf-8",
+	"multipart/form-data; boundary=hookrunner", "application/xml", ""}
+
+// checkMediaTypes resends the accepted request r (stored as genuine) under
+// each other Content-Type, with every header holding its delivery id given
+// a fresh one (as an attacker would: such headers are not signed). Each is
+// refused and not stored, or is a duplicate, or is stored as the same
+// event type with the same payload.
+func checkMediaTypes(t *testing.T, srv Server, r *providers.Request, genuine Stored) {
+	t.Helper()
+	sent, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	for i, ct := range otherMediaTypes {
+		if mt, _, _ := mime.ParseMediaType(ct); mt == sent {
+			continue
+		}
+		alt := *r
+		alt.Header = r.Header.Clone()
+		for k, vs := range alt.Header {
+			for j, v := range vs {
+				if v == genuine.DeliveryID {
+					alt.Header[k][j] = fmt.Sprintf("%s-ct%d", v, i)
+				}
+			}
+		}
+		alt.Header.Del("Content-Type")
+		if ct != "" {
+			alt.Header.Set("Content-Type", ct)
+		}
+		before := srv.Stored(t)
+		status, _, b := srv.Do(t, &alt)
+		after := srv.Stored(t)
+		if status/100 != 2 {
+			if len(after) != len(before) {
+				t.Errorf("resent as %q: refused (%d %s) but stored", ct, status, b)
+			}
+			continue
+		}
+		for _, e := range after {
+			if slices.ContainsFunc(before, func(o Stored) bool { return o.ID == e.ID }) {
+				continue
+			}
+			if e.Event != genuine.Event || e.Payload != genuine.Payload {
+				t.Errorf("resent as %q (answered %d): stored as event %q with payload\n%s\nbut the same signed bytes sent as the provider sends them are event %q with payload\n%s\n(the unsigned Content-Type changed what they say)",
+					ct, status, e.Event, clip(e.Payload), genuine.Event, clip(genuine.Payload))
+			}
+		}
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "…"
+	}
+	return s
 }
 
 func checkHandshake(t *testing.T, srv Server, f Fixture, now time.Time, auth bool) {

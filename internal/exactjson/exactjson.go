@@ -1,4 +1,9 @@
-package payload
+// Package exactjson decodes JSON the way every payload is decoded: numbers
+// exact, text after the document refused, nesting bounded before anything
+// is decoded. It is payload.DecodeJSON, here so that the providers (which
+// may import nothing but internal packages) read a body's fields, and shape
+// what rules see, with the very decoder the ingress uses.
+package exactjson
 
 import (
 	"bytes"
@@ -9,7 +14,14 @@ import (
 	"strconv"
 )
 
-// DecodeJSON decodes one JSON document with its numbers exact, the way
+// MaxDepth is the safety net on the nesting of a JSON document; the
+// ingress enforces the configured (lower) server.max_json_depth first.
+const MaxDepth = 10000
+
+// ErrTooDeep is returned for JSON nested deeper than the limit.
+var ErrTooDeep = errors.New("JSON nested too deeply")
+
+// Decode decodes one JSON document with its numbers exact, the way
 // every JSON payload is decoded (body, payload= form field, poll answer):
 //
 //   - an integer that fits int64 is an int64;
@@ -23,17 +35,17 @@ import (
 // them as sent. Text after the document is an error, as with
 // json.Unmarshal; so is nesting deeper than maxDepth (ErrTooDeep), checked
 // before encoding/json decodes anything.
-func DecodeJSON(b []byte, maxDepth int) (any, error) {
+func Decode(b []byte, maxDepth int) (any, error) {
 	if v, ok := scanJSON(b, maxDepth); ok {
 		return v, nil
 	}
-	if err := CheckJSONDepth(b, maxDepth); err != nil {
+	if err := CheckDepth(b, maxDepth); err != nil {
 		return nil, err
 	}
 	return decodeStd(b)
 }
 
-// decodeStd is DecodeJSON by encoding/json, for what scanJSON leaves to it.
+// decodeStd is Decode by encoding/json, for what scanJSON leaves to it.
 func decodeStd(b []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -91,4 +103,35 @@ func exactNumber(n json.Number) any {
 		return u
 	}
 	return n
+}
+
+// CheckDepth rejects JSON nested deeper than max without decoding it.
+func CheckDepth(b []byte, max int) error {
+	depth := 0
+	inStr, esc := false, false
+	for _, c := range b {
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+			if depth > max {
+				return ErrTooDeep
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil
 }

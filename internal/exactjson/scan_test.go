@@ -1,4 +1,4 @@
-package payload
+package exactjson
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ func checkScan(t *testing.T, b []byte, maxDepth int) bool {
 	if !ok {
 		return false
 	}
-	if derr := CheckJSONDepth(b, maxDepth); derr != nil {
+	if derr := CheckDepth(b, maxDepth); derr != nil {
 		t.Fatalf("%q: scanJSON took what is nested deeper than %d", b, maxDepth)
 	}
 	if err != nil {
@@ -109,7 +109,7 @@ func TestScanJSONPayloads(t *testing.T) {
 		if _, err := decodeStd(b); err != nil {
 			continue // not one JSON document (a headers file)
 		}
-		if checkScan(t, b, MaxJSONDepth) {
+		if checkScan(t, b, MaxDepth) {
 			took++
 		} else if !bytes.Contains(b, []byte(`\ud`)) && !bytes.Contains(b, []byte(`\uD`)) {
 			t.Errorf("%s: valid JSON without surrogate escapes left to encoding/json", f)

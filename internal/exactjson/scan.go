@@ -1,4 +1,4 @@
-package payload
+package exactjson
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// scanJSON decodes b the way DecodeJSON's encoding/json path does (maps,
+// scanJSON decodes b the way Decode's encoding/json path does (maps,
 // slices, strings, bools, nil, and numbers as exactNumber makes them),
 // without reflection: a received payload is decoded once per request, and
 // encoding/json's interface decoding took 8 µs for a 370-byte push and

@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// §1 (signed): a signed GitHub JSON push resent with another Content-Type
+// is refused: read as a form, the "&ref=…&after=…&" its commit message
+// holds would be top-level payload fields, and the deploy rule on
+// payload.ref would run with the attacker's sha. A verified delivery
+// without its delivery header is deduped by its body.
+func (s *secSuite) testContentTypeNotSigned(t *testing.T) {
+	body := []byte(`{"ref":"refs/heads/feature-x","after":"featsha","head_commit":{"message":"fix typo &ref=refs/heads/main&after=EVIL_CT_SHA&"}}`)
+	if code, ans := s.pushGitHub(t, s.client, "ct-orig", body); code != http.StatusAccepted || len(matched(ans)) != 0 {
+		t.Fatalf("the genuine feature-x push: %d %v", code, ans)
+	}
+	before := len(s.events(t, "github"))
+	for i, ct := range []string{"application/x-www-form-urlencoded", "text/plain", "application/xml", "multipart/form-data; boundary=x"} {
+		code, _, b := request(t, s.client, "POST", "http://"+s.pub+"/hooks/github", map[string]string{
+			"Content-Type":        ct,
+			"X-GitHub-Event":      "push",
+			"X-GitHub-Delivery":   fmt.Sprintf("ct-replay-%d", i),
+			"X-Hub-Signature-256": "sha256=" + hmacHex(secSecrets["SEC_GH"], body),
+		}, body)
+		if code != http.StatusBadRequest {
+			t.Fatalf("the signed JSON resent as %q: %d %s, want 400", ct, code, b)
+		}
+	}
+	if !strings.Contains(s.p.logs.String(), "request refused: media type not one the provider sends") {
+		t.Error("the refusal reason was not logged")
+	}
+	if after := len(s.events(t, "github")); after != before {
+		t.Fatalf("refused deliveries were stored (%d -> %d events)", before, after)
+	}
+	// Without X-GitHub-Delivery (which GitHub always sends), the same
+	// signed body is stored once: its id is derived from the body.
+	nodelivery := []byte(`{"ref":"refs/heads/feature-y","after":"nodelsha"}`)
+	for i := 0; i < 2; i++ {
+		code, _, b := request(t, s.client, "POST", "http://"+s.pub+"/hooks/github", map[string]string{
+			"Content-Type":        "application/json",
+			"X-GitHub-Event":      "push",
+			"X-Hub-Signature-256": "sha256=" + hmacHex(secSecrets["SEC_GH"], nodelivery),
+		}, nodelivery)
+		if want := []int{http.StatusAccepted, http.StatusOK}[i]; code != want {
+			t.Fatalf("post %d of a signed body without a delivery id: %d %s, want %d", i+1, code, b, want)
+		}
+	}
+	if after := len(s.events(t, "github")); after != before+1 {
+		t.Fatalf("a signed body without a delivery id stored %d times, want once", after-before)
+	}
+	s.assertStillServing(t)
+	if slices.Contains(readLines(filepath.Join(s.dir, "alive.log")), "EVIL_CT_SHA") {
+		t.Fatal("the deploy rule ran with the sha written in the commit message")
+	}
+}
