@@ -3,6 +3,7 @@ package actions
 import (
 	"fmt"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/hookrunner/hookrunner/expression"
 )
@@ -62,11 +63,72 @@ func (t *TailBuffer) Write(p []byte) (int, error) {
 func (t *TailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.total > int64(len(t.buf)) {
-		return fmt.Sprintf("[… %d bytes cut …]\n", t.total-int64(len(t.buf))) + string(t.buf)
-	}
-	return string(t.buf)
+	return cutTail(t.buf, t.total)
 }
+
+// Tail returns the last limit bytes of b as output is shown (see
+// TailBuffer); limit <= 0 keeps all.
+func Tail(b []byte, limit int) string {
+	if limit <= 0 || len(b) <= limit {
+		return string(b)
+	}
+	return cutTail(b[len(b)-limit:], int64(len(b)))
+}
+
+// maxPartial bounds how far a cut skips to get past the token it fell in.
+const maxPartial = 64
+
+// cutTail shows kept, the end of total bytes of output. When bytes were
+// cut, it says how many with the note the redactor knows as the edge of a
+// cut, and it drops the token the cut fell in (up to the first space or
+// line break, within maxPartial bytes): a cut inside a secret, which a
+// sender may place by the length of what it sends before it, leaves none
+// of it. What is left of a longer one is masked by the redactor at the
+// note (redact's cut edges).
+func cutTail(kept []byte, total int64) string {
+	cut := total - int64(len(kept))
+	if cut <= 0 {
+		return string(kept)
+	}
+	skip := 0
+	if len(kept) > 0 && !isSpace(kept[0]) {
+		for i := 1; i < len(kept) && i <= maxPartial; i++ {
+			if isSpace(kept[i]) {
+				skip = i
+				break
+			}
+		}
+	}
+	for skip < len(kept) && !utf8.RuneStart(kept[skip]) {
+		skip++ // never half a character
+	}
+	return fmt.Sprintf("[… %d bytes cut …]\n", cut+int64(skip)) + string(kept[skip:])
+}
+
+// CutHead returns the first max bytes of s followed by "…" when it is
+// longer, dropping the token the cut fell in (back to the last space,
+// within maxPartial bytes), as cutTail does at the other end. The
+// redactor masks what is left of a longer secret before the "…".
+func CutHead(s string, max int) string {
+	if max <= 0 || len(s) <= max {
+		return s
+	}
+	end := max
+	if !isSpace(s[max]) {
+		for i := max - 1; i > 0 && i >= max-maxPartial; i-- {
+			if isSpace(s[i]) {
+				end = i + 1
+				break
+			}
+		}
+	}
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end-- // never half a character
+	}
+	return s[:end] + "…"
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 // HeadBuffer keeps the first max bytes written to it.
 type HeadBuffer struct {

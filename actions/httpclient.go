@@ -151,10 +151,9 @@ func firstLine(s string, max int) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
+	// CutHead drops the token the cut falls in: the redactor, which sees
+	// the error later, could not recognise a piece of a secret.
+	return CutHead(s, max)
 }
 
 // SafeURL drops the credentials of u (userinfo, credential query

@@ -2,17 +2,13 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/hookrunner/hookrunner/config"
+	"github.com/hookrunner/hookrunner/internal/yamlsecret"
 	"github.com/hookrunner/hookrunner/ruleset"
 	"github.com/hookrunner/hookrunner/store"
 )
@@ -98,70 +94,39 @@ func (e *Engine) CloseSnapshots() error {
 // Revision is the store record of snap's config: the text of its files as
 // written (${VAR} references stay references), with every secret value
 // written literally in them replaced by a placeholder naming its hash, so
-// the store never holds a secret. Rebuilding puts the value back from the
-// secrets the config in force knows.
+// the store never holds a secret. Secrets are found by position in the
+// parsed file, however YAML spells them (internal/yamlsecret). A file
+// whose secrets cannot all be located is recorded as a comment saying so
+// (RecordRevision refuses such a config). Rebuilding puts the values back
+// from the secrets the config in force knows.
 func Revision(snap *ruleset.Snapshot) *store.Revision {
-	secrets := sortedSecrets(snap.Config.Secrets)
+	rev, _ := revision(snap)
+	return rev
+}
+
+func revision(snap *ruleset.Snapshot) (*store.Revision, error) {
 	files := make(map[string]string, len(snap.Config.Files))
+	var errs []error
 	for name, b := range snap.Config.Files {
-		text := string(b)
-		for _, v := range secrets {
-			text = strings.ReplaceAll(text, v, secretPlaceholder(v))
+		text, err := yamlsecret.Hide(string(b), snap.Config.Secrets)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w: write the value on one line, plainly or quoted, or use ${VAR}", name, err))
+			text = "# not stored: its secrets could not all be located\n"
 		}
 		files[name] = text
 	}
-	return &store.Revision{Hash: snap.Hash, Path: snap.Config.Path, Files: files, CreatedAt: snap.LoadedAt}
-}
-
-// minSecretLen is the shortest secret replaced in a stored revision (the
-// redactor does not replace shorter ones in free text either).
-const minSecretLen = 4
-
-func sortedSecrets(all []string) []string {
-	var out []string
-	for _, v := range all {
-		if len(v) >= minSecretLen {
-			out = append(out, v)
-		}
-	}
-	// Longest first, so a secret inside another is not split.
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
-}
-
-func secretPlaceholder(v string) string {
-	sum := sha256.Sum256([]byte(v))
-	return "[REDACTED:" + hex.EncodeToString(sum[:8]) + "]"
-}
-
-var placeholderRE = regexp.MustCompile(`\[REDACTED:[0-9a-f]{16}\]`)
-
-// restoreSecrets puts secret values back into a stored revision's text from
-// known (the secrets of the configs this process has loaded).
-func restoreSecrets(text string, known []string) (string, error) {
-	byPlaceholder := map[string]string{}
-	for _, v := range known {
-		byPlaceholder[secretPlaceholder(v)] = v
-	}
-	var missing []string
-	out := placeholderRE.ReplaceAllStringFunc(text, func(ph string) string {
-		if v, ok := byPlaceholder[ph]; ok {
-			return v
-		}
-		missing = append(missing, ph)
-		return ph
-	})
-	if len(missing) > 0 {
-		return "", fmt.Errorf("it holds secrets the config in force no longer has (%s): put them back to run its queued runs", strings.Join(missing, ", "))
-	}
-	return out, nil
+	return &store.Revision{Hash: snap.Hash, Path: snap.Config.Path, Files: files, CreatedAt: snap.LoadedAt}, errors.Join(errs...)
 }
 
 // RecordRevision durably stores snap's revision. It is called before snap
 // takes effect (at start and on every reload), so every run refers to a
 // revision the store holds.
 func (e *Engine) RecordRevision(ctx context.Context, snap *ruleset.Snapshot) error {
-	if err := e.st.SaveRevision(ctx, Revision(snap)); err != nil {
+	rev, err := revision(snap)
+	if err != nil {
+		return fmt.Errorf("config revision %s: a secret cannot be kept out of the store: %w", snap.Hash, err)
+	}
+	if err := e.st.SaveRevision(ctx, rev); err != nil {
 		return fmt.Errorf("record config revision %s: %w", snap.Hash, err)
 	}
 	e.revs.put(snap)
@@ -184,7 +149,7 @@ func (e *Engine) snapshotFor(ctx context.Context, hash string) (*ruleset.Snapsho
 	known := e.Snapshot().Config.Secrets
 	files := make(map[string][]byte, len(rev.Files))
 	for name, text := range rev.Files {
-		text, err := restoreSecrets(text, known)
+		text, err := yamlsecret.Restore(text, known)
 		if err != nil {
 			return nil, fmt.Errorf("config revision %s: %s: %w", hash, name, err)
 		}

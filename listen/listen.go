@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/internal/relay"
 )
 
@@ -85,7 +86,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	r := &runner{o: o, p: printer{w: &lockedWriter{w: o.Out}, color: o.Color}, local: relay.NewClient(o.Timeout)}
+	r := &runner{o: o, p: printer{w: &lockedWriter{w: o.Out}, color: o.Color, hide: redact.New(o.Token)}, local: relay.NewClient(o.Timeout)}
 	if !o.Print && o.Since == 0 {
 		st, ok, err := loadState(o.State, o.Server)
 		if err != nil {
@@ -116,7 +117,7 @@ func Run(ctx context.Context, o Options) error {
 func (o *Options) check() error {
 	u, err := url.Parse(o.Server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--server: want the http(s) URL of the hookrunner server, got %q", o.Server)
+		return fmt.Errorf("--server: want the http(s) URL of the hookrunner server, got %q", redact.New(o.Token).URL(o.Server))
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return fmt.Errorf("--server: %s is plain http to another machine: the token and the events would cross the network readable; use https", u.Redacted())
@@ -128,7 +129,7 @@ func (o *Options) check() error {
 	if !o.Print {
 		f, err := url.Parse(o.Forward)
 		if err != nil || (f.Scheme != "http" && f.Scheme != "https") || f.Host == "" {
-			return fmt.Errorf("--forward: want the local URL to relay events to (e.g. http://localhost:3000/webhook), or --print; got %q", o.Forward)
+			return fmt.Errorf("--forward: want the local URL to relay events to (e.g. http://localhost:3000/webhook), or --print; got %q", redact.New(o.Token).URL(o.Forward))
 		}
 	}
 	if o.Since < 0 {

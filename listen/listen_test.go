@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hookrunner/hookrunner/internal/redact"
+	"github.com/hookrunner/hookrunner/internal/relay"
 )
 
 func TestReadEvent(t *testing.T) {
@@ -88,5 +91,44 @@ func TestSafeKeepsTerminalControlOut(t *testing.T) {
 	}
 	if got := safe("a\nb\tc\x1b", true); got != "a\nb\tc\uFFFD" {
 		t.Fatalf("body = %q", got)
+	}
+}
+
+// The Ready line and the other notes name the --server and --forward URLs
+// without their credentials, and never the token.
+func TestNotesHideCredentials(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		o      Options
+		hidden []string
+		shown  []string
+	}{
+		{"forward userinfo and query key", Options{Server: "http://127.0.0.1:18080", Token: "listenTOK-12345",
+			Forward: "http://u:fwdPASS-9876@127.0.0.1:1/x?api_key=fwdKEY-1234"},
+			[]string{"fwdPASS-9876", "fwdKEY-1234"}, []string{"Ready! Forwarding github", "127.0.0.1:1/x"}},
+		{"server userinfo", Options{Server: "https://admin:srvPASS-5555@hooks.example.com", Token: "listenTOK-12345", Print: true},
+			[]string{"srvPASS-5555"}, []string{"Ready! Printing github", "hooks.example.com"}},
+		{"token in a URL", Options{Server: "https://hooks.example.com/?t=listenTOK-12345", Token: "listenTOK-12345",
+			Forward: "http://127.0.0.1:1/x"}, []string{"listenTOK-12345"}, []string{"Ready!"}},
+	} {
+		var out strings.Builder
+		r := &runner{o: tc.o, p: printer{w: &out, hide: redact.New(tc.o.Token)}}
+		r.ready(relay.Ready{Sources: []string{"github"}, Cursor: 7})
+		r.p.note("connection lost: Get %q: refused", tc.o.Server)
+		for _, h := range tc.hidden {
+			if strings.Contains(out.String(), h) {
+				t.Errorf("%s: %q is printed: %s", tc.name, h, out.String())
+			}
+		}
+		for _, s := range tc.shown {
+			if !strings.Contains(out.String(), s) {
+				t.Errorf("%s: %q is missing: %s", tc.name, s, out.String())
+			}
+		}
+	}
+	// A --server or --forward that is refused is quoted without them too.
+	o := Options{Server: "ftp://u:srvPASS-5555@h", Token: "t", Print: true}
+	if err := o.check(); err == nil || strings.Contains(err.Error(), "srvPASS-5555") {
+		t.Errorf("check: %v", err)
 	}
 }

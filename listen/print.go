@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/internal/relay"
 )
 
@@ -18,6 +19,9 @@ import (
 type printer struct {
 	w     io.Writer
 	color bool
+	// hide hides the token and the credentials of URLs (the --server and
+	// --forward URLs a note names) in notes and delivery errors.
+	hide *redact.Redactor
 }
 
 const (
@@ -69,7 +73,7 @@ func (p *printer) delivered(m *relay.Message, at time.Time, res relay.Result) {
 
 // failed prints a failed try and when the next one is.
 func (p *printer) failed(m *relay.Message, at time.Time, try int, what string, d time.Duration, wait time.Duration) {
-	fmt.Fprintf(p.w, "%s  <-- %s %s (try %d; again in %s)\n", p.head(m, at), p.paint(red, "["+what+"]"), d.Round(time.Millisecond), try, wait)
+	fmt.Fprintf(p.w, "%s  <-- %s %s (try %d; again in %s)\n", p.head(m, at), p.paint(red, "["+p.hide.String(what)+"]"), d.Round(time.Millisecond), try, wait)
 }
 
 // printed prints an event of --print: its line, then its body.
@@ -84,7 +88,7 @@ func (p *printer) printed(m *relay.Message, at time.Time) {
 }
 
 func (p *printer) note(format string, args ...any) {
-	fmt.Fprintf(p.w, p.paint(dim, format)+"\n", args...)
+	fmt.Fprintln(p.w, p.paint(dim, p.hide.String(fmt.Sprintf(format, args...))))
 }
 
 // lockedWriter serializes writes: a note about a stop is printed while a

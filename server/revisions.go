@@ -14,6 +14,7 @@ import (
 	"github.com/hookrunner/hookrunner/engine"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/internal/textdiff"
+	"github.com/hookrunner/hookrunner/internal/yamlsecret"
 	"github.com/hookrunner/hookrunner/store"
 )
 
@@ -138,16 +139,25 @@ func revisionRedactor(red *redact.Redactor, revs ...*store.Revision) *redact.Red
 // unparseable replaces a file whose secrets cannot be found.
 const unparseable = "# (not shown: this file does not parse as YAML, so its secrets cannot be found)\n"
 
-// redactRevision returns a copy of rev with every file redacted by red.
+// redactRevision returns a copy of rev with every file redacted by red:
+// each scalar by its parsed value, rewritten where it stands (a secret
+// written with YAML escapes, doubled quotes or wrapped over lines is not
+// in the text as red knows it), then the whole text (comments).
 func redactRevision(red *redact.Redactor, rev *store.Revision) *store.Revision {
 	c := *rev
 	c.Files = make(map[string]string, len(rev.Files))
 	for name, text := range rev.Files {
-		if _, err := yaml.Parser().Unmarshal([]byte(text)); err != nil {
+		masked, err := yamlsecret.Rewrite(text, func(s yamlsecret.Scalar) (string, bool) {
+			if out := red.String(s.Value); out != s.Value {
+				return yamlsecret.Quote(out), true
+			}
+			return "", false
+		})
+		if err != nil {
 			c.Files[name] = unparseable
 			continue
 		}
-		c.Files[name] = red.String(text)
+		c.Files[name] = red.String(masked)
 	}
 	return &c
 }

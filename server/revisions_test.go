@@ -210,6 +210,12 @@ func TestRevisionRedactor(t *testing.T) {
 		{"url password", "store: { driver: postgres, dsn: \"postgres://app:pw-77aa88bb@db/app\" }\n", []string{"pw-77aa88bb"}, []string{"driver: postgres"}},
 		{"block scalar key", "sources:\n  s:\n    private_key: |\n      -----BEGIN KEY-----\n      MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n      -----END KEY-----\n", []string{"MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"}, []string{"private_key"}},
 		{"not yaml", "sources: [unclosed\n  secret: s3cr3t-zz\n", []string{"s3cr3t-zz"}, []string{"does not parse"}},
+		// Stored before secrets were found by position: the text holds a
+		// literal secret spelled with YAML quoting.
+		{"escaped literal", "sources:\n  esc: { provider: generic, secret: \"yamlESC\\x41PED-5150\" }\n", []string{`yamlESC\x41PED-5150`, "PED-5150"}, []string{"provider: generic"}},
+		{"wrapped literal", "sources:\n  ml:\n    secret: \"foldedSECRETpart1\n      foldedSECRETpart2\"\n", []string{"foldedSECRETpart1", "foldedSECRETpart2"}, []string{"ml:"}},
+		{"doubled quote", "sources:\n  sq: { provider: generic, secret: 'quote''dSECRET-2468' }\n", []string{"dSECRET-2468"}, []string{"provider: generic"}},
+		{"quote in double quotes", "sources:\n  dq: { provider: generic, secret: \"a\\\"quoteSECRET-1\" }\n", []string{"quoteSECRET-1"}, []string{"provider: generic"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

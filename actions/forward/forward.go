@@ -87,7 +87,7 @@ func (f *Forward) Run(ctx context.Context, inv *actions.Invocation) (actions.Res
 	if err != nil {
 		return actions.Result{}, errors.New(actions.SafeURL(err.Error()))
 	}
-	out := actions.Result{HTTPStatus: res.Status, RetryAfter: res.RetryAfter, Output: tail(res.Head, inv.OutputLimit),
+	out := actions.Result{HTTPStatus: res.Status, RetryAfter: res.RetryAfter, Output: actions.Tail(res.Head, inv.OutputLimit),
 		Detail: fmt.Sprintf("forwarded to %s: %d", hostOf(f.url), res.Status)}
 	switch {
 	case res.Status >= 200 && res.Status < 300:
@@ -110,11 +110,4 @@ func hostOf(raw string) string {
 		return u.Host
 	}
 	return ""
-}
-
-func tail(b []byte, limit int) string {
-	if limit > 0 && len(b) > limit {
-		b = b[len(b)-limit:]
-	}
-	return string(b)
 }

@@ -12,6 +12,8 @@ import (
 //     (authorization, cookie, x-gitlab-token, client_secret, X-Api-Key…).
 //   - IsSecretQueryParam: a query parameter or form field name; broader
 //     (also key, sig, signature, auth, see queryWords).
+//   - IsSecretHeader: an HTTP header name; also key and session as a word
+//     (X-Functions-Key, Ocp-Apim-Subscription-Key).
 //   - IsSignatureHeader: a header that carries an HMAC or public-key
 //     signature of the body (or an idempotency token). It is not a secret:
 //     it stays stored so replay, listen and forward can pass it on.
@@ -114,6 +116,7 @@ func (c *nameCache) get(name string) bool {
 var (
 	secretNames = &nameCache{max: 4096, fn: isSecretName}
 	queryNames  = &nameCache{max: 4096, fn: isSecretQueryParam}
+	headerNames = &nameCache{max: 4096, fn: isSecretHeader}
 )
 
 // IsSecretName reports whether a config key, JSON key or header name
@@ -142,10 +145,31 @@ func isSecretName(name string) bool {
 	return false
 }
 
+// headerWords are secret as a word of a header name on top of the
+// secret names: X-Functions-Key, Ocp-Apim-Subscription-Key, X-Client-Key,
+// X-Session-Id (Idempotency-Key is a signature header and stays).
+var headerWords = map[string]bool{"key": true, "session": true}
+
 // IsSecretHeader reports whether an HTTP header carries a credential:
-// Authorization, Proxy-Authorization, Cookie, Set-Cookie and every name
-// IsSecretName accepts, except the signature headers.
-func IsSecretHeader(name string) bool { return IsSecretName(name) }
+// Authorization, Proxy-Authorization, Cookie, Set-Cookie, every name
+// IsSecretName accepts and every name with "key" or "session" as a word,
+// except the signature headers.
+func IsSecretHeader(name string) bool { return headerNames.get(name) }
+
+func isSecretHeader(name string) bool {
+	if isSecretName(name) {
+		return true
+	}
+	if signatureHeaders[strings.ToLower(strings.TrimSpace(name))] {
+		return false
+	}
+	for _, w := range words(name) {
+		if headerWords[w] {
+			return true
+		}
+	}
+	return false
+}
 
 // IsSecretQueryParam reports whether a query parameter (or form field)
 // carries a credential: every secret name plus key, sig, signature and

@@ -251,6 +251,11 @@ var quickCases = []string{
 	"s3cr3t-valu",
 	"xs3cr3t-valuex",
 	"https://u:p@h",
+	"Ocp-Apim-Subscription-Key: abc",
+	"x-to-ken: abc",
+	"Basic dTpw",
+	"{\"cookie\": [\"a\", 1], \"b\": \"Authorization: x\"}",
+	"[… 3 bytes cut …]\n3cr3t-value…",
 	"",
 }
 

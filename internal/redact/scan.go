@@ -53,9 +53,48 @@ func isPairNameByte(c byte) bool {
 		c == '_' || c == '.' || c == '-' || c == '[' || c == ']'
 }
 
-// headerLineWords holds a word every headerLineRe match contains
-// ("authorization" holds "auth", "set-cookie" holds "cookie").
-var headerLineWords = []string{"auth", "cookie", "token", "secret", "key", "password"}
+// headerLineWords holds a word of every header name the header-line step
+// masks: it masks a name only when the name holds one of these (in any
+// letter case) and IsSecretHeader accepts it.
+var headerLineWords = []string{"auth", "cookie", "token", "secret", "key", "pass", "pw", "bearer", "credential", "session", "jwt"}
+
+// isHeaderLineName reports whether the header-line step masks the value
+// of a line named name.
+func isHeaderLineName(name string) bool {
+	for _, w := range headerLineWords {
+		if containsFoldASCII(name, w) {
+			return IsSecretHeader(name)
+		}
+	}
+	return false
+}
+
+// authSchemeWords holds, in lower case, every scheme authSchemeRe knows.
+var authSchemeWords = []string{"bearer", "basic", "token", "bot", "digest", "negotiate", "ntlm", "ssws", "apikey", "geniekey", "oauth", "key"}
+
+// mayHoldAuthScheme reports whether authSchemeRe could match s: some run
+// of letters that ends at a space is a scheme. (A match starts at a word
+// boundary, so the run of letters before its space is the scheme.)
+func mayHoldAuthScheme(s string) bool {
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' {
+			continue
+		}
+		j := i
+		for j > 0 && (s[j-1]|0x20 >= 'a' && s[j-1]|0x20 <= 'z') {
+			j--
+		}
+		if j == i {
+			continue
+		}
+		for _, w := range authSchemeWords {
+			if strings.EqualFold(s[j:i], w) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // mayHoldHeaderLine reports whether headerLineRe could match s. The
 // expression is case-insensitive, and Go folds K (U+212A) to k and ſ
