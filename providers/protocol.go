@@ -38,6 +38,14 @@ type Unsigned interface {
 	UnsignedReason() string
 }
 
+// UnsignedAnyAddress is an Unsigned provider whose gap allow_ips does not
+// close, because every possible sender posts from the same addresses (SNS:
+// all AWS accounts' topics); the load warns whatever allow_ips says.
+type UnsignedAnyAddress interface {
+	Unsigned
+	AllowIPsDoNotHelp()
+}
+
 // A Shaper presents a provider's decoded body to rules and templates in the
 // provider's own shape (Salesforce: the notifications element, Notification
 // always a list). It is applied wherever an event's environment is built,

@@ -139,7 +139,7 @@ func Build(cfg *config.Config) (*Snapshot, error) {
 			}
 			src.Decrypt = o
 		}
-		if u, ok := p.(providers.Unsigned); ok && len(sc.AllowIPs) == 0 {
+		if u, ok := p.(providers.Unsigned); ok && (len(sc.AllowIPs) == 0 || anyAddress(p)) {
 			s.Warnings = append(s.Warnings, path+": "+u.UnsignedReason())
 		}
 		if sc.Poll != nil {
@@ -319,4 +319,11 @@ func Load(path string) (*Snapshot, error) { return config.LoadBuilt(path, Build)
 // Parse is Load for bytes already read.
 func Parse(path string, raw []byte) (*Snapshot, error) {
 	return config.ParseBuilt(path, raw, Build)
+}
+
+// anyAddress reports whether p's Unsigned gap stays open whatever
+// allow_ips says (providers.UnsignedAnyAddress).
+func anyAddress(p providers.Provider) bool {
+	_, ok := p.(providers.UnsignedAnyAddress)
+	return ok
 }

@@ -44,3 +44,30 @@ rules:
 		}
 	}
 }
+
+// An sns source without topics accepts any AWS account's topic, and every
+// account's messages come from AWS's addresses: allow_ips does not silence
+// its warning; topics does.
+func TestSNSWithoutTopicsWarnsDespiteAllowIPs(t *testing.T) {
+	for _, tt := range []struct {
+		name, extra string
+		warn        bool
+	}{
+		{"no topics", "", true},
+		{"no topics, allow_ips", ", allow_ips: [54.240.0.0/16]", true},
+		{"topics", ", topics: [\"arn:aws:sns:us-east-1:123456789012:deploys\"]", false},
+		{"any topic on purpose", ", topics: [\"*\"]", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := "sources:\n  aws: { provider: sns" + tt.extra + " }\nrules:\n  - { name: r, source: aws, actions: [ { shell: { command: [\"/bin/true\"] } } ] }\n"
+			snap, err := ruleset.Parse("hooks.yaml", []byte(cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := len(snap.Warnings) == 1 && strings.Contains(snap.Warnings[0], "sources.aws: sns without topics")
+			if warned != tt.warn {
+				t.Fatalf("warnings = %q, want a warning: %v", snap.Warnings, tt.warn)
+			}
+		})
+	}
+}

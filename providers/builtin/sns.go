@@ -121,7 +121,11 @@ func newSNS(s providers.Settings) (providers.Provider, error) {
 // topics: ["*"] says so on purpose and silences it.
 type snsAnyAccount struct{ *SNS }
 
-var _ providers.Unsigned = snsAnyAccount{}
+var _ providers.UnsignedAnyAddress = snsAnyAccount{}
+
+// AllowIPsDoNotHelp implements providers.UnsignedAnyAddress: every
+// account's messages come from AWS's addresses.
+func (snsAnyAccount) AllowIPsDoNotHelp() {}
 
 // UnsignedReason implements providers.Unsigned.
 func (p snsAnyAccount) UnsignedReason() string {
