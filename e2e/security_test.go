@@ -491,6 +491,11 @@ var badRules = []struct{ command, element, reader string }{
 	{`["bash", "-lc", "deploy {{ payload.ref }}"]`, "command[2]", "bash -c"},
 	{`["env", "sh", "-c", "deploy {{ payload.ref }}"]`, "command[3]", "sh -c"},
 	{`["timeout", "5", "python3", "-c", "print({{ payload.ref }})"]`, "command[4]", "python3 -c"},
+	// A launcher, a program the guard does not know, a code option whose
+	// value looks like options (the shell review).
+	{`["docker", "exec", "app", "sh", "-c", "deploy {{ payload.ref }}"]`, "command[5]", "sh -c"},
+	{`["hookrunner-unknown-wrapper", "app", "sh", "-c", "deploy {{ payload.ref }}"]`, "command[4]", "does not know how hookrunner-unknown-wrapper"},
+	{`["node", "-pe", "{{ payload.ref }}"]`, "command[2]", "node -e"},
 }
 
 func withBadRule(cfg, command string) string {

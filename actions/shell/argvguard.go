@@ -13,9 +13,16 @@ import (
 // (and every templated env: value) that a program would read as code. Each
 // problem carries its element path (command[3]) so the engine prefixes it
 // with the rule and action.
-func guardCommand(cfg ShellConfig) error {
+//
+// dir is the folder the command runs in: a program given by a relative
+// path, or a link, is resolved from there (resolveProgram) so that a link
+// to bash is read as bash.
+func guardCommand(cfg ShellConfig, dir string) error {
 	var errs actions.ConfigErrors
-	found, stdin := analyse(cfg.Command, cfg.AllowDash)
+	found, stdin, over := analyse(cfg.Command, scanOpts{allowDash: cfg.AllowDash, stdinData: cfg.Stdin != "", resolve: resolveProgram(dir)})
+	if over {
+		errs.Add("command", "too many nested programs or unknown options to tell where a value would be read as code (more than %d readings or %d programs deep); put the pipeline in a script and pass the values to it as arguments", maxScanSteps, maxScanDepth)
+	}
 	for _, f := range found {
 		errs.Add(fmt.Sprintf("command[%d]", f.Index), "%s", describeFinding(cfg.Command, f))
 	}
@@ -35,20 +42,21 @@ func guardCommand(cfg ShellConfig) error {
 	return errs.Err()
 }
 
-// checkDash refuses, at run time, a value that starts with "-" in an
-// element that begins with a template: the program would read it as an
-// option (-rf, --upload-pack=…, --help). An element that begins with literal
-// text is never checked: "--ref={{ x }}" is one option with its value, and
-// "refs/{{ x }}" cannot start with "-".
+// checkDash refuses, at run time, a value that starts with "-" or "+" in
+// an element that begins with a template: the program would read it as an
+// option (-rf, --upload-pack=…, --help; shells take +c and +o, vim and less
+// +cmd). An element that begins with literal text is never checked:
+// "--ref={{ x }}" is one option with its value, and "refs/{{ x }}" cannot
+// start with "-".
 func (s *Shell) checkDash(i int, v string) error {
-	if s.cfg.AllowDash || !strings.HasPrefix(s.cfg.Command[i], "{{") || !strings.HasPrefix(v, "-") {
+	if s.cfg.AllowDash || !strings.HasPrefix(s.cfg.Command[i], "{{") || !strings.HasPrefix(v, "-") && !strings.HasPrefix(v, "+") {
 		return nil
 	}
 	shown := v
 	if len(shown) > 40 {
 		shown = shown[:40] + "…"
 	}
-	return fmt.Errorf("command[%d]: the value %q starts with \"-\" and %s would read it as an option; refused (set allow_dash: true on the action if this element may carry options)", i, shown, filepath.Base(s.cfg.Command[0]))
+	return fmt.Errorf("command[%d]: the value %q starts with %q and %s would read it as an option; refused (set allow_dash: true on the action if this element may carry options)", i, shown, v[:1], filepath.Base(s.cfg.Command[0]))
 }
 
 // The argv guard decides, when a shell action is loaded, whether a payload
@@ -81,6 +89,9 @@ type argvFinding struct {
 	Kind   findingKind
 	// Prog is the index of the program that reads it (for the safe form).
 	Prog int
+	// Behind names the program hookrunner does not know that the element
+	// follows (unknownScan), "" when every program on the way is known.
+	Behind string
 }
 
 type findingKind int
@@ -110,6 +121,7 @@ const (
 	oEnd             // ends option parsing (later elements are operands)
 	oDigits          // optional attached digits, then more letters (perl -l, -0)
 	oArg2            // takes two values (jq --arg NAME VALUE); data
+	oArg3            // takes three values (bwrap --overlay RW WORK DEST); data
 )
 
 // progSpec describes how one program parses its argv.
@@ -129,6 +141,9 @@ type progSpec struct {
 	// set, ends option parsing once that many operands were seen.
 	permute   bool
 	stopAfter int
+	// shellLine: its code options take a shell command line (su -c,
+	// flock -c), split to find what reads standard input.
+	shellLine bool
 	operands  func(s *argvScan, p *parseState)
 	custom    func(s *argvScan, prog int)
 }
@@ -138,9 +153,16 @@ type parseState struct {
 	name    string
 	ops     []int
 	seen    map[string]bool
-	code    bool // program text came from an option (-c, -e, -f)
+	vals    map[string]string // the literal value of each option seen with one (xargs -I, docker --entrypoint)
+	code    bool              // program text came from an option (-c, -e, -f)
 	codeEnd bool
 	branch  int
+	// shellLine: code options take a shell command line (progSpec).
+	shellLine bool
+}
+
+func newState(prog int, name string) *parseState {
+	return &parseState{prog: prog, name: name, seen: map[string]bool{}, vals: map[string]string{}}
 }
 
 func (p *parseState) clone() *parseState {
@@ -150,48 +172,111 @@ func (p *parseState) clone() *parseState {
 	for k, v := range p.seen {
 		q.seen[k] = v
 	}
+	q.vals = make(map[string]string, len(p.vals))
+	for k, v := range p.vals {
+		q.vals[k] = v
+	}
 	return &q
 }
 
 type argvScan struct {
-	argv      []string
-	idx       []int // original index of each element (env -S splits one into many)
-	allowDash bool
-	found     map[int]argvFinding
-	depth     int
+	argv []string
+	// idx is the original index of each element (env -S splits one into
+	// many). A negative index marks an element that carries standard input
+	// (xargs, stdinElem).
+	idx []int
+	scanOpts
+	found map[int]argvFinding
+	depth int
 	// stdin names the program that reads its code from standard input
 	// (sh with no script, python -, ssh with no remote command), if any.
 	stdin *string
+	// tried: elements unknownScan already looked at; done: elements
+	// already analysed as a program (the analysis of argv[i:] does not
+	// depend on who reached it, so it runs once).
+	tried, done map[int]bool
+	lim         *scanLimits
+	// behind: the unknown program whose arguments are being analysed.
+	behind string
+	// feeder: who turns standard input into elements (xargs).
+	feeder string
+}
+
+// scanOpts are what the guard knows beside the argv.
+type scanOpts struct {
+	allowDash bool
+	// stdinData: stdin: carries event data (a template or body).
+	stdinData bool
+	// resolve returns the file a program name or path runs (a link
+	// followed), "" when unknown. Nil in tests of the parser alone.
+	resolve func(string) string
 }
 
 func (s *argvScan) readsStdin(p *parseState, what string) {
-	if *s.stdin == "" {
-		*s.stdin = p.name + " (" + what + ")"
+	if *s.stdin != "" {
+		return
 	}
+	*s.stdin = p.name + " (" + what + ")"
+	switch {
+	case strings.HasPrefix(s.behind, "the command line of "):
+		*s.stdin += ", in " + s.behind + ","
+	case s.behind != "":
+		*s.stdin += ", found among the arguments of " + s.behind + ","
+	}
+}
+
+// sub is a scan of another argv (a split command line, find -exec …)
+// sharing the findings.
+func (s *argvScan) sub(argv []string, idx []int) *argvScan {
+	return &argvScan{argv: argv, idx: idx, scanOpts: s.scanOpts, found: s.found, depth: s.depth + 1, stdin: s.stdin,
+		tried: map[int]bool{}, done: map[int]bool{}, lim: s.lim, behind: s.behind, feeder: s.feeder}
+}
+
+// scanLimits bound the work of one analysis. Past them the command is
+// refused (Over), never accepted half-read.
+type scanLimits struct {
+	steps int
+	over  bool
+}
+
+const (
+	maxScanSteps = 20000
+	maxScanDepth = 32
+)
+
+// spend counts one step; false once the limits are passed.
+func (s *argvScan) spend() bool {
+	s.lim.steps++
+	if s.lim.steps > maxScanSteps || s.depth > maxScanDepth {
+		s.lim.over = true
+	}
+	return !s.lim.over
 }
 
 // analyseArgv returns the templated elements of argv that a program would
 // read as code, by index.
 func analyseArgv(argv []string, allowDash bool) []argvFinding {
-	f, _ := analyse(argv, allowDash)
+	f, _, _ := analyse(argv, scanOpts{allowDash: allowDash})
 	return f
 }
 
-// analyse also reports who would read code from standard input.
-func analyse(argv []string, allowDash bool) ([]argvFinding, string) {
+// analyse also reports who would read code from standard input, and
+// whether the argv was too involved to analyse within the limits.
+func analyse(argv []string, o scanOpts) ([]argvFinding, string, bool) {
 	idx := make([]int, len(argv))
 	for i := range idx {
 		idx[i] = i
 	}
 	var stdin string
-	s := &argvScan{argv: argv, idx: idx, allowDash: allowDash, found: map[int]argvFinding{}, stdin: &stdin}
+	s := &argvScan{argv: argv, idx: idx, scanOpts: o, found: map[int]argvFinding{}, stdin: &stdin,
+		tried: map[int]bool{}, done: map[int]bool{}, lim: &scanLimits{}}
 	s.program(0)
 	out := make([]argvFinding, 0, len(s.found))
 	for _, f := range s.found {
 		out = append(out, f)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
-	return out, stdin
+	return out, stdin, s.lim.over
 }
 
 func templated(s string) bool { return strings.Contains(s, "{{") }
@@ -199,21 +284,30 @@ func templated(s string) bool { return strings.Contains(s, "{{") }
 func (s *argvScan) tmpl(i int) bool { return i < len(s.argv) && templated(s.argv[i]) }
 
 func (s *argvScan) add(i int, reader string, kind findingKind, prog int) {
-	if i >= len(s.argv) {
+	if i >= len(s.argv) || !templated(s.argv[i]) {
 		return
 	}
 	oi := s.idx[i]
-	if _, dup := s.found[oi]; dup || !templated(s.argv[i]) {
+	if oi < 0 {
+		s.stdinFinding(oi, reader)
 		return
 	}
-	s.found[oi] = argvFinding{Index: oi, Reader: reader, Kind: kind, Prog: s.idx[prog]}
+	if _, dup := s.found[oi]; dup {
+		return
+	}
+	s.found[oi] = argvFinding{Index: oi, Reader: reader, Kind: kind, Prog: s.idx[prog], Behind: s.behind}
 }
+
+// dashable: a whole-template element here could start with "-" at run time
+// (allow_dash, or standard input that xargs turns into an argument).
+func (s *argvScan) dashable(k int) bool { return s.allowDash || s.idx[k] < 0 }
 
 // program analyses argv[i:] where argv[i] is the program run.
 func (s *argvScan) program(i int) {
-	if i >= len(s.argv) || s.depth > 32 {
+	if i >= len(s.argv) || s.done[i] || !s.spend() {
 		return
 	}
+	s.done[i] = true
 	s.depth++
 	defer func() { s.depth-- }()
 	if s.tmpl(i) {
@@ -226,37 +320,46 @@ func (s *argvScan) program(i int) {
 	}
 	name := progName(s.argv[i])
 	sp := specs[name]
-	if sp == nil {
-		return // unknown program: its arguments are data
+	alt, altName := s.resolved(i, sp)
+	if sp == nil && alt == nil {
+		s.unknownScan(i)
+		return
 	}
+	if sp != nil {
+		s.run(sp, i, s.label(i))
+	}
+	if alt != nil {
+		s.run(alt, i, s.label(i)+" ("+altName+")")
+	}
+}
+
+func (s *argvScan) run(sp *progSpec, i int, label string) {
 	if sp.custom != nil {
 		sp.custom(s, i)
 		return
 	}
-	s.parse(sp, i+1, &parseState{prog: i, name: s.label(i), seen: map[string]bool{}})
+	p := newState(i, label)
+	p.shellLine = sp.shellLine
+	s.parse(sp, i+1, p)
 }
-
-// parentOf is only used for messages: the nearest earlier known program.
-func (s *argvScan) parentOf(i int) int {
-	for j := i - 1; j >= 0; j-- {
-		if specs[progName(s.argv[j])] != nil {
-			return j
-		}
-	}
-	return 0
-}
-
-func (s *argvScan) label(i int) string { return filepath.Base(s.argv[i]) }
 
 // progName is the table key of a program: its base name, without a version
-// suffix (python3.12, perl5.36, lua5.4, gawk-5.1).
+// suffix (python3.12, perl5.36, lua5.4, gawk-5.1, ksh93) or an ABI suffix
+// after the version (python3.13t, python3.7m, python3.12d, python3-dbg).
 func progName(p string) string {
 	b := strings.ToLower(filepath.Base(p))
 	b = strings.TrimSuffix(b, ".exe")
 	if specs[b] != nil {
 		return b
 	}
-	t := strings.TrimRight(b, "0123456789.")
+	t := b
+	for _, sfx := range []string{"-dbg", "_dbg", "-debug", "_d"} {
+		t = strings.TrimSuffix(t, sfx)
+	}
+	if u := strings.TrimRight(t, "dmtu"); u != t && u != "" && u[len(u)-1] >= '0' && u[len(u)-1] <= '9' {
+		t = u
+	}
+	t = strings.TrimRight(t, "0123456789.")
 	t = strings.TrimSuffix(t, "-")
 	if t != b && specs[t] != nil {
 		return t
@@ -266,6 +369,10 @@ func progName(p string) string {
 
 // parse reads options from k on, then hands the operands to sp.operands.
 func (s *argvScan) parse(sp *progSpec, k int, p *parseState) {
+	if !s.spend() {
+		return
+	}
+	var dash []int // whole-template elements read where options are
 	for k < len(s.argv) {
 		if sp.stopAfter > 0 && len(p.ops) >= sp.stopAfter || !sp.permute && len(p.ops) > 0 || p.codeEnd {
 			break
@@ -279,8 +386,8 @@ func (s *argvScan) parse(sp *progSpec, k int, p *parseState) {
 			pre, _, _ := strings.Cut(a, "{{")
 			isOpt := strings.HasPrefix(pre, "-") || sp.plus && strings.HasPrefix(pre, "+")
 			if !isOpt {
-				if pre == "" && s.allowDash {
-					s.add(k, p.name+" (with allow_dash the value could be an option)", kindOption, p.prog)
+				if pre == "" && s.dashable(k) {
+					dash = append(dash, k)
 				}
 				p.ops = append(p.ops, k)
 				k++
@@ -308,6 +415,15 @@ func (s *argvScan) parse(sp *progSpec, k int, p *parseState) {
 	if sp.operands != nil {
 		sp.operands(s, p)
 	}
+	// After the operands, so that where the element is also code (xargs sh
+	// -c), that is what the refusal says.
+	for _, k := range dash {
+		why := " (with allow_dash the value could be an option)"
+		if s.idx[k] < 0 {
+			why = " (the value could be an option)"
+		}
+		s.add(k, p.name+why, kindOption, p.prog)
+	}
 }
 
 // option handles the option element at k and returns the next index, or -1
@@ -331,10 +447,18 @@ func (s *argvScan) option(sp *progSpec, k int, p *parseState) int {
 			return s.branch(sp, k, p)
 		}
 		switch kind {
-		case oFlag, oOpt, oDigits:
+		case oOpt:
+			if hasVal && isTmpl {
+				s.add(k, p.name+" "+name+" (its value)", kindCode, p.prog)
+			}
+			p.vals[name] = val
+			return k + 1
+		case oFlag, oDigits:
 			return k + 1
 		case oArg2:
 			return k + 3
+		case oArg3:
+			return k + 4
 		case oEnd:
 			for k++; k < len(s.argv); k++ {
 				p.ops = append(p.ops, k)
@@ -342,13 +466,15 @@ func (s *argvScan) option(sp *progSpec, k int, p *parseState) int {
 			return k
 		}
 		if hasVal {
+			p.vals[name] = val
 			s.value(kind, k, val, name, p)
-		} else {
-			s.value(kind, k+1, s.at(k+1), name, p)
-		}
-		if hasVal {
 			return k + 1
 		}
+		if n, ok := s.bothReadings(sp, kind, k, "", name, p); ok {
+			return n
+		}
+		p.vals[name] = s.at(k + 1)
+		s.value(kind, k+1, s.at(k+1), name, p)
 		return k + 2
 	}
 	// Short options, possibly combined: -xec, -ne, -o pipefail, +o.
@@ -370,6 +496,7 @@ func (s *argvScan) option(sp *progSpec, k int, p *parseState) int {
 			}
 			continue // a flag among combined letters (conservative enough)
 		}
+		flag := "-" + string(c)
 		switch kind {
 		case oFlag:
 			continue
@@ -380,7 +507,15 @@ func (s *argvScan) option(sp *progSpec, k int, p *parseState) int {
 			continue
 		case oArg2:
 			return k + 3
+		case oArg3:
+			return k + 4
 		case oOpt:
+			// The optional value is attached: perl -d:Mod=…, -i.bak. A
+			// template in it is refused, whatever the option does with it.
+			if isTmpl {
+				s.add(k, p.name+" "+flag+" (its attached value)", kindCode, p.prog)
+			}
+			p.vals[string(c)] = a[j+1:]
 			return k + 1
 		case oEnd:
 			for k++; k < len(s.argv); k++ {
@@ -388,11 +523,19 @@ func (s *argvScan) option(sp *progSpec, k int, p *parseState) int {
 			}
 			return k
 		}
-		flag := "-" + string(c)
 		if j < len(a)-1 {
-			s.value(kind, k, a[j+1:], flag, p) // attached: -ecode, -n10
+			v := a[j+1:] // attached: -ecode, -n10
+			if n, ok := s.bothReadings(sp, kind, k, v, flag, p); ok {
+				return n
+			}
+			p.vals[string(c)] = v
+			s.value(kind, k, v, flag, p)
 			return k + 1
 		}
+		if n, ok := s.bothReadings(sp, kind, k, "", flag, p); ok {
+			return n
+		}
+		p.vals[string(c)] = s.at(k + 1)
 		s.value(kind, k+1, s.at(k+1), flag, p)
 		return k + 2
 	}
@@ -417,6 +560,13 @@ func (s *argvScan) value(kind optKind, vi int, v, flag string, p *parseState) {
 			p.codeEnd = true
 		}
 		s.add(vi, p.name+" "+flag, kindCode, p.prog)
+		if vi < len(s.argv) && !s.tmpl(vi) {
+			if stdinPath(v) {
+				s.readsStdin(p, flag+" "+v+" reads code from standard input")
+			} else if p.shellLine && kind != oLoad {
+				s.shellLine(vi, v, p.name+" "+flag)
+			}
+		}
 	case oProg:
 		s.add(vi, p.name+" "+flag+" (the program it runs)", kindProgram, p.prog)
 	case oSplit:
@@ -428,114 +578,4 @@ func (s *argvScan) value(kind optKind, vi int, v, flag string, p *parseState) {
 			s.split(vi, v, p)
 		}
 	}
-}
-
-// branch analyses an unknown option both as a flag and as an option that
-// takes the next element as its value.
-func (s *argvScan) branch(sp *progSpec, k int, p *parseState) int {
-	if p.branch >= 6 {
-		return k + 1
-	}
-	q := p.clone()
-	q.branch++
-	s.parse(sp, k+2, q)
-	r := p.clone()
-	r.branch++
-	s.parse(sp, k+1, r)
-	return -1
-}
-
-func lookupLong(sp *progSpec, name string) (optKind, bool) {
-	if k, ok := sp.long[name]; ok {
-		return k, true
-	}
-	if sp.singleDash && strings.HasPrefix(name, "--") {
-		if k, ok := sp.long[name[1:]]; ok {
-			return k, true
-		}
-	}
-	if len(name) < 3 {
-		return 0, false
-	}
-	// GNU getopt_long accepts unique prefixes (--comm for --command); take
-	// the most dangerous reading among the matches.
-	best, found := optKind(0), false
-	for full, k := range sp.long {
-		if strings.HasPrefix(full, name) && strings.HasPrefix(full, "--") == strings.HasPrefix(name, "--") {
-			if !found || danger(k) > danger(best) {
-				best = k
-			}
-			found = true
-		}
-	}
-	return best, found
-}
-
-func danger(k optKind) int {
-	switch k {
-	case oCode, oCodeEnd, oLoad, oSplit:
-		return 3
-	case oProg:
-		return 2
-	case oArg:
-		return 1
-	}
-	return 0
-}
-
-// split handles env -S STRING: the words of STRING are analysed as if they
-// stood in argv in its place.
-func (s *argvScan) split(vi int, v string, p *parseState) {
-	words := splitWords(v)
-	argv := append([]string{"env"}, words...)
-	idx := []int{s.idx[p.prog]}
-	for range words {
-		idx = append(idx, s.idx[vi])
-	}
-	argv = append(argv, s.argv[vi+1:]...)
-	idx = append(idx, s.idx[vi+1:]...)
-	sub := &argvScan{argv: argv, idx: idx, allowDash: s.allowDash, found: s.found, depth: s.depth + 1, stdin: s.stdin}
-	sub.program(0)
-	// The rest of argv was analysed by the sub scan: envCustom stops.
-	p.codeEnd = true
-}
-
-// splitWords splits like env -S: whitespace separates, quotes group.
-func splitWords(v string) []string {
-	var out []string
-	var b strings.Builder
-	in, quote := false, byte(0)
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			} else if c == '\\' && quote == '"' && i+1 < len(v) {
-				i++
-				b.WriteByte(v[i])
-			} else {
-				b.WriteByte(c)
-			}
-		case c == '\'' || c == '"':
-			quote, in = c, true
-		case c == '\\' && i+1 < len(v):
-			i++
-			b.WriteByte(v[i])
-			in = true
-		case c == ' ' || c == '\t' || c == '\n':
-			if in {
-				out = append(out, b.String())
-				b.Reset()
-				in = false
-			}
-		default:
-			b.WriteByte(c)
-			in = true
-		}
-	}
-	if in {
-		out = append(out, b.String())
-	}
-	return out
 }

@@ -19,13 +19,25 @@ func wrapperOps(pos int) func(*argvScan, *parseState) {
 	}
 }
 
+// shellWrapOps: as wrapperOps, but with no program the wrapper starts a
+// shell (chroot, unshare, nsenter, setarch), which reads standard input.
+func shellWrapOps(pos int) func(*argvScan, *parseState) {
+	return func(s *argvScan, p *parseState) {
+		if len(p.ops) <= pos {
+			s.readsStdin(p, "no program: it starts a shell, which reads standard input")
+			return
+		}
+		s.program(p.ops[pos])
+	}
+}
+
 // scriptOps: without program text from an option, the first operand is a
 // script file (code); later operands are the script's arguments.
 func scriptOps(s *argvScan, p *parseState) {
 	if p.code {
 		return
 	}
-	if len(p.ops) == 0 || s.argv[p.ops[0]] == "-" {
+	if len(p.ops) == 0 || !s.tmpl(p.ops[0]) && stdinPath(s.argv[p.ops[0]]) {
 		s.readsStdin(p, "script on stdin")
 		return
 	}
@@ -41,12 +53,18 @@ func shellOps(s *argvScan, p *parseState) {
 	if len(p.ops) == 0 {
 		return
 	}
+	first := p.ops[0]
 	switch {
 	case p.seen["c"]:
-		s.add(p.ops[0], p.name+" -c", kindCode, p.prog)
+		s.add(first, p.name+" -c", kindCode, p.prog)
+		if !s.tmpl(first) {
+			s.shellLine(first, s.argv[first], p.name+" -c")
+		}
 	case p.seen["s"] || p.code:
+	case !s.tmpl(first) && stdinPath(s.argv[first]):
+		s.readsStdin(p, "script "+s.argv[first])
 	default:
-		s.add(p.ops[0], p.name+" (script file)", kindScript, p.prog)
+		s.add(first, p.name+" (script file)", kindScript, p.prog)
 	}
 }
 
@@ -89,7 +107,7 @@ func allCodeOps(what string) func(*argvScan, *parseState) {
 // envCustom: env [OPTION]... [NAME=VALUE]... [COMMAND [ARG]...]
 func envCustom(s *argvScan, prog int) {
 	sp := envSpec
-	p := &parseState{prog: prog, name: s.label(prog), seen: map[string]bool{}}
+	p := newState(prog, s.label(prog))
 	k := prog + 1
 	for k < len(s.argv) {
 		a := s.argv[k]
@@ -138,12 +156,23 @@ func (s *argvScan) assignments(k int, p *parseState) int {
 
 func sudoOps(s *argvScan, p *parseState) {
 	if len(p.ops) == 0 {
+		if p.seen["s"] || p.seen["i"] || p.seen["--shell"] || p.seen["--login"] {
+			s.readsStdin(p, "-s or -i with no command: the shell reads standard input")
+		}
 		return
 	}
 	k := s.assignments(p.ops[0], p)
 	if p.seen["s"] || p.seen["i"] || p.seen["--shell"] || p.seen["--login"] {
-		for ; k < len(s.argv); k++ {
-			s.add(k, p.name+" -s (joined into a shell command)", kindJoined, p.prog)
+		if k >= len(s.argv) {
+			s.readsStdin(p, "-s or -i with no command: the shell reads standard input")
+		}
+		var line []string
+		for j := k; j < len(s.argv); j++ {
+			s.add(j, p.name+" -s (joined into a shell command)", kindJoined, p.prog)
+			line = append(line, s.argv[j])
+		}
+		if k < len(s.argv) && !s.tmpl(k) {
+			s.shellLine(k, strings.Join(line, " "), p.name+" -s")
 		}
 		return
 	}
@@ -181,17 +210,23 @@ func runuserOps(s *argvScan, p *parseState) {
 	if p.seen["u"] || p.seen["--user"] {
 		if len(p.ops) > 0 {
 			s.program(p.ops[0])
+		} else if !p.code {
+			s.readsStdin(p, "no command: the user's shell reads standard input")
 		}
 		return
 	}
 	suOps(s, p)
 }
 
-// suOps: su [-] [USER [ARG]…]: the arguments go to the user's shell.
+// suOps: su [-] [USER [ARG]…]: the arguments go to the user's shell, which
+// with no -c and no arguments reads standard input.
 func suOps(s *argvScan, p *parseState) {
 	ops := p.ops
 	if len(ops) > 0 && s.argv[ops[0]] == "-" {
 		ops = ops[1:]
+	}
+	if !p.code && len(ops) <= 1 {
+		s.readsStdin(p, "no command: the user's shell reads standard input")
 	}
 	for n, k := range ops {
 		if n >= 1 {
@@ -204,6 +239,9 @@ func sgOps(s *argvScan, p *parseState) {
 	ops := p.ops
 	if len(ops) > 0 && s.argv[ops[0]] == "-" {
 		ops = ops[1:]
+	}
+	if len(ops) <= 1 {
+		s.readsStdin(p, "no command: it starts a shell, which reads standard input")
 	}
 	for n, k := range ops {
 		if n >= 1 && s.argv[k] != "-c" {
@@ -248,7 +286,7 @@ func findCustom(s *argvScan, prog int) {
 	for k := prog + 1; k < len(s.argv); k++ {
 		a := s.argv[k]
 		if s.tmpl(k) {
-			if strings.HasPrefix(a, "{{") && s.allowDash {
+			if strings.HasPrefix(a, "{{") && s.dashable(k) {
 				s.add(k, name+" (with allow_dash the value could be an expression)", kindOption, prog)
 			}
 			if strings.HasPrefix(a, "-") {
@@ -263,24 +301,41 @@ func findCustom(s *argvScan, prog int) {
 			for end < len(s.argv) && s.argv[end] != ";" && s.argv[end] != "+" {
 				end++
 			}
-			sub := &argvScan{argv: s.argv[k+1 : end], idx: s.idx[k+1 : end], allowDash: s.allowDash, found: s.found, depth: s.depth + 1, stdin: s.stdin}
-			sub.program(0)
+			s.sub(s.argv[k+1:end], s.idx[k+1:end]).program(0)
 			k = end
 		}
 	}
 }
 
 // pwshCustom: for PowerShell every argument after -Command is part of the
-// command; -File SCRIPT ARGS passes ARGS as data.
+// command; -File SCRIPT ARGS passes ARGS as data. -Command - and -File -
+// read standard input, as does pwsh given no command at all.
 func pwshCustom(s *argvScan, prog int) {
 	name := s.label(prog)
+	p := newState(prog, name)
+	command := false
 	for k := prog + 1; k < len(s.argv); k++ {
 		a := strings.ToLower(s.argv[k])
-		if !s.tmpl(k) && len(a) >= 2 && (a[0] == '-' || a[0] == '/') && strings.HasPrefix("-file", "-"+a[1:]) {
+		opt := !s.tmpl(k) && len(a) >= 2 && (a[0] == '-' || a[0] == '/')
+		if opt && strings.HasPrefix("-file", "-"+a[1:]) {
+			if !s.tmpl(k+1) && (k+1 >= len(s.argv) || stdinPath(s.argv[k+1])) {
+				s.readsStdin(p, "-File - reads the script from standard input")
+			}
 			s.add(k+1, name+" -File (script file)", kindScript, prog)
 			return
 		}
+		if opt && (strings.HasPrefix("-command", "-"+a[1:]) || strings.HasPrefix("-encodedcommand", "-"+a[1:]) && len(a) > 2) {
+			command = true
+			if !s.tmpl(k+1) && (k+1 >= len(s.argv) || s.argv[k+1] == "-") {
+				s.readsStdin(p, "-Command - reads commands from standard input")
+			}
+		} else if !opt {
+			command = true // a positional command or script
+		}
 		s.add(k, name+" (PowerShell command line)", kindCode, prog)
+	}
+	if !command {
+		s.readsStdin(p, "no command: it reads commands from standard input")
 	}
 }
 
@@ -297,8 +352,15 @@ func gitOps(s *argvScan, p *parseState) {
 		return
 	}
 	cmd := s.argv[sub]
+	opts := true // before "--", git's subcommands read options anywhere
 	for k := sub + 1; k < len(s.argv); k++ {
 		a := s.argv[k]
+		if a == "--" && !s.tmpl(k) {
+			opts = false
+		}
+		if opts && strings.HasPrefix(a, "{{") && s.dashable(k) {
+			s.add(k, p.name+" "+cmd+" (the value could be an option: --upload-pack=…, --exec=…)", kindOption, p.prog)
+		}
 		switch cmd {
 		case "config":
 			s.add(k, p.name+" config (configuration can run commands)", kindCode, p.prog)
@@ -330,6 +392,18 @@ func gitOps(s *argvScan, p *parseState) {
 }
 
 func gitCodeOpt(cmd, opt string) bool {
+	switch cmd {
+	case "filter-branch":
+		// Each filter and --setup is shell code (eval'd by the script).
+		if opt == "--setup" || strings.HasSuffix(opt, "-filter") {
+			return true
+		}
+	case "filter-repo":
+		// Callbacks are Python function bodies.
+		if strings.HasSuffix(opt, "-callback") {
+			return true
+		}
+	}
 	switch opt {
 	case "--upload-pack", "--receive-pack", "--exec", "--extcmd", "--open-files-in-pager", "--config", "--tool", "--template":
 		return true
@@ -368,20 +442,34 @@ func subcommandOps(s *argvScan, p *parseState) {
 	}
 }
 
-// npxOps: npx PACKAGE ARGS: the package is the program.
+// npxOps: npx PACKAGE ARGS: the package is the program (npx node -e …).
 func npxOps(s *argvScan, p *parseState) {
 	if len(p.ops) == 0 || p.code {
 		return
 	}
 	s.add(p.ops[0], p.name+" (package it runs)", kindProgram, p.prog)
+	s.program(p.ops[0])
 }
 
 // dangerousEnv reports environment variables whose value programs read as
 // code or as a program or library to load.
+//
+// Whole classes are matched where a family shares a naming scheme: every
+// *EDITOR (EDITOR, GIT_EDITOR, GIT_SEQUENCE_EDITOR, SUDO_EDITOR,
+// KUBE_EDITOR), *PAGER, *ASKPASS, *_HOOKS (DOTNET_STARTUP_HOOKS), and the
+// configuration prefixes of tools whose settings name programs
+// (NPM_CONFIG_script_shell, YARN_, BUNDLE_GEMFILE, OPENSSL_CONF, CORECLR_).
+// Names compare case-insensitively (npm reads npm_config_* in any case).
 func dangerousEnv(name string) bool {
 	n := strings.ToUpper(name)
-	for _, pfx := range []string{"LD_", "DYLD_", "BASH_FUNC_", "GIT_CONFIG", "GCONV_", "MALLOC_"} {
+	for _, pfx := range []string{"LD_", "DYLD_", "BASH_FUNC_", "GIT_CONFIG", "GCONV_", "MALLOC_",
+		"NPM_CONFIG_", "YARN_", "BUNDLE_", "OPENSSL_", "CORECLR_", "COMPLUS_"} {
 		if strings.HasPrefix(n, pfx) {
+			return true
+		}
+	}
+	for _, sfx := range []string{"EDITOR", "PAGER", "ASKPASS", "_HOOKS", "_SSH_COMMAND", "_RSH"} {
+		if strings.HasSuffix(n, sfx) {
 			return true
 		}
 	}
@@ -392,7 +480,9 @@ func dangerousEnv(name string) bool {
 		"JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
 		"GIT_SSH", "GIT_SSH_COMMAND", "GIT_EXTERNAL_DIFF", "GIT_PAGER", "GIT_EDITOR", "GIT_ASKPASS", "GIT_PROXY_COMMAND", "GIT_EXEC_PATH", "GIT_TEMPLATE_DIR",
 		"SSH_ASKPASS", "SUDO_ASKPASS", "PAGER", "MANPAGER", "EDITOR", "VISUAL", "BROWSER", "LESSOPEN", "LESSCLOSE",
-		"HOSTALIASES", "LOCPATH", "NLSPATH", "RESOLV_HOST_CONF", "TERMINFO", "SYSTEMD_PAGER", "HOME", "XDG_CONFIG_HOME":
+		"HOSTALIASES", "LOCPATH", "NLSPATH", "RESOLV_HOST_CONF", "TERMINFO", "SYSTEMD_PAGER", "HOME", "XDG_CONFIG_HOME",
+		"SHELL", "FCEDIT", "AWKPATH", "AWKLIBPATH", "DOTNET_ADDITIONAL_DEPS", "NODE_REPL_EXTERNAL_MODULE", "PSQLRC",
+		"RSYNC_CONNECT_PROG", "MAVEN_OPTS", "GRADLE_OPTS", "SBT_OPTS", "ANT_OPTS", "KUBECONFIG", "DOCKER_CONFIG":
 		return true
 	}
 	return false
@@ -400,6 +490,24 @@ func dangerousEnv(name string) bool {
 
 // describeFinding renders the refusal of one element and its safe form.
 func describeFinding(argv []string, f argvFinding) string {
+	msg := describeKind(argv, f)
+	if f.Behind != "" {
+		msg += fmt.Sprintf(" (hookrunner does not know how %s reads its arguments, so a later argument that names a shell, interpreter or wrapper is read as a command %s may run, as docker exec or gosu would; if it does not run it, pass the value through env: or to a script: [\"./deploy.sh\", %q])", f.Behind, f.Behind, tmplOf(argv[f.Index]))
+	}
+	return msg
+}
+
+// tmplOf is the first {{ … }} of an element.
+func tmplOf(tmpl string) string {
+	if i := strings.Index(tmpl, "{{"); i >= 0 {
+		if j := strings.Index(tmpl[i:], "}}"); j >= 0 {
+			return tmpl[i : i+j+2]
+		}
+	}
+	return tmpl
+}
+
+func describeKind(argv []string, f argvFinding) string {
 	val := strconv.Quote(argv[f.Index])
 	switch f.Kind {
 	case kindProgram:
@@ -415,13 +523,7 @@ func describeFinding(argv []string, f argvFinding) string {
 	case kindJoined:
 		return fmt.Sprintf("%s would be read as code by %s; no argument position there is safe: pass the value through env: or stdin: to a fixed script", val, f.Reader)
 	}
-	tmpl := argv[f.Index]
-	if i := strings.Index(tmpl, "{{"); i >= 0 {
-		if j := strings.Index(tmpl[i:], "}}"); j >= 0 {
-			tmpl = tmpl[i : i+j+2]
-		}
-	}
-	return fmt.Sprintf("%s would be read as code by %s; %s", val, f.Reader, safeForm(argv[f.Prog], tmpl))
+	return fmt.Sprintf("%s would be read as code by %s; %s", val, f.Reader, safeForm(argv[f.Prog], tmplOf(argv[f.Index])))
 }
 
 // safeForm suggests where the value can go instead.

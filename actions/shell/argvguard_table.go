@@ -64,6 +64,7 @@ func init() {
 		specs[n] = shell(nil)
 		shellNames[n] = true
 	}
+	specs["ksh"].short['R'] = oArg // ksh93 -R FILE (cross-reference database)
 	for _, n := range []string{"bash", "rbash"} {
 		specs[n] = shell(bashLong)
 		shellNames[n] = true
@@ -83,12 +84,14 @@ func init() {
 	specs["perl"] = &progSpec{short: with(shorts("acnpsStTuUvwWXhgf", "", "eE"), "ixCdD", oOpt, "l0", oDigits, "MmFI", oLoad), unknownShortIsFlag: true, operands: scriptOps}
 	specs["ruby"] = &progSpec{short: with(shorts("acdlnpsSvwyhU", "CE", "e"), "ixW0KT", oOpt, "rIF", oLoad),
 		long: longs("--eval", oCode, "--require", oLoad, "--encoding --external-encoding --internal-encoding --backtrace-limit --crash-report", oArg), operands: scriptOps}
-	node := &progSpec{short: with(shorts("ivch", "C", "ep"), "r", oLoad),
-		long: longs("--eval --print", oCode, "--require --import --loader --experimental-loader --env-file --env-file-if-exists --experimental-config-file", oLoad,
+	// node -p (--print) is a flag: -pe CODE is --print --eval CODE, and
+	// -p CODE takes the first operand as code (nodeOps).
+	node := &progSpec{short: with(shorts("ivchp", "C", "e"), "r", oLoad),
+		long: longs("--eval", oCode, "--print", oFlag, "--require --import --loader --experimental-loader --env-file --env-file-if-exists --experimental-config-file", oLoad,
 			"--conditions --title --input-type --stack-size --max-old-space-size --inspect-port --disable-warning --redirect-warnings --heapsnapshot-signal --diagnostic-dir --report-dir --report-filename --cpu-prof-dir --cpu-prof-name --test-reporter --test-reporter-destination --watch-path --run", oArg,
 			"--inspect --inspect-brk --debug-port", oOpt,
 			"--interactive --check --version --help --test --watch --no-warnings --trace-warnings --enable-source-maps --experimental-strip-types --no-deprecation --expose-gc --abort-on-uncaught-exception --preserve-symlinks --pending-deprecation --trace-uncaught", oFlag),
-		operands: scriptOps}
+		operands: nodeOps}
 	specs["node"], specs["nodejs"] = node, node
 	specs["deno"] = &progSpec{short: shorts("Aqh", "", ""), long: longs("--eval", oCode), permute: false, operands: subcommandOps}
 	specs["bun"] = &progSpec{short: with(shorts("hv", "", "ep"), "r", oLoad), long: longs("--eval --print", oCode, "--preload --require --import --env-file --config", oLoad, "--cwd", oArg), operands: subcommandOps}
@@ -112,7 +115,14 @@ func init() {
 		long: longs("--from-file", oCode, "--indent", oArg, "--arg --argjson --slurpfile --rawfile", oArg2,
 			"--null-input --raw-output --join-output --ascii-output --compact-output --color-output --monochrome-output --sort-keys --tab --slurp --exit-status --seq --stream --args --jsonargs --raw-input --raw-output0 --help --version", oFlag),
 		permute: true, operands: programTextOps("filter")}
-	specs["gojq"], specs["jaq"], specs["yq"] = specs["jq"], specs["jq"], specs["jq"]
+	specs["gojq"], specs["jaq"] = specs["jq"], specs["jq"]
+	// yq: mikefarah's (yq eval|e|eval-all|ea EXPRESSION FILE, -s/--split-exp
+	// EXPRESSION) and kislyuk's (jq's options) in one.
+	specs["yq"] = &progSpec{short: with(shorts("nrjacCSehVPiMNvyYxt0", "opIw", "sf"), "L", oLoad),
+		long: longs("--from-file --split-exp --expression", oCode, "--arg --argjson --slurpfile --rawfile", oArg2,
+			"--indent --output-format --input-format --front-matter --xml-attribute-prefix --xml-content-name --xml-proc-inst-prefix --xml-directive-name --lua-prefix --lua-suffix --properties-separator --csv-separator --width", oArg,
+			"--inplace --in-place --null-input --exit-status --unwrapScalar --prettyPrint --colors --no-colors --no-doc --verbose --raw-output --header-preprocess --yaml-output --yaml-roundtrip --xml-output --toml-output --indentless-lists --nul-output", oFlag),
+		permute: true, operands: yqOps}
 	specs["tclsh"] = &progSpec{long: longs("-encoding", oArg, "-c", oCode), singleDash: true, operands: scriptOps}
 	specs["wish"] = specs["tclsh"]
 	specs["expect"] = &progSpec{short: with(shorts("dDinNbv", "", "f"), "c", oLoad), operands: scriptOps}
@@ -131,7 +141,7 @@ func init() {
 		"--password", oOpt), permute: true, operands: sqlStdinOps}
 	specs["mariadb"] = specs["mysql"]
 	specs["ssh"] = &progSpec{short: with(shorts("46AaCfGgKkMNnqsTtVvXxYy", "BbcDEeIiJLlmOpPQRSWw", ""), "oF", oLoad), permute: true, stopAfter: 2,
-		operands: joinedOps(1, "remote command")}
+		operands: sshOps}
 	specs["autossh"] = specs["ssh"]
 	specs["rsync"] = &progSpec{short: with(shorts("vqcarRbudLlkKHpEAXogDtOJSnWxCIyhPzFm8", "TB", ""), "e", oLoad), long: longs("--rsh --rsync-path", oLoad, "--info --debug", oArg,
 		"--temp-dir --block-size --compare-dest --copy-dest --link-dest --partial-dir --exclude --include --exclude-from --include-from --files-from --filter --chmod --chown --usermap --groupmap --timeout --contimeout --port --password-file --log-file --log-file-format --out-format --bwlimit --max-size --min-size --max-delete --modify-window --suffix --backup-dir --compress-level --compress-choice --checksum-choice --sockopts --address --iconv --outbuf --remote-option", oArg), permute: true}
@@ -155,19 +165,21 @@ func init() {
 	specs["stdbuf"] = wrap(shorts("", "ioe", ""), longs("--input --output --error", oArg), 0)
 	specs["busybox"] = wrap(nil, nil, 0)
 	specs["toybox"] = specs["busybox"]
-	specs["xargs"] = wrap(with(shorts("0prtx", "aEILnPsd", ""), "eil", oOpt),
-		longs("--arg-file --delimiter --max-lines --max-args --max-procs --max-chars --process-slot-var", oArg,
-			"--eof --replace --max-lines", oOpt, "--null --interactive --no-run-if-empty --verbose --exit --open-tty --show-limits", oFlag), 0)
+	specs["xargs"] = &progSpec{short: with(shorts("0prtx", "aEILnPsd", ""), "eil", oOpt),
+		long: longs("--arg-file --delimiter --max-args --max-procs --max-chars --process-slot-var", oArg,
+			"--eof --replace --max-lines", oOpt, "--null --interactive --no-run-if-empty --verbose --exit --open-tty --show-limits", oFlag), operands: xargsOps}
 	specs["ionice"] = wrap(shorts("tPpu", "cn", ""), longs("--class --classdata", oArg, "--ignore --pid --pgid --uid", oFlag), 0)
-	specs["chroot"] = wrap(nil, longs("--userspec --groups", oArg, "--skip-chdir", oFlag), 1)
+	specs["chroot"] = &progSpec{long: longs("--userspec --groups", oArg, "--skip-chdir", oFlag), operands: shellWrapOps(1)}
 	specs["chrt"] = wrap(shorts("abdefiomprRv", "TPD", ""), longs("--sched-runtime --sched-period --sched-deadline", oArg, "--all-tasks --batch --deadline --fifo --idle --other --rr --reset-on-fork --verbose --max --pid", oFlag), 1)
 	specs["taskset"] = wrap(shorts("acp", "", ""), longs("--all-tasks --cpu-list --pid", oFlag), 1)
 	specs["flock"] = &progSpec{short: shorts("sexunoFV", "wE", "c"), long: longs("--command", oCode, "--timeout --wait --conflict-exit-code", oArg,
-		"--shared --exclusive --unlock --nonblock --nb --close --no-fork --verbose", oFlag), operands: flockOps}
+		"--shared --exclusive --unlock --nonblock --nb --close --no-fork --verbose", oFlag), shellLine: true, operands: flockOps}
 	specs["nsenter"] = wrap(with(shorts("FZ", "tSG", ""), "muinpUCTrw", oOpt), longs("--target --setuid --setgid --env", oArg,
 		"--mount --uts --ipc --net --pid --user --cgroup --time --root --wd", oOpt, "--all --preserve-credentials --no-fork --follow-context", oFlag), 0)
+	specs["nsenter"].operands = shellWrapOps(0)
 	specs["unshare"] = wrap(shorts("muinpUCTfrc", "RwSGl", ""), longs("--root --wd --setuid --setgid --propagation --setgroups --map-user --map-group --map-users --map-groups --kill-child --load-interp", oArg,
 		"--mount --uts --ipc --net --pid --user --cgroup --time --mount-proc --monotonic --boottime", oOpt, "--fork --map-root-user --map-current-user --keep-caps", oFlag), 0)
+	specs["unshare"].operands = shellWrapOps(0)
 	specs["time"] = wrap(shorts("apqv", "fo", ""), longs("--format --output", oArg, "--append --portability --verbose --quiet", oFlag), 0)
 	specs["command"] = wrap(shorts("pvV", "", ""), nil, 0)
 	specs["exec"] = wrap(shorts("cl", "a", ""), nil, 0)
@@ -180,18 +192,19 @@ func init() {
 	specs["doas"] = wrap(shorts("ns", "uC", ""), nil, 0)
 	specs["pkexec"] = wrap(nil, longs("--user", oArg, "--disable-internal-agent --keep-cwd", oFlag), 0)
 	su := &progSpec{short: with(shorts("lmpfPT", "gGw", "c"), "s", oProg), long: longs("--command --session-command", oCode, "--shell", oProg,
-		"--group --supp-group --whitelist-environment", oArg, "--login --preserve-environment --pty --fast", oFlag), permute: true, operands: suOps}
+		"--group --supp-group --whitelist-environment", oArg, "--login --preserve-environment --pty --fast", oFlag), permute: true, shellLine: true, operands: suOps}
 	specs["su"] = su
 	specs["runuser"] = &progSpec{short: with(shorts("lmpfPT", "gGwu", "c"), "s", oProg), long: longs("--command --session-command", oCode, "--shell", oProg,
-		"--group --supp-group --whitelist-environment --user", oArg, "--login --preserve-environment --pty --fast", oFlag), permute: true, operands: runuserOps}
+		"--group --supp-group --whitelist-environment --user", oArg, "--login --preserve-environment --pty --fast", oFlag), permute: true, shellLine: true, operands: runuserOps}
 	specs["sg"] = &progSpec{short: shorts("", "", ""), operands: sgOps}
 	specs["watch"] = &progSpec{short: with(shorts("bcCegtwxprfh", "nq", ""), "d", oOpt), long: longs("--interval --equexit --shotsdir", oArg, "--differences", oOpt,
 		"--beep --color --no-color --errexit --chgexit --no-title --no-wrap --exec --precise --no-rerun --follow --help --version", oFlag), operands: watchOps}
 	specs["script"] = &progSpec{short: shorts("aefqhVk", "EOIBTt", "c"), long: longs("--command", oCode, "--echo --log-out --log-in --log-io --log-timing --logging-format --output-limit --timing", oArg,
-		"--append --return --flush --force --quiet --help --version", oFlag), permute: true}
+		"--append --return --flush --force --quiet --help --version", oFlag), permute: true, shellLine: true, operands: scriptCmdOps}
 	specs["systemd-run"] = wrap(shorts("GPqrth", "upEMHjdl", ""), longs("--unit --property --description --slice --setenv --machine --host --uid --gid --nice --working-directory --on-active --on-boot --on-startup --on-unit-active --on-unit-inactive --on-calendar --on-clock-change --on-timezone-change --path-property --socket-property --timer-property --service-type --expand-environment --json", oArg,
 		"--user --system --scope --pty --pipe --quiet --remain-after-exit --wait --collect --send-sighup --no-block --no-ask-password --same-dir --shell --version --help --verbose", oFlag), 0)
-	specs["firejail"] = wrap(nil, nil, 0)
+	specs["systemd-run"].operands = shellWrapOps(0)
+	specs["firejail"] = &progSpec{operands: shellWrapOps(0)}
 	specs["strace"] = wrap(shorts("cCdDfFhiknqrtTvVxyzZwY", "eoOpsuaIbEPSXU", ""), nil, 0)
 	specs["ltrace"] = wrap(shorts("bcCDfhiLrStTV", "eoOpusanlwxFA", ""), nil, 0)
 	specs["valgrind"] = wrap(shorts("hvqd", "", ""), nil, 0)
@@ -216,5 +229,6 @@ func init() {
 	specs["caffeinate"] = wrap(shorts("dimsu", "tw", ""), nil, 0)
 	specs["ssh-agent"] = wrap(shorts("cdDks", "aEPt", ""), nil, 0)
 	specs["find"] = &progSpec{custom: findCustom}
-	specs["parallel"] = &progSpec{short: shorts("kquv", "jdSI", ""), operands: allCodeOps("joined into a shell command")}
+	specs["parallel"] = &progSpec{short: shorts("kquv", "jdSI", ""), operands: parallelOps}
+	initLaunchers()
 }

@@ -176,6 +176,8 @@ func TestArgvGuard(t *testing.T) {
 		{"allow_dash after sh -c script", []string{"sh", "-c", `echo "$1"`, "sh", x}, true, nil, ""},
 		{"allow_dash unknown program", []string{"/opt/deploy.sh", x}, true, nil, ""},
 		{"option chosen by payload", []string{"node", "-" + x}, false, []int{1}, ""},
+		{"allow_dash git fetch", []string{"git", "fetch", x}, true, []int{2}, "git fetch (the value could be an option"},
+		{"allow_dash git after --", []string{"git", "checkout", "--", x}, true, nil, ""},
 		{"long option name chosen", []string{"node", "--" + x + "=1"}, false, []int{1}, ""},
 
 		// Unknown programs take data.
@@ -225,16 +227,16 @@ func TestArgvGuardStdin(t *testing.T) {
 		{[]string{"/bin/cat"}, ""},
 	}
 	for _, c := range cases {
-		_, got := analyse(c.argv, false)
+		_, got, _ := analyse(c.argv, scanOpts{})
 		if got != c.reader {
 			t.Errorf("%q: stdin reader %q, want %q", c.argv, got, c.reader)
 		}
 	}
-	err := guardCommand(ShellConfig{Command: []string{"bash"}, Stdin: "body"})
+	err := guardCommand(ShellConfig{Command: []string{"bash"}, Stdin: "body"}, "")
 	if err == nil || !strings.Contains(err.Error(), "stdin: bash (script on stdin) reads code from standard input") {
 		t.Fatalf("stdin: body into bash: %v", err)
 	}
-	if err := guardCommand(ShellConfig{Command: []string{"bash"}}); err != nil {
+	if err := guardCommand(ShellConfig{Command: []string{"bash"}}, ""); err != nil {
 		t.Fatalf("bash without stdin: %v", err)
 	}
 }

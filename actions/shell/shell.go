@@ -48,8 +48,9 @@ type ShellConfig struct {
 	User  string `koanf:"user" json:"user,omitempty"`
 	Group string `koanf:"group" json:"group,omitempty"`
 	// AllowDash lets a command element that begins with a template render
-	// to a value starting with "-" (by default the run fails, permanently,
-	// so a payload cannot pass an option such as --upload-pack or -rf).
+	// to a value starting with "-" or "+" (by default the run fails,
+	// permanently, so a payload cannot pass an option such as
+	// --upload-pack, -rf or a shell's +c).
 	AllowDash bool `koanf:"allow_dash" json:"allow_dash,omitempty"`
 	// OmitMissingEnv leaves out an env entry that is exactly one
 	// `{{ expr }}` whose value is missing (nil), instead of setting it
@@ -91,7 +92,7 @@ func newShell(bc actions.BuildContext) (actions.Action, error) {
 		return nil, &actions.ConfigError{Path: "command", Msg: "required, as a list: [\"/path/to/script\", \"{{ payload.after }}\"]"}
 	}
 	// Refuse every payload value a program would read as code (argvguard.go).
-	if err := guardCommand(cfg); err != nil {
+	if err := guardCommand(cfg, actionDir(bc.Dir, cfg.Dir)); err != nil {
 		return nil, err
 	}
 	if cfg.Timeout == 0 {
@@ -116,11 +117,7 @@ func newShell(bc actions.BuildContext) (actions.Action, error) {
 		}
 		s.cred, s.home = cred, home
 	}
-	if s.dir == "" {
-		s.dir = bc.Dir
-	} else if !filepath.IsAbs(s.dir) {
-		s.dir = filepath.Join(bc.Dir, s.dir)
-	}
+	s.dir = actionDir(bc.Dir, cfg.Dir)
 	var err error
 	if s.argv, err = actions.CompileTemplates("command", cfg.Command); err != nil {
 		return nil, err
@@ -158,6 +155,18 @@ func validEnvName(k string) bool {
 		}
 	}
 	return true
+}
+
+// actionDir is the folder the command runs in: dir: from the config's
+// folder, or the config's folder.
+func actionDir(base, dir string) string {
+	if dir == "" {
+		return base
+	}
+	if !filepath.IsAbs(dir) {
+		return filepath.Join(base, dir)
+	}
+	return dir
 }
 
 func (s *Shell) render(env *expression.Env) ([]string, []string, error) {

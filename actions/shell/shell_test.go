@@ -189,6 +189,9 @@ func TestShellRefusesDashValues(t *testing.T) {
 		{"dash inside", []any{script, "{{ payload.v }}"}, "feature-x", false, false},
 		{"literal option with value", []any{script, "--ref={{ payload.v }}"}, "-rf", false, false},
 		{"literal prefix", []any{script, "refs/{{ payload.v }}"}, "-rf", false, false},
+		{"plus option", []any{script, "{{ payload.v }}"}, "+c", false, true},
+		{"plus option with allow_dash", []any{script, "{{ payload.v }}"}, "+o", true, false},
+		{"plus inside", []any{script, "{{ payload.v }}"}, "1+1", false, false},
 		{"allow_dash", []any{script, "{{ payload.v }}"}, "-rf", true, false},
 	}
 	for _, c := range cases {
