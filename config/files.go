@@ -86,7 +86,12 @@ func ReadStable(path string) ([]byte, error) {
 			return nil, err
 		}
 		if bytes.Equal(prev, cur) && before.Size() == after.Size() && before.ModTime().Equal(after.ModTime()) && int64(len(cur)) == after.Size() && !openForWriting(path) {
-			return cur, nil
+			// A writer that wrote its last piece and closed between the
+			// read and the writer check is no longer writing, but what was
+			// read is not its file: the file must still be what was read.
+			if last, err := os.Stat(path); err == nil && last.Size() == after.Size() && last.ModTime().Equal(after.ModTime()) {
+				return cur, nil
+			}
 		}
 		prev = cur
 	}

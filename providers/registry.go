@@ -37,12 +37,6 @@ type Info struct {
 	// Content-Type, which nothing signs, cannot choose how signed bytes
 	// are read.
 	Formats Formats
-	// DeliveryIDOptional: a delivery may carry no delivery id (generic
-	// without id_header), and is then never deduped. Otherwise every
-	// delivery carries one, and a verified delivery without one is given
-	// the SHA-256 of its body as its id (and a warning is logged), so the
-	// same signed body is never stored twice.
-	DeliveryIDOptional bool
 	// Tolerance is the replay window the sender documents (Twitch: 10
 	// minutes), used when the source sets no tolerance: (0: 5 minutes).
 	Tolerance time.Duration

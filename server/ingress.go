@@ -5,8 +5,6 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -333,13 +331,6 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	id := src.P.Identify(preq, doc)
-	if id.DeliveryID == "" && covered.Scope != providers.ScopeNone && !info.DeliveryIDOptional {
-		// The provider always carries a delivery id: a verified delivery
-		// without one is deduped by its body, so the same signed bytes are
-		// not stored (and run) again on every post.
-		id.DeliveryID = bodyDeliveryID(body)
-		log.get().Warn("verified delivery carries no delivery id: deduped by the SHA-256 of its body", "event", id.Event, "delivery_id", id.DeliveryID)
-	}
 	acc, err := in.Engine.Accept(r.Context(), &engine.Received{
 		Snapshot: snap, Source: src, Identity: id, Header: r.Header, Query: r.URL.RawQuery,
 		Body: body, Payload: doc, RemoteIP: ip.String(), RemoteAddr: r.RemoteAddr, ReceivedAt: received, Coverage: covered,
@@ -381,13 +372,6 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		acc.Matched = []string{}
 	}
 	writeJSON(w, http.StatusAccepted, answer{ID: acc.EventID, Matched: acc.Matched})
-}
-
-// bodyDeliveryID is the delivery id of a verified body whose provider
-// gave none: as providers that derive theirs from the body spell it.
-func bodyDeliveryID(body []byte) string {
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:16])
 }
 
 func allSame(vals []string) bool {

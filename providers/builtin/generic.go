@@ -29,7 +29,7 @@ var (
 func init() {
 	providers.Register(providers.Info{
 		Name: "generic", New: newGeneric,
-		Formats: providers.AnyFormat, DeliveryIDOptional: true,
+		Formats: providers.AnyFormat,
 		Doc: providers.Doc{
 			Verification: "`verify: hmac` (header, algorithm, encoding, prefix), `token` (header or `query_param`), `basic`, `none`",
 			Handshake:    "—",
