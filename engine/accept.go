@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/hookrunner/hookrunner/providers"
@@ -35,7 +36,8 @@ type Accepted struct {
 	Duplicate bool
 	Matched   []string
 	// SyncRun is a run of a `respond: sync` rule, already claimed by this
-	// process, for the caller to execute with RunSync.
+	// process, for the caller to execute with RunSync; nil when its rule
+	// had no room under `concurrency:` (queued: answer as for async).
 	SyncRun  *store.Run
 	SyncRule *ruleset.Rule
 }
@@ -65,6 +67,9 @@ func (e *Engine) Accept(ctx context.Context, rc *Received) (*Accepted, error) {
 	}
 	if res.Duplicate {
 		return &Accepted{EventID: res.EventID, Duplicate: true}, nil
+	}
+	if acc.SyncRun != nil && slices.Contains(res.Queued, acc.SyncRun.ID) {
+		acc.SyncRun, acc.SyncRule = nil, nil
 	}
 	e.accepted(matched, len(runs))
 	e.stored.Fire()
@@ -117,9 +122,10 @@ func (e *Engine) prepare(rc *Received, allowSync bool) (*store.Event, []*store.R
 	for _, r := range matched {
 		ev.Matched = append(ev.Matched, r.Name)
 		run := &store.Run{ID: store.NewID(), EventID: evID, Rule: r.Name, ConfigHash: rc.Snapshot.Hash, State: store.Pending,
-			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now, Concurrency: store.RunLimit(r.Concurrency)}
 		if allowSync && r.Sync && acc.SyncRun == nil {
-			// Claimed at birth so no worker takes it: the request executes it.
+			// Claimed at birth so no worker takes it: the request executes
+			// it (Ingest queues it instead when its rule has no room).
 			run.State, run.ClaimedBy, run.Attempt = store.Running, e.owner, 1
 			run.NextAttemptAt = now.Add(r.SyncTimeout + time.Minute)
 			acc.SyncRun, acc.SyncRule = run, r

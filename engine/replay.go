@@ -13,7 +13,8 @@ import (
 
 // ReplayRun replays a dead or succeeded run with today's config.
 func (e *Engine) ReplayRun(ctx context.Context, runID string) (*store.Run, error) {
-	r, err := e.st.Replay(ctx, runID, e.Snapshot().Hash, e.now())
+	snap := e.Snapshot()
+	r, err := e.st.Replay(ctx, runID, store.Config{Hash: snap.Hash, Concurrency: snap.ConcurrencyLimits()}, e.now())
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +31,7 @@ func (e *Engine) ReplayRule(ctx context.Context, f store.ReplayFilter) ([]*store
 	if snap.Rules[f.Rule] == nil {
 		return nil, unknownRule(snap, f.Rule)
 	}
-	rs, err := e.st.ReplayRule(ctx, f, snap.Hash, e.now())
+	rs, err := e.st.ReplayRule(ctx, f, store.Config{Hash: snap.Hash, Concurrency: snap.ConcurrencyLimits()}, e.now())
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +63,7 @@ func (e *Engine) ReplayEvent(ctx context.Context, eventID string) ([]*store.Run,
 	var runs []*store.Run
 	for _, r := range src.Match(env) {
 		runs = append(runs, &store.Run{ID: store.NewID(), EventID: ev.ID, Rule: r.Name, ConfigHash: snap.Hash, State: store.Pending,
-			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now, ReplayOf: "event"})
+			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now, ReplayOf: "event", Concurrency: store.RunLimit(r.Concurrency)})
 	}
 	if len(runs) == 0 {
 		return nil, nil

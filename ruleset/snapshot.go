@@ -301,7 +301,10 @@ func (src *Source) AllowsIP(ip netip.Addr) bool {
 	return false
 }
 
-// ConcurrencyLimits lists rules with a concurrency limit.
+// ConcurrencyLimits lists rules with a concurrency limit. Each run records
+// its own rule's limit when it is created (store.Run.Concurrency); this is
+// what a claim applies to runs that recorded none, and what a replay under
+// this snapshot records.
 func (s *Snapshot) ConcurrencyLimits() map[string]int {
 	out := map[string]int{}
 	for _, r := range s.Ordered {

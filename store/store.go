@@ -89,10 +89,41 @@ type Run struct {
 	// Interrupted counts the attempts that a shutdown interrupted: they
 	// do not count against the rule's retry attempts.
 	Interrupted int `json:"interrupted,omitempty"`
+	// Concurrency is the `concurrency:` of the rule this run was matched
+	// with, in its own revision (RunLimit): Claim and a claim at birth
+	// count the running runs of the rule's name against it, whatever the
+	// config in force says. 0 means not recorded (a run stored before
+	// the limit was, or restored from an export without it): the limit in
+	// force for the rule's name (ClaimOptions.Concurrency) applies.
+	Concurrency int `json:"concurrency,omitempty"`
 	// Event is the run's event when Claim loaded it with the run (nil
 	// otherwise, or when the event is gone): the executor then needs no
 	// read of its own.
 	Event *Event `json:"-"`
+}
+
+// Unlimited is the Run.Concurrency of a run whose rule has no limit.
+const Unlimited = -1
+
+// RunLimit is the Run.Concurrency of a run of a rule whose concurrency is
+// n (0: no limit).
+func RunLimit(n int) int {
+	if n > 0 {
+		return n
+	}
+	return Unlimited
+}
+
+// Limit is the concurrency limit a run is held to, given the limits in
+// force by rule name for a run that recorded none; 0 means no limit.
+func (r *Run) Limit(inForce map[string]int) int {
+	switch {
+	case r.Concurrency > 0:
+		return r.Concurrency
+	case r.Concurrency < 0:
+		return 0
+	}
+	return max(inForce[r.Rule], 0)
 }
 
 // Spent is the number of attempts that count against the retry limit.
@@ -142,6 +173,10 @@ type IngestResult struct {
 	// EventID is the stored event's id (the earlier one for a duplicate).
 	EventID   string
 	Duplicate bool
+	// Queued are the runs given as Running (claimed at birth: a sync
+	// run) whose rule had no room under its concurrency limit: they were
+	// stored Pending instead, for a worker to claim when a slot frees.
+	Queued []string
 }
 
 // ClaimOptions controls a claim of due runs.
@@ -150,8 +185,10 @@ type ClaimOptions struct {
 	Limit int
 	Lease time.Duration
 	Now   time.Time
-	// Concurrency caps running runs per rule across every process sharing
-	// the store; rules not listed are unlimited.
+	// Concurrency is the limit in force per rule name, for runs that
+	// recorded none (Run.Concurrency 0); every other run is held to its
+	// own. Running runs are counted per rule name across every process
+	// sharing the store.
 	Concurrency map[string]int
 }
 
@@ -228,6 +265,14 @@ type ReplayFilter struct {
 	Until time.Time
 }
 
+// Config is the config a replayed run runs under: its hash, and the
+// concurrency limit of each of its rules that has one (a rule not listed
+// has none), which the new run records (Run.Concurrency).
+type Config struct {
+	Hash        string
+	Concurrency map[string]int
+}
+
 // MaxReplay is the most runs one bulk replay queues; a larger selection
 // is replayed by repeating it (dead runs replayed become replayed and
 // leave the selection).
@@ -299,7 +344,10 @@ type PollBatch struct {
 type Store interface {
 	// Ingest stores the event and its runs atomically, unless a delivery
 	// with the same (source, delivery id) was stored since dedupeSince.
-	// It returns only once the write is durable.
+	// It returns only once the write is durable. A run given as Running
+	// (claimed at birth) is held to its concurrency limit in the same
+	// transaction, as Claim would hold it: without room it is stored
+	// Pending and listed in IngestResult.Queued.
 	Ingest(ctx context.Context, ev *Event, runs []*Run, dedupeSince time.Time) (IngestResult, error)
 	// Seen reports whether a delivery with (source, deliveryID) was
 	// recorded since `since`, and the id of the event stored for it (empty
@@ -329,12 +377,13 @@ type Store interface {
 	// lease (single-process start). A run written since is this process's
 	// own (a synchronous run claimed at birth).
 	RecoverAll(ctx context.Context, now, before time.Time) (int, error)
-	// Replay creates a pending run from a dead (or succeeded) run and marks
+	// Replay creates a pending run from a dead (or succeeded) run, to run
+	// under the config c (recording its rule's limit there), and marks
 	// a dead original as replayed.
-	Replay(ctx context.Context, runID, configHash string, now time.Time) (*Run, error)
+	Replay(ctx context.Context, runID string, c Config, now time.Time) (*Run, error)
 	// ReplayRule replays the runs f selects (at most MaxReplay, oldest
 	// first), in one transaction.
-	ReplayRule(ctx context.Context, f ReplayFilter, configHash string, now time.Time) ([]*Run, error)
+	ReplayRule(ctx context.Context, f ReplayFilter, c Config, now time.Time) ([]*Run, error)
 
 	GetEvent(ctx context.Context, id string) (*Event, error)
 	// EventsAfter returns up to limit events (a default when <= 0) whose

@@ -15,13 +15,17 @@ func (s *Store) Ingest(ctx context.Context, ev *store.Event, runs []*store.Run, 
 	res := store.IngestResult{EventID: ev.ID}
 	args := eventArgs(ev) // encoded by the caller, not the writer
 	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		dup, existing, err := s.ingestTx(ctx, tx, ev, args, runs, dedupeSince)
+		ins, queued, err := s.admit(ctx, tx, runs)
 		if err != nil {
 			return err
 		}
-		res.Duplicate, res.EventID = dup, ev.ID
+		dup, existing, err := s.ingestTx(ctx, tx, ev, args, ins, dedupeSince)
+		if err != nil {
+			return err
+		}
+		res.Duplicate, res.EventID, res.Queued = dup, ev.ID, queued
 		if dup {
-			res.EventID = existing
+			res.EventID, res.Queued = existing, nil
 			return nil
 		}
 		return s.notify(ctx, tx, len(runs))

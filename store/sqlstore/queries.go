@@ -15,7 +15,7 @@ import (
 
 // Column lists, in the order scan.go reads them.
 const (
-	runCols   = `id, event_id, rule, config_hash, state, attempt, step, next_attempt_at, claimed_by, last_error, exit_code, http_status, output, detail, created_at, updated_at, finished_at, replay_of, interrupted`
+	runCols   = `id, event_id, rule, config_hash, state, attempt, step, next_attempt_at, claimed_by, last_error, exit_code, http_status, output, detail, created_at, updated_at, finished_at, replay_of, interrupted, concurrency`
 	eventCols = `id, source, provider, event, delivery_id, headers, query, body, remote_ip, received_at, verification, matched, config_hash, remote_addr, seq`
 	// eventInsertCols are eventCols without seq, given at commit (seq.go).
 	eventInsertCols = `id, source, provider, event, delivery_id, headers, query, body, remote_ip, received_at, verification, matched, config_hash, remote_addr`
@@ -29,7 +29,7 @@ const (
 	// dueRuns are runs a worker may claim: waiting, or running with an
 	// expired lease (indexedBy goes between its two parts).
 	// dueOrder follows the optional rule filter.
-	dueRuns, dueWhere = `SELECT id, rule FROM runs `, ` WHERE state IN ('pending', 'retrying', 'waiting', 'running') AND next_attempt_at <= ?`
+	dueRuns, dueWhere = `SELECT id, rule, concurrency FROM runs `, ` WHERE state IN ('pending', 'retrying', 'waiting', 'running') AND next_attempt_at <= ?`
 	dueOrder          = ` ORDER BY next_attempt_at, id LIMIT ?`
 	// prunable is the condition on events old enough to prune whose runs
 	// have all finished (succeeded or replayed); dead and waiting runs
@@ -61,7 +61,7 @@ type queries struct {
 	bumpSeq, setSeq, headSeq, firstSeqSince, putSeq           string
 	restoreDelivery, restoreEvent, restoreRun, restoreAttempt string
 	// queue.go
-	insertRun, due, runningCounts, extend, progress, finish, insertAttempt, release string
+	insertRun, due, runningCounts, runningRule, extend, progress, finish, insertAttempt, release string
 	// claimRunsIn and claimEventsIn take the ids as one list (Dialect.InIDs).
 	claimRunsIn, claimEventsIn string
 	recover, recoverPolls      string
@@ -112,7 +112,7 @@ func buildQueries(d Dialect) queries {
 		// Restore keeps what is there: an id or a delivery already stored wins.
 		restoreDelivery: r(`INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?) ON CONFLICT (source, delivery_id) DO NOTHING`),
 		restoreEvent:    r(`INSERT INTO events (` + eventInsertCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
-		restoreRun:      r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		restoreRun:      r(`INSERT INTO runs (` + runCols + `) VALUES (` + marks(runColCount) + `) ON CONFLICT (id) DO NOTHING`),
 		restoreAttempt:  r(`INSERT INTO attempts (` + attemptCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, n) DO NOTHING`),
 
 		bumpSeq:       r(`UPDATE event_seq SET n = n + ? WHERE one = 1 RETURNING n`),
@@ -121,11 +121,15 @@ func buildQueries(d Dialect) queries {
 		putSeq:        r(`UPDATE event_seq SET n = ? WHERE one = 1`),
 		firstSeqSince: r(`SELECT MIN(seq) FROM events WHERE received_at >= ?`),
 
-		insertRun:     r(`INSERT INTO runs (` + runCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		due:           r(dueRuns+indexedBy(d.IndexedBy, "runs_queue")+dueWhere+dueOrder) + " " + d.ForUpdate,
-		runningCounts: r(`SELECT rule, COUNT(*) FROM runs ` + indexedBy(d.IndexedBy, "runs_running") + ` WHERE state = 'running' AND next_attempt_at > ? GROUP BY rule`),
-		extend:        r(`UPDATE runs SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
-		progress:      r(`UPDATE runs SET step = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
+		insertRun: r(`INSERT INTO runs (` + runCols + `) VALUES (` + marks(runColCount) + `)`),
+		due:       r(dueRuns+indexedBy(d.IndexedBy, "runs_queue")+dueWhere+dueOrder) + " " + d.ForUpdate,
+		// Per rule name: the running runs (lease not expired) and the
+		// smallest limit among them (NULL: none recorded one).
+		runningCounts: r(`SELECT rule, COUNT(*), MIN(CASE WHEN concurrency > 0 THEN concurrency END) FROM runs ` + indexedBy(d.IndexedBy, "runs_running") +
+			` WHERE state = 'running' AND next_attempt_at > ? GROUP BY rule`),
+		runningRule: r(`SELECT COUNT(*) FROM runs ` + indexedBy(d.IndexedBy, "runs_running") + ` WHERE rule = ? AND state = 'running' AND next_attempt_at > ?`),
+		extend:      r(`UPDATE runs SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
+		progress:    r(`UPDATE runs SET step = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`),
 		finish: r(`UPDATE runs SET state = ?, step = ?, next_attempt_at = ?, last_error = ?, exit_code = ?, http_status = ?, output = ?, detail = ?,
 			updated_at = ?, finished_at = ?, claimed_by = '', interrupted = interrupted + ?
 			WHERE id = ? AND claimed_by = ? AND state = 'running'`),
@@ -203,7 +207,7 @@ func indexedBy(named bool, index string) string {
 // hot are the statements prepared once on the write connection.
 func (q *queries) hot() []string {
 	hot := []string{q.insertDelivery, q.existingDelivery, q.insertEvent, q.insertRun, q.finish, q.insertAttempt, q.progress, q.extend,
-		q.due, q.runningCounts, q.recordProcess, q.forgetProcess, q.bumpSeq, q.setSeq, q.putSeq, q.headSeq, q.insertEventSeq, q.seenDelivery, q.restoreDelivery, q.restoreEvent, q.restoreRun}
+		q.due, q.runningCounts, q.runningRule, q.recordProcess, q.forgetProcess, q.bumpSeq, q.setSeq, q.putSeq, q.headSeq, q.insertEventSeq, q.seenDelivery, q.restoreDelivery, q.restoreEvent, q.restoreRun}
 	if q.inIDs {
 		hot = append(hot, q.claimRunsIn)
 	}
@@ -223,10 +227,13 @@ func marks(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-// dueExcept is the due query leaving out n rules (those at their
-// concurrency limit), so one blocked rule's queue does not starve others.
+// dueExcept is the due query leaving out the runs of n rules whose limit
+// the rule's running runs already reach (each a rule name and a range of
+// run limits: blocked.args), so one blocked rule's queue does not starve
+// the others.
 func (q *queries) dueExcept(n int, forUpdate string) string {
-	return q.rebind(dueRuns+indexedBy(q.indexedBy, "runs_queue")+dueWhere+` AND rule NOT IN (`+marks(n)+`)`+dueOrder) + " " + forUpdate
+	one := `(rule = ? AND concurrency BETWEEN ? AND ?)`
+	return q.rebind(dueRuns+indexedBy(q.indexedBy, "runs_queue")+dueWhere+` AND NOT (`+strings.TrimSuffix(strings.Repeat(one+" OR ", n), " OR ")+`)`+dueOrder) + " " + forUpdate
 }
 
 // runColCount is the number of columns in runCols.

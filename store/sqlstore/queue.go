@@ -72,11 +72,7 @@ func (s *Store) Claim(ctx context.Context, o store.ClaimOptions) ([]*store.Run, 
 				return fmt.Errorf("claim lock: %w", err)
 			}
 		}
-		room, err := s.room(ctx, tx, o)
-		if err != nil {
-			return err
-		}
-		ids, err := s.due(ctx, tx, o, room)
+		ids, err := s.due(ctx, tx, o)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
@@ -138,59 +134,30 @@ func (s *Store) loadEvents(ctx context.Context, runs []*store.Run) {
 	}
 }
 
-// room is how many more runs each rule with a concurrency limit may start.
-func (s *Store) room(ctx context.Context, tx *sql.Tx, o store.ClaimOptions) (map[string]int, error) {
-	room := map[string]int{}
-	if len(o.Concurrency) == 0 {
-		return room, nil
-	}
-	for rule, limit := range o.Concurrency {
-		room[rule] = limit
-	}
-	rows, err := s.query(ctx, tx, s.q.runningCounts, nanos(o.Now))
-	if err != nil {
-		return nil, fmt.Errorf("count running: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var rule string
-		var n int
-		if err := rows.Scan(&rule, &n); err != nil {
-			return nil, err
-		}
-		if _, limited := room[rule]; limited {
-			room[rule] -= n
-		}
-	}
-	return room, rows.Err()
-}
-
-// due picks up to o.Limit due runs within each rule's room (which it
-// spends), oldest due first.
-func (s *Store) due(ctx context.Context, tx *sql.Tx, o store.ClaimOptions, room map[string]int) ([]string, error) {
+// due picks up to o.Limit due runs, oldest due first, each within its
+// own concurrency limit (store.Run.Limit) counted against the running
+// runs of its rule's name.
+func (s *Store) due(ctx context.Context, tx *sql.Tx, o store.ClaimOptions) ([]string, error) {
 	now := nanos(o.Now)
-	// Rules at their limit are left out of the query so that a queue of
-	// one blocked rule does not starve the others.
-	// Rows of rules with room left may be skipped, so more are read; with
-	// no limited rule every row read is taken (and, on PostgreSQL, every
-	// row read is locked until the commit).
+	running, err := s.running(ctx, tx, o.Now)
+	if err != nil {
+		return nil, err
+	}
+	// Runs a rule's running runs already hold to their limit are left out
+	// of the query so that a queue of one blocked rule does not starve the
+	// others. Rows of limited rules may still be skipped, so more are read
+	// where limits are in play; with none every row read is taken (and, on
+	// PostgreSQL, every row read is locked until the commit).
 	limit := o.Limit
-	if len(room) > 0 {
+	if len(o.Concurrency) > 0 || running.limited {
 		limit *= 4
 	}
 	q, args := s.q.due, []any{now, limit}
-	var blocked []string
-	for rule, left := range room {
-		if left <= 0 {
-			blocked = append(blocked, rule)
-		}
-	}
-	if len(blocked) > 0 {
-		sort.Strings(blocked)
+	if blocked := running.blocked(o.Concurrency); len(blocked) > 0 {
 		q = s.q.dueExcept(len(blocked), s.d.ForUpdate)
 		args = []any{now}
 		for _, b := range blocked {
-			args = append(args, b)
+			args = append(args, b.rule, b.lo, b.hi)
 		}
 		args = append(args, limit)
 	}
@@ -201,19 +168,38 @@ func (s *Store) due(ctx context.Context, tx *sql.Tx, o store.ClaimOptions, room 
 	defer rows.Close()
 	var ids []string
 	for rows.Next() && len(ids) < o.Limit {
-		var id, rule string
-		if err := rows.Scan(&id, &rule); err != nil {
+		r := store.Run{}
+		if err := rows.Scan(&r.ID, &r.Rule, &r.Concurrency); err != nil {
 			return nil, err
 		}
-		if left, limited := room[rule]; limited {
-			if left <= 0 {
-				continue
-			}
-			room[rule] = left - 1
+		if !running.take(&r, o.Concurrency) {
+			continue
 		}
-		ids = append(ids, id)
+		ids = append(ids, r.ID)
 	}
-	return ids, nil
+	return ids, rows.Err()
+}
+
+// running reads the running runs of every rule name (runningCounts).
+func (s *Store) running(ctx context.Context, tx *sql.Tx, now time.Time) (*limits, error) {
+	rows, err := s.query(ctx, tx, s.q.runningCounts, nanos(now))
+	if err != nil {
+		return nil, fmt.Errorf("count running: %w", err)
+	}
+	defer rows.Close()
+	l := &limits{rules: map[string]*ruleRunning{}}
+	for rows.Next() {
+		c := &ruleRunning{}
+		var rule string
+		var least sql.NullInt64
+		if err := rows.Scan(&rule, &c.n, &least); err != nil {
+			return nil, err
+		}
+		c.least = int(least.Int64)
+		l.limited = l.limited || c.least > 0
+		l.rules[rule] = c
+	}
+	return l, rows.Err()
 }
 
 // Extend implements store.Store.
@@ -330,7 +316,7 @@ func (s *Store) ExplainQueries(ctx context.Context, explain string) (map[string]
 		args       []any
 	}{
 		{"claim", s.q.due, []any{now, 32}},
-		{"claim, a rule at its limit", s.q.dueExcept(1, s.d.ForUpdate), []any{now, "blocked", 32}},
+		{"claim, a rule at its limit", s.q.dueExcept(1, s.d.ForUpdate), []any{now, "blocked", 1, 1, 32}},
 		{"running counts", s.q.runningCounts, []any{now}},
 		{"count by state", s.q.countStates, nil},
 		{"replay", replay, replayArgs},

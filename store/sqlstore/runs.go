@@ -74,16 +74,16 @@ func (s *Store) CountRules(ctx context.Context, since time.Time) ([]store.RuleCo
 	})
 }
 
-func newReplayRun(src *store.Run, id, configHash string, now time.Time) *store.Run {
+func newReplayRun(src *store.Run, id string, c store.Config, now time.Time) *store.Run {
 	return &store.Run{
-		ID: id, EventID: src.EventID, Rule: src.Rule, ConfigHash: configHash, State: store.Pending,
-		NextAttemptAt: now, CreatedAt: now, UpdatedAt: now, ReplayOf: src.ID,
+		ID: id, EventID: src.EventID, Rule: src.Rule, ConfigHash: c.Hash, State: store.Pending,
+		NextAttemptAt: now, CreatedAt: now, UpdatedAt: now, ReplayOf: src.ID, Concurrency: store.RunLimit(c.Concurrency[src.Rule]),
 	}
 }
 
 // replayTx adds a new pending run for src and marks src replayed.
-func (s *Store) replayTx(ctx context.Context, tx *sql.Tx, src *store.Run, configHash string, now time.Time) (*store.Run, error) {
-	r := newReplayRun(src, store.NewID(), configHash, now)
+func (s *Store) replayTx(ctx context.Context, tx *sql.Tx, src *store.Run, c store.Config, now time.Time) (*store.Run, error) {
+	r := newReplayRun(src, store.NewID(), c, now)
 	if err := s.insertRun(ctx, tx, r); err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (s *Store) replayTx(ctx context.Context, tx *sql.Tx, src *store.Run, config
 }
 
 // Replay implements store.Store.
-func (s *Store) Replay(ctx context.Context, runID, configHash string, now time.Time) (*store.Run, error) {
+func (s *Store) Replay(ctx context.Context, runID string, c store.Config, now time.Time) (*store.Run, error) {
 	var out *store.Run
 	err := s.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		src, err := scanRun(tx.QueryRowContext(ctx, s.q.getRun, runID))
@@ -107,7 +107,7 @@ func (s *Store) Replay(ctx context.Context, runID, configHash string, now time.T
 		if src.State != store.Dead && src.State != store.Succeeded {
 			return fmt.Errorf("run %s is %s: %w", runID, src.State, store.ErrNotReplayable)
 		}
-		if out, err = s.replayTx(ctx, tx, src, configHash, now); err != nil {
+		if out, err = s.replayTx(ctx, tx, src, c, now); err != nil {
 			return err
 		}
 		return s.notify(ctx, tx, 1)
@@ -116,7 +116,7 @@ func (s *Store) Replay(ctx context.Context, runID, configHash string, now time.T
 }
 
 // ReplayRule implements store.Store.
-func (s *Store) ReplayRule(ctx context.Context, f store.ReplayFilter, configHash string, now time.Time) ([]*store.Run, error) {
+func (s *Store) ReplayRule(ctx context.Context, f store.ReplayFilter, c store.Config, now time.Time) ([]*store.Run, error) {
 	f, err := replayFilter(f)
 	if err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func (s *Store) ReplayRule(ctx context.Context, f store.ReplayFilter, configHash
 			return err
 		}
 		for _, src := range srcs {
-			r, err := s.replayTx(ctx, tx, src, configHash, now)
+			r, err := s.replayTx(ctx, tx, src, c, now)
 			if err != nil {
 				return err
 			}

@@ -22,7 +22,7 @@ func scanRun(sc scanner) (*store.Run, error) {
 	var next, created, updated int64
 	var exit, finished sql.NullInt64
 	if err := sc.Scan(&r.ID, &r.EventID, &r.Rule, &r.ConfigHash, &state, &r.Attempt, &r.Step, &next, &r.ClaimedBy, &r.LastError,
-		&exit, &r.HTTPStatus, &r.Output, &r.Detail, &created, &updated, &finished, &r.ReplayOf, &r.Interrupted); err != nil {
+		&exit, &r.HTTPStatus, &r.Output, &r.Detail, &created, &updated, &finished, &r.ReplayOf, &r.Interrupted, &r.Concurrency); err != nil {
 		return nil, err
 	}
 	r.State = store.State(state)
@@ -39,7 +39,7 @@ func scanRun(sc scanner) (*store.Run, error) {
 func runArgs(r *store.Run) []any {
 	return []any{r.ID, r.EventID, r.Rule, r.ConfigHash, string(r.State), r.Attempt, r.Step,
 		nanos(r.NextAttemptAt), r.ClaimedBy, r.LastError, nullInt(r.ExitCode), r.HTTPStatus, r.Output, r.Detail,
-		nanos(r.CreatedAt), nanos(r.UpdatedAt), nullTime(r.FinishedAt), r.ReplayOf, r.Interrupted}
+		nanos(r.CreatedAt), nanos(r.UpdatedAt), nullTime(r.FinishedAt), r.ReplayOf, r.Interrupted, r.Concurrency}
 }
 
 // scanEvent reads eventCols.

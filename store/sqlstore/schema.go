@@ -155,6 +155,17 @@ func Migrations(blobType string, embedded bool) []string {
 		lease_until BIGINT NOT NULL,
 		PRIMARY KEY (dest, slot)
 	)`,
+		// 11: each run's concurrency limit, from the rule of its own
+		// revision (store.Run.Concurrency), so a reload that renames or
+		// drops a rule cannot free its queued runs from the limit. Rows
+		// stored before hold 0: the limit in force for their rule's name
+		// applies, as it did. The queue's two indexes carry it so the
+		// claim and the running counts still read no table row.
+		`ALTER TABLE runs ADD COLUMN concurrency INTEGER NOT NULL DEFAULT 0;
+	DROP INDEX runs_queue;
+	CREATE INDEX runs_queue ON runs (next_attempt_at, id, rule, state, concurrency) WHERE state IN ('pending', 'retrying', 'waiting', 'running');
+	DROP INDEX runs_running;
+	CREATE INDEX runs_running ON runs (rule, next_attempt_at, concurrency) WHERE state = 'running'`,
 	}
 }
 

@@ -19,7 +19,7 @@ func replayFamily(t *testing.T, newStore Factory) {
 		ev := event("gh", "", t0)
 		r := run(ev, "a", t0)
 		ingest(t, s, ev, r)
-		if _, err := s.Replay(ctx, r.ID, "abc", t0); !errors.Is(err, store.ErrNotReplayable) {
+		if _, err := s.Replay(ctx, r.ID, store.Config{Hash: "abc"}, t0); !errors.Is(err, store.ErrNotReplayable) {
 			t.Fatalf("replaying a pending run: %v", err)
 		}
 		claim(t, s, "w1", 1, t0, nil)
@@ -30,7 +30,7 @@ func replayFamily(t *testing.T, newStore Factory) {
 		if len(dead) != 1 {
 			t.Fatalf("dead list = %d", len(dead))
 		}
-		nr, err := s.Replay(ctx, r.ID, "def", t0.Add(time.Minute))
+		nr, err := s.Replay(ctx, r.ID, store.Config{Hash: "def"}, t0.Add(time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +41,7 @@ func replayFamily(t *testing.T, newStore Factory) {
 		if old.State != store.Replayed {
 			t.Fatalf("original state = %s", old.State)
 		}
-		if _, err := s.Replay(ctx, r.ID, "abc", t0); !errors.Is(err, store.ErrNotReplayable) {
+		if _, err := s.Replay(ctx, r.ID, store.Config{Hash: "abc"}, t0); !errors.Is(err, store.ErrNotReplayable) {
 			t.Fatalf("replaying twice: %v", err)
 		}
 		if got := claim(t, s, "w1", 5, t0.Add(2*time.Minute), nil); len(got) != 1 || got[0].ID != nr.ID {
@@ -65,7 +65,7 @@ func replayFamily(t *testing.T, newStore Factory) {
 				t.Fatal(err)
 			}
 		}
-		got, err := s.ReplayRule(ctx, store.ReplayFilter{Rule: "flaky"}, "abc", t0)
+		got, err := s.ReplayRule(ctx, store.ReplayFilter{Rule: "flaky"}, store.Config{Hash: "abc"}, t0)
 		if err != nil || len(got) != 3 {
 			t.Fatalf("replay rule = %d, %v", len(got), err)
 		}
@@ -100,7 +100,7 @@ func replayFamily(t *testing.T, newStore Factory) {
 		if _, err := s.CountReplay(ctx, store.ReplayFilter{Rule: "flaky", State: store.Running}); !errors.Is(err, store.ErrNotReplayable) {
 			t.Fatalf("count of running runs: %v", err)
 		}
-		got, err := s.ReplayRule(ctx, f, "new", t0.Add(6*time.Hour))
+		got, err := s.ReplayRule(ctx, f, store.Config{Hash: "new"}, t0.Add(6*time.Hour))
 		if err != nil || len(got) != 2 {
 			t.Fatalf("replay [1h, 3h) = %d, %v", len(got), err)
 		}

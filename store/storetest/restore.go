@@ -72,7 +72,7 @@ func restoreFamily(t *testing.T, newStore Factory) {
 			t.Fatalf("duplicate delivery stored: %v", err)
 		}
 		// A dead run restored can be replayed.
-		if _, err := dst.Replay(ctx, rb.ID, "abc", t0.Add(time.Hour)); err != nil {
+		if _, err := dst.Replay(ctx, rb.ID, store.Config{Hash: "abc"}, t0.Add(time.Hour)); err != nil {
 			t.Fatalf("replay a restored dead run: %v", err)
 		}
 	})

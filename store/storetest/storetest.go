@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore Factory) {
 		sequenceFamily,     // sequence.go
 		destinationsFamily, // destinations.go
 		restoreFamily,      // restore.go
+		limitsFamily,       // limits.go
 	} {
 		family(t, newStore)
 	}
