@@ -2,6 +2,7 @@ package procgroup
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"strconv"
@@ -43,13 +44,24 @@ var procDir = sync.OnceValues(func() (int, error) {
 	return unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 })
 
+// outside remembers the processes found outside hookrunner's session, by
+// pid and the inode number of their /proc entry (which the listing gives
+// for free): a process never joins a session it is not in (setsid only
+// makes a new one), and a new process in a reused pid gets a new /proc
+// inode, so only processes not seen before cost a stat read. The lock also
+// serialises scans.
+var outside struct {
+	sync.Mutex
+	ino map[int]uint64
+}
+
 // scanSession lists the live processes of hookrunner's session but
 // itself, with what they carry of AttemptVar: one /proc listing, one stat
-// read a process, and one environ read for each process of the session
-// that started no earlier than since (the leader's start: nothing of the
-// attempt is older). A process outside the session (another login's, a
-// setsid daemon's) costs only its stat. It runs at the end of every action
-// run: see BenchmarkAttemptScan.
+// read for each process of the session and each process not seen outside
+// it before, and one environ read for each process of the session that
+// started no earlier than since (the leader's start: nothing of the
+// attempt is older). It runs at the end of every action run: see
+// BenchmarkAttemptScan.
 func scanSession(key string, since uint64) ([]sessionProc, error) {
 	ss, err := session()
 	if err != nil {
@@ -59,29 +71,96 @@ func scanSession(key string, since uint64) ([]sessionProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := pids()
+	buf := scanBuf.Get().(*[]byte)
+	defer scanBuf.Put(buf)
+	outside.Lock()
+	defer outside.Unlock()
+	all, err := listProc(dir, *buf)
 	if err != nil {
 		return nil, err
 	}
 	self := osGetpid()
-	buf := scanBuf.Get().(*[]byte)
-	defer scanBuf.Put(buf)
+	seen := make(map[int]uint64, len(outside.ino))
 	var out []sessionProc
-	for _, pid := range all {
-		if pid == self {
+	for _, e := range all {
+		if e.pid == self {
 			continue
 		}
-		st, ok := statAt(dir, pid, *buf)
-		if !ok || st.dead() || st.session != ss[0] {
+		if e.ino > 1 && outside.ino[e.pid] == e.ino {
+			seen[e.pid] = e.ino
 			continue
 		}
-		p := sessionProc{pid: pid, pgrp: st.pgrp, start: st.startTicks, mark: markOlder}
+		st, ok := statAt(dir, e.pid, *buf)
+		if !ok {
+			continue
+		}
+		if st.session != ss[0] {
+			if e.ino > 1 { // 1: the kernel could not say
+				seen[e.pid] = e.ino
+			}
+			continue
+		}
+		if st.dead() {
+			continue
+		}
+		p := sessionProc{pid: e.pid, pgrp: st.pgrp, start: st.startTicks, mark: markOlder}
 		if st.startTicks >= since {
-			p.mark = markOf(dir, pid, key, *buf)
+			p.mark = markOf(dir, e.pid, key, *buf)
 		}
 		out = append(out, p)
 	}
+	outside.ino = seen
 	return out, nil
+}
+
+// procEntry is a process in the /proc listing.
+type procEntry struct {
+	pid int
+	ino uint64
+}
+
+// listProc lists /proc with the inode number of each process's entry
+// (getdents; os.ReadDir does not give it).
+func listProc(dir int, buf []byte) ([]procEntry, error) {
+	fd, err := unix.Openat(dir, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var out []procEntry
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n <= 0 {
+			return out, nil
+		}
+		out = appendDirents(out, buf[:n])
+	}
+}
+
+// appendDirents parses linux_dirent64 records (ino u64, off s64, reclen
+// u16, type u8, name NUL-terminated), keeping the numeric names.
+func appendDirents(out []procEntry, b []byte) []procEntry {
+	for len(b) >= 19 {
+		reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+		if reclen < 19 || reclen > len(b) {
+			break
+		}
+		name := b[19:reclen]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		if pid, ok := atoi(name); ok && pid > 0 && name[0] != '-' {
+			out = append(out, procEntry{pid: pid, ino: binary.NativeEndian.Uint64(b[0:8])})
+		}
+		b = b[reclen:]
+	}
+	return out
 }
 
 // scanBuf holds a stat or an environ; an environment larger than it is

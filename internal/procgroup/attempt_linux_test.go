@@ -122,32 +122,47 @@ func alive(pid int) bool {
 }
 
 // BenchmarkAttemptScan is the cost at the end of every action run: one
-// scan of /proc that finds nothing, with 100 processes of other attempts
-// in the session, started before the leader (their environment is not
-// read) or after it (it is).
+// scan of /proc that finds nothing, with 100 more processes on the host:
+// outside hookrunner's session (they cost a stat read once, then nothing),
+// or in it as other runs' processes, started before the leader (a stat
+// read each) or after it (a stat and an environ read each).
 func BenchmarkAttemptScan(b *testing.B) {
-	for range 100 {
-		startKeyed(b, "other", false)
-	}
 	for _, bc := range []struct {
-		name  string
-		since uint64
-	}{{"others older", ^uint64(0)}, {"others newer", 0}} {
+		name          string
+		setsid, newer bool
+	}{{"100 outside the session", true, false}, {"100 in the session, older", false, false}, {"100 in the session, newer", false, true}} {
 		b.Run(bc.name, func(b *testing.B) {
+			var pids []int
+			for range 100 {
+				pids = append(pids, startKeyed(b, "other", bc.setsid))
+			}
 			a, err := NewAttempt()
 			if err != nil {
 				b.Fatal(err)
 			}
-			a.since = bc.since
+			a.since = ^uint64(0)
+			if bc.newer {
+				a.since = 0
+			}
 			for b.Loop() {
 				if n, err := a.count(); err != nil || n != 0 {
 					b.Fatal(n, err)
 				}
 			}
-			all, _ := pids()
+			all, _ := listProc(must(procDir()), make([]byte, 16<<10))
 			b.ReportMetric(float64(len(all)), "procs")
+			for _, pid := range pids {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
 		})
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // BenchmarkProcStat is one stat read, the unit of the scan's cost.
