@@ -283,13 +283,23 @@ var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNu
 // (setsid) while holding the pipes.
 const pipeWaitDelay = time.Second
 
+// killWait bounds how long a run waits, after SIGKILL, for the last of
+// its processes to be gone (one in uninterruptible sleep on a hung mount).
+const killWait = 10 * time.Second
+
 // Run implements actions.Action. The command runs as the leader of its own process
-// group, which on Linux gets SIGKILL if hookrunner dies (Pdeathsig). The run
-// ends when the command exits: whatever it left running in the background
-// is then killed with its group, and the command's own exit status is the
-// result. On timeout or cancellation the group gets SIGTERM, then SIGKILL
-// after kill_grace. inv.Started learns the group when it starts and when
-// it is gone, so a restart can kill a group a crash left behind.
+// group, which on Linux gets SIGKILL if hookrunner dies (Pdeathsig). Every
+// process it starts carries a key new for this run (procgroup.Attempt), so
+// the run's processes are found in /proc wherever they went: into a group
+// of their own (coreutils timeout, `set -m` jobs) or to init after a
+// double fork. A daemon detached with setsid is in another session and is
+// left alone. The run ends when the command exits: whatever it left
+// running is then killed, and the command's own exit status is the result.
+// On timeout or cancellation all of them get SIGTERM, then SIGKILL after
+// kill_grace. No process of the run is left alive when Run returns, or Run
+// says so. inv.Started learns the group when it starts and, once nothing
+// of the run is left, that it is gone, so a restart can kill a group a
+// crash left behind.
 func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Result, error) {
 	argv, vars, err := s.render(inv.Env)
 	if err != nil {
@@ -299,15 +309,20 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	if limit <= 0 {
 		limit = 64 << 10
 	}
+	att, err := procgroup.NewAttempt()
+	if err != nil {
+		return actions.Result{}, fmt.Errorf("start %s: %w", argv[0], err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = s.dir
-	cmd.Env = vars
+	// Last, so a configured env: of the same name could not hide them (the
+	// HOOKRUNNER_ prefix is refused at load besides).
+	cmd.Env = append(vars[:len(vars):len(vars)], att.Env())
 	if m := procgroup.OwnerEnv(); m != "" {
-		// Last, so a configured env: of the same name cannot hide it.
-		cmd.Env = append(vars[:len(vars):len(vars)], m)
+		cmd.Env = append(cmd.Env, m)
 	}
 	// The run ends when the command exits, even if something it left in
 	// the background still holds its output pipes.
@@ -351,16 +366,16 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	}
 	defer unlock() // only after the leader is reaped (Pdeathsig is per thread)
 	pgid := cmd.Process.Pid
+	att.Started(pgid)
+	var ended func()
 	if inv.Started != nil {
 		pg, _ := procgroup.Identify(pgid)
-		if ended := inv.Started(pg); ended != nil {
-			defer ended()
-		}
+		ended = inv.Started(pg)
 	}
 
 	// exited is closed when the command has exited. On Linux it is not
 	// reaped yet, so its pid, and with it the group id, cannot be reused
-	// while the rest of the group is killed.
+	// while the rest of the run is killed.
 	exited := make(chan struct{})
 	var reaped chan error
 	if procgroup.CanWaitExited {
@@ -374,15 +389,13 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	case <-exited:
 	case <-ctx.Done():
 		timedOut = true
-		procgroup.Kill(pgid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(s.cfg.KillGrace):
-		}
+		s.terminate(att, exited)
 	}
-	// Children that ignored SIGTERM, or that the command left in the
-	// background, die with the group.
-	procgroup.Kill(pgid, syscall.SIGKILL)
+	// What ignored SIGTERM, or what the command left in the background, in
+	// its group or elsewhere in the session, dies now.
+	kctx, kcancel := context.WithTimeout(context.Background(), killWait)
+	left := att.Kill(kctx)
+	kcancel()
 	if timedOut {
 		_ = cmd.Process.Kill() // in case it left its own group
 	}
@@ -392,6 +405,35 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	} else {
 		waitErr = cmd.Wait()
 	}
+	if left != nil {
+		// The record stays, so the next start still kills the group.
+		left = fmt.Errorf("%w (pgid %d)", left, pgid)
+	} else if ended != nil {
+		ended()
+	}
+	res, err := s.outcome(ctx, cmd, waitErr, timedOut, argv[0], out, stdout)
+	if left != nil {
+		err = errors.Join(err, left)
+	}
+	return res, err
+}
+
+// terminate sends SIGTERM to every process of the run and gives them
+// kill_grace to exit: the command first, then what it started.
+func (s *Shell) terminate(att *procgroup.Attempt, exited <-chan struct{}) {
+	_, _ = att.Signal(syscall.SIGTERM)
+	gctx, cancel := context.WithTimeout(context.Background(), s.cfg.KillGrace)
+	defer cancel()
+	select {
+	case <-exited:
+		att.Wait(gctx)
+	case <-gctx.Done():
+	}
+}
+
+// outcome is the result of a command that ran: its output, exit status and
+// answer, and why it failed.
+func (s *Shell) outcome(ctx context.Context, cmd *exec.Cmd, waitErr error, timedOut bool, prog string, out *actions.TailBuffer, stdout *actions.HeadBuffer) (actions.Result, error) {
 	if errors.Is(waitErr, exec.ErrWaitDelay) {
 		waitErr = nil // the command exited 0; only a stray holder of its pipes was left
 	}
@@ -405,14 +447,14 @@ func (s *Shell) Run(ctx context.Context, inv *actions.Invocation) (actions.Resul
 	}
 	if timedOut {
 		if ctx.Err() == context.DeadlineExceeded {
-			return res, fmt.Errorf("timed out after %s; process group killed", s.cfg.Timeout)
+			return res, fmt.Errorf("timed out after %s; its processes killed", s.cfg.Timeout)
 		}
 		return res, fmt.Errorf("cancelled: %w", context.Cause(ctx))
 	}
 	if waitErr != nil {
 		var ee *exec.ExitError
 		if errors.As(waitErr, &ee) {
-			return res, exitFailure(argv[0], code)
+			return res, exitFailure(prog, code)
 		}
 		return res, waitErr
 	}

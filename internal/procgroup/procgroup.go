@@ -1,6 +1,8 @@
 // Package procgroup starts commands in their own process group and tells,
 // beyond the life of hookrunner, whether a recorded group is still the one
-// it started (so a restart can kill what a crash left behind). It is shared
+// it started (so a restart can kill what a crash left behind), and finds the
+// processes of one action run by the key they carry (Attempt), wherever
+// they went, so none outlives its run. It is shared
 // by the shell action (which starts groups) and the engine (which kills
 // stale ones); it imports nothing of the project.
 package procgroup
