@@ -113,6 +113,7 @@ const (
 	chargeIn            // deep for arrays, one step for a map lookup
 	chargeSort          // deep size times log2 of the length
 	chargeSquare        // length squared (uniq compares every pair)
+	chargeBytes         // one step per byte (a regexp's text; the factor is its program's size)
 )
 
 // stringStep is how many bytes of a string one step pays for.
@@ -122,7 +123,7 @@ const stringStep = 16
 // above one VM instruction (measured: see BenchmarkPathological); others
 // weigh 2.
 var builtinFactor = map[string]int{"toJSON": 8, "fromJSON": 16, "string": 8, "split": 4, "splitAfter": 4, "replace": 4,
-	"join": 4, "sum": 4, "mean": 4, "max": 4, "min": 4, "concat": 4, "flatten": 4, "toPairs": 4, "fromPairs": 4}
+	"upper": 4, "lower": 4, "sum": 4, "mean": 4, "max": 4, "min": 4, "concat": 4, "flatten": 4, "toPairs": 4, "fromPairs": 4}
 
 // charge is `budget charge(meter, mode, factor, value)`: it spends
 // factor*size(value) steps and returns value unchanged.
@@ -152,6 +153,8 @@ func charge(params ...any) (any, error) {
 	case chargeSquare:
 		l := int64(length(v))
 		n = l * l
+	case chargeBytes:
+		n = int64(length(v)) + 1
 	default:
 		n = deepSize(v, b.left/int64(factor)+1)
 	}
@@ -232,12 +235,15 @@ func deepSize(v any, max int64) int64 {
 // predicate builtin (any, all, filter, map, count, reduce, groupBy,
 // sortBy, ...) pays its collection's length times its body's size before
 // it iterates; an operator or builtin whose cost grows with its operands
-// (in, contains, matches, ==, +, sort, join, toJSON, ...) pays their size
-// before it runs; a range pays its length. Nested loops pay at each level
-// as they run, so the steps bound the work however the parts are nested.
-type meter struct{}
+// (in, contains, ==, +, sort, ...) pays their size before it runs; a
+// regexp pays its text's length times its program's size; replace, join,
+// trim and toJSON pay for what they make (budget_ops.go); a range pays
+// its length. Nested loops pay at each level as they run, so the steps
+// bound the work however the parts are nested. A meter serves one
+// compilation: err is what it refused (a regexp above MaxRegexpInsts).
+type meter struct{ err error }
 
-func (meter) Visit(node *ast.Node) {
+func (m *meter) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.BuiltinNode:
 		if len(n.Arguments) >= 2 {
@@ -257,6 +263,11 @@ func (meter) Visit(node *ast.Node) {
 		if n.Name == "repeat" && len(n.Arguments) == 2 {
 			*node = &ast.CallNode{Callee: &ast.IdentifierNode{Value: repeatFn},
 				Arguments: []ast.Node{&ast.IdentifierNode{Value: meterVar}, n.Arguments[0], n.Arguments[1]}}
+			return
+		}
+		if _, ok := costedBuiltins[n.Name]; ok && costedTypesOK(n) {
+			*node = &ast.CallNode{Callee: &ast.IdentifierNode{Value: costedFn(n.Name)},
+				Arguments: append([]ast.Node{&ast.IdentifierNode{Value: meterVar}}, n.Arguments...)}
 			return
 		}
 		mode, factor := chargeDeep, 2
@@ -287,7 +298,9 @@ func (meter) Visit(node *ast.Node) {
 			if sized(n.Right) {
 				n.Right = chargeNode(chargeIn, 1, n.Right)
 			}
-		case "==", "!=", "<", ">", "<=", ">=", "+", "contains", "startsWith", "endsWith", "matches":
+		case "matches":
+			m.visitMatches(node, n)
+		case "==", "!=", "<", ">", "<=", ">=", "+", "contains", "startsWith", "endsWith":
 			if sized(n.Left) {
 				n.Left = chargeNode(chargeDeep, 1, n.Left)
 			}
@@ -296,6 +309,52 @@ func (meter) Visit(node *ast.Node) {
 			}
 		}
 	}
+}
+
+// visitMatches prices `text matches pattern`. A pattern written in the
+// expression is compiled here, refused above MaxRegexpInsts, and its size
+// becomes the factor of the text's charge (expr compiles it once, at
+// load); any other pattern is matched by `budget matches`, which compiles
+// and prices it at run time.
+func (m *meter) visitMatches(node *ast.Node, n *ast.BinaryNode) {
+	if lit, ok := n.Right.(*ast.StringNode); ok {
+		insts, err := regexpProgram(lit.Value)
+		if err != nil {
+			if m.err == nil {
+				m.err = err
+			}
+			return
+		}
+		if sized(n.Left) {
+			n.Left = chargeNode(chargeBytes, int(insts), n.Left)
+		}
+		return
+	}
+	if !stringish(n.Left) || !stringish(n.Right) {
+		return // the checker refuses it
+	}
+	*node = &ast.CallNode{Callee: &ast.IdentifierNode{Value: matchFn},
+		Arguments: []ast.Node{&ast.IdentifierNode{Value: meterVar}, n.Left, n.Right}}
+}
+
+// costedTypesOK reports whether the checker may accept n's arguments; when
+// it cannot, the builtin stays as written so that the checker refuses it.
+func costedTypesOK(n *ast.BuiltinNode) bool {
+	for i, a := range n.Arguments {
+		switch {
+		case n.Name == "toJSON":
+		case n.Name == "join" && i == 0:
+			if t := a.Type(); t != nil && t.Kind() != reflect.Slice && t.Kind() != reflect.Array && t.Kind() != reflect.Interface {
+				return false
+			}
+		case n.Name == "replace" && i == 3:
+		default:
+			if !stringish(a) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // cheapBuiltins cost the same whatever the size of their arguments.
@@ -357,7 +416,7 @@ type counter int64
 func (c *counter) Visit(node *ast.Node) {
 	*c++
 	if call, ok := (*node).(*ast.CallNode); ok {
-		if id, ok := call.Callee.(*ast.IdentifierNode); ok && (id.Value == chargeFn || id.Value == repeatFn) {
+		if id, ok := call.Callee.(*ast.IdentifierNode); ok && strings.HasPrefix(id.Value, "budget ") {
 			if id.Value == chargeFn {
 				*c -= 5 // the call, its callee, the meter and the two constants
 			} else {
@@ -367,9 +426,9 @@ func (c *counter) Visit(node *ast.Node) {
 	}
 }
 
-// meterOptions install the metering in a compiled program.
-func meterOptions() []expr.Option {
-	return []expr.Option{expr.Patch(meter{}), expr.Function(chargeFn, charge), expr.Function(repeatFn, repeat)}
+// meterOptions install the metering m does in a compiled program.
+func meterOptions(m *meter) []expr.Option {
+	return append([]expr.Option{expr.Patch(m), expr.Function(chargeFn, charge), expr.Function(repeatFn, repeat)}, costedOptions()...)
 }
 
 // isBudgetErr reports whether a run stopped on a budget: ours, or the VM's

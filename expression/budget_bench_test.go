@@ -1,6 +1,7 @@
 package expression_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/expr-lang/expr"
@@ -63,5 +64,25 @@ func BenchmarkOrdinaryCondition(b *testing.B) {
 		if ok, err := c.Eval(e); !ok || err != nil {
 			b.Fatal(ok, err)
 		}
+	}
+}
+
+// BenchmarkRegexpMetered is the regexp attack of the ingress review: a
+// mundane pattern on a 1 MB title under the default budget (seconds of CPU
+// per event when `matches` paid only for the length of its text).
+func BenchmarkRegexpMetered(b *testing.B) {
+	for _, src := range []string{`payload.title matches "[a-z]{200}!"`, `payload.title matches "a{100}b"`, `payload.title matches payload.pat`} {
+		b.Run(src, func(b *testing.B) {
+			c, err := expression.CompileCondition(src)
+			if err != nil {
+				b.Fatal(err)
+			}
+			env := &expression.Env{Payload: map[string]any{"title": strings.Repeat("a", 1_000_000), "pat": "(a|aa){0,100}b"}}
+			for b.Loop() {
+				if _, err := c.EvalBudget(env, expression.NewBudget(expression.DefaultBudget)); err == nil {
+					b.Log("not stopped by the budget")
+				}
+			}
+		})
 	}
 }

@@ -93,9 +93,22 @@ type Alert struct {
 // MaxNodes bounds the size of one expression.
 const MaxNodes = 2000
 
-func options(extra ...expr.Option) []expr.Option {
-	opts := append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxNodes)}, meterOptions()...)
+func options(m *meter, extra ...expr.Option) []expr.Option {
+	opts := append([]expr.Option{expr.Env(Env{}), expr.MaxNodes(MaxNodes)}, meterOptions(m)...)
 	return append(append(append(opts, numberOptions()...), functionOptions()...), extra...)
+}
+
+// compile compiles src metered, with what the meter refused as its error.
+func compile(src string, extra ...expr.Option) (*vm.Program, error) {
+	m := new(meter)
+	p, err := expr.Compile(src, options(m, extra...)...)
+	if err == nil {
+		err = m.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // WithBudget returns a copy of env whose evaluations spend b: evaluating
@@ -142,7 +155,7 @@ func CompileCondition(src string) (*Condition, error) {
 	if c.Source == "" {
 		return c, nil
 	}
-	p, err := expr.Compile(c.Source, options(expr.AsBool())...)
+	p, err := compile(c.Source, expr.AsBool())
 	if err != nil {
 		return nil, fmt.Errorf("compile %q: %w", c.Source, cleanErr(err))
 	}
@@ -180,7 +193,7 @@ type Value struct {
 
 // CompileValue compiles src as an expression of any type.
 func CompileValue(src string) (*Value, error) {
-	p, err := expr.Compile(src, options()...)
+	p, err := compile(src)
 	if err != nil {
 		return nil, fmt.Errorf("compile %q: %w", src, cleanErr(err))
 	}

@@ -13,8 +13,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -119,7 +117,7 @@ func CompileTemplateFor(ctx Context, s string) (*Template, error) {
 		if src == "" {
 			return nil, fmt.Errorf("template %q: empty {{ }}", s)
 		}
-		p, err := expr.Compile(src, options()...)
+		p, err := compile(src)
 		if err != nil {
 			return nil, fmt.Errorf("template %q: compile %q: %w", s, src, cleanErr(err))
 		}
@@ -245,7 +243,7 @@ func (t *Template) placeJSON() error {
 			switch state {
 			case outside:
 				p.esc = escJSONValue
-				if b, ok := p.prog.Node().(*ast.BuiltinNode); ok && b.Name == "toJSON" {
+				if isBuiltin(p.prog.Node(), "toJSON") {
 					p.esc = escJSONRaw
 				}
 				skel.WriteString("null")

@@ -68,6 +68,9 @@ func orOf(cs []cond) cond {
 
 // matchCond converts a value or regex match.
 func (c *conv) matchCond(m *whMatch, path string) (cond, error) {
+	if credential(m.Parameter) {
+		return cond{val: "false"}, fmt.Errorf("%s.parameter: %s %q carries a credential, which hookrunner redacts before rules see it ([REDACTED]), so this check could never hold; a token check converts only at the top level of the trigger-rule (alone, in an and, or as an or of values on that one %s: several accepted tokens), where it becomes the source's verification", path, m.Parameter.Source, m.Parameter.Name, m.Parameter.Source)
+	}
 	e, ok := c.param(m.Parameter)
 	if !ok {
 		return cond{val: "false"}, fmt.Errorf("%s.parameter: source %q (name %q) has no hookrunner equivalent in a condition", path, m.Parameter.Source, m.Parameter.Name)

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/hookrunner/hookrunner/internal/redact"
 )
 
 // Values and parameters: how a webhook literal, secret or parameter
@@ -169,25 +171,47 @@ func (c *conv) param(p whArg) (string, bool) {
 	return "", false
 }
 
+// credential reports whether p is a header or URL parameter that carries
+// a credential by its name. hookrunner redacts those before rules and
+// actions see them (headers and query read [REDACTED]), so such a value
+// can be neither compared in a condition nor passed to a command. The
+// question is the redactor's own, so the two cannot disagree.
+func credential(p whArg) bool {
+	switch p.Source {
+	case sourceHeader:
+		return redact.IsSecretHeader(p.Name)
+	case "url", "query":
+		return redact.IsSecretQueryParam(p.Name)
+	}
+	return false
+}
+
 // noteParam warns about a parameter whose value differs from adnanh's.
 func (c *conv) noteParam(p whArg) {
-	switch {
-	case p.Source == "entire-headers":
-		c.warn("entire-headers: hookrunner's header names are lower-case (adnanh writes them canonical, X-Hub-Signature)")
+	switch p.Source {
+	case "entire-headers":
+		c.warn("entire-headers: hookrunner's header names are lower-case (adnanh writes them canonical, X-Hub-Signature), and credential headers (Authorization, *-Token, *-Key, ...) read [REDACTED]")
+	case "entire-query":
+		c.warn("entire-query: credential parameters (token, key, sig, ...) read [REDACTED]")
 	}
 }
 
-// template renders a command argument or environment value. What has no
-// equivalent is a warning: it changes the command's input, not who may run it.
-func (c *conv) template(p whArg) string {
+// template renders a command argument or environment value (path names
+// it in errors). What has no equivalent is a warning: it changes the
+// command's input, not who may run it. A credential header or parameter
+// is refused: the command would get [REDACTED].
+func (c *conv) template(p whArg, path string) (string, error) {
 	if p.Source == "string" {
-		return tmplLiteral(p.Name)
+		return tmplLiteral(p.Name), nil
+	}
+	if credential(p) {
+		return "", fmt.Errorf("%s: %s %q carries a credential, which hookrunner redacts before actions see it, so the command would get [REDACTED]; give the command the secret from the environment instead (env: {NAME: \"${SECRET}\"} on the shell action)", path, p.Source, p.Name)
 	}
 	c.noteParam(p)
 	e, ok := c.param(p)
 	if !ok || strings.Contains(e, "}}") {
 		c.warn("parameter %s %q cannot be read here (no equivalent, a name over 256 bytes or holding \"}}\"); the value is empty", p.Source, p.Name)
-		return ""
+		return "", nil
 	}
-	return esc("{{ " + e + " }}")
+	return esc("{{ " + e + " }}"), nil
 }

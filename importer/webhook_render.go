@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -72,8 +73,13 @@ func (c *conv) convert(name, path string, sources, rules *strings.Builder) error
 
 	rules.WriteString("    actions:\n      - shell:\n")
 	argv := []string{q(esc(c.command()))}
-	for _, arg := range h.Args {
-		argv = append(argv, q(c.template(arg)))
+	var errs []error
+	for i, arg := range h.Args {
+		a, err := c.template(arg, fmt.Sprintf("pass-arguments-to-command[%d]", i))
+		if err != nil {
+			errs = append(errs, err)
+		}
+		argv = append(argv, q(a))
 	}
 	fmt.Fprintf(rules, "          command: [%s]\n", strings.Join(argv, ", "))
 	if h.WorkingDirectory != "" {
@@ -91,7 +97,10 @@ func (c *conv) convert(name, path string, sources, rules *strings.Builder) error
 			fmt.Fprintf(rules, "          status: { \"0\": %d }\n", h.SuccessCode)
 		}
 	}
-	env := c.envVars()
+	env, err := c.envVars()
+	if err = errors.Join(append(errs, err)...); err != nil {
+		return err
+	}
 	for _, f := range h.Files {
 		c.warn("pass-file-to-command %s %q: hookrunner does not write temporary files; use stdin: body (the raw request body on standard input) or an env var", f.Source, f.Name)
 	}
@@ -137,9 +146,10 @@ func (c *conv) command() string {
 
 // envVars are the command's variables, named as adnanh names them
 // (envname, else HOOK_ and the parameter's name, dots kept).
-func (c *conv) envVars() map[string]string {
+func (c *conv) envVars() (map[string]string, error) {
 	env := map[string]string{}
-	for _, e := range c.hook.Env {
+	var errs []error
+	for i, e := range c.hook.Env {
 		n := e.EnvName
 		if n == "" {
 			n = "HOOK_" + e.Name
@@ -157,9 +167,13 @@ func (c *conv) envVars() map[string]string {
 			c.warn("environment variable %q is named %q: a name holds letters, digits, '_', '.' and '-' only, and HOOKRUNNER_ is reserved", n, fixed)
 			n = fixed
 		}
-		env[n] = c.template(e)
+		v, err := c.template(e, fmt.Sprintf("pass-environment-to-command[%d]", i))
+		if err != nil {
+			errs = append(errs, err)
+		}
+		env[n] = v
 	}
-	return env
+	return env, errors.Join(errs...)
 }
 
 // noteAnswers records how hookrunner's answer differs from adnanh's:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -75,7 +76,7 @@ func (c *conv) planRule() (*plan, error) {
 	var errs []error
 	var sig, ip *conjunct
 	var sigs []*whMatch // the signature checks of sig: one, or an or of several (rotation)
-	var tokens []conjunct
+	var tokens []tokenCheck
 	for i := range parts {
 		part := &parts[i]
 		m := part.rule.Match
@@ -85,6 +86,10 @@ func (c *conv) planRule() (*plan, error) {
 				continue
 			}
 			sig, sigs = part, group
+			continue
+		}
+		if group := credentialGroup(part.rule); group != nil {
+			tokens = append(tokens, tokenCheck{group, part.path})
 			continue
 		}
 		if m == nil {
@@ -106,7 +111,7 @@ func (c *conv) planRule() (*plan, error) {
 		case kindScalr:
 			errs = append(errs, fmt.Errorf("%s: scalr-signature cannot be converted: no hookrunner provider checks Scalr's signature, and the hook would accept unsigned requests", mpath))
 		case kindToken:
-			tokens = append(tokens, *part)
+			tokens = append(tokens, tokenCheck{[]*whMatch{m}, part.path})
 		default:
 			e, err := c.matchCond(m, mpath)
 			if err != nil {
@@ -120,22 +125,35 @@ func (c *conv) planRule() (*plan, error) {
 			errs = append(errs, err)
 		}
 	}
+	// A credential check is preferred as the source's verification: the
+	// rule could not read it (see credential).
+	slices.SortStableFunc(tokens, func(a, b tokenCheck) int {
+		return cmpBool(credential(b.ms[0].Parameter), credential(a.ms[0].Parameter))
+	})
+	var verifier *tokenCheck
 	for i, t := range tokens {
-		tpath := t.path + ".match"
 		if i == 0 && sig == nil {
-			err := c.tokenSource(t.rule.Match, tpath, p)
-			if err == nil {
-				continue
-			}
-			if !errors.Is(err, errTokenInCondition) {
+			verifier = &tokens[i]
+			if err := c.tokenSource(t.ms, t.path, p); err != nil {
 				errs = append(errs, err)
-				continue
 			}
-			c.tokenConds = append(c.tokenConds, fmt.Sprintf("%s %q", t.rule.Match.Parameter.Source, t.rule.Match.Parameter.Name))
+			continue
 		}
-		// The source verifies something else already: the token check
-		// stays, as an exact comparison in the condition.
-		e, err := c.matchCond(t.rule.Match, tpath)
+		par := t.ms[0].Parameter
+		if credential(par) {
+			var first string
+			if verifier != nil {
+				first = "the token check at " + verifier.path
+			} else {
+				first = "the signature check at " + sig.path
+			}
+			errs = append(errs, fmt.Errorf("%s: the check of %s %q cannot be converted: a hookrunner source verifies one credential (already %s), and %s %q is a credential that hookrunner redacts before rules see it ([REDACTED]), so a condition on it could never hold; keep one of the two checks", t.path, par.Source, par.Name, first, par.Source, par.Name))
+			continue
+		}
+		// The source verifies something else already: a check of a
+		// header or parameter that is no credential stays, as an exact
+		// comparison in the condition.
+		e, err := c.matchCond(t.ms[0], t.path+".match")
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -270,23 +288,91 @@ func (c *conv) signatureSource(ms []*whMatch, path string, pl *plan) error {
 	return nil
 }
 
-// errTokenInCondition says a token check stays in the condition.
-var errTokenInCondition = errors.New("token kept in the condition")
+// tokenCheck is a top-level value check on a header or URL parameter:
+// one match, or an or of matches on one credential (several tokens).
+type tokenCheck struct {
+	ms   []*whMatch
+	path string
+}
 
-// tokenSource turns a top-level value match on a header or URL parameter
-// into a token-verifying source.
-func (c *conv) tokenSource(m *whMatch, path string, pl *plan) error {
-	p := m.Parameter
-	sv, err := c.secretValue(string(m.Value), path+".value")
-	if err != nil {
-		return err
+// credentialGroup returns the matches of a rule that is an or whose every
+// element is a value match on one and the same credential header or URL
+// parameter (key rotation: any of the tokens is accepted); nil otherwise.
+func credentialGroup(r whRule) []*whMatch {
+	if len(r.Or) == 0 {
+		return nil
 	}
-	secret := "secret: " + q(sv)
+	var out []*whMatch
+	for _, x := range r.Or {
+		m := x.Match
+		if m == nil || matchKind(m) != kindToken || !credential(m.Parameter) {
+			return nil
+		}
+		if len(out) > 0 && !sameParam(out[0].Parameter, m.Parameter) {
+			return nil
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// sameParam: header names compare without case, URL parameters exactly.
+func sameParam(a, b whArg) bool {
+	if a.Source == sourceHeader || b.Source == sourceHeader {
+		return a.Source == b.Source && strings.EqualFold(a.Name, b.Name)
+	}
+	return (a.Source == "url" || a.Source == "query") && (b.Source == "url" || b.Source == "query") && a.Name == b.Name
+}
+
+func cmpBool(a, b bool) int {
 	switch {
-	case p.Source == sourceHeader && strings.EqualFold(p.Name, "Authorization"):
-		// The generic token check reads "Bearer <token>"; adnanh compares
-		// the whole header value: keep that comparison exact.
-		return errTokenInCondition
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// tokenSource turns a top-level value match on a header or URL parameter,
+// or an or of them on one credential, into a token-verifying source
+// whose secrets are the values.
+func (c *conv) tokenSource(ms []*whMatch, path string, pl *plan) error {
+	p := ms[0].Parameter
+	auth := p.Source == sourceHeader && strings.EqualFold(p.Name, "Authorization")
+	var secrets []string
+	var errs []error
+	for i, m := range ms {
+		mpath := path + ".match"
+		if len(ms) > 1 {
+			mpath = fmt.Sprintf("%s.or[%d].match", path, i)
+		}
+		v := string(m.Value)
+		if auth {
+			// adnanh compares the whole header value; hookrunner's token
+			// check on Authorization removes a "Bearer " scheme first.
+			if scheme, rest, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
+				v = rest
+			}
+		}
+		sv, err := c.secretValue(v, mpath+".value")
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		secrets = append(secrets, q(sv))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	secret := "secret: " + secrets[0]
+	if len(secrets) > 1 {
+		secret = "secrets: [" + strings.Join(secrets, ", ") + "]"
+	}
+	if auth {
+		c.warn("its Authorization check became a token source: adnanh compared the whole header value, hookrunner removes a \"Bearer \" scheme before comparing, so the token is accepted with or without it (a secret read from the environment must hold the token without \"Bearer \")")
+	}
+	switch {
 	case p.Source == sourceHeader:
 		pl.provider, pl.lines = "generic", []string{"verify: token", "header: " + q(esc(p.Name)), secret}
 		if strings.EqualFold(p.Name, "X-Gitlab-Token") {
