@@ -23,16 +23,21 @@ type bodyError struct {
 
 func (e *bodyError) Error() string { return e.Msg }
 
-// maxEncodings bounds stacked Content-Encodings ("gzip, gzip").
+// maxEncodings bounds stacked Content-Encodings ("gzip, gzip"): with every
+// layer capped at max_body, refusing a body costs at most this many times
+// max_body of decoding.
 const maxEncodings = 2
 
 // readBody reads r's body, undoing its Content-Encoding (gzip, x-gzip,
 // deflate; identity is nothing) so that what providers verify, rules match
 // and the store keeps is the representation the sender signed. limit bounds
-// both the bytes on the wire and the decoded bytes; decoding streams
-// through a reader capped at limit+1, so a compression bomb costs at most
-// limit bytes of memory and is refused with 413. A decoded body no longer
-// carries Content-Encoding or Content-Length in r.Header.
+// the bytes on the wire and what every decoding layer produces: each
+// decoder streams through a capReader, so no layer, the last or one in
+// between ("gzip, gzip"), yields more than limit bytes before the body is
+// refused with 413. Each layer thus reads at most limit+1 bytes of its
+// input, and the work of refusing a bomb, nested or not, is bounded by
+// maxEncodings × limit, whatever the layers would inflate to. A decoded
+// body no longer carries Content-Encoding or Content-Length in r.Header.
 //
 // "deflate" is the zlib format (RFC 9110 section 8.4.1.2); like browsers,
 // a raw DEFLATE stream without the zlib wrapper is accepted too.
@@ -46,23 +51,59 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, tooLarge
 	}
 	var rd io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	over := false // set by any layer's capReader past limit
 	for i := len(encs) - 1; i >= 0; i-- {
 		if rd, err = decoder(encs[i], rd); err != nil {
+			if over {
+				return nil, tooLarge
+			}
 			return nil, readErr(err, tooLarge, encs[i])
 		}
+		rd = &capReader{r: rd, limit: limit, over: &over}
 	}
 	body, err := readSized(io.LimitReader(rd, limit+1), len(encs) == 0, r.ContentLength)
+	if over || int64(len(body)) > limit {
+		return nil, tooLarge
+	}
 	if err != nil {
 		return nil, readErr(err, tooLarge, strings.Join(encs, ", "))
-	}
-	if int64(len(body)) > limit {
-		return nil, tooLarge
 	}
 	r.Header.Del("Content-Encoding")
 	if len(encs) > 0 {
 		r.Header.Del("Content-Length")
 	}
 	return body, nil
+}
+
+// errLayerTooLarge is what a capReader returns past its limit.
+var errLayerTooLarge = errors.New("decoded layer larger than max_body")
+
+// capReader is one decoding layer's output, capped: it passes at most
+// limit+1 bytes, and once past limit it sets *over and fails every read, so
+// the layer stops reading its input (and the layer beneath it stops
+// inflating). *over is shared by the layers of one body and read by
+// readBody, so the refusal is a 413 whatever error a decoder wraps it in.
+type capReader struct {
+	r     io.Reader
+	limit int64
+	n     int64
+	over  *bool
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.n > c.limit {
+		*c.over = true
+		return 0, errLayerTooLarge
+	}
+	if rem := c.limit + 1 - c.n; int64(len(p)) > rem {
+		p = p[:rem]
+	}
+	n, err := c.r.Read(p)
+	if c.n += int64(n); c.n > c.limit {
+		*c.over = true
+		return n, errLayerTooLarge
+	}
+	return n, err
 }
 
 // readSized is io.ReadAll sized from Content-Length when the body is not
@@ -90,7 +131,7 @@ func readSized(rd io.Reader, plain bool, length int64) ([]byte, error) {
 
 func readErr(err error, tooLarge *bodyError, enc string) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	if errors.As(err, &mbe) || errors.Is(err, errLayerTooLarge) {
 		return tooLarge
 	}
 	if enc == "" {
