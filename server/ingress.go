@@ -85,7 +85,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // lazyLogger is the ingress's per-request logger (source and remote_ip
-// attached), built on first use.
+// attached), built on first use. Every line it writes is bounded
+// (boundHandler): refusals are logged here and nowhere else, so no
+// provider's error can put a request's size in the log.
 type lazyLogger struct {
 	base   *slog.Logger
 	source string
@@ -95,7 +97,7 @@ type lazyLogger struct {
 
 func (l *lazyLogger) get() *slog.Logger {
 	if l.l == nil {
-		l.l = l.base.With("source", l.source, "remote_ip", l.ip.String())
+		l.l = slog.New(boundHandler{l.base.Handler()}).With("source", l.source, "remote_ip", l.ip.String())
 	}
 	return l.l
 }

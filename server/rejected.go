@@ -115,7 +115,10 @@ func (rj *Rejected) add(f refusal) {
 	if rj == nil {
 		return
 	}
-	detail := cut(f.red.String(f.detail), rejectedDetail)
+	// Cut, then redacted: the refused request chose the detail's length,
+	// so the redactor reads rejectedDetail bytes, not max_body, and masks
+	// what is left of a secret at the "…" of the cut.
+	detail := f.red.String(cut(f.detail, rejectedDetail))
 	ip := f.ip.String()
 	rj.mu.Lock()
 	l := rj.list[f.source]
