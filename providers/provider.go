@@ -34,6 +34,10 @@ type Request struct {
 	// Context is the request's: a provider that reaches the network (SNS
 	// certificates, Google's keys) waits within it. Nil means Background.
 	Context context.Context
+	// MaxJSONDepth is server.max_json_depth: a provider that decodes JSON
+	// from the body before it is verified holds it to this nesting. 0
+	// means the decoder's safety net (exactjson.MaxDepth).
+	MaxJSONDepth int
 }
 
 // Ctx is r.Context, or Background when not set.

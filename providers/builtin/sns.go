@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -75,7 +76,9 @@ func snsShape(p any) any {
 	v := p
 	if s, ok := p.(string); ok {
 		var err error
-		if v, err = snsDecode([]byte(s)); err != nil {
+		// Shaping reads a verified body (the ingress holds the payload
+		// to max_json_depth next): the safety net is enough here.
+		if v, err = snsDecode([]byte(s), 0); err != nil {
 			return map[string]any{}
 		}
 	}
@@ -168,36 +171,71 @@ var snsKeys = map[string]bool{
 	"UnsubscribeURL": false, "MessageAttributes": false,
 }
 
-// snsDecode decodes an SNS body once, with the payload decoder (exact,
-// bounded), refusing what two readers could read differently: anything
-// but one JSON object, and a key repeated at its top level.
-func snsDecode(body []byte) (any, error) {
-	v, err := exactjson.Decode(body, exactjson.MaxDepth)
-	if err != nil {
+// snsMaxKeys bounds the keys of a message: SNS sends at most 13.
+const snsMaxKeys = 32
+
+// snsDecode decodes an SNS body once, refusing what two readers could read
+// differently: anything but one JSON object, and a key repeated at its top
+// level. It runs before the signature is checked, so it is bounded by
+// construction: nesting beyond maxDepth (server.max_json_depth) is refused
+// before anything is decoded, more than snsMaxKeys keys are refused as
+// they are read, and only the values of the keys snsFields reads (the
+// signed fields, strings) are decoded, with the payload decoder (exact);
+// every other value (MessageAttributes, UnsubscribeURL, any other key) is
+// checked to be JSON and skipped, standing as nil. What it allocates is
+// bounded by the body's size, whatever the body holds.
+func snsDecode(body []byte, maxDepth int) (map[string]any, error) {
+	if maxDepth <= 0 || maxDepth > exactjson.MaxDepth {
+		maxDepth = exactjson.MaxDepth
+	}
+	if err := exactjson.CheckDepth(body, maxDepth); err != nil {
 		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return nil, fmt.Errorf("not a JSON object")
 	}
-	seen := map[string]bool{}
+	doc := map[string]any{}
 	for dec.More() {
+		if len(doc) == snsMaxKeys {
+			return nil, fmt.Errorf("more than %d keys", snsMaxKeys)
+		}
 		t, err := dec.Token()
 		if err != nil {
 			return nil, err
 		}
 		k, _ := t.(string)
-		if seen[k] {
+		if _, seen := doc[k]; seen {
 			return nil, fmt.Errorf("key %q appears more than once", k)
 		}
-		seen[k] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		doc[k] = nil
+		if !snsKeys[k] {
+			if err := dec.Decode(&skipJSON{}); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		if doc[k], err = exactjson.Decode(raw, maxDepth); err != nil {
 			return nil, err
 		}
 	}
-	return v, nil
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("text after the message")
+	}
+	return doc, nil
 }
+
+// skipJSON takes a JSON value, checked by the decoder, and keeps nothing.
+type skipJSON struct{}
+
+func (skipJSON) UnmarshalJSON([]byte) error { return nil }
 
 // snsFields reads the message from a decoded body, by exact key: a key
 // that differs from one of snsKeys only in case is refused (a reader
@@ -304,9 +342,10 @@ func digest(h crypto.Hash, s string) []byte {
 	return d[:]
 }
 
-// parseSNS reads an SNS message from the body, as snsShape does.
-func parseSNS(body []byte) (*snsMessage, error) {
-	v, err := snsDecode(body)
+// parseSNS reads an SNS message from the body, as snsShape does, its
+// nesting bounded by maxDepth (0: the safety net).
+func parseSNS(body []byte, maxDepth int) (*snsMessage, error) {
+	v, err := snsDecode(body, maxDepth)
 	if err != nil {
 		return nil, deny("not an SNS message: %v", err)
 	}
@@ -323,7 +362,7 @@ func (p *SNS) Verify(r *providers.Request) (providers.Coverage, error) {
 }
 
 func (p *SNS) verify(r *providers.Request) error {
-	m, err := parseSNS(r.Body)
+	m, err := parseSNS(r.Body, r.MaxJSONDepth)
 	if err != nil {
 		return err
 	}
@@ -387,7 +426,7 @@ func (p *SNS) CheckPayload(r *providers.Request, _ any) error {
 	if len(p.topics) == 0 {
 		return nil
 	}
-	m, err := parseSNS(r.Body)
+	m, err := parseSNS(r.Body, r.MaxJSONDepth)
 	if err != nil {
 		return err
 	}
@@ -399,7 +438,7 @@ func (p *SNS) CheckPayload(r *providers.Request, _ any) error {
 
 // Identify implements providers.Provider.
 func (p *SNS) Identify(r *providers.Request, _ any) providers.Identity {
-	m, err := parseSNS(r.Body)
+	m, err := parseSNS(r.Body, r.MaxJSONDepth)
 	if err != nil {
 		return providers.Identity{}
 	}
@@ -408,7 +447,7 @@ func (p *SNS) Identify(r *providers.Request, _ any) providers.Identity {
 
 // Handshake confirms a SubscriptionConfirmation when confirm: true.
 func (p *SNS) Handshake(r *providers.Request, _ any) (int, string, []byte, bool) {
-	m, err := parseSNS(r.Body)
+	m, err := parseSNS(r.Body, r.MaxJSONDepth)
 	if err != nil || m.Type != "SubscriptionConfirmation" || !p.confirm {
 		return 0, "", nil, false
 	}
@@ -444,7 +483,7 @@ func (p *SNS) Sign(r *providers.Request, id providers.Identity) {
 	}
 	doc["Signature"] = ""
 	b, _ := json.Marshal(doc)
-	m, err := parseSNS(b)
+	m, err := parseSNS(b, 0)
 	if err != nil {
 		return
 	}
