@@ -109,10 +109,11 @@ func (a *Admin) secureRequest(r *http.Request) bool {
 	return r.TLS != nil || requestOrigin(r, a.Trusted).Proto == "https"
 }
 
-// failLimiter counts failed sign-ins per client address in a fixed window.
+// failLimiter counts failed sign-ins per client address (addrKey: an
+// IPv6 /64) in a fixed window.
 type failLimiter struct {
 	mu sync.Mutex
-	m  map[netip.Addr]*failCount
+	m  map[netip.Prefix]*failCount
 }
 
 type failCount struct {
@@ -124,7 +125,7 @@ type failCount struct {
 func (l *failLimiter) blocked(ip netip.Addr, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c := l.m[ip]
+	c := l.m[addrKey(ip)]
 	if c == nil || !now.Before(c.until) {
 		return false, 0
 	}
@@ -139,7 +140,7 @@ func (l *failLimiter) fail(ip netip.Addr, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil {
-		l.m = map[netip.Addr]*failCount{}
+		l.m = map[netip.Prefix]*failCount{}
 	}
 	if len(l.m) > 10000 { // bound memory: drop ended windows
 		for k, c := range l.m {
@@ -148,10 +149,10 @@ func (l *failLimiter) fail(ip netip.Addr, now time.Time) {
 			}
 		}
 	}
-	c := l.m[ip]
+	c := l.m[addrKey(ip)]
 	if c == nil || !now.Before(c.until) {
 		c = &failCount{until: now.Add(LoginWindow)}
-		l.m[ip] = c
+		l.m[addrKey(ip)] = c
 	}
 	c.n++
 }

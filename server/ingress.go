@@ -171,7 +171,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusForbidden, "forbidden")
 		return
 	}
-	if ok, wait := in.perIP.allow(ip.String(), received); !ok {
+	if ok, wait := in.perIP.allowAddr(ip, received); !ok {
 		keep("rate_limited", http.StatusTooManyRequests, "over the rate limit per address", false)
 		in.limited(w, m.WithLabelValues(name, src.Provider, "rate_limited"), wait)
 		return

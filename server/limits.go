@@ -1,6 +1,7 @@
 package server
 
 import (
+	"container/list"
 	"net"
 	"net/netip"
 	"sync"
@@ -45,11 +46,30 @@ func (c *limitConn) Close() error {
 	return err
 }
 
-// PerIPListener caps the connections one client address holds open at
-// once. A connection over the cap is closed as soon as it is accepted,
-// before anything is read from it, and refused is called (a metric). Peers
-// in exempt (trusted proxies, which carry many clients on their
-// connections) are not capped; n <= 0 turns the cap off.
+// IPv6PrefixBits is how much of an IPv6 address names one client in the
+// per-address limits: a /64, the least a host or a home is given, so one
+// client cannot spread its requests over the 2^64 addresses it holds.
+const IPv6PrefixBits = 64
+
+// addrKey is the client an address counts as in the per-address limits
+// (rate_limit.per_ip, max_conns_per_ip, the failure budgets): an IPv4
+// address itself, an IPv4-mapped IPv6 address as that IPv4 address, an
+// IPv6 address as its /64.
+func addrKey(a netip.Addr) netip.Prefix {
+	a = a.Unmap().WithZone("")
+	bits := 32
+	if a.Is6() {
+		bits = IPv6PrefixBits
+	}
+	p, _ := a.Prefix(bits)
+	return p
+}
+
+// PerIPListener caps the connections one client address (addrKey: an IPv6
+// /64) holds open at once. A connection over the cap is closed as soon as
+// it is accepted, before anything is read from it, and refused is called
+// (a metric). Peers in exempt (trusted proxies, which carry many clients
+// on their connections) are not capped; n <= 0 turns the cap off.
 func PerIPListener(ln net.Listener, n int, exempt []netip.Prefix, refused func()) net.Listener {
 	if n <= 0 {
 		return ln
@@ -57,7 +77,7 @@ func PerIPListener(ln net.Listener, n int, exempt []netip.Prefix, refused func()
 	if refused == nil {
 		refused = func() {}
 	}
-	return &perIPListener{Listener: ln, n: n, exempt: exempt, refused: refused, open: map[netip.Addr]int{}}
+	return &perIPListener{Listener: ln, n: n, exempt: exempt, refused: refused, open: map[netip.Prefix]int{}}
 }
 
 type perIPListener struct {
@@ -66,7 +86,7 @@ type perIPListener struct {
 	exempt  []netip.Prefix
 	refused func()
 	mu      sync.Mutex
-	open    map[netip.Addr]int
+	open    map[netip.Prefix]int // at most one key per open connection
 }
 
 func (l *perIPListener) Accept() (net.Conn, error) {
@@ -83,36 +103,51 @@ func (l *perIPListener) Accept() (net.Conn, error) {
 		if inAny(ip, l.exempt) {
 			return c, nil
 		}
+		key := addrKey(ip)
 		l.mu.Lock()
-		if l.open[ip] >= l.n {
+		if l.open[key] >= l.n {
 			l.mu.Unlock()
 			_ = c.Close()
 			l.refused()
 			continue
 		}
-		l.open[ip]++
+		l.open[key]++
 		l.mu.Unlock()
 		return &limitConn{Conn: c, release: func() {
 			l.mu.Lock()
 			defer l.mu.Unlock()
-			if l.open[ip]--; l.open[ip] <= 0 {
-				delete(l.open, ip)
+			if l.open[key]--; l.open[key] <= 0 {
+				delete(l.open, key)
 			}
 		}}, nil
 	}
 }
 
-// keyedLimiter is a token bucket per key (remote address, source), with
-// idle keys swept so memory stays bounded.
+const (
+	// limiterMaxKeys bounds the buckets a keyedLimiter holds (~250 bytes
+	// each): past it the least recently seen key is forgotten, and comes
+	// back, if it does, with a full bucket. A flood from more clients
+	// than this costs bounded memory, not a map that grows with it.
+	limiterMaxKeys = 1 << 16
+	// limiterIdle is how long a key unseen keeps its bucket.
+	limiterIdle = 5 * time.Minute
+)
+
+// keyedLimiter is a token bucket per key (a client's addrKey, a source),
+// at most max of them: idle keys and, past max, the least recently seen
+// are dropped from the back of an LRU list as new ones come, so memory is
+// bounded whatever the keys.
 type keyedLimiter struct {
 	mu    sync.Mutex
 	r     rate.Limit
 	burst int
-	m     map[string]*entry
-	sweep time.Time
+	max   int
+	m     map[string]*list.Element // of *entry
+	lru   list.List                // front: most recently seen
 }
 
 type entry struct {
+	key  string
 	l    *rate.Limiter
 	seen time.Time
 }
@@ -121,7 +156,16 @@ func newKeyedLimiter(perSecond float64, burst int) *keyedLimiter {
 	if perSecond <= 0 {
 		return nil
 	}
-	return &keyedLimiter{r: rate.Limit(perSecond), burst: burst, m: map[string]*entry{}}
+	return &keyedLimiter{r: rate.Limit(perSecond), burst: burst, max: limiterMaxKeys, m: map[string]*list.Element{}}
+}
+
+// allowAddr is allow for the client at a: its addrKey, so all of an IPv6
+// /64 shares one bucket.
+func (k *keyedLimiter) allowAddr(a netip.Addr, now time.Time) (bool, time.Duration) {
+	if k == nil {
+		return true, 0
+	}
+	return k.allow(addrKey(a).String(), now)
 }
 
 // allow reports whether key may make a request now, and if not, how long
@@ -132,19 +176,18 @@ func (k *keyedLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if now.Sub(k.sweep) > time.Minute {
-		for key, e := range k.m {
-			if now.Sub(e.seen) > 5*time.Minute {
-				delete(k.m, key)
-			}
+	el := k.m[key]
+	if el == nil {
+		for b := k.lru.Back(); b != nil && (k.lru.Len() >= k.max || now.Sub(b.Value.(*entry).seen) > limiterIdle); b = k.lru.Back() {
+			delete(k.m, b.Value.(*entry).key)
+			k.lru.Remove(b)
 		}
-		k.sweep = now
+		el = k.lru.PushFront(&entry{key: key, l: rate.NewLimiter(k.r, k.burst)})
+		k.m[key] = el
+	} else {
+		k.lru.MoveToFront(el)
 	}
-	e := k.m[key]
-	if e == nil {
-		e = &entry{l: rate.NewLimiter(k.r, k.burst)}
-		k.m[key] = e
-	}
+	e := el.Value.(*entry)
 	e.seen = now
 	r := e.l.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
