@@ -34,6 +34,8 @@ func (e *Engine) RunSync(ctx context.Context, run *store.Run, r *ruleset.Rule) S
 // (`respond: stream`); a streamed run is not bounded by sync_timeout, only
 // by its actions' own timeouts.
 func (e *Engine) RunStream(ctx context.Context, run *store.Run, r *ruleset.Rule, w io.Writer) SyncResult {
+	ctx, leave := e.syncs.Join(ctx) // Run's drain: the grace, then errShutdown
+	defer leave()
 	var cancel context.CancelFunc
 	if w == nil {
 		ctx, cancel = context.WithTimeout(ctx, r.SyncTimeout)
