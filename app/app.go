@@ -278,12 +278,25 @@ func Run(ctx context.Context, o Options) (err error) {
 	o.Notify("STOPPING=1")
 	log.Info("shutting down: no new requests; running actions get the grace period", "grace_s", cfg.Server.ShutdownGrace.D().Seconds())
 	stopWatch()
-	shCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// The listener closes at once; the engine's drain gives every running
+	// action, respond: sync/stream ones too, the grace, then cancels and
+	// records them; their handlers then have a second to answer. So the
+	// server's wait is bounded by the grace, not by a slow action.
+	shCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_ = pub.Shutdown(shCtx)
+	shut := make(chan struct{})
+	go func() { _ = pub.Shutdown(shCtx); close(shut) }()
 	stopRunner()
 	wg.Wait()
-	_ = adm.Shutdown(shCtx)
+	answered := time.NewTimer(time.Second)
+	select {
+	case <-shut:
+	case <-answered.C:
+	}
+	cancel()
+	admCtx, cancelAdm := context.WithTimeout(context.Background(), time.Second)
+	defer cancelAdm()
+	_ = adm.Shutdown(admCtx)
 	log.Info("stopped")
 	return serveErr
 }

@@ -44,6 +44,13 @@ type Config struct {
 	// *_file values, secret fields, credentials the structure reveals):
 	// what the redactor replaces on every way out.
 	Secrets []string `json:"-"`
+	// Unavailable is set on a config RebuildRevision made: the rules left
+	// out because they or their source use a secret that is gone, and why.
+	Unavailable map[string]string `json:"-"`
+
+	// missing, in a tolerant rebuild, turns secrets that cannot be
+	// resolved into markers (RebuildRevision).
+	missing *unavailable
 }
 
 // Env looks up an environment variable; os.LookupEnv in production.
@@ -62,7 +69,7 @@ func Load(path string) (*Config, error) {
 // returned config is nil, or — when the file decoded but failed validation —
 // a config to be used only for reporting further problems.
 func Parse(path string, data []byte, env Env) (*Config, error) {
-	return parse(path, data, env, osFS{})
+	return parse(path, data, env, osFS{}, nil)
 }
 
 // ParseRevision rebuilds a config from the files of a stored revision
@@ -76,15 +83,15 @@ func ParseRevision(path string, files map[string][]byte, env Env) (*Config, erro
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	return parse(path, main, env, mapFS{dir: dir, files: files})
+	return parse(path, main, env, mapFS{dir: dir, files: files}, nil)
 }
 
-func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
+func parse(path string, data []byte, env Env, fsys configFS, missing *unavailable) (*Config, error) {
 	name := filepath.Base(path)
 	if path == "" {
 		name = "hooks.yaml"
 	}
-	sec := &secretSet{}
+	sec := &secretSet{missing: missing}
 	trees := nodeTrees{}
 	trees.add(name, data)
 	fail := func(errs Errors) (*Config, error) {
@@ -130,7 +137,7 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	c := &Config{File: f, Path: path, Dir: dir, Raw: data, fs: fsys, Files: map[string][]byte{filepath.Base(path): data}, trees: trees}
+	c := &Config{File: f, Path: path, Dir: dir, Raw: data, fs: fsys, Files: map[string][]byte{filepath.Base(path): data}, trees: trees, missing: missing}
 	h := sha256.New()
 	h.Write(data)
 	for i := range c.Rules {
@@ -144,6 +151,9 @@ func parse(path string, data []byte, env Env, fsys configFS) (*Config, error) {
 		errs.Add("", "%v", err)
 	}
 	c.resolveSecrets(h, &errs)
+	if missing != nil {
+		c.dropUnavailable(missing)
+	}
 	sec.fields(reflect.ValueOf(c.File))
 	c.Secrets = sec.values
 	c.validate(&errs)
@@ -240,6 +250,9 @@ func expandEnv(v any, path string, env Env, errs *Errors, sec *secretSet) any {
 				sec.env(val)
 				return val
 			}
+			if !ok && sec.missing != nil {
+				return sec.missing.mark(fmt.Sprintf("%s: environment variable %s is not set", path, sm[1]))
+			}
 			if !ok {
 				errs.Add(path, "environment variable %s is not set (use ${%s:-default} for a default)", sm[1], sm[1])
 				return ""
@@ -310,6 +323,9 @@ func applyEnvOverrides(raw map[string]any, env Env) {
 // newline.
 func (c *Config) readSecretFile(h interface{ Write([]byte) (int, error) }, path, file string, errs *Errors) (Secret, bool) {
 	b, err := os.ReadFile(file)
+	if err != nil && c.missing != nil {
+		return Secret(c.missing.mark(fmt.Sprintf("%s: read secret file: %v", path, err))), true
+	}
 	if err != nil {
 		errs.Add(path, "read secret file: %v", err)
 		return "", false

@@ -11,7 +11,11 @@ import (
 // a ${VAR} resolved to, every *_file read, every Secret field, and what the
 // structure of the file reveals (redact.Find: secret-named keys,
 // credentials in URLs, DSNs, headers, bodies and argv).
-type secretSet struct{ values []string }
+type secretSet struct {
+	values []string
+	// missing, in a tolerant rebuild, stands in for unset ${VAR}s.
+	missing *unavailable
+}
 
 // env records the value a ${VAR} resolved to. Values that cannot be
 // secrets and would otherwise mask unrelated text everywhere are left out:

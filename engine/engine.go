@@ -16,6 +16,7 @@ import (
 	"github.com/hookrunner/hookrunner/alerts"
 	"github.com/hookrunner/hookrunner/destination"
 	"github.com/hookrunner/hookrunner/internal/broadcast"
+	"github.com/hookrunner/hookrunner/internal/drain"
 	"github.com/hookrunner/hookrunner/internal/redact"
 	"github.com/hookrunner/hookrunner/metrics"
 	"github.com/hookrunner/hookrunner/ruleset"
@@ -81,6 +82,8 @@ type Engine struct {
 	dest *destination.Gate
 	// alerts fires the config's alerts (alerts.go).
 	alerts *alerts.Notifier
+	// syncs are the runs of respond: sync/stream, drained with the workers'.
+	syncs drain.Group
 }
 
 // New returns an engine serving snap.

@@ -34,6 +34,8 @@ func (e *Engine) RunSync(ctx context.Context, run *store.Run, r *ruleset.Rule) S
 // (`respond: stream`); a streamed run is not bounded by sync_timeout, only
 // by its actions' own timeouts.
 func (e *Engine) RunStream(ctx context.Context, run *store.Run, r *ruleset.Rule, w io.Writer) SyncResult {
+	ctx, leave := e.syncs.Join(ctx) // Run's drain: the grace, then errShutdown
+	defer leave()
 	var cancel context.CancelFunc
 	if w == nil {
 		ctx, cancel = context.WithTimeout(ctx, r.SyncTimeout)
@@ -45,6 +47,10 @@ func (e *Engine) RunStream(ctx context.Context, run *store.Run, r *ruleset.Rule,
 	defer e.untrack(run.ID)
 	return e.executeWith(ctx, run, w, nil, true)
 }
+
+// revisionWaits bounds the one-minute waits (interrupted attempts) of a
+// run whose config revision or rule cannot be rebuilt: about an hour.
+const revisionWaits = 60
 
 // Backoff returns the delay before attempt n+1 after n failed attempts:
 // exponential from base, capped at max, with jitter in [d/2, d].
@@ -112,11 +118,16 @@ func (e *Engine) executeWith(ctx context.Context, run *store.Run, stream io.Writ
 		return SyncResult{Err: err, State: store.Dead}
 	}
 	if err != nil {
-		// The revision could not be read or rebuilt now: try again later,
-		// never run the action under another rule.
-		log.Error("load the run's config revision", "error", err)
-		finish(store.Outcome{State: store.Retrying, Step: run.Step, NextAttemptAt: e.now().Add(time.Minute), Attempt: store.Attempt{Error: err.Error()}})
-		return SyncResult{Err: err, State: store.Retrying}
+		// The revision cannot be read or rebuilt now, or the rule needs a
+		// secret gone since: never run under another rule. Wait a minute,
+		// spending no attempt, up to revisionWaits times; then dead.
+		o := store.Outcome{State: store.Retrying, Step: run.Step, NextAttemptAt: e.now().Add(time.Minute), Attempt: store.Attempt{Error: err.Error(), Interrupted: run.Interrupted < revisionWaits}}
+		if !o.Attempt.Interrupted {
+			o.State, o.Attempt.Error = store.Dead, fmt.Sprintf("%v (waited %d minutes: dead; `hookrunner replay` runs it under the config in force)", err, revisionWaits)
+		}
+		log.Error("load the run's config revision", "error", err, "state", o.State)
+		finish(o)
+		return SyncResult{Err: err, State: o.State}
 	}
 	ev, err := run.Event, error(nil)
 	if ev == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/hookrunner/hookrunner/config"
 	"github.com/hookrunner/hookrunner/internal/yamlsecret"
@@ -134,28 +135,21 @@ func (e *Engine) RecordRevision(ctx context.Context, snap *ruleset.Snapshot) err
 }
 
 // snapshotFor returns the snapshot with hash: the one in force, one kept in
-// memory, or one rebuilt from its stored revision (after a restart).
-func (e *Engine) snapshotFor(ctx context.Context, hash string) (*ruleset.Snapshot, error) {
+// memory, or one rebuilt from its stored revision (after a restart; again
+// once a minute while rule is left out of it for a missing secret).
+func (e *Engine) snapshotFor(ctx context.Context, hash, rule string) (*ruleset.Snapshot, error) {
 	if cur := e.Snapshot(); cur.Hash == hash || hash == "" {
 		return cur, nil
 	}
-	if s := e.revs.get(hash); s != nil {
+	if s := e.revs.get(hash); s != nil && (s.Config.Unavailable[rule] == "" || e.now().Sub(s.LoadedAt) < time.Minute) {
 		return s, nil
 	}
 	rev, err := e.st.GetRevision(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
-	known := e.Snapshot().Config.Secrets
-	files := make(map[string][]byte, len(rev.Files))
-	for name, text := range rev.Files {
-		text, err := yamlsecret.Restore(text, known)
-		if err != nil {
-			return nil, fmt.Errorf("config revision %s: %s: %w", hash, name, err)
-		}
-		files[name] = []byte(text)
-	}
-	cfg, err := config.ParseRevision(rev.Path, files, os.LookupEnv)
+	// Tolerant: a secret gone since leaves out only the rules using it.
+	cfg, err := config.RebuildRevision(rev.Path, rev.Files, e.Snapshot().Config.Secrets, os.LookupEnv)
 	if err != nil {
 		return nil, fmt.Errorf("config revision %s no longer loads: %w", hash, err)
 	}
@@ -178,7 +172,7 @@ var errNoRule = errors.New("rule not found")
 // revision it was matched (or replayed) under. A run from before revisions
 // were kept falls back to the rule of that name in force.
 func (e *Engine) ruleFor(ctx context.Context, run *store.Run) (*ruleset.Snapshot, *ruleset.Rule, error) {
-	snap, err := e.snapshotFor(ctx, run.ConfigHash)
+	snap, err := e.snapshotFor(ctx, run.ConfigHash, run.Rule)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		snap = e.Snapshot()
@@ -187,6 +181,9 @@ func (e *Engine) ruleFor(ctx context.Context, run *store.Run) (*ruleset.Snapshot
 	}
 	if r := snap.Rules[run.Rule]; r != nil {
 		return snap, r, nil
+	}
+	if why := snap.Config.Unavailable[run.Rule]; why != "" {
+		return nil, nil, fmt.Errorf("config revision %s: rule %q cannot run: a secret it needs is unavailable: %s", run.ConfigHash, run.Rule, why)
 	}
 	return nil, nil, fmt.Errorf("%w: rule %q is in neither config revision %s nor the one in force", errNoRule, run.Rule, run.ConfigHash)
 }

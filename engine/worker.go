@@ -92,6 +92,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 
 	execCtx, cancelExec := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelExec(errShutdown)
+	context.AfterFunc(execCtx, func() { e.syncs.Cancel(errShutdown) })
 	var wg sync.WaitGroup
 	pool := slots.New(o.Workers, RecordingPerWorker)
 	hbStop := make(chan struct{})
@@ -204,7 +205,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions) error {
 
 	// Drain.
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { wg.Wait(); e.syncs.Wait(); close(done) }()
 	if len(e.inflightIDs()) > 0 {
 		e.log.Info("waiting for running actions", "runs", len(e.inflightIDs()), "grace_s", o.Grace.Seconds())
 	}
