@@ -294,6 +294,9 @@ func (a *Attempt) scan() (groups, singles []sessionProc, n int, err error) {
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	if a.leader > 0 && noneSince(a.key, a.leader, ss[0]) {
+		return nil, nil, 0, nil
+	}
 	procs, err := scanSession(a.key, a.since)
 	if err != nil {
 		return nil, nil, 0, err
@@ -412,4 +415,45 @@ func atoi(b []byte) (int, bool) {
 		return -int(u), true
 	}
 	return int(u), true
+}
+
+// maxQuickRange is how many pids noneSince reads at most; past it the full
+// scan is cheaper than a stat read a pid.
+const maxQuickRange = 256
+
+// noneSince answers, without listing /proc, the question most run ends
+// ask: is nothing of the attempt alive? Every process of the attempt
+// descends from its leader, so (pids being handed out in turn) its pid lies
+// between the leader's and the last pid the kernel gave out (ns_last_pid);
+// a process of the attempt forked after that read has a live parent of the
+// attempt inside the range. So when no live process in that range is in
+// hookrunner's session and in the leader's group or carries the key,
+// nothing of the attempt is alive, and the full scan would find nothing.
+// It reports false (scan in full) whenever it cannot tell: the pids
+// wrapped, the range is long, /proc cannot be read.
+func noneSince(key string, leader, sid int) bool {
+	b, err := os.ReadFile("/proc/sys/kernel/ns_last_pid")
+	if err != nil {
+		return false
+	}
+	last, err := strconv.Atoi(string(bytes.TrimSpace(b)))
+	if err != nil || last < leader || last-leader > maxQuickRange {
+		return false
+	}
+	dir, err := procDir()
+	if err != nil {
+		return false
+	}
+	buf := scanBuf.Get().(*[]byte)
+	defer scanBuf.Put(buf)
+	for pid := leader; pid <= last; pid++ {
+		st, ok := statAt(dir, pid, *buf)
+		if !ok || st.session != sid || st.dead() {
+			continue // gone (or never was), elsewhere, or a zombie
+		}
+		if st.pgrp == leader || markOf(dir, pid, key, *buf) == markOurs {
+			return false
+		}
+	}
+	return true
 }

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -177,5 +180,53 @@ func BenchmarkProcStat(b *testing.B) {
 		if _, ok := statAt(dir, pid, buf); !ok {
 			b.Fatal("stat")
 		}
+	}
+}
+
+// TestNoneSince: the quick answer at a run's end is "nothing left" only
+// when neither the leader's group nor a process carrying the key is alive
+// among the pids handed out since the leader; another attempt's process
+// does not count.
+func TestNoneSince(t *testing.T) {
+	ss, err := session()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := NewAttempt()
+	b, _ := NewAttempt()
+	leaderCmd := exec.Command("/bin/sleep", "300")
+	leaderCmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := leaderCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	leader := leaderCmd.Process.Pid
+	t.Cleanup(func() { _ = leaderCmd.Process.Kill(); _ = leaderCmd.Wait() })
+	others := startKeyed(t, b.key, false)
+	inRange := func() bool {
+		raw, err := os.ReadFile("/proc/sys/kernel/ns_last_pid")
+		if err != nil {
+			return false
+		}
+		last, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
+		return last >= leader && last-leader <= maxQuickRange
+	}
+	if noneSince(a.key, leader, ss[0]) {
+		t.Fatal("the leader is alive, yet nothing was found")
+	}
+	_ = leaderCmd.Process.Kill()
+	_ = leaderCmd.Wait()
+	escaped := startKeyed(t, a.key, false) // in a group of its own, with the key
+	if noneSince(a.key, leader, ss[0]) {
+		t.Fatal("a process of the attempt in a group of its own is alive, yet nothing was found")
+	}
+	_ = syscall.Kill(escaped, syscall.SIGKILL)
+	for alive(escaped) {
+		runtime.Gosched()
+	}
+	if !inRange() {
+		t.Skip("more pids were handed out meanwhile than the quick check reads")
+	}
+	if !noneSince(a.key, leader, ss[0]) {
+		t.Fatalf("nothing of the attempt is alive (another attempt's %d is), yet the quick check found something", others)
 	}
 }
