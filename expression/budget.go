@@ -113,11 +113,21 @@ const (
 	chargeIn            // deep for arrays, one step for a map lookup
 	chargeSort          // deep size times log2 of the length
 	chargeSquare        // length squared (uniq compares every pair)
-	chargeBytes         // one step per byte (a regexp's text; the factor is its program's size)
+	chargeBytes         // a regexp's text: its bytes times the factor (the program's size) over regexpStep
 )
 
 // stringStep is how many bytes of a string one step pays for.
 const stringStep = 16
+
+// regexpStep is how many byte-instructions of a regexp's match (its text's
+// bytes times its program's instructions) one step pays for. Go's matcher
+// costs at most about 8–15 ns a byte-instruction when every state of the
+// program stays live ("a{100}b" on "aaa…", "[a-z]{200}!" on letters), and a
+// step is about 31 ns of the other operators' work (budget_bench_test.go),
+// so two byte-instructions a step prices the worst case. (A pattern that
+// is one literal is no cheaper: "a{100}b" is the literal "aa…ab", and it
+// cost 0.9 µs a byte of "aaa…".)
+const regexpStep = 2
 
 // builtinFactor weighs the builtins whose work per element or byte is well
 // above one VM instruction (measured: see BenchmarkPathological); others
@@ -154,7 +164,8 @@ func charge(params ...any) (any, error) {
 		l := int64(length(v))
 		n = l * l
 	case chargeBytes:
-		n = int64(length(v)) + 1
+		n = (int64(length(v)) + 1) * int64(factor) / regexpStep
+		factor = 1
 	default:
 		n = deepSize(v, b.left/int64(factor)+1)
 	}

@@ -131,7 +131,7 @@ func matchDynamic(params ...any) (any, error) {
 		return nil, fmt.Errorf("matches: %w", err)
 	}
 	if b != nil {
-		if err := b.spend(insts * int64(n+1)); err != nil {
+		if err := b.spend(insts * int64(n+1) / regexpStep); err != nil {
 			return nil, err
 		}
 	}
