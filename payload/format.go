@@ -31,6 +31,12 @@ func FormatOf(contentType string, body []byte) providers.Formats {
 		return providers.FormatXML
 	case mt == "multipart/form-data":
 		return providers.FormatMultipart
+	case looksJSON(body):
+		// Any other type (text/plain, application/octet-stream): decode
+		// reads a JSON object or array as JSON, so it is JSON here too, and
+		// a JSON-only provider's signed body behind a proxy that rewrites
+		// the type to text/plain is still taken.
+		return providers.FormatJSON
 	}
 	return providers.FormatText
 }

@@ -38,14 +38,19 @@ func TestDecodeVerifiedMediaType(t *testing.T) {
 	}{
 		{"github JSON", "application/json", push, githubF, false, nil},
 		{"github JSON resent as a form", form, push, githubF, true, nil},
-		{"github JSON resent as text", text, push, githubF, true, nil},
+		// A proxy that rewrites the type to text/plain: the JSON is read as
+		// JSON, exactly what was signed.
+		{"github JSON resent as text is the JSON", text, push, githubF, false, map[string]any{"ref": "refs/heads/feature-x", "after": "abc",
+			"head_commit": map[string]any{"message": "fix &ref=refs/heads/main&after=EVIL&"}}},
 		{"github JSON resent as XML", "application/xml", push, githubF, true, nil},
 		{"github JSON resent as multipart", "multipart/form-data; boundary=x", push, githubF, true, nil},
 		{"github JSON without Content-Type", "", push, githubF, false, nil},
 		{"github form delivery", form, "payload=" + url.QueryEscape(push), githubF, false, nil},
 		{"github form with another field", form, "payload=" + url.QueryEscape(push) + "&ref=x", githubF, true, nil},
 		{"stripe JSON resent as a form", form, stripe, stripeF, true, nil},
-		{"stripe JSON resent as text", text, stripe, stripeF, true, nil},
+		{"stripe JSON resent as octet-stream is the JSON", "application/octet-stream", stripe, stripeF, false, map[string]any{"id": "evt_1", "type": "customer.updated",
+			"data": map[string]any{"object": map[string]any{"name": "Bob &type=customer.created&id=evt_forged&"}}}},
+		{"stripe text that is not JSON refused", text, "type=customer.created&id=evt_forged", stripeF, true, nil},
 		{"stripe JSON as application/json; charset", "application/json; charset=utf-8", stripe, stripeF, false, nil},
 		{"slack event resent as a form", form, slackEvent, slackF, true, nil},
 		{"slack slash command", form, "command=%2Fdeploy&text=prod", slackF, false, map[string]any{"command": "/deploy", "text": "prod"}},
