@@ -74,6 +74,25 @@ func (l *limits) blocked(inForce map[string]int) []blockedRange {
 	return out
 }
 
+// heldBack lists, for every rule with running runs, every run their count
+// rules out: a recorded limit of at most the count, and, where the limit
+// in force is reached, runs that recorded none.
+func (l *limits) heldBack(inForce map[string]int) []blockedRange {
+	var out []blockedRange
+	for rule, c := range l.rules {
+		if c.n == 0 {
+			continue
+		}
+		lo := 1
+		if inForce[rule] > 0 && inForce[rule] <= c.n {
+			lo = 0
+		}
+		out = append(out, blockedRange{rule: rule, lo: lo, hi: c.n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].rule < out[j].rule })
+	return out
+}
+
 // admit holds the runs given as Running (claimed at birth: a sync run)
 // to their own concurrency limit inside the ingest transaction, counted
 // as a claim counts: a run without room is stored Pending instead, due

@@ -152,8 +152,26 @@ func (s *Store) due(ctx context.Context, tx *sql.Tx, o store.ClaimOptions) ([]st
 	if len(o.Concurrency) > 0 || running.limited {
 		limit *= 4
 	}
+	ids, skipped, err := s.dueRows(ctx, tx, o, running, running.blocked(o.Concurrency), now, limit)
+	if err != nil || len(ids) > 0 || skipped == 0 {
+		return ids, err
+	}
+	// Every row read was a run its rule's running runs hold back, though
+	// the list above did not say so (runs that recorded a stricter limit
+	// than a running run of their rule: a rule whose concurrency was
+	// raised). Read again without any run a running run's count rules out,
+	// so the other rules are not starved.
+	return firstOf(s.dueRows(ctx, tx, o, running, running.heldBack(o.Concurrency), now, limit))
+}
+
+func firstOf(ids []string, _ int, err error) ([]string, error) { return ids, err }
+
+// dueRows reads up to limit due runs, leaving out the ranges in blocked,
+// and takes those running allows; skipped is how many it read and could
+// not take.
+func (s *Store) dueRows(ctx context.Context, tx *sql.Tx, o store.ClaimOptions, running *limits, blocked []blockedRange, now int64, limit int) (ids []string, skipped int, err error) {
 	q, args := s.q.due, []any{now, limit}
-	if blocked := running.blocked(o.Concurrency); len(blocked) > 0 {
+	if len(blocked) > 0 {
 		q = s.q.dueExcept(len(blocked), s.d.ForUpdate)
 		args = []any{now}
 		for _, b := range blocked {
@@ -163,21 +181,21 @@ func (s *Store) due(ctx context.Context, tx *sql.Tx, o store.ClaimOptions) ([]st
 	}
 	rows, err := s.query(ctx, tx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("select due runs: %w", err)
+		return nil, 0, fmt.Errorf("select due runs: %w", err)
 	}
 	defer rows.Close()
-	var ids []string
 	for rows.Next() && len(ids) < o.Limit {
 		r := store.Run{}
 		if err := rows.Scan(&r.ID, &r.Rule, &r.Concurrency); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if !running.take(&r, o.Concurrency) {
+			skipped++
 			continue
 		}
 		ids = append(ids, r.ID)
 	}
-	return ids, rows.Err()
+	return ids, skipped, rows.Err()
 }
 
 // running reads the running runs of every rule name (runningCounts).

@@ -77,6 +77,28 @@ func limitsFamily(t *testing.T, newStore Factory) {
 			t.Fatalf("second claim = %d runs %+v; want the notify run", len(got), got)
 		}
 	})
+	// A rule's concurrency raised from 1 to 5: a run of the new revision
+	// runs, recording 5, and 60 queued runs recorded 1. They are all held
+	// back by the one running, though no running run recorded a limit as
+	// strict as theirs: the claim must not read only them.
+	t.Run("LooserRunningRunDoesNotStarveOthers", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		queue(t, s, "deploy", 5)
+		if got := claim(t, s, "w", 1, t0.Add(time.Second), map[string]int{"deploy": 5}); len(got) != 1 {
+			t.Fatalf("first claim = %+v", got)
+		}
+		for i := 0; i < 60; i++ {
+			ev := event("gh", "", t0)
+			ingest(t, s, ev, limited(ev, "deploy", t0.Add(time.Duration(i+1)*time.Millisecond), 1))
+		}
+		ev := event("gh", "", t0.Add(2*time.Second))
+		ingest(t, s, ev, run(ev, "notify", t0.Add(2*time.Second)))
+		got := claim(t, s, "w", 2, t0.Add(3*time.Second), map[string]int{"deploy": 5})
+		if len(got) != 1 || got[0].Rule != "notify" {
+			t.Fatalf("claim = %d runs %+v; want the notify run", len(got), got)
+		}
+	})
 	// born is a sync run: stored running, claimed at birth by owner.
 	born := func(ev *store.Event, rule string, at time.Time, limit int) *store.Run {
 		r := limited(ev, rule, at, limit)
