@@ -26,6 +26,7 @@ type Attempt struct {
 	key    string
 	leader int    // the leader's pid (its group id) once started; 0 before
 	since  uint64 // the leader's start time: no process of the attempt is older
+	forks  uint64 // the system's fork count before the leader started (0: unknown)
 }
 
 // NewAttempt returns an attempt with a fresh random key.
@@ -34,7 +35,9 @@ func NewAttempt() (*Attempt, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, fmt.Errorf("attempt key: %w", err)
 	}
-	return &Attempt{key: hex.EncodeToString(b[:])}, nil
+	a := &Attempt{key: hex.EncodeToString(b[:])}
+	a.forks, _ = forkCount()
+	return a, nil
 }
 
 // Env is "HOOKRUNNER_ATTEMPT_KEY=<key>", for the command's environment.
@@ -64,14 +67,23 @@ func (a *Attempt) Signal(sig syscall.Signal) (int, error) { return a.signal(sig)
 func (a *Attempt) Kill(ctx context.Context) error {
 	t := time.NewTicker(groupWaitTick)
 	defer t.Stop()
+	clear := false
 	for {
 		n, err := a.signal(syscall.SIGKILL)
 		if err != nil {
 			return fmt.Errorf("kill the action's processes: %w", err)
 		}
 		if n == 0 {
-			return nil
+			// Twice in a row: a process that forked and exited while one
+			// scan read /proc (its child past the pids read) is seen by
+			// the next.
+			if clear {
+				return nil
+			}
+			clear = true
+			continue
 		}
+		clear = false
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%d process(es) of the action still alive after SIGKILL: %w", n, context.Cause(ctx))

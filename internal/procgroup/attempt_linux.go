@@ -294,7 +294,7 @@ func (a *Attempt) scan() (groups, singles []sessionProc, n int, err error) {
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	if a.leader > 0 && noneSince(a.key, a.leader, ss[0]) {
+	if a.leader > 0 && noneSince(a.key, a.leader, ss[0], a.forks) {
 		return nil, nil, 0, nil
 	}
 	procs, err := scanSession(a.key, a.since)
@@ -423,21 +423,23 @@ const maxQuickRange = 256
 
 // noneSince answers, without listing /proc, the question most run ends
 // ask: is nothing of the attempt alive? Every process of the attempt
-// descends from its leader, so (pids being handed out in turn) its pid lies
-// between the leader's and the last pid the kernel gave out (ns_last_pid);
-// a process of the attempt forked after that read has a live parent of the
-// attempt inside the range. So when no live process in that range is in
-// hookrunner's session and in the leader's group or carries the key,
-// nothing of the attempt is alive, and the full scan would find nothing.
-// It reports false (scan in full) whenever it cannot tell: the pids
-// wrapped, the range is long, /proc cannot be read.
-func noneSince(key string, leader, sid int) bool {
-	b, err := os.ReadFile("/proc/sys/kernel/ns_last_pid")
-	if err != nil {
-		return false
-	}
-	last, err := strconv.Atoi(string(bytes.TrimSpace(b)))
-	if err != nil || last < leader || last-leader > maxQuickRange {
+// descends from its leader, so (pids being handed out in turn) its pid
+// lies between the leader's and the last pid the kernel gave out
+// (ns_last_pid). Two things break that, and each sends it to the full
+// scan:
+//   - the pids wrapped since the attempt began: the system's fork count
+//     (/proc/stat "processes", read before the leader started) has grown
+//     by more than the range could hold;
+//   - a process of the attempt forked and exited while the range was
+//     being read, its child past the range: ns_last_pid is read again
+//     after each pass and the new pids are read too, until it stays put.
+//
+// When no live process in the range is in hookrunner's session and in
+// the leader's group or carries the key, nothing of the attempt is alive,
+// and the full scan would find nothing. It reports false (scan in full)
+// whenever it cannot tell.
+func noneSince(key string, leader, sid int, forks0 uint64) bool {
+	if forks0 == 0 {
 		return false
 	}
 	dir, err := procDir()
@@ -446,14 +448,56 @@ func noneSince(key string, leader, sid int) bool {
 	}
 	buf := scanBuf.Get().(*[]byte)
 	defer scanBuf.Put(buf)
-	for pid := leader; pid <= last; pid++ {
-		st, ok := statAt(dir, pid, *buf)
-		if !ok || st.session != sid || st.dead() {
-			continue // gone (or never was), elsewhere, or a zombie
-		}
-		if st.pgrp == leader || markOf(dir, pid, key, *buf) == markOurs {
+	from := leader
+	for {
+		last, ok := lastPid()
+		if !ok || last < leader || last-leader > maxQuickRange {
 			return false
 		}
+		if last < from {
+			break // read it all, and no new pid since
+		}
+		for pid := from; pid <= last; pid++ {
+			st, ok := statAt(dir, pid, *buf)
+			if !ok || st.session != sid || st.dead() {
+				continue // gone (or never was), elsewhere, or a zombie
+			}
+			if st.pgrp == leader || markOf(dir, pid, key, *buf) == markOurs {
+				return false
+			}
+		}
+		from = last + 1
 	}
-	return true
+	forks, ok := forkCount()
+	return ok && forks-forks0 <= maxQuickRange
+}
+
+// lastPid is the last pid the kernel handed out in hookrunner's pid
+// namespace.
+func lastPid() (int, bool) {
+	b, err := os.ReadFile("/proc/sys/kernel/ns_last_pid")
+	if err != nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(bytes.TrimSpace(b)))
+	return n, err == nil
+}
+
+// forkCount is how many processes and threads the system has created
+// since boot (/proc/stat "processes"); 0, false when unknown.
+func forkCount() (uint64, bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.Index(b, []byte("\nprocesses "))
+	if i < 0 {
+		return 0, false
+	}
+	line := b[i+len("\nprocesses "):]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	n, ok := atou(bytes.TrimSpace(line))
+	return n, ok && n > 0
 }

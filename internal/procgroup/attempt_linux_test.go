@@ -194,6 +194,10 @@ func TestNoneSince(t *testing.T) {
 	}
 	a, _ := NewAttempt()
 	b, _ := NewAttempt()
+	forks0, ok := forkCount()
+	if !ok {
+		t.Fatal("no fork count in /proc/stat")
+	}
 	leaderCmd := exec.Command("/bin/sleep", "300")
 	leaderCmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := leaderCmd.Start(); err != nil {
@@ -210,13 +214,13 @@ func TestNoneSince(t *testing.T) {
 		last, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
 		return last >= leader && last-leader <= maxQuickRange
 	}
-	if noneSince(a.key, leader, ss[0]) {
+	if noneSince(a.key, leader, ss[0], forks0) {
 		t.Fatal("the leader is alive, yet nothing was found")
 	}
 	_ = leaderCmd.Process.Kill()
 	_ = leaderCmd.Wait()
 	escaped := startKeyed(t, a.key, false) // in a group of its own, with the key
-	if noneSince(a.key, leader, ss[0]) {
+	if noneSince(a.key, leader, ss[0], forks0) {
 		t.Fatal("a process of the attempt in a group of its own is alive, yet nothing was found")
 	}
 	_ = syscall.Kill(escaped, syscall.SIGKILL)
@@ -226,7 +230,15 @@ func TestNoneSince(t *testing.T) {
 	if !inRange() {
 		t.Skip("more pids were handed out meanwhile than the quick check reads")
 	}
-	if !noneSince(a.key, leader, ss[0]) {
+	if !noneSince(a.key, leader, ss[0], forks0) {
 		t.Fatalf("nothing of the attempt is alive (another attempt's %d is), yet the quick check found something", others)
+	}
+	// More forks since the attempt began than the range holds: the pids may
+	// have wrapped, and a process of the attempt may sit below the leader.
+	if noneSince(a.key, leader, ss[0], forks0-2*maxQuickRange) {
+		t.Fatal("the quick check answered although the pids may have wrapped")
+	}
+	if noneSince(a.key, leader, ss[0], 0) {
+		t.Fatal("the quick check answered without a fork count")
 	}
 }
