@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -61,7 +62,7 @@ type writeTracker struct {
 	fd     int // -1 when inotify is not available
 	dirs   map[string]bool
 	byWD   map[int32]string
-	open   map[string]bool // path → modified, not closed since
+	open   map[string]time.Time // path → last modified, not closed since
 	inited bool
 }
 
@@ -76,7 +77,7 @@ func (t *writeTracker) watch(path string) bool {
 func (t *writeTracker) watchLocked(path string) bool {
 	if !t.inited {
 		t.inited = true
-		t.dirs, t.byWD, t.open = map[string]bool{}, map[int32]string{}, map[string]bool{}
+		t.dirs, t.byWD, t.open = map[string]bool{}, map[int32]string{}, map[string]time.Time{}
 		fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 		if err != nil {
 			fd = -1
@@ -86,15 +87,15 @@ func (t *writeTracker) watchLocked(path string) bool {
 	if t.fd < 0 {
 		return false
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
+	abs, ok := trackedPath(path)
+	if !ok {
 		return false
 	}
 	dir := filepath.Dir(abs)
 	if t.dirs[dir] {
 		return true
 	}
-	wd, err := unix.InotifyAddWatch(t.fd, dir, unix.IN_MODIFY|unix.IN_CLOSE_WRITE)
+	wd, err := unix.InotifyAddWatch(t.fd, dir, unix.IN_MODIFY|unix.IN_CLOSE_WRITE|unix.IN_MOVED_FROM|unix.IN_MOVED_TO|unix.IN_CREATE|unix.IN_DELETE)
 	if err != nil {
 		return false
 	}
@@ -111,8 +112,31 @@ func (t *writeTracker) writing(path string) bool {
 		return false
 	}
 	t.drainLocked()
-	abs, _ := filepath.Abs(path)
-	return t.open[abs]
+	abs, _ := trackedPath(path)
+	at, ok := t.open[abs]
+	if ok && time.Since(at) > staleWrite {
+		delete(t.open, abs) // truncate(2) by path, or a close the tracker missed
+		return false
+	}
+	return ok
+}
+
+// staleWrite is how long after its last modification a file no close was
+// seen for still counts as being written: a truncate(2) by path, or a
+// writer whose close came under another name, clears by itself.
+var staleWrite = 30 * time.Second
+
+// trackedPath is the file path is (links followed, as inotify names the
+// file that changes), absolute.
+func trackedPath(path string) (string, bool) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", false
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	return abs, true
 }
 
 // drainLocked reads the events queued since the last call (the fd does not
@@ -144,10 +168,13 @@ func (t *writeTracker) drainLocked() {
 			}
 			p := filepath.Join(dir, name)
 			switch {
-			case ev.Mask&unix.IN_CLOSE_WRITE != 0:
+			case ev.Mask&(unix.IN_CLOSE_WRITE|unix.IN_MOVED_FROM|unix.IN_MOVED_TO|unix.IN_CREATE|unix.IN_DELETE) != 0:
+				// Closed, or another file under this name now (renamed
+				// over, away, created, deleted): a writer of the old one
+				// no longer writes this one.
 				delete(t.open, p)
 			case ev.Mask&unix.IN_MODIFY != 0:
-				t.open[p] = true
+				t.open[p] = time.Now()
 			}
 		}
 	}

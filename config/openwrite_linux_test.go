@@ -100,3 +100,77 @@ func TestWriteTrackerClosedWriterIsDone(t *testing.T) {
 		t.Fatal("closed: still reported")
 	}
 }
+
+// TestWriteTrackerNeverStuck: a mark goes when the name gets another file
+// (renamed over, renamed away while its writer still holds it), and after
+// staleWrite when no close comes (truncate(2) by path); a symlinked config
+// is followed to the file that changes.
+func TestWriteTrackerNeverStuck(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hooks.yaml")
+	if err := os.WriteFile(path, []byte("a"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var tr writeTracker
+	tr.writing(path) // starts watching
+	t.Run("renamed away while open, then a save renamed over", func(t *testing.T) {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		f.WriteString("b")
+		if !tr.writing(path) {
+			t.Fatal("modified and open: not reported")
+		}
+		if err := os.Rename(path, path+".bak"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path+".tmp", []byte("c"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(path+".tmp", path); err != nil {
+			t.Fatal(err)
+		}
+		if tr.writing(path) {
+			t.Fatal("another file under the name, yet still reported as written")
+		}
+	})
+	t.Run("truncate by path", func(t *testing.T) {
+		if err := os.Truncate(path, 0); err != nil {
+			t.Fatal(err)
+		}
+		if !tr.writing(path) {
+			t.Fatal("truncated: not reported")
+		}
+		old := staleWrite
+		staleWrite = 0
+		defer func() { staleWrite = old }()
+		if tr.writing(path) {
+			t.Fatal("no close will come, yet the mark stayed past staleWrite")
+		}
+	})
+	t.Run("symlinked config", func(t *testing.T) {
+		target := filepath.Join(t.TempDir(), "real.yaml")
+		if err := os.WriteFile(target, []byte("a"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(dir, "linked.yaml")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		tr.writing(link) // starts watching the target's directory
+		f, err := os.OpenFile(target, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("b")
+		if !tr.writing(link) {
+			t.Fatal("the link's target is modified and open: not reported")
+		}
+		f.Close()
+		if tr.writing(link) {
+			t.Fatal("closed: still reported")
+		}
+	})
+}
