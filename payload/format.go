@@ -19,6 +19,11 @@ var ErrMediaType = errors.New("the body's media type is not one the provider sen
 // FormatOf is the format decode reads body as under contentType.
 func FormatOf(contentType string, body []byte) providers.Formats {
 	mt, _, _ := mime.ParseMediaType(contentType)
+	return formatOfType(mt, body)
+}
+
+// formatOfType is FormatOf for a media type already parsed.
+func formatOfType(mt string, body []byte) providers.Formats {
 	switch {
 	case mt == "application/x-www-form-urlencoded":
 		if onlyPayloadJSON(body) {
@@ -57,12 +62,14 @@ func onlyPayloadJSON(body []byte) bool {
 // would split the signed document on every "&" in its strings). A form
 // holding only payload=<JSON> is allowed by FormatForm as well.
 func CheckFormat(contentType string, body []byte, allowed providers.Formats) error {
+	var mt string
 	if contentType != "" {
-		if _, _, err := mime.ParseMediaType(contentType); err != nil {
+		var err error
+		if mt, _, err = mime.ParseMediaType(contentType); err != nil {
 			return fmt.Errorf("%w: unreadable Content-Type %q: %v", ErrMediaType, contentType, err)
 		}
 	}
-	got := FormatOf(contentType, body)
+	got := formatOfType(mt, body)
 	if (got == providers.FormatForm || got == providers.FormatFormPayload) && looksJSON(body) {
 		return fmt.Errorf("%w: a JSON document posted as a form (Content-Type %q)", ErrMediaType, contentType)
 	}
